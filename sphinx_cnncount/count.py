@@ -1,0 +1,306 @@
+"""Walk the layer graph, apply the op handlers, aggregate layers -> Summary."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import asdict, dataclass, field
+from math import prod
+from typing import Any
+
+import onnx
+
+from . import graph as graphmod
+from .load import LoadedModel, Shape, load
+from .ops import Cost, NodeView, UnknownShape, spec_for
+
+FLOAT_TYPES = frozenset({
+    onnx.TensorProto.FLOAT, onnx.TensorProto.FLOAT16, onnx.TensorProto.DOUBLE,
+    onnx.TensorProto.BFLOAT16, *(getattr(onnx.TensorProto, n) for n in (
+        "FLOAT8E4M3FN", "FLOAT8E4M3FNUZ", "FLOAT8E5M2", "FLOAT8E5M2FNUZ", "FLOAT4E2M1")
+        if hasattr(onnx.TensorProto, n)),
+})
+
+# Constant ops a parameter passes through unchanged in count (or, for Expand and Tile, only
+# repeated): the parameter is the tensor they read, counted once.
+PASS_THROUGH = frozenset({
+    "Identity", "Cast", "CastLike", "Transpose", "Reshape", "Flatten", "Squeeze", "Unsqueeze",
+    "DequantizeLinear", "Expand", "Tile",
+})
+
+
+@dataclass(frozen=True)
+class TensorInfo:
+    name: str
+    shape: Shape | None
+
+
+@dataclass(frozen=True)
+class Totals:
+    params: int
+    trainable_params: int
+    non_trainable_params: int
+    connections: int
+    macs: int
+    flops: int
+
+
+@dataclass(frozen=True)
+class Layer:
+    """One row of the summary: the nodes of a module scope (or one node outside any)."""
+
+    name: str
+    op_types: tuple[str, ...]  # distinct, in order of first appearance
+    nodes: tuple[str, ...]
+    output_shape: Shape | None
+    params: int
+    trainable_params: int
+    non_trainable_params: int
+    connections: int
+    macs: int
+    flops: int
+
+    def get(self, key: str) -> Any:
+        return getattr(self, key)
+
+
+@dataclass(frozen=True)
+class Diagnostic:
+    """Something the counter could not do fully; the rest of the model is still counted."""
+
+    kind: str  # "unsupported-op" | "unknown-shape" | "subgraph"
+    message: str
+    node: str = ""
+    op_type: str = ""
+
+
+@dataclass(frozen=True)
+class Summary:
+    model: str
+    inputs: tuple[TensorInfo, ...]
+    outputs: tuple[TensorInfo, ...]
+    totals: Totals
+    layers: tuple[Layer, ...]
+    tensors: dict[str, Shape | None] = field(default_factory=dict)
+    notes: tuple[str, ...] = ()
+    diagnostics: tuple[Diagnostic, ...] = ()
+
+    def layer(self, name: str) -> Layer:
+        for layer in self.layers:
+            if layer.name == name:
+                return layer
+        raise KeyError(name)
+
+    def to_json(self) -> dict[str, Any]:
+        """The stable machine interface (documented in README.md)."""
+        def shape(s: Shape | None) -> list[Any] | None:
+            return None if s is None else list(s)
+
+        return {
+            "model": self.model,
+            "inputs": [{"name": t.name, "shape": shape(t.shape)} for t in self.inputs],
+            "outputs": [{"name": t.name, "shape": shape(t.shape)} for t in self.outputs],
+            "totals": asdict(self.totals),
+            "layers": [
+                {**asdict(layer), "op_types": list(layer.op_types), "nodes": list(layer.nodes),
+                 "output_shape": shape(layer.output_shape)}
+                for layer in self.layers
+            ],
+            "tensors": {name: shape(s) for name, s in self.tensors.items()},
+            "diagnostics": [asdict(d) for d in self.diagnostics],
+        }
+
+
+def analyze(
+    path: str | os.PathLike[str],
+    depth: int = 1,
+    dims: dict[str, int] | None = None,
+    input_shapes: dict[str, tuple[int, ...]] | None = None,
+) -> Summary:
+    """Load ``path`` and count it: the one call the CLI, the linter and Sphinx make."""
+    return count(load(path, dims, input_shapes), depth)
+
+
+def count(loaded: LoadedModel, depth: int = 1) -> Summary:
+    g = graphmod.build(loaded.path, loaded.model.graph)
+    groups = graphmod.group_layers(g, depth)
+    layer_of = {i: li for li, group in enumerate(groups) for i in group.nodes}
+    shapes, dtypes = loaded.shapes, loaded.dtypes
+    diagnostics: list[Diagnostic] = []
+    costs = [Cost()] * len(groups)
+    params = [[0, 0] for _ in groups]  # per layer: trainable, non-trainable
+    owner: set[str] = set()
+    unsupported: dict[tuple[str, str], list[str]] = {}
+
+    for i, node in enumerate(g.nodes):
+        if i not in layer_of:
+            continue  # folded at export time: costs nothing at run time
+        li = layer_of[i]
+        spec = spec_for(node.domain, node.op_type)
+        flags = []
+        for slot, t in enumerate(node.input):
+            trainable = _param_slot(g, spec, slot, t, shapes, dtypes)
+            flags.append(trainable is not None)
+            if trainable is None:
+                continue
+            root = _param_root(g, t)
+            if root in owner:
+                continue
+            owner.add(root)
+            n = _numel(shapes.get(root))
+            if n is None:
+                diagnostics.append(Diagnostic(
+                    "unknown-shape", f"parameter {root!r} has no known shape; counted as zero",
+                    g.names[i], node.op_type))
+                continue
+            params[li][0 if trainable else 1] += n
+        if spec is None:
+            if any(a.type in (onnx.AttributeProto.GRAPH, onnx.AttributeProto.GRAPHS)
+                   for a in node.attribute):
+                sub = _count_subgraphs(node, shapes)
+                costs[li] = costs[li] + sub
+                diagnostics.append(Diagnostic(
+                    "subgraph", f"{node.op_type} {g.names[i]!r}: its body is counted once",
+                    g.names[i], node.op_type))
+            else:
+                key = (node.domain or "ai.onnx", node.op_type)
+                unsupported.setdefault(key, []).append(g.names[i])
+            continue
+        view = NodeView(
+            node,
+            tuple(shapes.get(t) if t else None for t in node.input),
+            tuple(shapes.get(t) if t else None for t in node.output),
+            tuple(flags),
+        )
+        try:
+            costs[li] = costs[li] + spec.cost(view)
+        except UnknownShape as exc:
+            diagnostics.append(Diagnostic(
+                "unknown-shape", f"{node.op_type} {g.names[i]!r}: {exc}; counted as zero",
+                g.names[i], node.op_type))
+    for (domain, op), names in sorted(unsupported.items()):
+        where = ", ".join(repr(n) for n in names[:3]) + (", ..." if len(names) > 3 else "")
+        diagnostics.append(Diagnostic(
+            "unsupported-op",
+            f"no rule for op {op} (domain {domain}), {len(names)} node(s): {where}; "
+            "counted as zero",
+            names[0], op))
+    for i, node in enumerate(g.nodes):
+        if i in layer_of:
+            for t in node.output:
+                if t and _numel(shapes.get(t)) is None and g.consumers.get(t):
+                    diagnostics.append(Diagnostic(
+                        "unknown-shape",
+                        f"shape inference could not determine the shape of {t!r} "
+                        f"({node.op_type} {g.names[i]!r})", g.names[i], node.op_type))
+
+    layers = []
+    seen: dict[str, int] = {}
+    for li, group in enumerate(groups):
+        name = group.name
+        if name in seen:
+            seen[name] += 1
+            name = f"{name}#{seen[name]}"
+        else:
+            seen[name] = 1
+        last = g.nodes[group.nodes[-1]]
+        op_types = tuple(dict.fromkeys(g.nodes[i].op_type for i in group.nodes))
+        trainable, non_trainable = params[li]
+        c = costs[li]
+        layers.append(Layer(
+            name=name,
+            op_types=op_types,
+            nodes=tuple(g.names[i] for i in group.nodes),
+            output_shape=shapes.get(last.output[0]) if last.output else None,
+            params=trainable + non_trainable,
+            trainable_params=trainable,
+            non_trainable_params=non_trainable,
+            connections=c.connections,
+            macs=c.macs,
+            flops=c.flops,
+        ))
+    totals = Totals(
+        params=sum(layer.params for layer in layers),
+        trainable_params=sum(layer.trainable_params for layer in layers),
+        non_trainable_params=sum(layer.non_trainable_params for layer in layers),
+        connections=sum(layer.connections for layer in layers),
+        macs=sum(layer.macs for layer in layers),
+        flops=sum(layer.flops for layer in layers),
+    )
+    tensor_names = list(g.inputs) + sorted(g.initializers)
+    for node in g.nodes:
+        tensor_names.extend(t for t in node.output if t)
+    return Summary(
+        model=os.path.basename(loaded.path),
+        inputs=tuple(TensorInfo(t, shapes.get(t)) for t in g.inputs),
+        outputs=tuple(TensorInfo(t, shapes.get(t)) for t in g.outputs),
+        totals=totals,
+        layers=tuple(layers),
+        tensors={t: shapes.get(t) for t in dict.fromkeys(tensor_names)},
+        notes=loaded.notes,
+        diagnostics=tuple(diagnostics),
+    )
+
+
+def _numel(shape: Shape | None) -> int | None:
+    if shape is None or not all(isinstance(d, int) for d in shape):
+        return None
+    return prod(shape)  # type: ignore[arg-type]
+
+
+def _param_slot(g: graphmod.Graph, spec: Any, slot: int, t: str,
+                shapes: dict[str, Shape], dtypes: dict[str, int]) -> bool | None:
+    """Whether input ``t`` at ``slot`` is a parameter: None if not, else whether trainable."""
+    if not t or t not in g.constants:
+        return None
+    if spec is not None and slot in spec.params:
+        return spec.params[slot]
+    if spec is not None and slot in spec.fixed:
+        return None
+    if dtypes.get(t) not in FLOAT_TYPES:
+        return None  # shapes, axes, indices: never parameters
+    n = _numel(shapes.get(t))
+    if n is None or n <= 1:
+        return None  # a scalar constant (epsilon, 1/sqrt(d), an exponent) is not learned
+    return True
+
+
+def _param_root(g: graphmod.Graph, t: str) -> str:
+    """The stored tensor behind a constant operand (through Transpose, Reshape, Dequantize...)."""
+    while t in g.producer:
+        node = g.nodes[g.producer[t]]
+        if node.op_type in PASS_THROUGH and node.input and node.input[0] in g.constants:
+            t = node.input[0]
+        else:
+            break
+    return t
+
+
+def _count_subgraphs(node: onnx.NodeProto, shapes: dict[str, Shape]) -> Cost:
+    """The cost of one pass through a control-flow node's bodies (If: its costlier branch)."""
+    from .load import _shape_of
+
+    bodies = []
+    for attr in node.attribute:
+        for body in graphmod._subgraphs(attr):
+            local = dict(shapes)
+            for vi in list(body.input) + list(body.value_info) + list(body.output):
+                s = _shape_of(vi.type)
+                if s is not None:
+                    local[vi.name] = s
+            for t in body.initializer:
+                local[t.name] = tuple(int(d) for d in t.dims)
+            total = Cost()
+            for inner in body.node:
+                spec = spec_for(inner.domain, inner.op_type)
+                if spec is None:
+                    continue
+                view = NodeView(inner, tuple(local.get(t) if t else None for t in inner.input),
+                                tuple(local.get(t) if t else None for t in inner.output))
+                try:
+                    total = total + spec.cost(view)
+                except UnknownShape:
+                    continue
+            bodies.append(total)
+    if node.op_type == "If":
+        return max(bodies, key=lambda c: (c.macs, c.flops), default=Cost())
+    return sum(bodies, Cost())

@@ -1,0 +1,291 @@
+"""networkx graph of an ONNX model's nodes; constant folding by dims; layers by module scope."""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+import networkx as nx
+import onnx
+
+from .load import ModelError, real_inputs
+
+# Ops whose output is a value computed from constants at export time, never from the input.
+_RANDOM_OPS = frozenset(
+    {"RandomNormal", "RandomNormalLike", "RandomUniform", "RandomUniformLike", "Multinomial",
+     "Bernoulli", "Dropout"}
+)
+# Ops whose output depends only on the (bound, static) shape of their input.
+_SHAPE_OPS = frozenset({"Shape", "Size"})
+
+SCOPE_KEY = "pkg.torch.onnx.name_scopes"
+
+
+@dataclass(frozen=True)
+class Graph:
+    """The model's nodes, in a deterministic topological order, with what each tensor is."""
+
+    nodes: tuple[onnx.NodeProto, ...]  # topological order
+    names: tuple[str, ...]  # display name per node (node.name, or op_type_index)
+    dag: nx.DiGraph  # node index -> node index, edge attribute ``tensors``
+    producer: dict[str, int]  # tensor -> index of the node that writes it
+    consumers: dict[str, tuple[int, ...]]  # tensor -> indices of the nodes that read it
+    constants: frozenset[str]  # tensors fixed at export time (weights, shapes, folded values)
+    initializers: frozenset[str]
+    inputs: tuple[str, ...]  # real graph inputs
+    outputs: tuple[str, ...]
+
+    def is_constant_node(self, i: int) -> bool:
+        outs = [o for o in self.nodes[i].output if o]
+        return bool(outs) and all(o in self.constants for o in outs)
+
+
+def build(path: str, graph: onnx.GraphProto) -> Graph:
+    """Build the node DAG; a cycle, a missing producer or a doubly written tensor is an error."""
+    initializers = frozenset(t.name for t in graph.initializer)
+    inputs = tuple(vi.name for vi in real_inputs(graph))
+    available = set(initializers) | set(inputs)
+    producer: dict[str, int] = {}
+    nodes = list(graph.node)
+    for i, node in enumerate(nodes):
+        for out in node.output:
+            if not out:
+                continue
+            if out in producer or out in available:
+                other = nodes[producer[out]] if out in producer else None
+                what = f"node {_label(other, producer[out])}" if other is not None else "a graph input"
+                raise ModelError(
+                    path,
+                    f"tensor {out!r} is written twice (by {what} and node {_label(node, i)}); "
+                    "re-export the model",
+                )
+            producer[out] = i
+    dag = nx.DiGraph()
+    dag.add_nodes_from(range(len(nodes)))
+    consumers: dict[str, list[int]] = {}
+    for i, node in enumerate(nodes):
+        for t in _node_inputs(node):
+            consumers.setdefault(t, []).append(i)
+            if t in producer:
+                src = producer[t]
+                if dag.has_edge(src, i):
+                    dag.edges[src, i]["tensors"].append(t)
+                else:
+                    dag.add_edge(src, i, tensors=[t])
+            elif t not in available:
+                raise ModelError(
+                    path,
+                    f"node {_label(node, i)} reads tensor {t!r}, which no node, input or "
+                    "initializer provides",
+                )
+    try:
+        order = list(nx.lexicographical_topological_sort(dag))
+    except nx.NetworkXUnfeasible:
+        cycle = nx.find_cycle(dag)
+        where = " -> ".join(_label(nodes[a], a) for a, _ in cycle)
+        raise ModelError(path, f"the graph has a cycle ({where}); it cannot be evaluated") from None
+    # Renumber so that index order is topological order.
+    pos = {old: new for new, old in enumerate(order)}
+    nodes = [nodes[old] for old in order]
+    dag = nx.relabel_nodes(dag, pos)
+    producer = {t: pos[i] for t, i in producer.items()}
+    consumers_t = {t: tuple(sorted(pos[i] for i in c)) for t, c in consumers.items()}
+    names = _display_names(nodes)
+    constants = _constant_tensors(nodes, initializers)
+    return Graph(
+        nodes=tuple(nodes),
+        names=names,
+        dag=dag,
+        producer=producer,
+        consumers=consumers_t,
+        constants=constants,
+        initializers=initializers,
+        inputs=inputs,
+        outputs=tuple(vi.name for vi in graph.output),
+    )
+
+
+def _node_inputs(node: onnx.NodeProto) -> list[str]:
+    """The tensors a node reads, including those its subgraphs capture from outer scope."""
+    names = [t for t in node.input if t]
+    for attr in node.attribute:
+        for g in _subgraphs(attr):
+            names.extend(sorted(_captured(g)))
+    seen: set[str] = set()
+    return [t for t in names if not (t in seen or seen.add(t))]
+
+
+def _subgraphs(attr: onnx.AttributeProto) -> Iterable[onnx.GraphProto]:
+    if attr.type == onnx.AttributeProto.GRAPH:
+        yield attr.g
+    elif attr.type == onnx.AttributeProto.GRAPHS:
+        yield from attr.graphs
+
+
+def _captured(g: onnx.GraphProto) -> set[str]:
+    """Tensors a subgraph reads from its enclosing scopes."""
+    local = {t.name for t in g.initializer} | {vi.name for vi in g.input}
+    for n in g.node:
+        local.update(o for o in n.output if o)
+    used: set[str] = set()
+    for n in g.node:
+        used.update(_node_inputs(n))
+    return used - local
+
+
+def _label(node: onnx.NodeProto | None, i: int) -> str:
+    if node is None:
+        return f"#{i}"
+    return f"{node.name!r} ({node.op_type})" if node.name else f"#{i} ({node.op_type})"
+
+
+def _display_names(nodes: list[onnx.NodeProto]) -> tuple[str, ...]:
+    names = []
+    for i, node in enumerate(nodes):
+        names.append(node.name or f"{node.op_type}_{i}")
+    return tuple(names)
+
+
+def _constant_tensors(nodes: list[onnx.NodeProto], initializers: frozenset[str]) -> frozenset[str]:
+    """Tensors fixed before any input arrives: initializers, Constant outputs, and the outputs of
+    deterministic nodes that read only constants (or only the static shape of a tensor)."""
+    const = set(initializers)
+    for node in nodes:  # topological order, so one pass suffices
+        if node.domain not in ("", "ai.onnx") or node.op_type in _RANDOM_OPS:
+            continue
+        if any(a.type in (onnx.AttributeProto.GRAPH, onnx.AttributeProto.GRAPHS) for a in node.attribute):
+            continue
+        ins = [t for t in node.input if t]
+        if node.op_type in _SHAPE_OPS or all(t in const for t in ins):
+            const.update(o for o in node.output if o)
+    return frozenset(const)
+
+
+# ---------------------------------------------------------------------------------------------
+# Scopes and layers
+
+
+def node_scopes(node: onnx.NodeProto) -> tuple[str, ...] | None:
+    """The module path of a node, outermost first, as torch qualified names.
+
+    Read from the dynamo exporter's metadata (``['', 'layer1', 'layer1.0', 'relu']``: the root,
+    the cumulative module paths, the node's own name), else from a TorchScript-exporter name
+    (``/layer1/layer1.0/conv1/Conv``), else from a tf2onnx/Keras name
+    (``sequential/conv2d/Conv2D``); ``None`` when the node carries no scope at all.
+    """
+    for prop in node.metadata_props:
+        if prop.key == SCOPE_KEY:
+            try:
+                scopes = ast.literal_eval(prop.value)
+            except (ValueError, SyntaxError):
+                break
+            if isinstance(scopes, list) and all(isinstance(s, str) for s in scopes):
+                return tuple(s for s in scopes[1:-1] if s)
+            break
+    name = node.name
+    if "/" not in name:
+        return None
+    parts = [p for p in name.split("/")[:-1] if p]
+    qualified: list[str] = []
+    for p in parts:
+        if qualified and not p.startswith(qualified[-1] + "."):
+            p = f"{qualified[-1]}.{p}"
+        qualified.append(p)
+    return tuple(qualified)
+
+
+def _strip_common_root(scopes: dict[int, tuple[str, ...]]) -> dict[int, tuple[str, ...]]:
+    """tf2onnx names start with the model's own scope (``sequential/...``, shared by every node);
+    drop such leading components so that depth 1 is the model's layers, as Keras shows them."""
+    paths = [s for s in scopes.values() if s]
+    if not paths:
+        return scopes
+    k = 0
+    while all(len(p) > k + 1 and p[k] == paths[0][k] for p in paths):
+        k += 1
+    if k == 0:
+        return scopes
+    prefix = paths[0][k - 1] + "."
+    return {i: tuple(c.removeprefix(prefix) for c in s[k:]) for i, s in scopes.items()}
+
+
+# Ops that start an automatic layer, and ops that join the layer of the op they follow.
+ANCHOR_OPS = frozenset(
+    {"Conv", "ConvTranspose", "ConvInteger", "QLinearConv", "Gemm", "MatMul", "MatMulInteger",
+     "QLinearMatMul", "Einsum", "MaxPool", "AveragePool", "LpPool", "GlobalAveragePool",
+     "GlobalMaxPool", "GlobalLpPool", "MaxRoiPool", "LSTM", "GRU", "RNN"}
+)
+FOLLOWER_OPS = frozenset(
+    {"Add", "Sub", "Mul", "Div", "BatchNormalization", "InstanceNormalization",
+     "LayerNormalization", "GroupNormalization", "LRN", "Relu", "LeakyRelu", "PRelu", "Sigmoid",
+     "HardSigmoid", "HardSwish", "Tanh", "Softmax", "LogSoftmax", "Elu", "Selu", "Celu", "Gelu",
+     "Mish", "Softplus", "Softsign", "Clip", "ThresholdedRelu", "Swish", "Dropout",
+     "QuantizeLinear", "DequantizeLinear"}
+)
+
+
+@dataclass(frozen=True)
+class LayerGroup:
+    name: str
+    nodes: tuple[int, ...]  # node indices, topological order
+
+
+def group_layers(g: Graph, depth: int = 1) -> tuple[LayerGroup, ...]:
+    """Partition the non-constant nodes into layers, ordered by their first node.
+
+    Nodes sharing a module scope at ``depth`` form one layer named by that scope; nodes outside
+    any scope are rows of their own. A model with no scope information at all gets automatic
+    layers: each linear or pooling op with the bias, scale, normalization and activation ops
+    that follow it in a chain.
+    """
+    if depth < 1:
+        raise ValueError("depth must be at least 1")
+    live = [i for i in range(len(g.nodes)) if not g.is_constant_node(i)]
+    scopes = {i: node_scopes(g.nodes[i]) for i in live}
+    if not any(scopes.values()):
+        return _auto_layers(g, live)
+    scopes = _strip_common_root({i: s or () for i, s in scopes.items()})
+    groups: dict[str, list[int]] = {}
+    for i in live:
+        s = scopes[i]
+        key = s[min(depth, len(s)) - 1] if s else g.names[i]
+        # An unscoped node named like a module gets the node name, which is unique.
+        groups.setdefault(key if s else f"\0{key}", []).append(i)
+    return tuple(
+        LayerGroup(name.lstrip("\0"), tuple(members))
+        for name, members in sorted(groups.items(), key=lambda kv: kv[1][0])
+    )
+
+
+def _auto_layers(g: Graph, live: list[int]) -> tuple[LayerGroup, ...]:
+    layers: list[list[int]] = []
+    open_tail: str | None = None  # the output the open layer ends with, if it can be extended
+    for i in live:
+        node = g.nodes[i]
+        acts = [t for t in node.input if t and t not in g.constants]
+        if (
+            open_tail is not None
+            and node.op_type in FOLLOWER_OPS
+            and acts == [open_tail]
+            and len(g.consumers.get(open_tail, ())) == 1
+        ):
+            layers[-1].append(i)
+        else:
+            layers.append([i])
+        if node.op_type in ANCHOR_OPS or (layers[-1][0] != i):
+            open_tail = node.output[0] if node.output else None
+        else:
+            open_tail = None
+    counters: dict[str, int] = {}
+    out = []
+    for members in layers:
+        head = g.nodes[members[0]]
+        if head.name:
+            name = head.name
+        else:
+            n = counters.get(head.op_type, 0)
+            counters[head.op_type] = n + 1
+            name = f"{head.op_type}_{n}"
+        out.append(LayerGroup(name, tuple(members)))
+    return tuple(out)

@@ -1,0 +1,253 @@
+"""ONNX file -> model with bound dims and inferred shapes.
+
+Weight bytes are never read: the file is parsed with ``load_external_data=False``, so an
+external data file is never opened, whatever its location says. Every figure downstream comes
+from tensor dims alone.
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import onnx
+from google.protobuf.message import DecodeError
+
+# One dim of a shape: an int when known, a str for a symbol inference could not resolve,
+# None for a dim nobody named.
+Dim = int | str | None
+Shape = tuple[Dim, ...]
+
+PROTOBUF_LIMIT = 2**31 - 1  # protobuf cannot parse a message of 2 GiB or more
+
+
+class ModelError(Exception):
+    """A model that cannot be analysed; the message says what is wrong and what to do."""
+
+    def __init__(self, path: str | os.PathLike[str], message: str) -> None:
+        super().__init__(f"{os.fspath(path)}: {message}")
+        self.path = os.fspath(path)
+        self.reason = message
+
+
+@dataclass(frozen=True)
+class LoadedModel:
+    """A parsed model whose graph inputs have concrete dims and whose tensors carry shapes."""
+
+    path: str
+    model: onnx.ModelProto
+    shapes: dict[str, Shape]
+    dtypes: dict[str, int]
+    notes: tuple[str, ...] = field(default=())
+
+
+def parse_input_shapes(specs: list[str] | tuple[str, ...]) -> dict[str, tuple[int, ...]]:
+    """``["image=1x3x224x224"]`` -> ``{"image": (1, 3, 224, 224)}``."""
+    shapes: dict[str, tuple[int, ...]] = {}
+    for spec in specs:
+        name, sep, dims = spec.rpartition("=")
+        if not sep or not name or not dims:
+            raise ValueError(f"--input-shape expects NAME=DxDx..., got {spec!r}")
+        try:
+            shapes[name] = tuple(int(d) for d in dims.replace(",", "x").split("x"))
+        except ValueError:
+            raise ValueError(f"--input-shape expects NAME=DxDx..., got {spec!r}") from None
+    return shapes
+
+
+def parse_dims(specs: list[str] | tuple[str, ...]) -> dict[str, int]:
+    """``["batch=1", "H=224"]`` -> ``{"batch": 1, "H": 224}``."""
+    dims: dict[str, int] = {}
+    for spec in specs:
+        for part in spec.split(","):
+            name, sep, value = part.strip().partition("=")
+            try:
+                dims[name.strip()] = int(value)
+            except ValueError:
+                raise ValueError(f"--dim expects SYMBOL=N, got {part.strip()!r}") from None
+            if not sep or not name.strip():
+                raise ValueError(f"--dim expects SYMBOL=N, got {part.strip()!r}")
+    return dims
+
+
+def read_model(path: str | os.PathLike[str]) -> onnx.ModelProto:
+    """Parse an ONNX file without its external data, or raise ModelError saying why not."""
+    p = Path(path)
+    try:
+        st = p.stat()
+    except FileNotFoundError:
+        raise ModelError(path, "no such file") from None
+    except OSError as exc:
+        raise ModelError(path, f"cannot read: {exc.strerror}") from None
+    if stat.S_ISDIR(st.st_mode):
+        raise ModelError(path, "is a directory, not an ONNX file")
+    if not stat.S_ISREG(st.st_mode):
+        raise ModelError(path, "is not a regular file")
+    if st.st_size == 0:
+        raise ModelError(path, "is empty, not an ONNX model")
+    if st.st_size > PROTOBUF_LIMIT:
+        raise ModelError(
+            path,
+            f"is {st.st_size:,} bytes, over protobuf's 2 GiB limit; "
+            "save the model with its weights as external data",
+        )
+    try:
+        model = onnx.load(os.fspath(p), load_external_data=False)
+    except (DecodeError, RuntimeError, ValueError, TypeError, UnicodeDecodeError) as exc:
+        raise ModelError(path, f"is not a valid ONNX protobuf ({type(exc).__name__})") from None
+    except OSError as exc:
+        raise ModelError(path, f"cannot read: {exc.strerror or exc}") from None
+    if not model.HasField("graph") or (not model.graph.node and not model.graph.output):
+        raise ModelError(path, "parses as protobuf but holds no ONNX graph")
+    check_opsets(path, model)
+    return model
+
+
+def check_opsets(path: str | os.PathLike[str], model: onnx.ModelProto) -> None:
+    """Reject a default-domain opset the installed onnx does not know."""
+    known = onnx.defs.onnx_opset_version()
+    for opset in model.opset_import:
+        if opset.domain in ("", "ai.onnx") and opset.version > known:
+            raise ModelError(
+                path,
+                f"uses opset {opset.version}, newer than the installed onnx {onnx.__version__} "
+                f"knows (up to {known}); upgrade onnx",
+            )
+
+
+def real_inputs(graph: onnx.GraphProto) -> list[onnx.ValueInfoProto]:
+    """Graph inputs that are not initializers (old exporters list weights as inputs too)."""
+    inits = {t.name for t in graph.initializer}
+    return [vi for vi in graph.input if vi.name not in inits]
+
+
+def bind_inputs(
+    path: str | os.PathLike[str],
+    model: onnx.ModelProto,
+    dims: dict[str, int],
+    input_shapes: dict[str, tuple[int, ...]],
+) -> list[str]:
+    """Give every real graph input concrete dims, in place; return the notes to show.
+
+    A leading symbolic dim (the batch) defaults to 1; any other unbound symbol is an error that
+    names it and the flag that binds it.
+    """
+    notes: list[str] = []
+    inputs = real_inputs(model.graph)
+    names = {vi.name for vi in inputs}
+    for name in input_shapes:
+        if name not in names:
+            raise ModelError(
+                path, f"--input-shape names {name!r}, but the model's inputs are {sorted(names)}"
+            )
+    for vi in inputs:
+        if not vi.type.HasField("tensor_type"):
+            continue
+        tt = vi.type.tensor_type
+        if vi.name in input_shapes:
+            tt.ClearField("shape")
+            for d in input_shapes[vi.name]:
+                if d <= 0:
+                    raise ModelError(path, f"--input-shape {vi.name}: dims must be positive")
+                tt.shape.dim.add().dim_value = d
+            continue
+        if not tt.HasField("shape"):
+            raise ModelError(
+                path,
+                f"input {vi.name!r} has no shape; give one with --input-shape {vi.name}=DxDx...",
+            )
+        for i, d in enumerate(tt.shape.dim):
+            if d.HasField("dim_value"):
+                if d.dim_value <= 0:
+                    raise ModelError(
+                        path,
+                        f"input {vi.name!r} has dim {d.dim_value} at axis {i}; dims must be "
+                        f"positive (bind it with --input-shape {vi.name}=DxDx...)",
+                    )
+                continue
+            sym = d.dim_param
+            if sym and sym in dims:
+                value = dims[sym]
+            elif i == 0:
+                value = dims.get("batch", 1)
+                notes.append(
+                    f"note: batch dim {sym or '?'!s} of input {vi.name!r} set to {value} "
+                    f"(bind it with --dim {sym or 'batch'}=N)"
+                )
+            elif sym:
+                raise ModelError(
+                    path,
+                    f"input {vi.name!r} has symbolic dim {sym!r} at axis {i}; "
+                    f"bind it with --dim {sym}=N",
+                )
+            else:
+                raise ModelError(
+                    path,
+                    f"input {vi.name!r} has an unnamed dim at axis {i}; "
+                    f"give its shape with --input-shape {vi.name}=DxDx...",
+                )
+            if value <= 0:
+                raise ModelError(path, f"--dim {sym}={value}: dims must be positive")
+            d.Clear()
+            d.dim_value = value
+    return notes
+
+
+def _shape_of(tp: onnx.TypeProto) -> Shape | None:
+    if not tp.HasField("tensor_type") or not tp.tensor_type.HasField("shape"):
+        return None
+    out: list[Dim] = []
+    for d in tp.tensor_type.shape.dim:
+        if d.HasField("dim_value"):
+            out.append(int(d.dim_value))
+        elif d.dim_param:
+            out.append(d.dim_param)
+        else:
+            out.append(None)
+    return tuple(out)
+
+
+def load(
+    path: str | os.PathLike[str],
+    dims: dict[str, int] | None = None,
+    input_shapes: dict[str, tuple[int, ...]] | None = None,
+) -> LoadedModel:
+    """Read ``path``, bind its input dims and run onnx's shape inference with data propagation."""
+    model = read_model(path)
+    notes = bind_inputs(path, model, dict(dims or {}), dict(input_shapes or {}))
+    graph = model.graph
+    # Stale annotations may carry the unbound symbols; inference recomputes them all.
+    declared_outputs = {vi.name: _shape_of(vi.type) for vi in graph.output}
+    del graph.value_info[:]
+    for vi in graph.output:
+        if vi.type.HasField("tensor_type"):
+            vi.type.tensor_type.ClearField("shape")
+    try:
+        inferred = onnx.shape_inference.infer_shapes(model, strict_mode=False, data_prop=True)
+    except Exception as exc:  # onnx raises several types here; each means the same to a user
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise ModelError(path, f"onnx shape inference failed: {first}") from None
+    shapes: dict[str, Shape] = {}
+    dtypes: dict[str, int] = {}
+    g = inferred.graph
+    for t in g.initializer:
+        shapes[t.name] = tuple(int(d) for d in t.dims)
+        dtypes[t.name] = t.data_type
+    for vi in list(g.input) + list(g.value_info) + list(g.output):
+        shape = _shape_of(vi.type)
+        if vi.type.HasField("tensor_type") and vi.type.tensor_type.elem_type:
+            dtypes.setdefault(vi.name, vi.type.tensor_type.elem_type)
+        if shape is not None:
+            shapes.setdefault(vi.name, shape)
+    for node in g.node:
+        if node.op_type == "Constant" and node.domain in ("", "ai.onnx"):
+            for a in node.attribute:
+                if a.name == "value" and a.type == onnx.AttributeProto.TENSOR:
+                    shapes.setdefault(node.output[0], tuple(int(d) for d in a.t.dims))
+                    dtypes.setdefault(node.output[0], a.t.data_type)
+    for name, shape in declared_outputs.items():
+        if name not in shapes and shape is not None and all(isinstance(d, int) for d in shape):
+            shapes[name] = shape
+    return LoadedModel(os.fspath(path), inferred, shapes, dtypes, tuple(notes))
