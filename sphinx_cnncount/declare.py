@@ -1,0 +1,166 @@
+"""Declared numbers: what a document or an expectations file says a model has, and the check.
+
+Shared by the Sphinx directive's content lines and ``cnncount lint`` (TOML expectations), so
+both accept the same spellings and word a mismatch the same way.
+
+* integers with ``,`` or ``_`` separators: ``60,840``, ``340_908``;
+* an SI suffix (k, M, G, T), which matches to the precision written: ``1.81G`` holds for
+  1,814,073,344 (1.814G rounds to 1.81G) and ``1.82G`` does not;
+* shapes with the batch omitted, as the paper writes them or plainly: ``6@28x28``, ``6x28x28``.
+"""
+
+from __future__ import annotations
+
+import shlex
+from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+
+from .count import Summary
+from .load import Shape
+from .render import fmt_int, fmt_shape
+
+SI = {"k": 10**3, "K": 10**3, "M": 10**6, "G": 10**9, "T": 10**12}
+NUMBER_KEYS = ("params", "trainable_params", "non_trainable_params", "connections", "macs", "flops")
+SHAPE_KEYS = ("output", "output_shape")
+KEYS = NUMBER_KEYS + SHAPE_KEYS
+
+
+class DeclarationError(ValueError):
+    """A declaration that cannot be read (bad key, value or syntax)."""
+
+
+@dataclass(frozen=True)
+class Declared:
+    """A number as written: it holds for ``actual`` when ``actual`` rounds to it."""
+
+    text: str
+    mantissa: Decimal
+    scale: int  # 1, or the SI multiplier
+
+    def matches(self, actual: int) -> bool:
+        if self.scale == 1:
+            return Decimal(actual) == self.mantissa
+        exp = self.mantissa.as_tuple().exponent
+        quantum = Decimal(1).scaleb(exp if isinstance(exp, int) else 0)
+        return (Decimal(actual) / self.scale).quantize(quantum, ROUND_HALF_UP) == self.mantissa
+
+
+def parse_number(text: str | int) -> Declared:
+    if isinstance(text, bool):
+        raise DeclarationError(f"expected a number, got {text!r}")
+    if isinstance(text, int):
+        return Declared(str(text), Decimal(text), 1)
+    raw = str(text).strip()
+    s = raw.replace(",", "").replace("_", "")
+    scale = 1
+    if s and s[-1] in SI:
+        scale = SI[s[-1]]
+        s = s[:-1]
+    try:
+        value = Decimal(s)
+    except InvalidOperation:
+        raise DeclarationError(f"{raw!r} is not a number (write 60,840 or 1.81G)") from None
+    if not value.is_finite() or (scale == 1 and value != value.to_integral_value()):
+        raise DeclarationError(f"{raw!r} is not a whole number; use an SI suffix for a rounded figure")
+    return Declared(raw, value, scale)
+
+
+def parse_shape(text: str) -> tuple[int, ...]:
+    """``6@28x28`` or ``6x28x28`` (or a list of ints) -> (6, 28, 28); batch omitted."""
+    if isinstance(text, (list, tuple)):
+        return tuple(int(d) for d in text)
+    raw = str(text).strip()
+    try:
+        return tuple(int(d) for d in raw.replace("@", "x").replace(",", "x").split("x"))
+    except ValueError:
+        raise DeclarationError(f"{raw!r} is not a shape (write 6@28x28 or 6x28x28)") from None
+
+
+def shape_matches(declared: tuple[int, ...], actual: Shape | None) -> bool:
+    """A declared shape omits the batch; one that spells it out matches too."""
+    if actual is None:
+        return False
+    return tuple(actual[1:]) == declared or tuple(actual) == declared
+
+
+@dataclass(frozen=True)
+class Declaration:
+    target: str  # a layer name, or "total"
+    key: str
+    value: str | int
+    line: int = 0  # offset within the block that declared it (0-based), where known
+
+
+@dataclass(frozen=True)
+class Mismatch:
+    target: str
+    key: str
+    declared: str
+    actual: str | None  # None when the layer does not exist
+    line: int = 0
+
+    @property
+    def message(self) -> str:
+        if self.actual is None:
+            return f"{self.target}: declared layer does not exist in the model"
+        return f"{self.target}: {self.key} declared {self.declared}, model has {self.actual}"
+
+
+def parse_lines(lines: list[str]) -> list[Declaration]:
+    """Directive content: ``<layer|total> key=value ...`` per line; ``#`` starts a comment."""
+    out = []
+    for offset, line in enumerate(lines):
+        text = line.split("#", 1)[0].strip()
+        if not text:
+            continue
+        try:
+            words = shlex.split(text)
+        except ValueError as exc:
+            raise DeclarationError(f"line {offset + 1}: {exc}") from None
+        target, pairs = words[0], words[1:]
+        if not pairs:
+            raise DeclarationError(f"line {offset + 1}: {target!r} declares nothing; "
+                                   "write e.g. 'C3 params=1,516'")
+        for pair in pairs:
+            key, sep, value = pair.partition("=")
+            if not sep or not value:
+                raise DeclarationError(f"line {offset + 1}: {pair!r} is not key=value")
+            out.append(Declaration(target, key, value, offset))
+    return out
+
+
+def check(summary: Summary, declarations: list[Declaration]) -> list[Mismatch]:
+    """Every declaration that does not hold for ``summary``. Raises DeclarationError on a key or
+    value that cannot be read."""
+    layers = {layer.name: layer for layer in summary.layers}
+    out: list[Mismatch] = []
+    missing_reported: set[str] = set()
+    for d in declarations:
+        key = d.key.strip().lower().replace("-", "_")
+        if key not in KEYS:
+            raise DeclarationError(
+                f"unknown key {d.key!r} for {d.target} (known: {', '.join(KEYS)})")
+        if d.target.lower() == "total":
+            if key in SHAPE_KEYS:
+                raise DeclarationError("total has no output shape; declare it on a layer")
+            record = summary.totals
+        elif d.target in layers:
+            record = layers[d.target]
+        else:
+            if d.target not in missing_reported:
+                missing_reported.add(d.target)
+                out.append(Mismatch(d.target, key, str(d.value), None, d.line))
+            continue
+        if key in SHAPE_KEYS:
+            declared_shape = parse_shape(d.value)  # type: ignore[arg-type]
+            actual_shape = record.output_shape  # type: ignore[union-attr]
+            if not shape_matches(declared_shape, actual_shape):
+                out.append(Mismatch(d.target, "output", str(d.value), fmt_shape(actual_shape),
+                                    d.line))
+            continue
+        declared = parse_number(d.value)
+        actual = getattr(record, key)
+        if not declared.matches(actual):
+            shown = declared.text if declared.scale != 1 else fmt_int(int(declared.mantissa))
+            out.append(Mismatch(d.target, key, shown, fmt_int(actual), d.line))
+    return out

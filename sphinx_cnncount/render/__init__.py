@@ -1,0 +1,131 @@
+"""One rendering core: the columns, how a cell reads, and the rows of a summary table.
+
+The text, markdown and CSV printers (``render.text``) and the Sphinx docutils table
+(``sphinx_ext``) all take their rows from :func:`table_rows`, so every front end prints the same
+figures in the same words.
+"""
+
+from __future__ import annotations
+
+from enum import Enum
+
+from ..count import Layer, Summary
+from ..graph import ANCHOR_OPS
+from ..load import Shape
+from ..ops import ZERO_COST
+
+
+class Column(str, Enum):
+    """The columns a summary table can show; the value is the name users type."""
+
+    LAYER = "layer"
+    TYPE = "type"
+    OUTPUT = "output"
+    PARAMS = "params"
+    TRAINABLE_PARAMS = "trainable_params"
+    NON_TRAINABLE_PARAMS = "non_trainable_params"
+    CONNECTIONS = "connections"
+    MACS = "macs"
+    FLOPS = "flops"
+
+    @property
+    def title(self) -> str:
+        return _TITLES[self]
+
+    @property
+    def numeric(self) -> bool:
+        return self not in (Column.LAYER, Column.TYPE, Column.OUTPUT)
+
+
+_TITLES = {
+    Column.LAYER: "Layer",
+    Column.TYPE: "Type",
+    Column.OUTPUT: "Output",
+    Column.PARAMS: "Params",
+    Column.TRAINABLE_PARAMS: "Trainable",
+    Column.NON_TRAINABLE_PARAMS: "Non-trainable",
+    Column.CONNECTIONS: "Connections",
+    Column.MACS: "MACs",
+    Column.FLOPS: "FLOPs",
+}
+
+DEFAULT_COLUMNS = (Column.LAYER, Column.TYPE, Column.OUTPUT, Column.PARAMS,
+                   Column.CONNECTIONS, Column.MACS)
+
+
+def parse_columns(text: str | list[str] | tuple[str, ...]) -> tuple[Column, ...]:
+    """``"layer, output, params"`` -> columns; an unknown name is a ValueError listing them."""
+    names = text.split(",") if isinstance(text, str) else list(text)
+    cols = []
+    for name in (n.strip().lower().replace("-", "_") for n in names):
+        if not name:
+            continue
+        try:
+            cols.append(Column(name))
+        except ValueError:
+            choices = ", ".join(c.value for c in Column)
+            raise ValueError(f"unknown column {name!r} (choose from {choices})") from None
+    if not cols:
+        raise ValueError("no columns given")
+    return tuple(cols)
+
+
+def fmt_int(n: int) -> str:
+    """Thousands separators, exact: 340908 -> '340,908'."""
+    return f"{n:,}"
+
+
+def fmt_shape(shape: Shape | None) -> str:
+    """A shape as the LeNet paper writes it, batch dropped: [1, 6, 28, 28] -> '6@28x28'."""
+    if shape is None:
+        return "?"
+    dims = ["?" if d is None else str(d) for d in shape]
+    if len(dims) <= 1:
+        return "x".join(dims) or "scalar"
+    rest = dims[1:]  # drop the batch
+    if len(rest) >= 3:  # channels @ spatial dims
+        return f"{rest[0]}@{'x'.join(rest[1:])}"
+    return "x".join(rest)
+
+
+def fmt_full_shape(shape: Shape | None) -> str:
+    """All dims, batch included: [1, 6, 28, 28] -> '1x6x28x28'."""
+    if shape is None:
+        return "?"
+    return "x".join("?" if d is None else str(d) for d in shape) or "scalar"
+
+
+def layer_type(layer: Layer) -> str:
+    """The ops that make the layer what it is: its linear/pooling ops, else its costing ops."""
+    anchors = [op for op in layer.op_types if op in ANCHOR_OPS]
+    if anchors:
+        return "+".join(anchors)
+    costing = [op for op in layer.op_types if op not in ZERO_COST]
+    return "+".join(costing or list(layer.op_types))
+
+
+def cell(layer: Layer, column: Column) -> str:
+    if column is Column.LAYER:
+        return layer.name
+    if column is Column.TYPE:
+        return layer_type(layer)
+    if column is Column.OUTPUT:
+        return fmt_shape(layer.output_shape)
+    return fmt_int(getattr(layer, column.value))
+
+
+def total_cell(summary: Summary, column: Column) -> str:
+    if column is Column.LAYER:
+        return "Total"
+    if column.numeric:
+        return fmt_int(getattr(summary.totals, column.value))
+    return ""
+
+
+def table_rows(summary: Summary, columns: tuple[Column, ...] = DEFAULT_COLUMNS
+               ) -> tuple[list[str], list[list[str]], list[str]]:
+    """(header, body rows, totals row) as display strings."""
+    header = [c.title for c in columns]
+    body = [[cell(layer, c) for c in columns] for layer in summary.layers]
+    total = [total_cell(summary, c) for c in columns]
+    return header, body, total
