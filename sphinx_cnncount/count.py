@@ -120,8 +120,10 @@ def analyze(
     return count(load(path, dims, input_shapes), depth)
 
 
-def count(loaded: LoadedModel, depth: int = 1) -> Summary:
-    g = graphmod.build(loaded.path, loaded.model.graph)
+def count(loaded: LoadedModel, depth: int = 1, g: graphmod.Graph | None = None) -> Summary:
+    """Count a loaded model; pass ``g`` when the caller already built its graph."""
+    if g is None:
+        g = graphmod.build(loaded.path, loaded.model.graph)
     groups = graphmod.group_layers(g, depth)
     layer_of = {i: li for li, group in enumerate(groups) for i in group.nodes}
     shapes, dtypes = loaded.shapes, loaded.dtypes
