@@ -1,0 +1,117 @@
+"""``cnncount``: the command-line front end.
+
+Kept thin and cheap to start: onnx, networkx and Sphinx are imported only inside the commands
+that need them, so ``cnncount --help`` answers at once.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import traceback
+from collections.abc import Callable, Sequence
+
+from . import __version__
+
+PROG = "cnncount"
+
+
+def add_model_options(p: argparse.ArgumentParser) -> None:
+    """The options every command that reads a model shares."""
+    p.add_argument("--depth", type=int, default=1, metavar="N",
+                   help="module-scope depth that makes a layer (default: 1)")
+    p.add_argument("--dim", action="append", default=[], metavar="SYM=N",
+                   help="bind a symbolic dim, e.g. --dim batch=1 --dim H=224 (repeatable)")
+    p.add_argument("--input-shape", action="append", default=[], metavar="NAME=DIMS",
+                   help="give an input its whole shape, e.g. image=1x3x224x224 (repeatable)")
+    p.add_argument("--debug", action="store_true", help="show tracebacks")
+
+
+def error(message: str) -> int:
+    """Print the one-line error and return the usage/input exit code."""
+    print(f"{PROG}: error: {message}", file=sys.stderr)
+    return 2
+
+
+def guarded(command: Callable[[argparse.Namespace], int]) -> Callable[[argparse.Namespace], int]:
+    """Turn expected failures into one-line errors (exit 2); ``--debug`` shows the traceback."""
+
+    def run(args: argparse.Namespace) -> int:
+        from .declare import DeclarationError
+        from .load import ModelError
+
+        try:
+            return command(args)
+        except (ModelError, DeclarationError, ValueError) as exc:
+            if getattr(args, "debug", False):
+                traceback.print_exc()
+            return error(str(exc))
+        except RecursionError:
+            return error(f"{getattr(args, 'model', '?')}: the graph is too deeply nested")
+        except Exception as exc:  # a bug of ours: still one line, and the way to see more
+            if getattr(args, "debug", False):
+                raise
+            where = getattr(args, "model", None)
+            prefix = f"{where}: " if isinstance(where, str) else ""
+            return error(f"{prefix}internal error ({type(exc).__name__}: {exc}); "
+                         "rerun with --debug and report it")
+
+    return run
+
+
+def summary_command(args: argparse.Namespace) -> int:
+    from .count import analyze
+    from .load import parse_dims, parse_input_shapes
+    from .render import parse_columns
+    from .render.text import Format, render
+
+    columns = parse_columns(args.columns)
+    summary = analyze(args.model, args.depth, parse_dims(args.dim),
+                      parse_input_shapes(args.input_shape))
+    for note in summary.notes:
+        print(f"{PROG}: {note}", file=sys.stderr)
+    for d in summary.diagnostics:
+        print(f"{PROG}: warning: {args.model}: {d.message}", file=sys.stderr)
+    sys.stdout.write(render(summary, Format(args.format), columns))
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog=PROG,
+        description="Per-layer output shapes, parameters, LeNet connections and MACs of an "
+                    "ONNX model, computed from the file itself.",
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    p = sub.add_parser("summary", help="print the per-layer table of a model",
+                       description="Print the per-layer table of an ONNX model.")
+    p.add_argument("model", help="path to an .onnx file")
+    p.add_argument("--format", choices=["table", "json", "csv", "markdown"], default="table")
+    p.add_argument("--columns", default="layer,type,output,params,connections,macs",
+                   help="comma-separated: layer, type, output, params, trainable_params, "
+                        "non_trainable_params, connections, macs, flops")
+    add_model_options(p)
+    p.set_defaults(func=guarded(summary_command))
+
+    try:
+        from .lint.cli import register
+    except ImportError:  # the lint package is optional while it is being built
+        pass
+    else:
+        register(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return int(args.func(args))
+    except BrokenPipeError:  # `cnncount summary big.onnx | head`
+        return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,96 @@
+"""Plain-text renderings of a Summary: an aligned table, markdown, CSV and JSON."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from enum import Enum
+
+from ..count import Summary
+from . import DEFAULT_COLUMNS, Column, fmt_full_shape, fmt_int, table_rows
+
+
+class Format(str, Enum):
+    TABLE = "table"
+    JSON = "json"
+    CSV = "csv"
+    MARKDOWN = "markdown"
+
+
+def render(summary: Summary, fmt: Format, columns: tuple[Column, ...] = DEFAULT_COLUMNS) -> str:
+    return _RENDERERS[fmt](summary, columns)
+
+
+def _inputs_line(summary: Summary) -> str:
+    return ", ".join(f"{t.name} {fmt_full_shape(t.shape)}" for t in summary.inputs)
+
+
+def table(summary: Summary, columns: tuple[Column, ...] = DEFAULT_COLUMNS) -> str:
+    """A Keras-summary-like table: aligned columns, a rule, the rows, a totals row."""
+    header, body, total = table_rows(summary, columns)
+    widths = [max(len(r[i]) for r in [header, total, *body]) for i in range(len(columns))]
+
+    def line(cells: list[str]) -> str:
+        parts = [c.rjust(w) if col.numeric else c.ljust(w)
+                 for c, w, col in zip(cells, widths, columns, strict=True)]
+        return "  ".join(parts).rstrip()
+
+    rule_width = sum(widths) + 2 * (len(widths) - 1)
+    t = summary.totals
+    out = [
+        f'Model: "{summary.model}"    input: {_inputs_line(summary)}',
+        "=" * rule_width,
+        line(header),
+        "=" * rule_width,
+        *(line(r) for r in body),
+        "=" * rule_width,
+        line(total),
+        "=" * rule_width,
+        f"Total params: {fmt_int(t.params)}",
+        f"Trainable params: {fmt_int(t.trainable_params)}",
+        f"Non-trainable params: {fmt_int(t.non_trainable_params)}",
+        f"Connections: {fmt_int(t.connections)}",
+        f"MACs: {fmt_int(t.macs)}",
+        f"FLOPs: {fmt_int(t.flops)}",
+    ]
+    return "\n".join(out) + "\n"
+
+
+def markdown(summary: Summary, columns: tuple[Column, ...] = DEFAULT_COLUMNS) -> str:
+    """A GitHub-flavoured markdown table with a bold totals row."""
+    header, body, total = table_rows(summary, columns)
+
+    def row(cells: list[str]) -> str:
+        return "| " + " | ".join(c.replace("|", "\\|") for c in cells) + " |"
+
+    align = ["---:" if c.numeric else ":---" for c in columns]
+    total = [f"**{c}**" if c else c for c in total]
+    return "\n".join([row(header), "| " + " | ".join(align) + " |",
+                      *(row(r) for r in body), row(total)]) + "\n"
+
+
+def csv_text(summary: Summary, columns: tuple[Column, ...] = DEFAULT_COLUMNS) -> str:
+    """Every metric of every layer as plain integers (no separators), shapes as NxCxHxW."""
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    keys = ["params", "trainable_params", "non_trainable_params", "connections", "macs", "flops"]
+    w.writerow(["layer", "op_types", "output_shape", *keys])
+    for layer in summary.layers:
+        w.writerow([layer.name, "+".join(layer.op_types), fmt_full_shape(layer.output_shape),
+                    *(getattr(layer, k) for k in keys)])
+    w.writerow(["total", "", "", *(getattr(summary.totals, k) for k in keys)])
+    return buf.getvalue()
+
+
+def json_text(summary: Summary, columns: tuple[Column, ...] = DEFAULT_COLUMNS) -> str:
+    """The stable JSON interface; exact integers, byte-identical for the same model."""
+    return json.dumps(summary.to_json(), indent=2) + "\n"
+
+
+_RENDERERS = {
+    Format.TABLE: table,
+    Format.JSON: json_text,
+    Format.CSV: csv_text,
+    Format.MARKDOWN: markdown,
+}
