@@ -224,11 +224,11 @@ def load(
     for vi in graph.output:
         if vi.type.HasField("tensor_type"):
             vi.type.tensor_type.ClearField("shape")
-    try:
-        inferred = onnx.shape_inference.infer_shapes(model, strict_mode=False, data_prop=True)
-    except Exception as exc:  # onnx raises several types here; each means the same to a user
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise ModelError(path, f"onnx shape inference failed: {first}") from None
+    inferred = _infer(path, model)
+    for _ in range(3):  # each round lets onnx carry a filled gap further downstream
+        if not _fill_gaps(inferred.graph):
+            break
+        inferred = _infer(path, inferred)
     shapes: dict[str, Shape] = {}
     dtypes: dict[str, int] = {}
     g = inferred.graph
@@ -251,3 +251,46 @@ def load(
         if name not in shapes and shape is not None and all(isinstance(d, int) for d in shape):
             shapes[name] = shape
     return LoadedModel(os.fspath(path), inferred, shapes, dtypes, tuple(notes))
+
+
+def _infer(path: str | os.PathLike[str], model: onnx.ModelProto) -> onnx.ModelProto:
+    try:
+        return onnx.shape_inference.infer_shapes(model, strict_mode=False, data_prop=True)
+    except Exception as exc:  # onnx raises several types here; each means the same to a user
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise ModelError(path, f"onnx shape inference failed: {first}") from None
+
+
+# Ops whose first output has the shape of their first input. onnx's inference leaves some of
+# them unknown (GroupNormalization and other function ops at some opsets); this is the only
+# shape rule written here by hand.
+SAME_SHAPE_OPS = frozenset({
+    "GroupNormalization", "LayerNormalization", "InstanceNormalization", "BatchNormalization",
+    "Relu", "LeakyRelu", "PRelu", "Sigmoid", "HardSigmoid", "HardSwish", "Tanh", "Gelu", "Mish",
+    "Elu", "Selu", "Celu", "Softplus", "Softsign", "Softmax", "LogSoftmax", "Swish", "Clip",
+    "Dropout", "Identity", "LRN",
+})
+
+
+def _fill_gaps(graph: onnx.GraphProto) -> bool:
+    """Annotate same-shape ops whose output inference left unknown; True if any was filled."""
+    known = {vi.name: vi for vi in list(graph.input) + list(graph.value_info)}
+    known.update((vi.name, vi) for vi in graph.output if vi.type.tensor_type.HasField("shape"))
+    for t in graph.initializer:
+        known.setdefault(t.name, onnx.helper.make_tensor_value_info(t.name, t.data_type, t.dims))
+    filled = False
+    for node in graph.node:
+        if node.op_type not in SAME_SHAPE_OPS or node.domain not in ("", "ai.onnx"):
+            continue
+        if not node.input or not node.output or node.output[0] in known:
+            continue
+        src = known.get(node.input[0])
+        if src is None or not src.type.tensor_type.HasField("shape"):
+            continue
+        vi = onnx.ValueInfoProto()
+        vi.CopyFrom(src)
+        vi.name = node.output[0]
+        graph.value_info.append(vi)
+        known[vi.name] = vi
+        filled = True
+    return filled

@@ -1,0 +1,347 @@
+"""Per-op counts on one-node models: expected values written as the arithmetic that gives them."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from onnx import TensorProto, helper, numpy_helper
+
+from .helpers import ints, model, summarize, weight
+
+mk = helper.make_node
+
+
+def one(tmp_path, node, inputs, inits=(), opset=21, **kw):
+    s = summarize(tmp_path, model([node], inputs, list(node.output[:1]), inits, opset=opset), **kw)
+    return s
+
+
+# op, node, inputs, inits, (output shape, params, macs, connections)
+CASES = {
+    "conv": (
+        mk("Conv", ["x", "w", "b"], ["y"], kernel_shape=[3, 3]),
+        {"x": [1, 3, 8, 8]}, [weight("w", 4, 3, 3, 3), weight("b", 4)],
+        ((1, 4, 6, 6), (3 * 3 * 3 + 1) * 4, 3 * 3 * 3 * 4 * 6 * 6, (3 * 3 * 3 + 1) * 4 * 6 * 6)),
+    "conv-no-bias-stride-pad": (
+        mk("Conv", ["x", "w"], ["y"], kernel_shape=[3, 3], strides=[2, 2], pads=[1, 1, 1, 1]),
+        {"x": [2, 3, 9, 9]}, [weight("w", 8, 3, 3, 3)],
+        ((2, 8, 5, 5), 3 * 3 * 3 * 8, 2 * 3 * 3 * 3 * 8 * 5 * 5, 2 * 3 * 3 * 3 * 8 * 5 * 5)),
+    "conv-grouped": (
+        mk("Conv", ["x", "w", "b"], ["y"], kernel_shape=[3, 3], group=4, pads=[1, 1, 1, 1]),
+        {"x": [1, 8, 7, 7]}, [weight("w", 16, 2, 3, 3), weight("b", 16)],
+        ((1, 16, 7, 7), (3 * 3 * 8 // 4 + 1) * 16, 3 * 3 * 2 * 16 * 7 * 7,
+         (3 * 3 * 2 + 1) * 16 * 7 * 7)),
+    "conv-depthwise": (
+        mk("Conv", ["x", "w"], ["y"], kernel_shape=[3, 3], group=32, pads=[1, 1, 1, 1]),
+        {"x": [1, 32, 112, 112]}, [weight("w", 32, 1, 3, 3)],
+        ((1, 32, 112, 112), 3 * 3 * 32, 3 * 3 * 32 * 112 * 112, 3 * 3 * 32 * 112 * 112)),
+    "conv-dilated": (
+        mk("Conv", ["x", "w"], ["y"], kernel_shape=[3, 3], dilations=[2, 2]),
+        {"x": [1, 1, 10, 10]}, [weight("w", 1, 1, 3, 3)],
+        ((1, 1, 6, 6), 9, 9 * 6 * 6, 9 * 6 * 6)),
+    "conv-same-upper": (
+        mk("Conv", ["x", "w"], ["y"], kernel_shape=[3, 3], strides=[2, 2], auto_pad="SAME_UPPER"),
+        {"x": [1, 2, 11, 11]}, [weight("w", 4, 2, 3, 3)],
+        ((1, 4, 6, 6), 3 * 3 * 2 * 4, 3 * 3 * 2 * 4 * 6 * 6, 3 * 3 * 2 * 4 * 6 * 6)),
+    "conv-valid": (
+        mk("Conv", ["x", "w"], ["y"], kernel_shape=[3, 3], strides=[2, 2], auto_pad="VALID"),
+        {"x": [1, 2, 11, 11]}, [weight("w", 4, 2, 3, 3)],
+        ((1, 4, 5, 5), 3 * 3 * 2 * 4, 3 * 3 * 2 * 4 * 5 * 5, 3 * 3 * 2 * 4 * 5 * 5)),
+    "conv1d": (
+        mk("Conv", ["x", "w", "b"], ["y"], kernel_shape=[5]),
+        {"x": [1, 4, 100]}, [weight("w", 8, 4, 5), weight("b", 8)],
+        ((1, 8, 96), (5 * 4 + 1) * 8, 5 * 4 * 8 * 96, (5 * 4 + 1) * 8 * 96)),
+    "conv3d": (
+        mk("Conv", ["x", "w"], ["y"], kernel_shape=[3, 3, 3]),
+        {"x": [1, 2, 6, 6, 6]}, [weight("w", 4, 2, 3, 3, 3)],
+        ((1, 4, 4, 4, 4), 27 * 2 * 4, 27 * 2 * 4 * 64, 27 * 2 * 4 * 64)),
+    "conv-transpose": (
+        mk("ConvTranspose", ["x", "w", "b"], ["y"], kernel_shape=[4, 4], strides=[2, 2],
+           pads=[1, 1, 1, 1]),
+        {"x": [1, 8, 7, 7]}, [weight("w", 8, 4, 4, 4), weight("b", 4)],
+        ((1, 4, 14, 14), 8 * 4 * 16 + 4, 8 * 7 * 7 * 4 * 16, 8 * 7 * 7 * 4 * 16 + 4 * 14 * 14)),
+    "conv-transpose-output-padding": (
+        mk("ConvTranspose", ["x", "w"], ["y"], kernel_shape=[3, 3], strides=[2, 2],
+           output_padding=[1, 1]),
+        {"x": [1, 2, 5, 5]}, [weight("w", 2, 3, 3, 3)],
+        ((1, 3, 12, 12), 2 * 3 * 9, 2 * 5 * 5 * 3 * 9, 2 * 5 * 5 * 3 * 9)),
+    "conv-transpose-output-shape": (
+        mk("ConvTranspose", ["x", "w"], ["y"], kernel_shape=[3, 3], strides=[2, 2],
+           output_shape=[10, 10]),
+        {"x": [1, 2, 5, 5]}, [weight("w", 2, 3, 3, 3)],
+        ((1, 3, 10, 10), 2 * 3 * 9, 2 * 5 * 5 * 3 * 9, 2 * 5 * 5 * 3 * 9)),
+    "gemm": (
+        mk("Gemm", ["x", "w", "b"], ["y"], transB=1),
+        {"x": [2, 120]}, [weight("w", 84, 120), weight("b", 84)],
+        ((2, 84), (120 + 1) * 84, 2 * 120 * 84, 2 * (120 + 1) * 84)),
+    "gemm-transA": (
+        mk("Gemm", ["x", "w"], ["y"], transA=1),
+        {"x": [120, 3]}, [weight("w", 120, 10)],
+        ((3, 10), 120 * 10, 3 * 10 * 120, 3 * 10 * 120)),
+    "matmul-weight": (
+        mk("MatMul", ["x", "w"], ["y"]),
+        {"x": [1, 196, 768]}, [weight("w", 768, 3072)],
+        ((1, 196, 3072), 768 * 3072, 196 * 768 * 3072, 196 * 768 * 3072)),
+    "matmul-batched-broadcast": (
+        mk("MatMul", ["a", "b"], ["y"]),
+        {"a": [2, 12, 197, 64], "b": [1, 12, 64, 197]}, [],
+        ((2, 12, 197, 197), 0, 2 * 12 * 197 * 197 * 64, 2 * 12 * 197 * 197 * 64)),
+    "einsum": (
+        mk("Einsum", ["a", "b"], ["y"], equation="bij,bjk->bik"),
+        {"a": [3, 4, 5], "b": [3, 5, 6]}, [],
+        ((3, 4, 6), 0, 3 * 4 * 5 * 6, 3 * 4 * 5 * 6)),
+    "einsum-ellipsis": (
+        mk("Einsum", ["a", "b"], ["y"], equation="...ij,...jk->...ik"),
+        {"a": [2, 3, 4, 5], "b": [2, 3, 5, 6]}, [],
+        ((2, 3, 4, 6), 0, 2 * 3 * 4 * 5 * 6, 2 * 3 * 4 * 5 * 6)),
+    "maxpool": (
+        mk("MaxPool", ["x"], ["y"], kernel_shape=[2, 2], strides=[2, 2]),
+        {"x": [1, 64, 11, 11]}, [], ((1, 64, 5, 5), 0, 0, 2 * 2 * 64 * 5 * 5)),
+    "maxpool-ceil": (
+        mk("MaxPool", ["x"], ["y"], kernel_shape=[3, 3], strides=[2, 2], ceil_mode=1),
+        {"x": [1, 1, 8, 8]}, [], ((1, 1, 4, 4), 0, 0, 9 * 16)),
+    "avgpool-pads": (
+        mk("AveragePool", ["x"], ["y"], kernel_shape=[3, 3], strides=[1, 1], pads=[1, 1, 1, 1],
+           count_include_pad=1),
+        {"x": [1, 2, 5, 5]}, [], ((1, 2, 5, 5), 0, 0, 9 * 2 * 25)),
+    "lppool": (
+        mk("LpPool", ["x"], ["y"], kernel_shape=[2], strides=[2], p=2),
+        {"x": [1, 3, 10]}, [], ((1, 3, 5), 0, 0, 2 * 3 * 5)),
+    "global-avgpool": (
+        mk("GlobalAveragePool", ["x"], ["y"]),
+        {"x": [1, 512, 7, 7]}, [], ((1, 512, 1, 1), 0, 0, 512 * 7 * 7)),
+    "batchnorm": (
+        mk("BatchNormalization", ["x", "s", "b", "m", "v"], ["y"]),
+        {"x": [1, 16, 4, 4]}, [weight("s", 16), weight("b", 16), weight("m", 16), weight("v", 16)],
+        ((1, 16, 4, 4), 4 * 16, 0, 16 * 4 * 4)),
+    "layernorm": (
+        mk("LayerNormalization", ["x", "s", "b"], ["y"], axis=-1),
+        {"x": [1, 197, 768]}, [weight("s", 768), weight("b", 768)],
+        ((1, 197, 768), 2 * 768, 0, 197 * 768)),
+    "instancenorm": (
+        mk("InstanceNormalization", ["x", "s", "b"], ["y"]),
+        {"x": [1, 8, 4, 4]}, [weight("s", 8), weight("b", 8)], ((1, 8, 4, 4), 16, 0, 8 * 16)),
+    "groupnorm": (
+        mk("GroupNormalization", ["x", "s", "b"], ["y"], num_groups=2),
+        {"x": [1, 8, 4, 4]}, [weight("s", 8), weight("b", 8)], ((1, 8, 4, 4), 16, 0, 8 * 16)),
+    "prelu": (
+        mk("PRelu", ["x", "slope"], ["y"]),
+        {"x": [1, 8, 4, 4]}, [weight("slope", 8, 1, 1)], ((1, 8, 4, 4), 8, 0, 0)),
+    "prelu-single-slope": (
+        mk("PRelu", ["x", "slope"], ["y"]),
+        {"x": [1, 8, 4, 4]}, [weight("slope", 1)], ((1, 8, 4, 4), 1, 0, 0)),
+    "relu": (mk("Relu", ["x"], ["y"]), {"x": [1, 8, 4, 4]}, [], ((1, 8, 4, 4), 0, 0, 0)),
+    "bias-add": (
+        mk("Add", ["x", "b"], ["y"]), {"x": [1, 10]}, [weight("b", 10)], ((1, 10), 10, 0, 10)),
+    "scalar-mul-is-no-param": (
+        mk("Mul", ["x", "k"], ["y"]), {"x": [1, 10]},
+        [numpy_helper.from_array(np.array(0.125, np.float32), "k")], ((1, 10), 0, 0, 0)),
+    "reduce-sum": (
+        mk("ReduceSum", ["x", "axes"], ["y"], keepdims=0), {"x": [1, 10, 84]},
+        [ints("axes", [-1])], ((1, 10), 0, 0, 10 * 84)),
+    "softmax": (mk("Softmax", ["x"], ["y"]), {"x": [1, 10]}, [], ((1, 10), 0, 0, 0)),
+    "lstm": (
+        mk("LSTM", ["x", "w", "r", "b"], ["y"], hidden_size=20),
+        {"x": [7, 2, 10]}, [weight("w", 1, 80, 10), weight("r", 1, 80, 20), weight("b", 1, 160)],
+        ((7, 1, 2, 20), 80 * 10 + 80 * 20 + 160, 7 * 2 * 80 * (10 + 20),
+         7 * 2 * 80 * (10 + 20) + 7 * 2 * 80)),
+    "gru-bidirectional": (
+        mk("GRU", ["x", "w", "r"], ["y"], hidden_size=16, direction="bidirectional"),
+        {"x": [5, 1, 8]}, [weight("w", 2, 48, 8), weight("r", 2, 48, 16)],
+        ((5, 2, 1, 16), 2 * 48 * 8 + 2 * 48 * 16, 5 * 2 * 48 * (8 + 16), 5 * 2 * 48 * (8 + 16))),
+    "rnn": (
+        mk("RNN", ["x", "w", "r", "b"], ["y"], hidden_size=4),
+        {"x": [3, 1, 2]}, [weight("w", 1, 4, 2), weight("r", 1, 4, 4), weight("b", 1, 8)],
+        ((3, 1, 1, 4), 8 + 16 + 8, 3 * 4 * (2 + 4), 3 * 4 * (2 + 4) + 3 * 4)),
+    "resize": (
+        mk("Resize", ["x", "", "scales"], ["y"], mode="nearest"), {"x": [1, 3, 4, 4]},
+        [numpy_helper.from_array(np.array([1, 1, 2, 2], np.float32), "scales")],
+        ((1, 3, 8, 8), 0, 0, 0)),
+    "pad": (
+        mk("Pad", ["x", "pads"], ["y"]), {"x": [1, 3, 4, 4]},
+        [ints("pads", [0, 0, 1, 1, 0, 0, 1, 1])], ((1, 3, 6, 6), 0, 0, 0)),
+}
+
+
+@pytest.mark.parametrize("case", CASES, ids=list(CASES))
+def test_op(tmp_path, case):
+    node, inputs, inits, (shape, params, macs, connections) = CASES[case]
+    s = one(tmp_path, node, inputs, inits)
+    assert s.diagnostics == ()
+    [layer] = s.layers
+    assert (layer.output_shape, layer.params, layer.macs, layer.connections) == (
+        shape, params, macs, connections)
+    assert s.totals.params == params
+
+
+def test_batchnorm_mean_and_variance_are_not_trainable(tmp_path):
+    node, inputs, inits, _ = CASES["batchnorm"]
+    t = one(tmp_path, node, inputs, inits).totals
+    assert (t.trainable_params, t.non_trainable_params) == (32, 32)
+
+
+def test_flops_are_twice_macs_plus_bias_for_linear_ops(tmp_path):
+    node, inputs, inits, _ = CASES["conv"]
+    layer = one(tmp_path, node, inputs, inits).layers[0]
+    assert layer.flops == 2 * layer.macs + 4 * 6 * 6
+
+
+def test_quantized_dequantize_linear_weight_is_a_parameter(tmp_path):
+    """QDQ: an int8 weight dequantized into a Conv counts once, as the int8 tensor's elements."""
+    wq = numpy_helper.from_array(np.zeros((4, 3, 3, 3), np.int8), "wq")
+    scale = numpy_helper.from_array(np.array(0.1, np.float32), "ws")
+    zp = numpy_helper.from_array(np.array(0, np.int8), "wz")
+    nodes = [
+        mk("DequantizeLinear", ["wq", "ws", "wz"], ["w"]),
+        mk("Conv", ["x", "w"], ["y"], kernel_shape=[3, 3]),
+    ]
+    s = summarize(tmp_path, model(nodes, {"x": [1, 3, 8, 8]}, ["y"], [wq, scale, zp]))
+    assert s.totals.params == 4 * 3 * 3 * 3
+    assert s.totals.macs == 3 * 3 * 3 * 4 * 6 * 6
+    assert len(s.layers) == 1  # the dequantize of a constant is folded, not a layer
+
+
+def test_qlinearconv(tmp_path):
+    def q(name, *shape, dtype=np.uint8):
+        return numpy_helper.from_array(np.zeros(shape, dtype), name)
+
+    def f(name):
+        return numpy_helper.from_array(np.array(0.5, np.float32), name)
+
+    node = mk("QLinearConv", ["x", "xs", "xz", "w", "wsc", "wz", "ys", "yz", "b"], ["y"],
+              kernel_shape=[3, 3])
+    inits = [f("xs"), q("xz"), q("w", 8, 2, 3, 3, dtype=np.int8), f("wsc"), q("wz", dtype=np.int8),
+             f("ys"), q("yz"), numpy_helper.from_array(np.zeros(8, np.int32), "b")]
+    g = helper.make_graph([node], "g",
+                          [helper.make_tensor_value_info("x", TensorProto.UINT8, [1, 2, 6, 6])],
+                          [helper.make_tensor_value_info("y", TensorProto.UINT8, None)], inits)
+    m = helper.make_model(g, opset_imports=[helper.make_opsetid("", 21)])
+    s = summarize(tmp_path, m)
+    layer = s.layers[0]
+    assert (layer.output_shape, layer.params, layer.macs, layer.connections) == (
+        (1, 8, 4, 4), 8 * 2 * 9 + 8, 2 * 9 * 8 * 16, (2 * 9 + 1) * 8 * 16)
+
+
+def test_conv_integer_and_matmul_integer(tmp_path):
+    nodes = [
+        mk("ConvInteger", ["x", "w"], ["c"], kernel_shape=[3, 3]),
+        mk("Flatten", ["c"], ["f"]),
+        mk("MatMulInteger", ["a", "w2"], ["y"]),
+    ]
+    inits = [numpy_helper.from_array(np.zeros((4, 1, 3, 3), np.int8), "w"),
+             numpy_helper.from_array(np.zeros((16, 5), np.int8), "w2")]
+    g = helper.make_graph(nodes, "g", [
+        helper.make_tensor_value_info("x", TensorProto.INT8, [1, 1, 5, 5]),
+        helper.make_tensor_value_info("a", TensorProto.INT8, [2, 16])],
+        [helper.make_tensor_value_info("f", TensorProto.INT32, None),
+         helper.make_tensor_value_info("y", TensorProto.INT32, None)], inits)
+    s = summarize(tmp_path, helper.make_model(g, opset_imports=[helper.make_opsetid("", 21)]))
+    assert s.totals.params == 4 * 9 + 16 * 5
+    assert s.totals.macs == 9 * 4 * 3 * 3 + 2 * 5 * 16
+
+
+def test_qlinear_matmul(tmp_path):
+    def u8(name, *shape):
+        return numpy_helper.from_array(np.zeros(shape, np.uint8), name)
+
+    def f(name):
+        return numpy_helper.from_array(np.array(0.5, np.float32), name)
+
+    node = mk("QLinearMatMul", ["a", "as", "az", "b", "bs", "bz", "ys", "yz"], ["y"])
+    inits = [f("as"), u8("az"), u8("b", 64, 10), f("bs"), u8("bz"), f("ys"), u8("yz")]
+    g = helper.make_graph([node], "g",
+                          [helper.make_tensor_value_info("a", TensorProto.UINT8, [3, 64])],
+                          [helper.make_tensor_value_info("y", TensorProto.UINT8, None)], inits)
+    s = summarize(tmp_path, helper.make_model(g, opset_imports=[helper.make_opsetid("", 21)]))
+    assert (s.totals.params, s.totals.macs) == (64 * 10, 3 * 10 * 64)
+
+
+def test_attention_from_matmul_and_softmax(tmp_path):
+    """Q K^T, softmax, times V: the activation-activation MatMuls have MACs and no params."""
+    d, n = 64, 197
+    nodes = [
+        mk("MatMul", ["x", "wq"], ["q"]), mk("MatMul", ["x", "wk"], ["k"]),
+        mk("MatMul", ["x", "wv"], ["v"]), mk("Transpose", ["k"], ["kt"], perm=[0, 2, 1]),
+        mk("MatMul", ["q", "kt"], ["s"]), mk("Mul", ["s", "scale"], ["ss"]),
+        mk("Softmax", ["ss"], ["p"], axis=-1), mk("MatMul", ["p", "v"], ["y"]),
+    ]
+    inits = [weight("wq", d, d), weight("wk", d, d), weight("wv", d, d),
+             numpy_helper.from_array(np.array(0.125, np.float32), "scale")]
+    s = summarize(tmp_path, model(nodes, {"x": [1, n, d]}, ["y"], inits))
+    assert s.totals.params == 3 * d * d
+    assert s.totals.macs == 3 * n * d * d + n * n * d + n * n * d
+    assert s.tensors["y"] == (1, n, d)
+
+
+def test_shared_weight_counts_once(tmp_path):
+    nodes = [mk("MatMul", ["x", "w"], ["h"], name="a"), mk("MatMul", ["h", "w"], ["y"], name="b")]
+    s = summarize(tmp_path, model(nodes, {"x": [1, 8]}, ["y"], [weight("w", 8, 8)]))
+    assert [layer.params for layer in s.layers] == [64, 0]
+    assert s.totals.params == 64
+
+
+def test_constant_of_shape_weights_are_parameters(tmp_path):
+    """Weights made at run time by ConstantOfShape (as in onnx's light models) still count."""
+    value = helper.make_tensor("v", TensorProto.FLOAT, [1], [0.0])
+    nodes = [
+        mk("ConstantOfShape", ["wshape"], ["w"], value=value),
+        mk("Conv", ["x", "w"], ["y"], kernel_shape=[5, 5]),
+    ]
+    s = summarize(tmp_path, model(nodes, {"x": [1, 3, 32, 32]}, ["y"],
+                                  [ints("wshape", [6, 3, 5, 5])]))
+    assert s.totals.params == 6 * 3 * 25
+    assert s.layers[0].output_shape == (1, 6, 28, 28)
+
+
+def test_constant_node_weight_and_integer_constants(tmp_path):
+    """A Constant node's float tensor is a parameter; the int64 shape of a Reshape is not."""
+    w = helper.make_tensor("wv", TensorProto.FLOAT, [10, 4], [0.0] * 40)
+    nodes = [
+        mk("Constant", [], ["w"], value=w),
+        mk("Reshape", ["x", "shape"], ["f"]),
+        mk("MatMul", ["f", "w"], ["y"]),
+    ]
+    s = summarize(tmp_path, model(nodes, {"x": [1, 2, 5]}, ["y"], [ints("shape", [1, 10])]))
+    assert s.totals.params == 40
+    assert s.tensors["y"] == (1, 4)
+
+
+def test_huge_feature_map_is_exact(tmp_path):
+    """2^40 x 2^40 spatial dims: exact Python ints, no int64 overflow, no floats."""
+    side = 2**40
+    node = mk("Conv", ["x", "w"], ["y"], kernel_shape=[1, 1])
+    s = one(tmp_path, node, {"x": [1, 3, side, side]}, [weight("w", 8, 3, 1, 1)])
+    assert s.totals.macs == 3 * 8 * side * side
+    assert s.totals.macs == 29014219670751100192948224
+    assert s.totals.flops == 2 * 24 * 2**80
+
+
+def test_unsupported_op_is_reported_and_the_rest_counted(tmp_path):
+    nodes = [
+        mk("Conv", ["x", "w"], ["c"], kernel_shape=[3, 3], name="conv"),
+        mk("FancyOp", ["c"], ["f"], domain="custom.ops", name="fancy"),
+        mk("Relu", ["c"], ["y"], name="relu"),
+    ]
+    m = model(nodes, {"x": [1, 1, 5, 5]}, ["y", "f"], [weight("w", 2, 1, 3, 3)],
+              extra_opsets=[helper.make_opsetid("custom.ops", 1)])
+    s = summarize(tmp_path, m)
+    assert s.totals.macs == 9 * 2 * 3 * 3
+    kinds = [(d.kind, d.op_type) for d in s.diagnostics]
+    assert ("unsupported-op", "FancyOp") in kinds
+    msg = next(d.message for d in s.diagnostics if d.kind == "unsupported-op")
+    assert msg == "no rule for op FancyOp (domain custom.ops), 1 node(s): 'fancy'; counted as zero"
+
+
+def test_if_subgraph_counts_the_costlier_branch_once(tmp_path):
+    def branch(name, k):
+        n = mk("MatMul", ["x", f"{name}_w"], [f"{name}_y"])
+        g = helper.make_graph([n], name, [], [
+            helper.make_tensor_value_info(f"{name}_y", TensorProto.FLOAT, [1, k])],
+            [weight(f"{name}_w", 8, k)])
+        return g
+
+    cond = numpy_helper.from_array(np.array(True), "cond")
+    node = mk("If", ["cond"], ["y"], then_branch=branch("then", 4), else_branch=branch("else", 16))
+    s = summarize(tmp_path, model([node], {"x": [1, 8]}, ["y"], [cond]))
+    assert s.totals.macs == 8 * 16
+    assert [d.kind for d in s.diagnostics] == ["subgraph"]
