@@ -249,7 +249,7 @@ def group_layers(g: Graph, depth: int = 1) -> tuple[LayerGroup, ...]:
     groups: dict[str, list[int]] = {}
     for i in live:
         s = scopes[i]
-        key = s[min(depth, len(s)) - 1] if s else g.names[i]
+        key = s[min(depth, len(s)) - 1] if s else g.names[i].lstrip("/")
         # An unscoped node named like a module gets the node name, which is unique.
         groups.setdefault(key if s else f"\0{key}", []).append(i)
     return tuple(
