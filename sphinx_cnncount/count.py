@@ -189,7 +189,8 @@ def count(loaded: LoadedModel, depth: int = 1, g: graphmod.Graph | None = None) 
     for i, node in enumerate(g.nodes):
         if i in layer_of:
             for t in node.output:
-                if t and _numel(shapes.get(t)) is None and g.consumers.get(t):
+                if (t and t not in loaded.non_tensors and _numel(shapes.get(t)) is None
+                        and g.consumers.get(t)):
                     diagnostics.append(Diagnostic(
                         "unknown-shape",
                         f"shape inference could not determine the shape of {t!r} "

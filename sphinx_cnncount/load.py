@@ -41,6 +41,7 @@ class LoadedModel:
     shapes: dict[str, Shape]
     dtypes: dict[str, int]
     notes: tuple[str, ...] = field(default=())
+    non_tensors: frozenset[str] = frozenset()  # sequence, map and optional values
 
 
 def parse_input_shapes(specs: list[str] | tuple[str, ...]) -> dict[str, tuple[int, ...]]:
@@ -235,7 +236,10 @@ def load(
     for t in g.initializer:
         shapes[t.name] = tuple(int(d) for d in t.dims)
         dtypes[t.name] = t.data_type
+    non_tensors = set()
     for vi in list(g.input) + list(g.value_info) + list(g.output):
+        if vi.type.WhichOneof("value") not in (None, "tensor_type"):
+            non_tensors.add(vi.name)
         shape = _shape_of(vi.type)
         if vi.type.HasField("tensor_type") and vi.type.tensor_type.elem_type:
             dtypes.setdefault(vi.name, vi.type.tensor_type.elem_type)
@@ -250,7 +254,8 @@ def load(
     for name, shape in declared_outputs.items():
         if name not in shapes and shape is not None and all(isinstance(d, int) for d in shape):
             shapes[name] = shape
-    return LoadedModel(os.fspath(path), inferred, shapes, dtypes, tuple(notes))
+    return LoadedModel(os.fspath(path), inferred, shapes, dtypes, tuple(notes),
+                       frozenset(non_tensors))
 
 
 def _infer(path: str | os.PathLike[str], model: onnx.ModelProto) -> onnx.ModelProto:

@@ -45,7 +45,7 @@ _POINTWISE = {
     "Sin": 1, "Cos": 1, "Tan": 1, "Floor": 1, "Ceil": 1, "Round": 1, "Sign": 1,
     "Relu": 1, "LeakyRelu": 1, "ThresholdedRelu": 1, "Elu": 1, "Selu": 1, "Celu": 1,
     "Sigmoid": 1, "HardSigmoid": 1, "Tanh": 1, "Softplus": 1, "Softsign": 1, "Swish": 1,
-    "HardSwish": 2, "Mish": 1, "Gelu": 1, "Clip": 1, "PRelu": 1,
+    "HardSwish": 2, "Mish": 1, "Gelu": 1, "Clip": 1, "PRelu": 1, "Shrink": 1,
     "Equal": 1, "Less": 1, "LessOrEqual": 1, "Greater": 1, "GreaterOrEqual": 1,
     "And": 1, "Or": 1, "Xor": 1, "Not": 1, "IsNaN": 1, "IsInf": 1, "BitShift": 1,
 }

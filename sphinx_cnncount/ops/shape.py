@@ -18,7 +18,10 @@ _MOVES = (
     "Expand", "Tile", "Pad", "Cast", "CastLike", "Shape", "Size", "Constant", "ConstantOfShape",
     "DepthToSpace", "SpaceToDepth", "Dropout", "Where", "Range", "NonZero", "Compress",
     "ReverseSequence", "Trilu", "EyeLike", "OneHot", "SequenceConstruct", "SplitToSequence",
-    "ConcatFromSequence", "SequenceAt", "TopK", "Unique", "NonMaxSuppression",
+    "ConcatFromSequence", "SequenceAt", "SequenceInsert", "SequenceErase", "SequenceLength",
+    "SequenceEmpty", "SequenceMap", "TopK", "Unique", "NonMaxSuppression", "StringNormalizer",
+    "StringConcat", "StringSplit", "RegexFullMatch", "Optional", "OptionalGetElement",
+    "OptionalHasElement",
 )
 
 OPS = {op: spec(zero_cost) for op in _MOVES}
