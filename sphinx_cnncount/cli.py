@@ -91,7 +91,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--format", choices=["table", "json", "csv", "markdown"], default="table")
     p.add_argument("--columns", default="layer,type,output,params,connections,macs",
                    help="comma-separated: layer, type, output, params, trainable_params, "
-                        "non_trainable_params, connections, macs, flops")
+                        "non_trainable_params, connections, macs, flops, receptive_field, "
+                        "backward_macs, activation_bytes")
     add_model_options(p)
     p.set_defaults(func=guarded(summary_command))
 

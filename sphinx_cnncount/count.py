@@ -11,7 +11,9 @@ import onnx
 
 from . import graph as graphmod
 from .load import LoadedModel, Shape, load
+from .memory import activation_bytes, peak_activation_bytes, tensor_bytes
 from .ops import Cost, NodeView, UnknownShape, spec_for
+from .receptive import receptive_fields, spatial_field
 
 FLOAT_TYPES = frozenset({
     onnx.TensorProto.FLOAT, onnx.TensorProto.FLOAT16, onnx.TensorProto.DOUBLE,
@@ -42,6 +44,10 @@ class Totals:
     connections: int
     macs: int
     flops: int
+    backward_macs: int = 0
+    training_macs: int = 0  # forward + backward
+    activation_bytes: int = 0  # every layer's outputs, summed
+    peak_activation_bytes: int = 0  # the most that is live at once in a topological schedule
 
 
 @dataclass(frozen=True)
@@ -58,6 +64,9 @@ class Layer:
     connections: int
     macs: int
     flops: int
+    receptive_field: dict[str, list[int]] | None = None  # {"size": [h, w], "stride": [h, w]}
+    backward_macs: int = 0  # gradient w.r.t. the input (when needed) and the weights
+    activation_bytes: int = 0  # bytes of the tensors the layer hands on
 
     def get(self, key: str) -> Any:
         return getattr(self, key)
@@ -129,6 +138,8 @@ def count(loaded: LoadedModel, depth: int = 1, g: graphmod.Graph | None = None) 
     shapes, dtypes = loaded.shapes, loaded.dtypes
     diagnostics: list[Diagnostic] = []
     costs = [Cost()] * len(groups)
+    backward = [0] * len(groups)
+    needs_grad: set[str] = set()  # activations that depend on a trainable parameter
     params = [[0, 0] for _ in groups]  # per layer: trainable, non-trainable
     owner: set[str] = set()
     unsupported: dict[tuple[str, str], list[str]] = {}
@@ -174,11 +185,17 @@ def count(loaded: LoadedModel, depth: int = 1, g: graphmod.Graph | None = None) 
             tuple(flags),
         )
         try:
-            costs[li] = costs[li] + spec.cost(view)
+            cost = spec.cost(view)
         except UnknownShape as exc:
+            cost = None
             diagnostics.append(Diagnostic(
                 "unknown-shape", f"{node.op_type} {g.names[i]!r}: {exc}; counted as zero",
                 g.names[i], node.op_type))
+        if cost is not None:
+            costs[li] = costs[li] + cost
+            backward[li] += cost.macs * _gradient_operands(node, flags, needs_grad)
+        if any(flags) or any(t in needs_grad for t in node.input):
+            needs_grad.update(t for t in node.output if t)
     for (domain, op), names in sorted(unsupported.items()):
         where = ", ".join(repr(n) for n in names[:3]) + (", ..." if len(names) > 3 else "")
         diagnostics.append(Diagnostic(
@@ -196,6 +213,8 @@ def count(loaded: LoadedModel, depth: int = 1, g: graphmod.Graph | None = None) 
                         f"shape inference could not determine the shape of {t!r} "
                         f"({node.op_type} {g.names[i]!r})", g.names[i], node.op_type))
 
+    fields = receptive_fields(g, shapes)
+    handed_on = activation_bytes(g, groups, layer_of, shapes, dtypes)
     layers = []
     seen: dict[str, int] = {}
     for li, group in enumerate(groups):
@@ -220,6 +239,9 @@ def count(loaded: LoadedModel, depth: int = 1, g: graphmod.Graph | None = None) 
             connections=c.connections,
             macs=c.macs,
             flops=c.flops,
+            receptive_field=spatial_field(fields.get(last.output[0])) if last.output else None,
+            backward_macs=backward[li],
+            activation_bytes=handed_on[li],
         ))
     totals = Totals(
         params=sum(layer.params for layer in layers),
@@ -228,6 +250,10 @@ def count(loaded: LoadedModel, depth: int = 1, g: graphmod.Graph | None = None) 
         connections=sum(layer.connections for layer in layers),
         macs=sum(layer.macs for layer in layers),
         flops=sum(layer.flops for layer in layers),
+        backward_macs=sum(backward),
+        training_macs=sum(layer.macs for layer in layers) + sum(backward),
+        activation_bytes=sum(handed_on),
+        peak_activation_bytes=peak_activation_bytes(g, shapes, dtypes),
     )
     tensor_names = list(g.inputs) + sorted(g.initializers)
     for node in g.nodes:
@@ -265,6 +291,21 @@ def _param_slot(g: graphmod.Graph, spec: Any, slot: int, t: str,
     if n is None or n <= 1:
         return None  # a scalar constant (epsilon, 1/sqrt(d), an exponent) is not learned
     return True
+
+
+# The operand slots whose gradient a linear op's backward pass computes (each costs as many MACs
+# as the forward product): the data and the weight of Conv, Gemm and MatMul; every operand of
+# Einsum; for recurrent ops, the input and the weights, approximated as two.
+
+
+def _gradient_operands(node: onnx.NodeProto, params: list[bool], needs_grad: set[str]) -> int:
+    """How many operands of a linear op need a gradient: its parameters always; an activation
+    only when it depends on a parameter (no input-gradient for the model's input)."""
+    if node.op_type in ("LSTM", "GRU", "RNN"):
+        return 1 + (node.input[0] in needs_grad)
+    slots = range(len(node.input)) if node.op_type == "Einsum" else range(min(2, len(node.input)))
+    return sum(1 for j in slots
+               if (j < len(params) and params[j]) or node.input[j] in needs_grad)
 
 
 def _param_root(g: graphmod.Graph, t: str) -> str:

@@ -49,7 +49,8 @@ def test_json_golden_and_exact_values(capsys, golden):
     assert data["tensors"]["C1_Conv_output_0"] == [1, 6, 28, 28]
     assert set(data["layers"][0]) == {
         "name", "op_types", "nodes", "output_shape", "params", "trainable_params",
-        "non_trainable_params", "connections", "macs", "flops"}
+        "non_trainable_params", "connections", "macs", "flops", "receptive_field",
+        "backward_macs", "activation_bytes"}
 
 
 def test_json_is_byte_identical_across_processes():
@@ -68,10 +69,12 @@ def test_markdown_and_csv(capsys, golden):
     golden("keras_cnn.md", out)
     code, out, _ = run(capsys, "summary", KERAS, "--format", "csv", "--dim", "unk__32=2")
     lines = out.splitlines()
-    assert lines[1] == "conv2d,Transpose+Conv+Relu,2x32x26x26,320,320,0,{},{},{}".format(
+    assert lines[1] == "conv2d,Transpose+Conv+Relu,2x32x26x26,320,320,0,{},{},{},{},{},3/1".format(
         2 * (3 * 3 + 1) * 32 * 26 * 26, 2 * 9 * 32 * 26 * 26,
         # 2 FLOPs per MAC, the bias add, the ReLU
-        2 * (2 * 9 * 32 * 26 * 26) + 2 * 32 * 26 * 26 + 2 * 32 * 26 * 26)
+        2 * (2 * 9 * 32 * 26 * 26) + 2 * 32 * 26 * 26 + 2 * 32 * 26 * 26,
+        2 * 9 * 32 * 26 * 26,  # backward: the weight gradient only; the input needs none
+        2 * 32 * 26 * 26 * 4)  # the float32 activations conv2d hands to max_pooling2d
     assert lines[-1].startswith("total,,,101578,101578,0,")
 
 

@@ -27,6 +27,9 @@ class Column(str, Enum):
     CONNECTIONS = "connections"
     MACS = "macs"
     FLOPS = "flops"
+    RECEPTIVE_FIELD = "receptive_field"
+    BACKWARD_MACS = "backward_macs"
+    ACTIVATION_BYTES = "activation_bytes"
 
     @property
     def title(self) -> str:
@@ -34,7 +37,7 @@ class Column(str, Enum):
 
     @property
     def numeric(self) -> bool:
-        return self not in (Column.LAYER, Column.TYPE, Column.OUTPUT)
+        return self not in (Column.LAYER, Column.TYPE, Column.OUTPUT, Column.RECEPTIVE_FIELD)
 
 
 _TITLES = {
@@ -47,6 +50,9 @@ _TITLES = {
     Column.CONNECTIONS: "Connections",
     Column.MACS: "MACs",
     Column.FLOPS: "FLOPs",
+    Column.RECEPTIVE_FIELD: "RF size/stride",
+    Column.BACKWARD_MACS: "Backward MACs",
+    Column.ACTIVATION_BYTES: "Activation bytes",
 }
 
 DEFAULT_COLUMNS = (Column.LAYER, Column.TYPE, Column.OUTPUT, Column.PARAMS,
@@ -95,6 +101,17 @@ def fmt_full_shape(shape: Shape | None) -> str:
     return "x".join("?" if d is None else str(d) for d in shape) or "scalar"
 
 
+def fmt_field(field: dict[str, list[int]] | None) -> str:
+    """A receptive field as size/stride on the input: '14/2', or '14x10/2x1' when not square."""
+    if field is None:
+        return "-"
+
+    def side(values: list[int]) -> str:
+        return str(values[0]) if len(set(values)) == 1 else "x".join(map(str, values))
+
+    return f"{side(field['size'])}/{side(field['stride'])}"
+
+
 def layer_type(layer: Layer) -> str:
     """The ops that make the layer what it is: its linear/pooling ops, else its costing ops."""
     anchors = [op for op in layer.op_types if op in ANCHOR_OPS]
@@ -111,13 +128,15 @@ def cell(layer: Layer, column: Column) -> str:
         return layer_type(layer)
     if column is Column.OUTPUT:
         return fmt_shape(layer.output_shape)
+    if column is Column.RECEPTIVE_FIELD:
+        return fmt_field(layer.receptive_field)
     return fmt_int(getattr(layer, column.value))
 
 
 def total_cell(summary: Summary, column: Column) -> str:
     if column is Column.LAYER:
         return "Total"
-    if column.numeric:
+    if column.numeric and hasattr(summary.totals, column.value):
         return fmt_int(getattr(summary.totals, column.value))
     return ""
 

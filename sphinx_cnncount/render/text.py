@@ -8,7 +8,7 @@ import json
 from enum import Enum
 
 from ..count import Summary
-from . import DEFAULT_COLUMNS, Column, fmt_full_shape, fmt_int, table_rows
+from . import DEFAULT_COLUMNS, Column, fmt_field, fmt_full_shape, fmt_int, table_rows
 
 
 class Format(str, Enum):
@@ -53,6 +53,8 @@ def table(summary: Summary, columns: tuple[Column, ...] = DEFAULT_COLUMNS) -> st
         f"Connections: {fmt_int(t.connections)}",
         f"MACs: {fmt_int(t.macs)}",
         f"FLOPs: {fmt_int(t.flops)}",
+        f"Training MACs (forward + backward): {fmt_int(t.training_macs)}",
+        f"Activation bytes: {fmt_int(t.activation_bytes)} (peak live {fmt_int(t.peak_activation_bytes)})",
     ]
     return "\n".join(out) + "\n"
 
@@ -74,12 +76,13 @@ def csv_text(summary: Summary, columns: tuple[Column, ...] = DEFAULT_COLUMNS) ->
     """Every metric of every layer as plain integers (no separators), shapes as NxCxHxW."""
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\n")
-    keys = ["params", "trainable_params", "non_trainable_params", "connections", "macs", "flops"]
-    w.writerow(["layer", "op_types", "output_shape", *keys])
+    keys = ["params", "trainable_params", "non_trainable_params", "connections", "macs", "flops",
+            "backward_macs", "activation_bytes"]
+    w.writerow(["layer", "op_types", "output_shape", *keys, "receptive_field"])
     for layer in summary.layers:
         w.writerow([layer.name, "+".join(layer.op_types), fmt_full_shape(layer.output_shape),
-                    *(getattr(layer, k) for k in keys)])
-    w.writerow(["total", "", "", *(getattr(summary.totals, k) for k in keys)])
+                    *(getattr(layer, k) for k in keys), fmt_field(layer.receptive_field)])
+    w.writerow(["total", "", "", *(getattr(summary.totals, k) for k in keys), ""])
     return buf.getvalue()
 
 

@@ -1,0 +1,115 @@
+"""Receptive field: what part of the model's first spatial input each output unit sees.
+
+Tracked per tensor and per axis as (size, stride) on the input, the classic recurrence
+(size_out = size_in + dilation*(k-1)*stride_in, stride_out = stride_in * s), through window ops
+(Conv, pools), layout ops that keep or permute axes, and joins (the largest over paths). Ops that
+mix positions across axes (Flatten, Reshape, MatMul) end it: the field is None after them, as it
+is for ops whose field is fractional (ConvTranspose, Resize).
+"""
+
+from __future__ import annotations
+
+from .graph import Graph
+from .load import Shape
+
+Field = tuple[tuple[int, int] | None, ...] | None  # per axis: (size, stride), None = no field
+
+WINDOW_OPS = frozenset({"Conv", "ConvInteger", "QLinearConv", "MaxPool", "AveragePool", "LpPool"})
+GLOBAL_OPS = frozenset({"GlobalAveragePool", "GlobalMaxPool", "GlobalLpPool"})
+# Ops whose output axes are their input axes (broadcast joins included).
+SAME_AXES_OPS = frozenset({
+    "Add", "Sub", "Mul", "Div", "Sum", "Max", "Min", "Mean", "Pow", "Relu", "LeakyRelu", "PRelu",
+    "Sigmoid", "HardSigmoid", "HardSwish", "Tanh", "Gelu", "Mish", "Elu", "Selu", "Celu",
+    "Softplus", "Softsign", "Swish", "Clip", "Dropout", "Identity", "Cast", "CastLike",
+    "BatchNormalization", "InstanceNormalization", "LayerNormalization", "GroupNormalization",
+    "LRN", "Concat", "Gather", "Slice", "Pad", "Split", "QuantizeLinear", "DequantizeLinear",
+    "Softmax", "LogSoftmax", "Abs", "Neg", "Sqrt", "Exp", "Erf", "Where", "Shrink",
+})
+
+
+def receptive_fields(g: Graph, shapes: dict[str, Shape]) -> dict[str, Field]:
+    """The field of every activation tensor, seeded at the first input with spatial axes."""
+    fields: dict[str, Field] = {}
+    seed = next((t for t in g.inputs if len(shapes.get(t) or ()) >= 3), None)
+    if seed is None:
+        return fields
+    fields[seed] = (None, *(((1, 1),) * (len(shapes[seed]) - 1)))
+    for i, node in enumerate(g.nodes):
+        if g.is_constant_node(i):
+            continue
+        ins = [fields.get(t) for t in node.input if t and t not in g.constants]
+        if not any(f is not None for f in ins):
+            continue
+        out = _propagate(node, ins, shapes)
+        for t in node.output:
+            if t:
+                fields[t] = out
+    return fields
+
+
+def _propagate(node, ins: list[Field], shapes: dict[str, Shape]) -> Field:
+    op = node.op_type
+    x = ins[0] if ins else None
+    if op in WINDOW_OPS:
+        if x is None:
+            return None
+        attrs = {a.name: list(a.ints) for a in node.attribute}
+        spatial = len(x) - 2
+        k = attrs.get("kernel_shape") or _kernel_from_weight(node, shapes, spatial)
+        if k is None:
+            return None
+        s = attrs.get("strides") or [1] * spatial
+        d = attrs.get("dilations") or [1] * spatial
+        out: list[tuple[int, int] | None] = [None, None]
+        for j in range(spatial):
+            f = x[2 + j]
+            out.append(None if f is None else (f[0] + d[j] * (k[j] - 1) * f[1], f[1] * s[j]))
+        return tuple(out)
+    if op in GLOBAL_OPS:
+        if x is None:
+            return None
+        extent = shapes.get(node.input[0])
+        if extent is None or not all(isinstance(n, int) for n in extent):
+            return None
+        return (None, None, *(
+            None if f is None else (f[0] + (n - 1) * f[1], f[1] * n)  # type: ignore[operator]
+            for f, n in zip(x[2:], extent[2:], strict=True)))
+    if op == "Transpose":
+        perm = next((list(a.ints) for a in node.attribute if a.name == "perm"), None)
+        if x is None:
+            return None
+        perm = perm or list(reversed(range(len(x))))
+        return tuple(x[p] for p in perm)
+    if op in SAME_AXES_OPS:
+        return _join([f for f in ins if f is not None])
+    return None
+
+
+def _kernel_from_weight(node, shapes: dict[str, Shape], spatial: int) -> list[int] | None:
+    w = shapes.get(node.input[3 if node.op_type == "QLinearConv" else 1]) if len(node.input) > 1 else None
+    if w is None or len(w) != spatial + 2 or not all(isinstance(n, int) for n in w):
+        return None
+    return list(w[2:])  # type: ignore[arg-type]
+
+
+def _join(fields: list[Field]) -> Field:
+    """Broadcast join, right-aligned: per axis the largest field over the inputs."""
+    if not fields:
+        return None
+    rank = max(len(f) for f in fields)  # type: ignore[arg-type]
+    out: list[tuple[int, int] | None] = []
+    for axis in range(rank):
+        cands = []
+        for f in fields:
+            j = axis - (rank - len(f))  # type: ignore[arg-type]
+            if j >= 0 and f[j] is not None:  # type: ignore[index]
+                cands.append(f[j])  # type: ignore[index]
+        out.append(max(cands) if cands else None)
+    return tuple(out)
+
+
+def spatial_field(f: Field) -> dict[str, list[int]] | None:
+    """The JSON form of a field on an NCHW tensor: size and stride of axes 2.., else None."""
+    if f is None or len(f) < 3 or any(a is None for a in f[2:]):
+        return None
+    return {"size": [a[0] for a in f[2:]], "stride": [a[1] for a in f[2:]]}  # type: ignore[index]

@@ -1,0 +1,89 @@
+"""Receptive field, backward (training) MACs and activation memory."""
+
+from __future__ import annotations
+
+from onnx import helper
+
+from sphinx_cnncount.count import analyze
+
+from .conftest import EXAMPLES
+from .helpers import model, summarize, weight
+
+mk = helper.make_node
+
+
+def test_lenet5_receptive_fields_match_the_paper():
+    s = analyze(EXAMPLES / "lenet5.onnx")
+    rf = {layer.name: layer.receptive_field for layer in s.layers}
+    assert rf == {
+        "C1": {"size": [5, 5], "stride": [1, 1]},
+        "S2": {"size": [6, 6], "stride": [2, 2]},
+        "C3": {"size": [14, 14], "stride": [2, 2]},
+        "S4": {"size": [16, 16], "stride": [4, 4]},
+        "C5": {"size": [32, 32], "stride": [4, 4]},
+        "F6": None,  # after the flatten a unit sees everything: no field to speak of
+        "OUTPUT": None,
+    }
+
+
+def test_keras_receptive_fields_through_the_nhwc_transpose():
+    s = analyze(EXAMPLES / "keras_cnn.onnx")
+    sizes = [(layer.name, layer.receptive_field) for layer in s.layers][:6]
+    # 3/1; pool 3+1=4/2; conv 4+2*2=8/2; pool 8+2=10/4; conv 10+2*4=18/4; pool 18+4=22/8
+    assert [(n, f["size"][0], f["stride"][0]) for n, f in sizes] == [
+        ("conv2d", 3, 1), ("max_pooling2d", 4, 2), ("conv2d_1", 8, 2),
+        ("max_pooling2d_1", 10, 4), ("conv2d_2", 18, 4), ("max_pooling2d_2", 22, 8)]
+
+
+def test_receptive_field_takes_the_largest_path_and_dilation(tmp_path):
+    nodes = [
+        mk("Conv", ["x", "w1"], ["a"], kernel_shape=[3, 3], pads=[2, 2, 2, 2], dilations=[2, 2]),
+        mk("Conv", ["x", "w2"], ["b"], kernel_shape=[1, 1]),
+        mk("Add", ["a", "b"], ["y"]),
+    ]
+    s = summarize(tmp_path, model(nodes, {"x": [1, 1, 8, 8]}, ["y"],
+                                  [weight("w1", 1, 1, 3, 3), weight("w2", 1, 1, 1, 1)]))
+    assert s.layers[-1].receptive_field == {"size": [5, 5], "stride": [1, 1]}  # 1 + 2*(3-1)
+
+
+def test_backward_macs_skip_the_input_gradient_of_the_first_layer():
+    s = analyze(EXAMPLES / "lenet5.onnx")
+    back = {layer.name: layer.backward_macs for layer in s.layers}
+    assert back == {
+        "C1": 5 * 5 * 6 * 28 * 28,  # weight gradient only: the image needs no gradient
+        "S2": 0,
+        "C3": 2 * 150_000,  # input gradient + weight gradient
+        "S4": 0,
+        "C5": 2 * 5 * 5 * 16 * 120,
+        "F6": 2 * 120 * 84,
+        "OUTPUT": 0,
+    }
+    t = s.totals
+    assert t.backward_macs == 117_600 + 300_000 + 96_000 + 20_160
+    assert t.training_macs == t.macs + t.backward_macs == 325_680 + 533_760
+
+
+def test_attention_backward_needs_both_operand_gradients(tmp_path):
+    nodes = [mk("MatMul", ["x", "w"], ["q"]), mk("Transpose", ["q"], ["qt"], perm=[0, 2, 1]),
+             mk("MatMul", ["q", "qt"], ["y"])]
+    s = summarize(tmp_path, model(nodes, {"x": [1, 5, 4]}, ["y"], [weight("w", 4, 4)]))
+    # x@w: weight gradient only (5*4*4); q@q^T: both operands depend on w (2 * 5*5*4)
+    assert s.totals.backward_macs == 5 * 4 * 4 + 2 * 5 * 5 * 4
+
+
+def test_activation_bytes_and_peak_on_a_skip(tmp_path):
+    """x (64 B) -> a=Relu(x) -> b=Relu(a) -> y=Add(a, b): a lives until the Add."""
+    nodes = [mk("Relu", ["x"], ["a"], name="r1"), mk("Relu", ["a"], ["b"], name="r2"),
+             mk("Add", ["a", "b"], ["y"], name="add")]
+    s = summarize(tmp_path, model(nodes, {"x": [1, 1, 4, 4]}, ["y"]))
+    assert [layer.activation_bytes for layer in s.layers] == [16 * 4, 16 * 4, 16 * 4]
+    assert s.totals.activation_bytes == 3 * 64
+    # after r1: x and a (x then freed); after r2: a, b; after add: a, b, y -> 3 * 64
+    assert s.totals.peak_activation_bytes == 3 * 64
+
+
+def test_lenet5_activation_bytes_are_float32_outputs():
+    s = analyze(EXAMPLES / "lenet5.onnx")
+    assert [layer.activation_bytes for layer in s.layers] == [
+        4 * 6 * 28 * 28, 4 * 6 * 14 * 14, 4 * 16 * 10 * 10, 4 * 16 * 5 * 5, 4 * 120, 4 * 84,
+        4 * 10]
