@@ -76,7 +76,7 @@ class Layer:
 class Diagnostic:
     """Something the counter could not do fully; the rest of the model is still counted."""
 
-    kind: str  # "unsupported-op" | "unknown-shape" | "subgraph"
+    kind: str  # "unsupported-op" | "unknown-shape" | "invalid-node" | "subgraph"
     message: str
     node: str = ""
     op_type: str = ""
@@ -190,6 +190,13 @@ def count(loaded: LoadedModel, depth: int = 1, g: graphmod.Graph | None = None) 
             cost = None
             diagnostics.append(Diagnostic(
                 "unknown-shape", f"{node.op_type} {g.names[i]!r}: {exc}; counted as zero",
+                g.names[i], node.op_type))
+        except (ArithmeticError, LookupError, TypeError, ValueError, AttributeError) as exc:
+            # Attributes that contradict the shapes (a malformed or hand-edited model).
+            cost = None
+            diagnostics.append(Diagnostic(
+                "invalid-node", f"{node.op_type} {g.names[i]!r}: attributes do not fit its "
+                f"inputs ({type(exc).__name__}: {exc}); counted as zero",
                 g.names[i], node.op_type))
         if cost is not None:
             costs[li] = costs[li] + cost

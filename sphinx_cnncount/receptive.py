@@ -60,6 +60,8 @@ def _propagate(node, ins: list[Field], shapes: dict[str, Shape]) -> Field:
             return None
         s = attrs.get("strides") or [1] * spatial
         d = attrs.get("dilations") or [1] * spatial
+        if not len(k) == len(s) == len(d) == spatial:
+            return None  # attributes that do not fit the input (a malformed model)
         out: list[tuple[int, int] | None] = [None, None]
         for j in range(spatial):
             f = x[2 + j]
@@ -69,7 +71,8 @@ def _propagate(node, ins: list[Field], shapes: dict[str, Shape]) -> Field:
         if x is None:
             return None
         extent = shapes.get(node.input[0])
-        if extent is None or not all(isinstance(n, int) for n in extent):
+        if (extent is None or len(extent) != len(x)
+                or not all(isinstance(n, int) for n in extent)):
             return None
         return (None, None, *(
             None if f is None else (f[0] + (n - 1) * f[1], f[1] * n)  # type: ignore[operator]
@@ -79,6 +82,8 @@ def _propagate(node, ins: list[Field], shapes: dict[str, Shape]) -> Field:
         if x is None:
             return None
         perm = perm or list(reversed(range(len(x))))
+        if sorted(perm) != list(range(len(x))):
+            return None  # not a permutation of the axes (a malformed model)
         return tuple(x[p] for p in perm)
     if op in SAME_AXES_OPS:
         return _join([f for f in ins if f is not None])
