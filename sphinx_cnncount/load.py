@@ -230,8 +230,16 @@ def load(
         if not _fill_gaps(inferred.graph):
             break
         inferred = _infer(path, inferred)
+    folded = _fold_shape_values(path, inferred) if _has_gaps(inferred.graph) else None
     shapes: dict[str, Shape] = {}
     dtypes: dict[str, int] = {}
+    if folded is not None:  # the folded copy knows more shapes; the original keeps its nodes
+        for vi in list(folded.graph.value_info) + list(folded.graph.output):
+            shape = _shape_of(vi.type)
+            if shape is not None and all(isinstance(d, int) for d in shape):
+                shapes[vi.name] = shape
+        for t in folded.graph.initializer:
+            shapes.setdefault(t.name, tuple(int(d) for d in t.dims))
     g = inferred.graph
     for t in g.initializer:
         shapes[t.name] = tuple(int(d) for d in t.dims)
@@ -299,3 +307,129 @@ def _fill_gaps(graph: onnx.GraphProto) -> bool:
         known[vi.name] = vi
         filled = True
     return filled
+
+
+_INT_TYPES = frozenset({
+    onnx.TensorProto.INT64, onnx.TensorProto.INT32, onnx.TensorProto.INT16,
+    onnx.TensorProto.INT8, onnx.TensorProto.UINT8, onnx.TensorProto.BOOL,
+})
+_FOLD_LIMIT = 1 << 16  # elements: shape arithmetic is small; weights are not folded
+
+
+def _has_gaps(graph: onnx.GraphProto) -> bool:
+    """Whether inference left some node output without a fully known shape."""
+    known = {vi.name for vi in graph.value_info
+             if vi.type.HasField("tensor_type") and vi.type.tensor_type.HasField("shape")
+             and all(d.HasField("dim_value") for d in vi.type.tensor_type.shape.dim)}
+    known.update(vi.name for vi in graph.output if vi.type.tensor_type.HasField("shape"))
+    return any(o and o not in known for n in graph.node for o in n.output)
+
+
+def _fold_shape_values(path: str | os.PathLike[str], model: onnx.ModelProto) -> onnx.ModelProto | None:
+    """Evaluate the shape arithmetic onnx's data propagation gives up on (Shape, Gather, Where,
+    Equal, Concat ... over bound dims and inline integer constants) with onnx's reference
+    evaluator, then infer again on a copy where those values are constants.
+
+    Only values derived from dims and from integer constants stored inline in the file are
+    evaluated: float tensors (weights) and external data never enter, and nothing larger than
+    _FOLD_LIMIT elements is computed.
+    """
+    from onnx import numpy_helper
+    from onnx.reference import ReferenceEvaluator
+
+    graph = model.graph
+    shapes = {vi.name: _shape_of(vi.type) for vi in list(graph.input) + list(graph.value_info)}
+    values: dict[str, object] = {}
+    for t in graph.initializer:
+        if (t.data_location != onnx.TensorProto.EXTERNAL and t.data_type in _INT_TYPES
+                and _numel(t.dims) <= _FOLD_LIMIT):
+            values[t.name] = numpy_helper.to_array(t)
+    pending: set[str] = set()  # outputs of the nodes the evaluator will compute
+    nodes: list[onnx.NodeProto] = []
+    import numpy as np
+
+    for node in graph.node:
+        if node.domain not in ("", "ai.onnx") or any(
+                a.type in (onnx.AttributeProto.GRAPH, onnx.AttributeProto.GRAPHS)
+                for a in node.attribute):
+            continue
+        if node.op_type in ("Shape", "Size"):
+            shape = shapes.get(node.input[0])
+            if shape is None or not all(isinstance(d, int) for d in shape):
+                continue
+            attrs = {a.name: a.i for a in node.attribute}
+            dims = list(shape)[attrs.get("start", 0):attrs.get("end", len(shape))] \
+                if "end" in attrs else list(shape)[attrs.get("start", 0):]
+            values[node.output[0]] = (np.array(dims, dtype=np.int64) if node.op_type == "Shape"
+                                      else np.array(_numel(shape), dtype=np.int64))
+            continue
+        if node.op_type.startswith("Random") or node.op_type in ("Dropout", "Bernoulli"):
+            continue
+        ins = [t for t in node.input if t]
+        if not all(t in values or t in pending for t in ins):
+            continue
+        if node.op_type == "Constant" and not _is_int_constant(node):
+            continue
+        out_shapes = [shapes.get(o) for o in node.output if o]
+        if any(s is not None and all(isinstance(d, int) for d in s)
+               and _numel(s) > _FOLD_LIMIT for s in out_shapes):
+            continue
+        if node.op_type == "ConstantOfShape" and not all(
+                s is not None and all(isinstance(d, int) for d in s) for s in out_shapes):
+            continue
+        nodes.append(node)
+        pending.update(o for o in node.output if o)
+    if not nodes:
+        return None
+    needed = {t for n in nodes for t in n.input if t and t in values}
+    sub = onnx.helper.make_graph(
+        nodes, "shape_values", [],
+        [onnx.helper.make_empty_tensor_value_info(o) for o in pending],
+        [numpy_helper.from_array(np.asarray(values[t]), t) for t in sorted(needed)],
+    )
+    submodel = onnx.helper.make_model(sub, opset_imports=list(model.opset_import))
+    try:
+        results = ReferenceEvaluator(submodel).run(None, {})
+    except Exception:  # the evaluator cannot run some op here; keep what inference found
+        return None
+    outputs = [o.name for o in sub.output]
+    computed = {}
+    for name, value in zip(outputs, results, strict=True):
+        arr = np.asarray(value)
+        if arr.size > _FOLD_LIMIT:
+            return None
+        computed[name] = arr
+    folded = onnx.ModelProto()
+    folded.CopyFrom(model)
+    drop = {id(n) for n in nodes}
+    keep = [n for n in graph.node if id(n) not in drop
+            and not (n.op_type in ("Shape", "Size") and n.output[0] in values)]
+    del folded.graph.node[:]
+    folded.graph.node.extend(keep)
+    del folded.graph.value_info[:]
+    produced = {o for n in keep for o in n.output}
+    static = {**{k: v for k, v in values.items() if k not in produced}, **computed}
+    existing = {t.name for t in folded.graph.initializer}
+    for name, value in static.items():
+        if name not in existing:
+            folded.graph.initializer.append(numpy_helper.from_array(np.asarray(value), name))
+    try:
+        return _infer(path, folded)
+    except ModelError:
+        return None
+
+
+def _numel(dims) -> int:
+    n = 1
+    for d in dims:
+        n *= int(d)
+    return n
+
+
+def _is_int_constant(node: onnx.NodeProto) -> bool:
+    for a in node.attribute:
+        if a.name == "value":
+            return a.t.data_type in _INT_TYPES and a.t.data_location != onnx.TensorProto.EXTERNAL
+        if a.name in ("value_int", "value_ints"):
+            return True
+    return False

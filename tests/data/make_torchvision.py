@@ -154,6 +154,9 @@ def ort_shapes(m: onnx.ModelProto, x: np.ndarray):
 
 
 def strip_weights(path: Path) -> None:
+    """Drop the bytes of every float initializer (the weights), keeping its dims, dtype and an
+    external-data reference to a file that is not committed. Integer initializers (shapes, axes,
+    indices) stay inline, as small tensors do in real exports: they are not weights."""
     refs = onnx.load(str(path), load_external_data=False)
     data_files = {
         e.value
@@ -164,19 +167,29 @@ def strip_weights(path: Path) -> None:
     m = onnx.load(str(path))  # with its external data
     stem = path.name[: -len(".onnx")]
     loc = f"{stem}.weights"
-    onnx.external_data_helper.convert_model_to_external_data(
-        m, all_tensors_to_one_file=True, location=loc, size_threshold=0
-    )
+    offset = 0
+    for t in m.graph.initializer:
+        if t.data_type not in FLOAT_TYPES:
+            continue
+        raw = onnx.numpy_helper.to_array(t).tobytes()
+        for field in ("raw_data", "float_data", "double_data", "int32_data"):
+            t.ClearField(field)
+        del t.external_data[:]
+        t.data_location = onnx.TensorProto.EXTERNAL
+        for key, value in (("location", loc), ("offset", str(offset)), ("length", str(len(raw)))):
+            t.external_data.add(key=key, value=value)
+        offset += len(raw)
     for f in data_files:  # the exporter's own data file
         (path.parent / f).unlink(missing_ok=True)
     onnx.save(m, str(path))
-    (path.parent / loc).unlink()
-    # Sanity: the skeleton loads and every initializer is an external ref.
+    # Sanity: the skeleton loads and no float initializer carries bytes.
     sk = onnx.load(str(path), load_external_data=False)
     for t in sk.graph.initializer:
-        assert t.data_location == onnx.TensorProto.EXTERNAL or not (
-            t.raw_data or t.float_data or t.int64_data or t.int32_data
-        ), t.name
+        assert t.data_type not in FLOAT_TYPES or t.data_location == onnx.TensorProto.EXTERNAL, t.name
+
+
+FLOAT_TYPES = {onnx.TensorProto.FLOAT, onnx.TensorProto.FLOAT16, onnx.TensorProto.DOUBLE,
+               onnx.TensorProto.BFLOAT16}
 
 
 def do_model(name: str, exporters: list[str]) -> list[dict]:
