@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from math import prod
 from typing import Any
 
@@ -104,13 +104,15 @@ class Summary:
         def shape(s: Shape | None) -> list[Any] | None:
             return None if s is None else list(s)
 
+        totals = self.totals
         return {
             "model": self.model,
             "inputs": [{"name": t.name, "shape": shape(t.shape)} for t in self.inputs],
             "outputs": [{"name": t.name, "shape": shape(t.shape)} for t in self.outputs],
-            "totals": asdict(self.totals),
+            "totals": {f.name: getattr(totals, f.name) for f in fields(totals)},
             "layers": [
-                {**asdict(layer), "op_types": list(layer.op_types), "nodes": list(layer.nodes),
+                {**{f.name: getattr(layer, f.name) for f in fields(layer)},
+                 "op_types": list(layer.op_types), "nodes": list(layer.nodes),
                  "output_shape": shape(layer.output_shape)}
                 for layer in self.layers
             ],

@@ -36,9 +36,10 @@ class Graph:
     inputs: tuple[str, ...]  # real graph inputs
     outputs: tuple[str, ...]
 
+    constant_nodes: frozenset[int] = frozenset()  # nodes whose outputs are all constants
+
     def is_constant_node(self, i: int) -> bool:
-        outs = [o for o in self.nodes[i].output if o]
-        return bool(outs) and all(o in self.constants for o in outs)
+        return i in self.constant_nodes
 
 
 def build(path: str, graph: onnx.GraphProto) -> Graph:
@@ -61,38 +62,41 @@ def build(path: str, graph: onnx.GraphProto) -> Graph:
                     "re-export the model",
                 )
             producer[out] = i
-    dag = nx.DiGraph()
-    dag.add_nodes_from(range(len(nodes)))
     consumers: dict[str, list[int]] = {}
+    edges: dict[tuple[int, int], list[str]] = {}
     for i, node in enumerate(nodes):
         for t in _node_inputs(node):
             consumers.setdefault(t, []).append(i)
             if t in producer:
-                src = producer[t]
-                if dag.has_edge(src, i):
-                    dag.edges[src, i]["tensors"].append(t)
-                else:
-                    dag.add_edge(src, i, tensors=[t])
+                edges.setdefault((producer[t], i), []).append(t)
             elif t not in available:
                 raise ModelError(
                     path,
                     f"node {_label(node, i)} reads tensor {t!r}, which no node, input or "
                     "initializer provides",
                 )
-    try:
-        order = list(nx.lexicographical_topological_sort(dag))
-    except nx.NetworkXUnfeasible:
-        cycle = nx.find_cycle(dag)
-        where = " -> ".join(_label(nodes[a], a) for a, _ in cycle)
-        raise ModelError(path, f"the graph has a cycle ({where}); it cannot be evaluated") from None
-    # Renumber so that index order is topological order.
-    pos = {old: new for new, old in enumerate(order)}
-    nodes = [nodes[old] for old in order]
-    dag = nx.relabel_nodes(dag, pos)
-    producer = {t: pos[i] for t, i in producer.items()}
-    consumers_t = {t: tuple(sorted(pos[i] for i in c)) for t, c in consumers.items()}
+    dag = nx.DiGraph()
+    dag.add_nodes_from(range(len(nodes)))
+    dag.add_edges_from((a, b, {"tensors": ts}) for (a, b), ts in edges.items())
+    if any(a >= b for a, b in edges):  # ONNX asks for topological order; not every file has it
+        try:
+            order = list(nx.lexicographical_topological_sort(dag))
+        except nx.NetworkXUnfeasible:
+            cycle = nx.find_cycle(dag)
+            where = " -> ".join(_label(nodes[a], a) for a, _ in cycle)
+            raise ModelError(path, f"the graph has a cycle ({where}); it cannot be evaluated") from None
+        # Renumber so that index order is topological order.
+        pos = {old: new for new, old in enumerate(order)}
+        nodes = [nodes[old] for old in order]
+        dag = nx.relabel_nodes(dag, pos)
+        producer = {t: pos[i] for t, i in producer.items()}
+        consumers = {t: sorted(pos[i] for i in c) for t, c in consumers.items()}
+    consumers_t = {t: tuple(c) for t, c in consumers.items()}
     names = _display_names(nodes)
     constants = _constant_tensors(nodes, initializers)
+    constant_nodes = frozenset(
+        i for i, n in enumerate(nodes)
+        if any(n.output) and all(o in constants for o in n.output if o))
     return Graph(
         nodes=tuple(nodes),
         names=names,
@@ -103,12 +107,26 @@ def build(path: str, graph: onnx.GraphProto) -> Graph:
         initializers=initializers,
         inputs=inputs,
         outputs=tuple(vi.name for vi in graph.output),
+        constant_nodes=constant_nodes,
     )
+
+
+# Default-domain ops that carry subgraphs; a custom-domain op may carry one too.
+SUBGRAPH_OPS = frozenset({"If", "Loop", "Scan", "SequenceMap"})
+
+
+def has_subgraph(node: onnx.NodeProto) -> bool:
+    if node.op_type not in SUBGRAPH_OPS and node.domain in ("", "ai.onnx"):
+        return False  # skips reading the attributes of the 99% of nodes that have none
+    return any(a.type in (onnx.AttributeProto.GRAPH, onnx.AttributeProto.GRAPHS)
+               for a in node.attribute)
 
 
 def _node_inputs(node: onnx.NodeProto) -> list[str]:
     """The tensors a node reads, including those its subgraphs capture from outer scope."""
     names = [t for t in node.input if t]
+    if not has_subgraph(node):
+        return names
     for attr in node.attribute:
         for g in _subgraphs(attr):
             names.extend(sorted(_captured(g)))
@@ -152,9 +170,7 @@ def _constant_tensors(nodes: list[onnx.NodeProto], initializers: frozenset[str])
     deterministic nodes that read only constants (or only the static shape of a tensor)."""
     const = set(initializers)
     for node in nodes:  # topological order, so one pass suffices
-        if node.domain not in ("", "ai.onnx") or node.op_type in _RANDOM_OPS:
-            continue
-        if any(a.type in (onnx.AttributeProto.GRAPH, onnx.AttributeProto.GRAPHS) for a in node.attribute):
+        if node.domain not in ("", "ai.onnx") or node.op_type in _RANDOM_OPS or has_subgraph(node):
             continue
         ins = [t for t in node.input if t]
         if node.op_type in _SHAPE_OPS or all(t in const for t in ins):
@@ -245,10 +261,11 @@ def group_layers(g: Graph, depth: int = 1) -> tuple[LayerGroup, ...]:
     scopes = {i: node_scopes(g.nodes[i]) for i in live}
     if not any(scopes.values()):
         return _auto_layers(g, live)
-    scopes = _strip_common_root({i: s or () for i, s in scopes.items()})
+    if not any(g.nodes[i].name.startswith("/") or g.nodes[i].metadata_props for i in live):
+        scopes = _strip_common_root({i: s or () for i, s in scopes.items()})  # tf2onnx names
     groups: dict[str, list[int]] = {}
     for i in live:
-        s = scopes[i]
+        s = scopes[i] or ()
         key = s[min(depth, len(s)) - 1] if s else g.names[i].lstrip("/")
         # An unscoped node named like a module gets the node name, which is unique.
         groups.setdefault(key if s else f"\0{key}", []).append(i)

@@ -226,11 +226,13 @@ def load(
         if vi.type.HasField("tensor_type"):
             vi.type.tensor_type.ClearField("shape")
     inferred = _infer(path, model)
-    for _ in range(3):  # each round lets onnx carry a filled gap further downstream
-        if not _fill_gaps(inferred.graph):
-            break
-        inferred = _infer(path, inferred)
-    folded = _fold_shape_values(path, inferred) if _has_gaps(inferred.graph) else None
+    folded = None
+    if _has_gaps(inferred.graph):
+        for _ in range(3):  # each round lets onnx carry a filled gap further downstream
+            if not _fill_gaps(inferred.graph):
+                break
+            inferred = _infer(path, inferred)
+        folded = _fold_shape_values(path, inferred) if _has_gaps(inferred.graph) else None
     shapes: dict[str, Shape] = {}
     dtypes: dict[str, int] = {}
     if folded is not None:  # the folded copy knows more shapes; the original keeps its nodes
@@ -318,11 +320,13 @@ _FOLD_LIMIT = 1 << 16  # elements: shape arithmetic is small; weights are not fo
 
 def _has_gaps(graph: onnx.GraphProto) -> bool:
     """Whether inference left some node output without a fully known shape."""
-    known = {vi.name for vi in graph.value_info
-             if vi.type.HasField("tensor_type") and vi.type.tensor_type.HasField("shape")
-             and all(d.HasField("dim_value") for d in vi.type.tensor_type.shape.dim)}
-    known.update(vi.name for vi in graph.output if vi.type.tensor_type.HasField("shape"))
-    return any(o and o not in known for n in graph.node for o in n.output)
+    outputs = sum(1 for n in graph.node for o in n.output if o)
+    annotated = list(graph.value_info) + list(graph.output)
+    if len(annotated) < outputs:
+        return True
+    return any(not vi.type.tensor_type.HasField("shape")
+               or any(not d.HasField("dim_value") for d in vi.type.tensor_type.shape.dim)
+               for vi in annotated)
 
 
 def _fold_shape_values(path: str | os.PathLike[str], model: onnx.ModelProto) -> onnx.ModelProto | None:

@@ -87,8 +87,34 @@ def csv_text(summary: Summary, columns: tuple[Column, ...] = DEFAULT_COLUMNS) ->
 
 
 def json_text(summary: Summary, columns: tuple[Column, ...] = DEFAULT_COLUMNS) -> str:
-    """The stable JSON interface; exact integers, byte-identical for the same model."""
-    return json.dumps(summary.to_json(), indent=2) + "\n"
+    """The stable JSON interface; exact integers, byte-identical for the same model.
+
+    One top-level key per line, one layer and one tensor per line: readable, diffable, and
+    written by json's C encoder (an indented dump of a 14,000-node model is 10x slower).
+    """
+    def items(obj: dict | list) -> list[str]:
+        if isinstance(obj, dict):
+            return [f"{json.dumps(k)}: {json.dumps(v)}" for k, v in obj.items()]
+        return [json.dumps(v) for v in obj]
+
+    lines = ["{"]
+    data = summary.to_json()
+    for n, (key, value) in enumerate(data.items()):
+        comma = "," if n < len(data) - 1 else ""
+        if isinstance(value, (dict, list)) and key in ("layers", "tensors", "diagnostics"):
+            open_, close = ("{", "}") if isinstance(value, dict) else ("[", "]")
+            body = items(value)
+            if body:
+                lines.append(f"  {json.dumps(key)}: {open_}")
+                lines.extend(f"    {b}{',' if i < len(body) - 1 else ''}"
+                             for i, b in enumerate(body))
+                lines.append(f"  {close}{comma}")
+            else:
+                lines.append(f"  {json.dumps(key)}: {open_}{close}{comma}")
+        else:
+            lines.append(f"  {json.dumps(key)}: {json.dumps(value)}{comma}")
+    lines.append("}")
+    return "\n".join(lines) + "\n"
 
 
 _RENDERERS = {
