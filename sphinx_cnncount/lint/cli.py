@@ -1,0 +1,331 @@
+"""The ``lint`` and ``diff`` subcommands; :func:`register` adds them to ``cnncount``.
+
+Exit codes: 0 nothing at or above the failing severity, 1 findings (lint) or a budget exceeded
+(diff), 2 a usage error or a model that cannot be read (one line on stderr, no traceback).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import traceback
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .formats import Format
+from .codes import Rule, Severity
+
+PROG = "cnncount"
+
+
+def _depth(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError("must be at least 1")
+    return value
+
+
+def _model_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--depth", type=_depth, default=None, metavar="N",
+                   help="module-scope depth that makes a layer (default: the expectation "
+                        "file's, the config's, else 1)")
+    p.add_argument("--dim", action="append", default=[], metavar="SYM=N",
+                   help="bind a symbolic dim, e.g. --dim batch=1 (repeatable)")
+    p.add_argument("--input-shape", action="append", default=[], metavar="NAME=DIMS",
+                   help="give an input its whole shape, e.g. image=1x3x224x224 (repeatable)")
+    p.add_argument("--debug", action="store_true", help="show tracebacks of internal errors")
+
+
+def register(subparsers: Any) -> None:
+    """Add ``lint`` and ``diff`` to an argparse subparsers object."""
+    codes = "\n".join(f"  {r.code}  {r.kebab:<22} {r.severity.label:<8} {r.summary}"
+                      for r in Rule)
+    p = subparsers.add_parser(
+        "lint", help="check models against declared numbers and architecture rules",
+        description="Check ONNX models against their declared numbers (MODEL.cnncount.toml, "
+                    "--expect, or the .. cnncount:: directives of a Sphinx tree with --docs) "
+                    "and against architecture rules.",
+        epilog=f"rules:\n{codes}\n\nexit codes: 0 clean, 1 findings at or above --fail-level, "
+               "2 usage error or unreadable model",
+        formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("models", nargs="*", metavar="MODEL", help=".onnx files")
+    p.add_argument("--expect", metavar="FILE.toml",
+                   help="expectation file (default: MODEL.cnncount.toml beside the model)")
+    p.add_argument("--no-expect", action="store_true",
+                   help="do not read expectation files")
+    p.add_argument("--docs", action="append", default=[], metavar="DIR",
+                   help="check the declarations of every .. cnncount:: directive under DIR")
+    p.add_argument("--format", choices=[f.value for f in Format], default=Format.TEXT.value)
+    p.add_argument("--select", action="append", default=[], metavar="CODES",
+                   help="comma-separated codes, prefixes (CNC1) or names to check "
+                        "(default: ALL)")
+    p.add_argument("--ignore", action="append", default=[], metavar="CODES",
+                   help="comma-separated codes, prefixes or names to skip")
+    p.add_argument("--fail-level", choices=[s.label for s in Severity], default=None,
+                   help="lowest severity that makes the exit code 1 (default: warning)")
+    p.add_argument("--threshold", action="append", default=[], metavar="NAME=VALUE",
+                   help="e.g. param-share=0.3")
+    p.add_argument("--config", metavar="PYPROJECT",
+                   help="read [tool.cnncount] from this file (default: the nearest "
+                        "pyproject.toml that has one)")
+    p.add_argument("--isolated", action="store_true", help="ignore any configuration file")
+    p.add_argument("-o", "--output", metavar="FILE", help="write the report here, not stdout")
+    _model_options(p)
+    p.set_defaults(func=guarded(lint_command))
+
+    d = subparsers.add_parser(
+        "diff", help="compare two models layer by layer, with growth budgets",
+        description="Per-layer and total changes from OLD to NEW (added, removed and changed "
+                    "layers; shape, params, connections, MACs, FLOPs).",
+        epilog="exit codes: 0 within budget, 1 a --fail-on budget exceeded, 2 usage error or "
+               "unreadable model")
+    d.add_argument("old", metavar="OLD.onnx")
+    d.add_argument("new", metavar="NEW.onnx")
+    d.add_argument("--fail-on", action="append", default=[], metavar="KEY=+N%",
+                   help="budgets on the totals, e.g. params=+5%%,macs=+10%% or flops=+1G")
+    d.add_argument("--format", choices=["text", "json"], default="text")
+    _model_options(d)
+    d.set_defaults(func=guarded(diff_command))
+
+
+def error(message: str) -> int:
+    print(f"{PROG}: error: {message}", file=sys.stderr)
+    return 2
+
+
+def guarded(command: Callable[[argparse.Namespace], int]) -> Callable[[argparse.Namespace], int]:
+    """Expected failures become one-line errors with exit 2; so do bugs, unless ``--debug``."""
+
+    def run(args: argparse.Namespace) -> int:
+        from ..declare import DeclarationError
+        from ..load import ModelError
+        from .config import ConfigError
+        from .expect import ExpectError
+
+        try:
+            return command(args)
+        except (ModelError, DeclarationError, ExpectError, ConfigError, ValueError) as exc:
+            if getattr(args, "debug", False):
+                traceback.print_exc()
+            return error(str(exc))
+        except Exception as exc:
+            if getattr(args, "debug", False):
+                raise
+            return error(f"internal error ({type(exc).__name__}: {exc}); rerun with --debug "
+                         "and report it")
+
+    return run
+
+
+def _split(values: Sequence[str]) -> list[str]:
+    return [s.strip() for v in values for s in v.split(",") if s.strip()]
+
+
+@dataclass
+class Run:
+    """The settings of one lint run, CLI over config over defaults."""
+
+    enabled: set[Rule]
+    fail_level: Severity
+    severity: dict[Rule, Severity]
+    thresholds: dict[str, float]
+    dims: dict[str, int]
+    input_shapes: dict[str, tuple[int, ...]]
+    depth: int | None
+    config: Any
+    errors: int = 0
+    cache: dict[tuple, Any] = field(default_factory=dict)
+
+    def analyze(self, path: str, depth: int, dims: dict[str, int] | None = None,
+                shapes: dict[str, tuple[int, ...]] | None = None) -> Any:
+        """(loaded, graph, summary) of a model, cached per path and settings."""
+        from ..count import count
+        from ..graph import build
+        from ..load import load
+
+        dims = {**self.dims, **(dims or {})}
+        shapes = {**self.input_shapes, **(shapes or {})}
+        key = (os.path.abspath(path), depth, tuple(sorted(dims.items())),
+               tuple(sorted(shapes.items())))
+        if key not in self.cache:
+            loaded = load(path, dims, shapes)
+            g = build(loaded.path, loaded.model.graph)
+            self.cache[key] = (loaded, g, count(loaded, depth, g))
+        return self.cache[key]
+
+
+def _settings(args: argparse.Namespace) -> Run:
+    from ..load import parse_dims, parse_input_shapes
+    from .config import Config, load_config
+
+    config = Config() if args.isolated else load_config(args.config)
+    selectors = _split(args.select) or list(config.select) or ["ALL"]
+    enabled = {r for s in selectors for r in Rule.lookup(s)}
+    for s in [*config.ignore, *_split(args.ignore)]:
+        enabled -= set(Rule.lookup(s))
+    thresholds = dict(config.thresholds)
+    for spec in _split(args.threshold):
+        name, sep, value = spec.partition("=")
+        if not sep or name.strip() not in thresholds:
+            raise ValueError(f"--threshold expects NAME=VALUE with NAME one of "
+                             f"{', '.join(thresholds)}, got {spec!r}")
+        try:
+            thresholds[name.strip()] = float(value)
+        except ValueError:
+            raise ValueError(f"--threshold {name}: {value!r} is not a number") from None
+    fail = (Severity.parse(args.fail_level) if args.fail_level
+            else config.fail_level or Severity.WARNING)
+    return Run(
+        enabled=enabled, fail_level=fail, severity=dict(config.severity),
+        thresholds=thresholds,
+        dims={**config.dims, **parse_dims(args.dim)},
+        input_shapes={**parse_input_shapes([f"{k}={v}" for k, v in config.input_shapes.items()]),
+                      **parse_input_shapes(args.input_shape)},
+        depth=args.depth if args.depth is not None else config.depth,
+        config=config,
+    )
+
+
+def lint_models(run: Run, models: Sequence[str], expect: str | None, no_expect: bool) -> list:
+    """Findings for each model: its expectation file's, then the architecture rules'."""
+    from ..load import ModelError
+    from .expect import check_expectations, default_path, load_expectations
+    from .rules import Context, run_checks
+
+    findings = []
+    for model in models:
+        exp = None
+        if not no_expect:
+            source = expect or run.config.expectation_for(model)
+            if source is None and default_path(model).is_file():
+                source = default_path(model)
+            if source is not None:
+                exp = load_expectations(source)
+        depth = run.depth or (exp.depth if exp else None) or 1
+        try:
+            loaded, g, summary = run.analyze(model, depth)
+        except ModelError as exc:
+            run.errors += 1
+            error(str(exc))
+            continue
+        if exp is not None:
+            findings.extend(check_expectations(summary, exp, model))
+        findings.extend(run_checks(Context(model, loaded, g, summary, run.thresholds)))
+    return findings
+
+
+def lint_docs(run: Run, roots: Sequence[str]) -> list:
+    """Findings for the declarations of every ``.. cnncount::`` directive under ``roots``."""
+    from ..declare import DeclarationError
+    from ..load import ModelError, parse_dims, parse_input_shapes
+    from .docs import parse_rst, resolve_model, rst_files, source_root, sphinx_defaults
+    from .expect import check_declarations, validate
+    from .codes import Finding
+
+    findings = []
+    for root in roots:
+        if not Path(root).exists():
+            raise ValueError(f"--docs {root}: no such directory")
+        srcdir = source_root(root)
+        conf_depth, conf_dims = sphinx_defaults(srcdir)
+        for rst in rst_files(root):
+            file = os.path.relpath(rst) if not os.path.isabs(root) else str(rst)
+            try:
+                text = rst.read_text(encoding="utf-8")
+            except (OSError, UnicodeDecodeError) as exc:
+                raise ValueError(f"{file}: cannot read: {exc}") from None
+            for directive in parse_rst(text, file):
+                model = resolve_model(directive, srcdir)
+                where = f"{file}:{directive.line}"
+                try:
+                    decls = directive.declarations()
+                    depth = run.depth or directive.depth() or conf_depth or 1
+                    dims = {**conf_dims, **run.dims, **parse_dims(directive.dims())}
+                    shapes = parse_input_shapes(directive.input_shapes())
+                except (DeclarationError, ValueError) as exc:
+                    findings.append(Finding(Rule.BAD_DECLARATION, f"cnncount directive: {exc}",
+                                            model, file, directive.line))
+                    continue
+                good = []
+                for d in decls:
+                    problem = validate(d)
+                    if problem:
+                        findings.append(Finding(Rule.BAD_DECLARATION, problem, model, file,
+                                                d.line, d.target))
+                    else:
+                        good.append(d)
+                if not good:
+                    continue
+                try:
+                    _, _, summary = run.analyze(model, depth, dims, shapes)
+                except ModelError as exc:
+                    run.errors += 1
+                    error(f"{where}: {exc}")
+                    continue
+                findings.extend(check_declarations(summary, good, model, file))
+    return findings
+
+
+def lint_command(args: argparse.Namespace) -> int:
+    from .formats import render
+
+    if not args.models and not args.docs:
+        return error("lint: give one or more models, or --docs DIR")
+    if args.expect and len(args.models) != 1:
+        return error("lint: --expect takes one model; give per-model files in "
+                     "[tool.cnncount.expect] or as MODEL.cnncount.toml")
+    run = _settings(args)
+    findings = lint_models(run, args.models, args.expect, args.no_expect)
+    findings += lint_docs(run, args.docs)
+    kept = []
+    for f in findings:
+        if f.rule not in run.enabled:
+            continue
+        ignored = run.config.ignored_for(f.file) | run.config.ignored_for(f.model)
+        if f.rule in ignored:
+            continue
+        kept.append(f.with_severity(run.severity[f.rule]) if f.rule in run.severity else f)
+    report = render(kept, Format(args.format))
+    if args.output:
+        Path(args.output).write_text(report, encoding="utf-8")
+    else:
+        sys.stdout.write(report)
+    if run.errors:
+        return 2
+    return 1 if any(f.level >= run.fail_level for f in kept) else 0
+
+
+def diff_command(args: argparse.Namespace) -> int:
+    from ..load import parse_dims, parse_input_shapes
+    from .diff import as_json, diff, parse_budgets, text
+
+    budgets = parse_budgets(args.fail_on)
+    dims, shapes = parse_dims(args.dim), parse_input_shapes(args.input_shape)
+    run = Run(set(), Severity.WARNING, {}, {}, dims, shapes, args.depth, None)
+    depth = args.depth or 1
+    _, _, old = run.analyze(args.old, depth)
+    _, _, new = run.analyze(args.new, depth)
+    d = diff(args.old, args.new, old, new, budgets)
+    sys.stdout.write(as_json(d) if args.format == "json" else text(d))
+    return 1 if d.exceeded else 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """A parser with only ``lint`` and ``diff``, for ``python -m sphinx_cnncount.lint``."""
+    parser = argparse.ArgumentParser(prog=PROG)
+    register(parser.add_subparsers(dest="command", metavar="COMMAND", required=True))
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return int(args.func(args))
+    except BrokenPipeError:
+        return 0

@@ -1,0 +1,181 @@
+"""``[tool.cnncount]`` in ``pyproject.toml``, found by walking up from the working directory.
+
+```toml
+[tool.cnncount]
+select = ["ALL"]                  # codes, prefixes (CNC1) or names (floor-drop)
+ignore = ["param-share"]
+fail-level = "warning"            # findings at or above this severity exit 1
+depth = 1
+dims = { batch = 1 }
+input-shapes = { image = "1x3x224x224" }
+
+[tool.cnncount.severity]          # override a rule's default severity
+floor-drop = "error"
+
+[tool.cnncount.thresholds]
+param-share = 0.5
+
+[tool.cnncount.expect]            # model (glob, relative to pyproject.toml) -> expectation file
+"models/resnet*.onnx" = "expect/resnet.cnncount.toml"
+
+[tool.cnncount.per-file-ignores]  # model or .rst (glob) -> rules
+"examples/keras_cnn.onnx" = ["floor-drop"]
+```
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import os
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .codes import DEFAULT_THRESHOLDS, Rule, Severity
+
+KEYS = frozenset({"select", "ignore", "fail-level", "depth", "dims", "input-shapes", "severity",
+                  "thresholds", "expect", "per-file-ignores"})
+
+
+class ConfigError(ValueError):
+    """A ``[tool.cnncount]`` table that cannot be used; str() names the file."""
+
+
+@dataclass(frozen=True)
+class Config:
+    """Settings from pyproject.toml; paths in ``expect`` and ``per_file_ignores`` are globs
+    relative to ``root``."""
+
+    path: str | None = None
+    root: Path = field(default_factory=Path.cwd)
+    select: tuple[str, ...] = ()
+    ignore: tuple[str, ...] = ()
+    fail_level: Severity | None = None
+    depth: int | None = None
+    dims: dict[str, int] = field(default_factory=dict)
+    input_shapes: dict[str, str] = field(default_factory=dict)
+    severity: dict[Rule, Severity] = field(default_factory=dict)
+    thresholds: dict[str, float] = field(default_factory=lambda: dict(DEFAULT_THRESHOLDS))
+    expect: dict[str, str] = field(default_factory=dict)
+    per_file_ignores: dict[str, tuple[str, ...]] = field(default_factory=dict)
+
+    def _matches(self, pattern: str, file: str | os.PathLike[str]) -> bool:
+        try:
+            rel = Path(os.path.abspath(file)).relative_to(self.root.resolve()).as_posix()
+        except ValueError:
+            rel = Path(file).as_posix()
+        return fnmatch.fnmatch(rel, pattern) or fnmatch.fnmatch(Path(file).as_posix(), pattern)
+
+    def expectation_for(self, model: str | os.PathLike[str]) -> Path | None:
+        for pattern, target in self.expect.items():
+            if self._matches(pattern, model):
+                return self.root / target
+        return None
+
+    def ignored_for(self, file: str | os.PathLike[str]) -> set[Rule]:
+        rules: set[Rule] = set()
+        for pattern, selectors in self.per_file_ignores.items():
+            if self._matches(pattern, file):
+                for s in selectors:
+                    rules.update(Rule.lookup(s))
+        return rules
+
+
+def find_pyproject(start: Path | None = None) -> Path | None:
+    """The nearest pyproject.toml at or above ``start`` that has a ``[tool.cnncount]`` table."""
+    start = (start or Path.cwd()).resolve()
+    for d in (start, *start.parents):
+        f = d / "pyproject.toml"
+        if f.is_file():
+            try:
+                data = tomllib.loads(f.read_text(encoding="utf-8"))
+            except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+                continue
+            if isinstance(data.get("tool"), dict) and "cnncount" in data["tool"]:
+                return f
+    return None
+
+
+def _strings(where: str, value: Any) -> tuple[str, ...]:
+    if isinstance(value, str):
+        value = [s for s in value.split(",") if s.strip()]
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise ConfigError(f"{where} must be a list of strings")
+    for v in value:
+        try:
+            Rule.lookup(v)
+        except ValueError as exc:
+            raise ConfigError(f"{where}: {exc}") from None
+    return tuple(v.strip() for v in value)
+
+
+def _table(where: str, value: Any) -> dict[str, Any]:
+    if not isinstance(value, dict):
+        raise ConfigError(f"{where} must be a table")
+    return value
+
+
+def load_config(path: str | os.PathLike[str] | None = None) -> Config:
+    """Read ``[tool.cnncount]`` from ``path``, or from the nearest pyproject.toml that has one."""
+    f = Path(path) if path is not None else find_pyproject()
+    if f is None:
+        return Config()
+    try:
+        data = tomllib.loads(f.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(f"{f}: no such file") from None
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        raise ConfigError(f"{f}: cannot read: {exc}") from None
+    table = data.get("tool", {}).get("cnncount", {})
+    w = f"{f}: [tool.cnncount]"
+    table = _table(w, table)
+    unknown = sorted(set(table) - KEYS)
+    if unknown:
+        raise ConfigError(f"{w}: unknown key {unknown[0]!r} (known: {', '.join(sorted(KEYS))})")
+    kw: dict[str, Any] = {"path": str(f), "root": f.parent.resolve()}
+    if "select" in table:
+        kw["select"] = _strings(f"{w} select", table["select"])
+    if "ignore" in table:
+        kw["ignore"] = _strings(f"{w} ignore", table["ignore"])
+    try:
+        if "fail-level" in table:
+            kw["fail_level"] = Severity.parse(table["fail-level"])
+        kw["severity"] = {
+            rule: Severity.parse(level)
+            for key, level in _table(f"{w}.severity", table.get("severity", {})).items()
+            for rule in Rule.lookup(key)
+        }
+    except ValueError as exc:
+        raise ConfigError(f"{w}: {exc}") from None
+    if "depth" in table:
+        depth = table["depth"]
+        if not isinstance(depth, int) or isinstance(depth, bool) or depth < 1:
+            raise ConfigError(f"{w} depth must be an int >= 1")
+        kw["depth"] = depth
+    dims = _table(f"{w}.dims", table.get("dims", {}))
+    if not all(isinstance(v, int) and not isinstance(v, bool) for v in dims.values()):
+        raise ConfigError(f"{w}.dims values must be ints")
+    kw["dims"] = dict(dims)
+    shapes = _table(f"{w}.input-shapes", table.get("input-shapes", {}))
+    kw["input_shapes"] = {k: (v if isinstance(v, str) else "x".join(map(str, v)))
+                          for k, v in shapes.items()}
+    thresholds = dict(DEFAULT_THRESHOLDS)
+    for key, value in _table(f"{w}.thresholds", table.get("thresholds", {})).items():
+        if key not in DEFAULT_THRESHOLDS:
+            raise ConfigError(f"{w}.thresholds: unknown threshold {key!r} "
+                              f"(known: {', '.join(DEFAULT_THRESHOLDS)})")
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 < value <= 1:
+            raise ConfigError(f"{w}.thresholds.{key} must be a number in (0, 1]")
+        thresholds[key] = float(value)
+    kw["thresholds"] = thresholds
+    expect = _table(f"{w}.expect", table.get("expect", {}))
+    if not all(isinstance(v, str) for v in expect.values()):
+        raise ConfigError(f"{w}.expect values must be paths")
+    kw["expect"] = dict(expect)
+    kw["per_file_ignores"] = {
+        pattern: _strings(f"{w}.per-file-ignores {pattern!r}", rules)
+        for pattern, rules in _table(f"{w}.per-file-ignores",
+                                     table.get("per-file-ignores", {})).items()
+    }
+    return Config(**kw)

@@ -1,0 +1,188 @@
+"""``cnncount lint --docs DIR``: check the numbers declared in ``.. cnncount::`` directives.
+
+A light reading of the .rst sources, no Sphinx build: each directive's argument (the model path,
+resolved as Sphinx does: ``/x.onnx`` from the source root, ``x.onnx`` from the page's folder),
+its ``:depth:``, ``:dim:`` and ``:input-shape:`` options, and its content lines, which are the
+declarations :func:`declare.parse_lines` reads. Directives shown inside literal blocks
+(``::`` paragraphs, ``code-block``) are examples, not declarations, and are skipped.
+"""
+
+from __future__ import annotations
+
+import ast
+import os
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ..declare import Declaration, DeclarationError, parse_lines
+from ..load import parse_dims
+
+_DIRECTIVE = re.compile(r"^(\s*)\.\.\s+cnncount::\s*(.*?)\s*$")
+_ANY_DIRECTIVE = re.compile(r"^(\s*)\.\.\s+([\w:.-]+)::(.*)$")
+_OPTION = re.compile(r"^:([\w-]+):\s*(.*?)\s*$")
+LITERAL_DIRECTIVES = frozenset({"code-block", "code", "sourcecode", "parsed-literal", "doctest",
+                                "testcode", "testoutput", "ipython", "highlight", "math"})
+# ``a=1x3x224x224 b=1x10`` or ``a=1x3, b=1x10``: a comma separates two specs only before NAME=.
+_SPEC_SPLIT = re.compile(r"[\s;]+|,(?=\s*[^,=\s]+=)")
+
+
+@dataclass(frozen=True)
+class Directive:
+    """One ``.. cnncount::`` block as written in an .rst file."""
+
+    file: str
+    line: int  # 1-based line of the ``.. cnncount::`` marker
+    model: str  # the argument, as written
+    options: dict[str, str] = field(default_factory=dict)
+    content: tuple[str, ...] = ()
+    content_line: int = 0  # 1-based line of the first content line
+
+    def declarations(self) -> list[Declaration]:
+        """The content's declarations, each with its 1-based line in the .rst file."""
+        return [Declaration(d.target, d.key, d.value, self.content_line + d.line)
+                for d in parse_lines(list(self.content))]
+
+    def dims(self) -> list[str]:
+        return [s for s in _SPEC_SPLIT.split(self.options.get("dim", "")) if s]
+
+    def input_shapes(self) -> list[str]:
+        """Several inputs are separated by spaces or semicolons, as the Sphinx directive reads
+        them (a comma may separate dims)."""
+        return self.options.get("input-shape", "").replace(";", " ").split()
+
+    def depth(self) -> int | None:
+        text = self.options.get("depth", "").strip()
+        if not text:
+            return None
+        try:
+            value = int(text)
+        except ValueError:
+            raise DeclarationError(f":depth: expects a whole number, got {text!r}") from None
+        if value < 1:
+            raise DeclarationError(":depth: must be at least 1")
+        return value
+
+
+def _indent(line: str) -> int:
+    return len(line) - len(line.lstrip())
+
+
+def parse_rst(text: str, file: str = "<string>") -> list[Directive]:
+    """Every ``.. cnncount::`` directive of an .rst text that is not inside a literal block."""
+    lines = text.splitlines()
+    out: list[Directive] = []
+    literal_indent: int | None = None  # lines indented deeper than this are literal
+    i = 0
+    while i < len(lines):
+        line = lines[i]
+        if line.strip() and literal_indent is not None:
+            if _indent(line) > literal_indent:
+                i += 1
+                continue
+            literal_indent = None
+        if m := _DIRECTIVE.match(line):
+            directive, i = _read_block(lines, i, m, file)
+            out.append(directive)
+            continue
+        if m := _ANY_DIRECTIVE.match(line):
+            if m.group(2).lower() in LITERAL_DIRECTIVES:
+                literal_indent = _indent(line)
+        elif line.rstrip().endswith("::") and not line.lstrip().startswith(".."):
+            literal_indent = _indent(line)
+        i += 1
+    return out
+
+
+def _read_block(lines: list[str], i: int, m: re.Match[str], file: str) -> tuple[Directive, int]:
+    """Read the directive starting at ``lines[i]``; return it and the index after its block."""
+    base = len(m.group(1))
+    model = m.group(2)
+    j = i + 1
+    block: list[tuple[int, str]] = []  # (index, line) of the indented body
+    while j < len(lines) and (not lines[j].strip() or _indent(lines[j]) > base):
+        block.append((j, lines[j]))
+        j += 1
+    while block and not block[-1][1].strip():
+        block.pop()
+    body_indent = min((_indent(t) for _, t in block if t.strip()), default=base + 3)
+    options: dict[str, str] = {}
+    k = 0
+    # Options come first, with no blank line before them.
+    while k < len(block) and block[k][1].strip() and (om := _OPTION.match(block[k][1].strip())):
+        name = om.group(1).lower()
+        options[name] = (options[name] + " " + om.group(2)) if name in options else om.group(2)
+        k += 1
+    while k < len(block) and not block[k][1].strip():
+        k += 1
+    content = tuple(t[body_indent:] if t.strip() else "" for _, t in block[k:])
+    content_line = block[k][0] + 1 if k < len(block) else 0
+    return Directive(file, i + 1, model, options, content, content_line), j
+
+
+def rst_files(root: str | os.PathLike[str]) -> Iterator[Path]:
+    """The .rst files under ``root`` (or ``root`` itself), sorted, skipping build output."""
+    p = Path(root)
+    if p.is_file():
+        yield p
+        return
+    for f in sorted(p.rglob("*.rst")):
+        rel = f.relative_to(p).parts
+        if any(part.startswith((".", "_build")) for part in rel[:-1]):
+            continue
+        yield f
+
+
+def source_root(docs: str | os.PathLike[str]) -> Path:
+    """The Sphinx source directory: the nearest folder at or above ``docs`` with a conf.py."""
+    p = Path(docs).resolve()
+    start = p if p.is_dir() else p.parent
+    for d in (start, *start.parents):
+        if (d / "conf.py").is_file():
+            return d
+    return start
+
+
+def resolve_model(directive: Directive, srcdir: Path) -> str:
+    """The model path as Sphinx's ``env.relfn2path`` resolves it, relative to cwd when inside."""
+    if directive.model.startswith("/"):
+        path = srcdir / directive.model.lstrip("/")
+    else:
+        path = Path(directive.file).resolve().parent / directive.model
+    path = Path(os.path.normpath(path))
+    try:
+        return os.path.relpath(path)
+    except ValueError:  # another drive on Windows
+        return str(path)
+
+
+def sphinx_defaults(srcdir: Path) -> tuple[int | None, dict[str, int]]:
+    """``cnncount_depth`` and ``cnncount_dims`` from conf.py, read as literals, never executed."""
+    conf = srcdir / "conf.py"
+    depth: int | None = None
+    dims: dict[str, int] = {}
+    try:
+        tree = ast.parse(conf.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, SyntaxError, ValueError):
+        return depth, dims
+    for stmt in tree.body:
+        if not (isinstance(stmt, ast.Assign) and len(stmt.targets) == 1
+                and isinstance(stmt.targets[0], ast.Name)):
+            continue
+        try:
+            value = ast.literal_eval(stmt.value)
+        except ValueError:
+            continue
+        name = stmt.targets[0].id
+        if name == "cnncount_depth" and isinstance(value, int) and value >= 1:
+            depth = value
+        elif name == "cnncount_dims":
+            try:
+                if isinstance(value, dict):
+                    dims = parse_dims([f"{k}={v}" for k, v in value.items()])
+                elif isinstance(value, (str, list, tuple)):
+                    dims = parse_dims([value] if isinstance(value, str) else list(value))
+            except (ValueError, TypeError):
+                continue
+    return depth, dims

@@ -1,0 +1,220 @@
+"""Expectation files: ``MODEL.cnncount.toml``, the numbers a model is declared to have.
+
+```toml
+depth = 1                  # optional: the layer depth the names below refer to
+[total]
+params = 60840
+macs = "326k"              # an SI suffix matches to the precision written
+[layers.C3]
+params = 1516
+output_shape = "16@10x10"  # or "16x10x10", or [16, 10, 10]; batch omitted
+op_types = ["Gather", "Conv", "Concat", "Mul", "Tanh"]
+```
+
+Every key of the JSON layer record can be declared. The check itself is :func:`declare.check`,
+shared with the Sphinx directive; this module adds the TOML reading and the line numbers.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from ..count import Summary
+from ..declare import (KEYS, NUMBER_KEYS, SHAPE_KEYS, Declaration, DeclarationError, Mismatch,
+                       check, parse_number, parse_shape)
+from .rules import Finding, Rule
+
+LIST_KEYS = ("op_types", "nodes")  # compared as exact lists; not in declare.KEYS
+SUFFIX = ".cnncount.toml"
+
+
+class ExpectError(ValueError):
+    """An expectation file that cannot be used; str() is ``path[:line]: what``."""
+
+
+@dataclass(frozen=True)
+class Expectations:
+    path: str
+    declarations: tuple[Declaration, ...]  # .line is the 1-based TOML line, 0 when unknown
+    depth: int | None = None
+
+
+def default_path(model: str | os.PathLike[str]) -> Path:
+    """``examples/lenet5.onnx`` -> ``examples/lenet5.cnncount.toml``."""
+    p = Path(model)
+    return p.with_name((p.stem if p.suffix == ".onnx" else p.name) + SUFFIX)
+
+
+# A bare or quoted TOML key, and a dotted sequence of them.
+_KEY = r"""(?:"(?:[^"\\]|\\.)*"|'[^']*'|[A-Za-z0-9_-]+)"""
+_DOTTED = rf"{_KEY}(?:\s*\.\s*{_KEY})*"
+_HEADER = re.compile(rf"^\s*\[\s*({_DOTTED})\s*\]\s*(?:#.*)?$")
+_ASSIGN = re.compile(rf"^\s*({_DOTTED})\s*=")
+
+
+def _split_key(text: str) -> tuple[str, ...]:
+    parts = []
+    for m in re.finditer(_KEY, text):
+        k = m.group(0)
+        if k[0] in "\"'":
+            k = tomllib.loads(f"k = {k}")["k"] if k[0] == '"' else k[1:-1]
+        parts.append(k)
+    return tuple(parts)
+
+
+def key_lines(text: str) -> dict[tuple[str, ...], int]:
+    """Where each table and key is written: (table path + dotted key) -> 1-based line."""
+    lines: dict[tuple[str, ...], int] = {}
+    table: tuple[str, ...] = ()
+    for n, line in enumerate(text.splitlines(), 1):
+        if m := _HEADER.match(line):
+            table = _split_key(m.group(1))
+            lines.setdefault(table, n)
+        elif m := _ASSIGN.match(line):
+            lines.setdefault(table + _split_key(m.group(1)), n)
+    return lines
+
+
+def _line_of(lines: dict[tuple[str, ...], int], path: tuple[str, ...]) -> int:
+    while path:
+        if path in lines:
+            return lines[path]
+        path = path[:-1]
+    return 0
+
+
+def _value(where: str, key: str, value: Any) -> str | int:
+    """A TOML value as declare.check takes it."""
+    if key in LIST_KEYS:
+        if isinstance(value, str):
+            return value
+        if isinstance(value, list) and all(isinstance(v, str) for v in value):
+            return "+".join(value)
+        raise ExpectError(f"{where}: {key} must be a list of strings")
+    if isinstance(value, bool) or isinstance(value, float):
+        raise ExpectError(f"{where}: {key} = {value!r}: write an exact int (60840) or a string "
+                          "with an SI suffix (\"1.81G\")")
+    if isinstance(value, int):
+        return value
+    if isinstance(value, str):
+        return value
+    if key in SHAPE_KEYS and isinstance(value, list) and all(
+            isinstance(v, int) and not isinstance(v, bool) for v in value):
+        return "x".join(str(v) for v in value)
+    raise ExpectError(f"{where}: {key} = {value!r} is neither a number nor a shape")
+
+
+def load_expectations(path: str | os.PathLike[str]) -> Expectations:
+    """Read and validate an expectation file, keeping each declaration's line."""
+    shown = os.fspath(path)
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ExpectError(f"{shown}: no such expectation file") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ExpectError(f"{shown}: cannot read: {exc}") from None
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ExpectError(f"{shown}: not valid TOML: {exc}") from None
+    lines = key_lines(text)
+    unknown = set(data) - {"total", "layers", "depth"}
+    if unknown:
+        key = sorted(unknown)[0]
+        raise ExpectError(f"{shown}:{_line_of(lines, (key,))}: unknown table or key {key!r} "
+                          "(expected [total], [layers.NAME] and depth)")
+    depth = data.get("depth")
+    if depth is not None and (not isinstance(depth, int) or isinstance(depth, bool) or depth < 1):
+        raise ExpectError(f"{shown}:{_line_of(lines, ('depth',))}: depth must be an int >= 1")
+    tables: list[tuple[str, tuple[str, ...], Any]] = []
+    if "total" in data:
+        tables.append(("total", ("total",), data["total"]))
+    layers = data.get("layers", {})
+    if not isinstance(layers, dict):
+        raise ExpectError(f"{shown}:{_line_of(lines, ('layers',))}: layers must be a table of "
+                          "[layers.NAME] tables")
+    tables.extend((name, ("layers", name), rec) for name, rec in layers.items())
+    decls: list[Declaration] = []
+    for target, where_path, record in tables:
+        if not isinstance(record, dict):
+            raise ExpectError(f"{shown}:{_line_of(lines, where_path)}: {'.'.join(where_path)} "
+                              "must be a table")
+        for key, value in record.items():
+            line = _line_of(lines, where_path + (key,))
+            norm = key.strip().lower().replace("-", "_")
+            d = Declaration(target, norm, _value(f"{shown}:{line}", norm, value), line)
+            problem = validate(d, KEYS + LIST_KEYS)
+            if problem:
+                raise ExpectError(f"{shown}:{line}: {problem}")
+            decls.append(d)
+    return Expectations(shown, tuple(decls), depth)
+
+
+def validate(d: Declaration, keys: tuple[str, ...] = KEYS) -> str | None:
+    """What is wrong with a declaration's key or value, or None."""
+    key = d.key.strip().lower().replace("-", "_")
+    total = d.target.lower() == "total"
+    if key not in keys or (total and key not in NUMBER_KEYS):
+        allowed = NUMBER_KEYS if total else keys
+        return f"{d.target}: unknown key {d.key!r} (known: {', '.join(allowed)})"
+    try:
+        if key in NUMBER_KEYS:
+            parse_number(d.value)
+        elif key in SHAPE_KEYS:
+            parse_shape(d.value)  # type: ignore[arg-type]
+    except DeclarationError as exc:
+        return f"{d.target}: {key}: {exc}"
+    return None
+
+
+def check_declarations(summary: Summary, decls: list[Declaration] | tuple[Declaration, ...],
+                       model: str, file: str) -> list[Finding]:
+    """The findings for declarations that do not hold; ``Declaration.line`` is a line of ``file``.
+
+    Raises DeclarationError for a value that cannot be read.
+    """
+    numeric = [d for d in decls if d.key not in LIST_KEYS]
+    mismatches = check(summary, numeric)
+    missing = {m.target for m in mismatches if m.actual is None}
+    layers = {layer.name: layer for layer in summary.layers}
+    for d in decls:
+        if d.key not in LIST_KEYS:
+            continue
+        if d.target not in layers:
+            if d.target not in missing:
+                missing.add(d.target)
+                mismatches.append(Mismatch(d.target, d.key, str(d.value), None, d.line))
+            continue
+        declared = [s.strip() for s in str(d.value).split("+") if s.strip()]
+        actual = list(getattr(layers[d.target], d.key))
+        if declared != actual:
+            mismatches.append(Mismatch(d.target, d.key, "+".join(declared), "+".join(actual),
+                                       d.line))
+    mismatches.sort(key=lambda m: m.line)
+    name = os.path.basename(model)
+    out = []
+    for m in mismatches:
+        if m.actual is None:
+            known = ", ".join(layer.name for layer in summary.layers[:12])
+            more = ", ..." if len(summary.layers) > 12 else ""
+            out.append(Finding(Rule.UNKNOWN_LAYER,
+                               f"{name}: {m.target}: declared layer does not exist in the model "
+                               f"(its layers: {known}{more})",
+                               model, file, m.line or None, m.target, declared=m.declared))
+        else:
+            out.append(Finding(Rule.DECLARED_MISMATCH, f"{name}: {m.message}", model, file,
+                               m.line or None, m.target, declared=m.declared, actual=m.actual))
+    return out
+
+
+def check_expectations(summary: Summary, exp: Expectations, model: str) -> list[Finding]:
+    """Findings for an expectation file; a value declare cannot read is an ExpectError."""
+    try:
+        return check_declarations(summary, exp.declarations, model, exp.path)
+    except DeclarationError as exc:
+        raise ExpectError(f"{exp.path}: {exc}") from None

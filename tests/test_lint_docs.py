@@ -1,0 +1,137 @@
+"""``cnncount lint --docs``: the .. cnncount:: directives of a Sphinx tree, read without Sphinx."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from sphinx_cnncount.lint.cli import main
+from sphinx_cnncount.lint.docs import parse_rst, resolve_model, sphinx_defaults
+
+from .conftest import EXAMPLES
+
+PAGE = """\
+Title
+=====
+
+.. cnncount:: models/lenet5.onnx
+   :depth: 1
+   :input-shape: image=1x1x32x32
+   :columns: layer, params
+
+   C1 params=156 output=6@28x28
+   # a comment line
+   C3 params=1,500 connections=151,600
+
+An example of the syntax, not a declaration::
+
+   .. cnncount:: models/lenet5.onnx
+
+      C3 params=1
+
+.. code-block:: rst
+
+   .. cnncount:: models/missing.onnx
+
+      C9 params=1
+
+.. note::
+
+   .. cnncount:: /models/keras_cnn.onnx
+      :dim: unk__32=1
+
+      total params=101,578
+"""
+
+
+def test_parse_rst_reads_options_content_and_lines():
+    d1, d2 = parse_rst(PAGE, "index.rst")  # the two in literal blocks are skipped
+    assert (d1.line, d1.model, d1.content_line) == (4, "models/lenet5.onnx", 9)
+    assert d1.options == {"depth": "1", "input-shape": "image=1x1x32x32",
+                          "columns": "layer, params"}
+    assert d1.depth() == 1 and d1.input_shapes() == ["image=1x1x32x32"]
+    assert [(d.target, d.key, d.value, d.line) for d in d1.declarations()] == [
+        ("C1", "params", "156", 9), ("C1", "output", "6@28x28", 9),
+        ("C3", "params", "1,500", 11), ("C3", "connections", "151,600", 11)]
+    assert (d2.line, d2.model, d2.dims(), d2.depth()) == (27, "/models/keras_cnn.onnx",
+                                                          ["unk__32=1"], None)
+    assert [(d.target, d.line) for d in d2.declarations()] == [("total", 30)]
+
+
+def test_resolve_model_like_sphinx(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (d,) = parse_rst(".. cnncount:: ../models/a.onnx\n", "docs/sub/page.rst")
+    assert resolve_model(d, tmp_path / "docs") == "docs/models/a.onnx"
+    (d,) = parse_rst(".. cnncount:: /models/a.onnx\n", "docs/sub/page.rst")
+    assert resolve_model(d, tmp_path / "docs") == "docs/models/a.onnx"
+
+
+def test_sphinx_defaults_are_read_not_executed(tmp_path):
+    (tmp_path / "conf.py").write_text(
+        "import sys\nextensions = ['sphinx_cnncount']\ncnncount_depth = 2\n"
+        "cnncount_dims = {'batch': 1}\nraise SystemExit('never run')\n")
+    assert sphinx_defaults(tmp_path) == (2, {"batch": 1})
+
+
+@pytest.fixture
+def docs(tmp_path, monkeypatch):
+    """A Sphinx source tree with the example models under docs/models/."""
+    src = tmp_path / "docs"
+    (src / "models").mkdir(parents=True)
+    for name in ("lenet5.onnx", "keras_cnn.onnx"):
+        shutil.copy(EXAMPLES / name, src / "models" / name)
+    (src / "conf.py").write_text("extensions = ['sphinx_cnncount']\n")
+    (src / "index.rst").write_text(PAGE)
+    (src / "_build").mkdir()
+    (src / "_build" / "stale.rst").write_text(".. cnncount:: nowhere.onnx\n\n   C1 params=1\n")
+    monkeypatch.chdir(tmp_path)
+    return src
+
+
+def test_docs_findings_point_at_the_rst_line(docs, capsys):
+    assert main(["lint", "--docs", "docs", "--isolated"]) == 1
+    out = capsys.readouterr().out
+    assert out == ("docs/index.rst:11: CNC001 lenet5.onnx: C3: params declared 1,500, model has "
+                   "1,516\nFound 1 finding (1 error).\n")
+
+
+def test_docs_clean_tree_exits_0(docs, capsys):
+    page = docs / "index.rst"
+    page.write_text(page.read_text().replace("params=1,500", "params=1,516"))
+    assert main(["lint", "--docs", "docs", "--isolated"]) == 0
+    assert capsys.readouterr().out == "All checks passed.\n"
+
+
+def test_docs_bad_declarations_are_findings(docs, capsys):
+    (docs / "bad.rst").write_text(
+        ".. cnncount:: models/lenet5.onnx\n\n   C1 parms=156\n   C3 params=lots\n"
+        "   C5 params=48,120\n\n.. cnncount:: models/lenet5.onnx\n   :depth: zero\n\n"
+        "   C1 params=156\n")
+    assert main(["lint", "--docs", "docs", "--isolated", "--format", "json"]) == 1
+    import json
+
+    got = [(f["code"], f["file"], f["line"]) for f in json.loads(capsys.readouterr().out)]
+    assert got == [("CNC003", "docs/bad.rst", 3), ("CNC003", "docs/bad.rst", 4),
+                   ("CNC003", "docs/bad.rst", 7), ("CNC001", "docs/index.rst", 11)]
+
+
+def test_docs_unreadable_model_is_exit_2_with_location(docs, capsys):
+    (docs / "broken.rst").write_text(".. cnncount:: models/gone.onnx\n\n   C1 params=1\n")
+    assert main(["lint", "--docs", "docs", "--isolated"]) == 2
+    captured = capsys.readouterr()
+    assert captured.err == ("cnncount: error: docs/broken.rst:1: docs/models/gone.onnx: no such "
+                            "file\n")
+    assert "docs/index.rst:11: CNC001" in captured.out  # the rest is still checked
+
+
+def test_docs_missing_directory(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    assert main(["lint", "--docs", "nowhere", "--isolated"]) == 2
+    assert capsys.readouterr().err == "cnncount: error: --docs nowhere: no such directory\n"
+
+
+def test_docs_page_of_this_project_has_no_live_directives():
+    page = Path(__file__).resolve().parent.parent / "docs" / "lint.rst"
+    assert parse_rst(page.read_text(), str(page)) == []
