@@ -1,0 +1,21 @@
+"""Sphinx configuration of sphinx_cnncount's own documentation."""
+
+from sphinx_cnncount import __version__
+
+project = "sphinx-cnncount"
+author = "the sphinx-cnncount authors"
+copyright = "2025, the sphinx-cnncount authors"
+release = version = __version__
+
+extensions = ["sphinx_cnncount"]
+
+numfig = True  # numbered tables, for :numref:
+exclude_patterns = ["_build"]
+html_theme = "alabaster"
+html_theme_options = {"page_width": "1100px"}
+
+# The defaults of every cnncount directive and role (here: the built-in ones, spelled out).
+cnncount_depth = 1
+cnncount_columns = "layer, type, output, params, connections, macs"
+cnncount_diagram = "auto"
+cnncount_dims = {}

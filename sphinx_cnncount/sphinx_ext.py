@@ -1,0 +1,332 @@
+"""The Sphinx front end: the ``cnncount`` directive and role, the analysis cache, config, setup.
+
+The directive renders a model's summary as a docutils table (so every builder shows it) and, for
+HTML, an inline SVG diagram (a ``raw`` node, which the other builders skip); its content declares
+numbers that must match the model. The role quotes one figure in running text. Every failure is a
+located warning with type ``cnncount`` and a subtype (``error``, ``mismatch``, ``diagnostic``,
+``reference``) and the build goes on.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from docutils import nodes
+from docutils.parsers.rst import directives
+from sphinx.config import ENUM
+from sphinx.util import logging
+from sphinx.util.docutils import SphinxDirective, SphinxRole
+
+from . import __version__
+from .count import Summary, count
+from .declare import KEYS, SHAPE_KEYS, DeclarationError, check, parse_lines
+from .graph import build, group_layers
+from .load import ModelError, load, parse_dims, parse_input_shapes
+from .render import DEFAULT_COLUMNS, Column, fmt_int, fmt_shape, parse_columns, table_rows
+from .render.svg import Diagram, Edges, layer_edges
+from .render.svg import render as render_svg
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    from sphinx.application import Sphinx
+    from sphinx.environment import BuildEnvironment
+    from sphinx.util.typing import ExtensionMetadata
+
+logger = logging.getLogger(__name__)
+
+
+# ---------------------------------------------------------------------------------------------
+# Analysis, once per model file version and options in a process
+
+
+@dataclass(frozen=True)
+class Options:
+    """What an analysis depends on besides the file."""
+
+    depth: int = 1
+    dims: tuple[tuple[str, int], ...] = ()
+    input_shapes: tuple[tuple[str, tuple[int, ...]], ...] = ()
+
+
+@dataclass(frozen=True)
+class Analysis:
+    summary: Summary
+    edges: Edges  # layer -> layer, for the diagrams
+
+
+def analysis(path: str, options: Options) -> Analysis:
+    """The summary of the model at ``path`` (absolute); raises ModelError or ValueError."""
+    try:
+        st = os.stat(path)
+        version = (st.st_mtime_ns, st.st_size)
+    except OSError:
+        version = (-1, -1)  # the loader says what is wrong; nothing is cached for it
+    return _analyze(path, version, options)
+
+
+@functools.lru_cache(maxsize=64)
+def _analyze(path: str, version: tuple[int, int], options: Options) -> Analysis:
+    """Keyed by ``version`` (mtime, size) so that an edited model is read again."""
+    loaded = load(path, dict(options.dims), dict(options.input_shapes))
+    g = build(loaded.path, loaded.model.graph)
+    return Analysis(count(loaded, options.depth, g),
+                    layer_edges(g, group_layers(g, options.depth)))
+
+
+def _failure(rel: str, exc: Exception) -> str:
+    """One line for a model that could not be analysed, naming it as the document does."""
+    if isinstance(exc, ModelError):
+        return f"{rel}: {exc.reason}"
+    if isinstance(exc, ValueError):
+        return f"{rel}: {exc}"
+    return f"{rel}: analysis failed ({type(exc).__name__}: {exc})"
+
+
+def _model_path(env: BuildEnvironment, text: str) -> tuple[str, str]:
+    """(path as written relative to the source dir, absolute path); a dependency of the doc."""
+    rel, path = env.relfn2path(text.strip(), env.docname)
+    env.note_dependency(rel)
+    return rel, os.fspath(path)
+
+
+def _parse_depth(value: Any) -> int:
+    try:
+        depth = int(value)
+    except (TypeError, ValueError):
+        raise ValueError(f"depth must be a whole number, got {value!r}") from None
+    if depth < 1:
+        raise ValueError(f"depth must be at least 1, got {depth}")
+    return depth
+
+
+def _parse_diagram(value: str) -> Diagram:
+    try:
+        return Diagram(value.strip().lower())
+    except ValueError:
+        choices = ", ".join(d.value for d in Diagram)
+        raise ValueError(f"unknown diagram {value.strip()!r} (choose from {choices})") from None
+
+
+def _config_dims(value: Any) -> dict[str, int]:
+    """``cnncount_dims``: a dict ``{"H": 224}`` or strings ``["H=224, W=224"]``."""
+    if isinstance(value, dict):
+        return parse_dims([f"{k}={v}" for k, v in value.items()])
+    return parse_dims([value] if isinstance(value, str) else list(value))
+
+
+# ---------------------------------------------------------------------------------------------
+# The table: docutils nodes, so every builder renders it
+
+
+def table_node(summary: Summary, columns: Sequence[Column]) -> nodes.table:
+    """The summary as a docutils table: header, one row per layer, a bold totals row."""
+    header, body, total = table_rows(summary, tuple(columns))
+
+    def row(cells: list[str], strong: bool = False, classes: Sequence[str] = ()) -> nodes.row:
+        tr = nodes.row(classes=list(classes))
+        for column, text in zip(columns, cells):
+            inline = nodes.strong(text, text) if strong and text else nodes.Text(text)
+            tr += nodes.entry("", nodes.paragraph("", "", inline),
+                              classes=["align-right"] if column.numeric else [])
+        return tr
+
+    table = nodes.table(classes=["cnncount-table", "colwidths-auto"])
+    tgroup = nodes.tgroup(cols=len(columns))
+    table += tgroup
+    # The text builder wraps each cell at its column's width, and writes strong text **so**.
+    shown = [header, *body, [f"**{t}**" if t else t for t in total]]
+    widths = [max(len(r[k]) for r in shown) for k in range(len(columns))]
+    tgroup.extend(nodes.colspec(colwidth=w) for w in widths)
+    tgroup += nodes.thead("", row(header))
+    tgroup += nodes.tbody("", *(row(cells) for cells in body),
+                          row(total, strong=True, classes=["cnncount-total"]))
+    return table
+
+
+# ---------------------------------------------------------------------------------------------
+# The directive
+
+
+def _error(message: str) -> nodes.error:
+    """The visible side of a failure: an error admonition in the page, for every builder."""
+    return nodes.error("", nodes.paragraph("", f"cnncount: {message}"))
+
+
+class CnncountDirective(SphinxDirective):
+    """``.. cnncount:: model.onnx``: the model's table and diagram; content declares numbers."""
+
+    required_arguments = 1
+    final_argument_whitespace = True
+    has_content = True
+    # Values are checked in run(), so that a bad one is a cnncount warning like any other.
+    option_spec = {
+        "depth": directives.unchanged_required,
+        "input-shape": directives.unchanged_required,
+        "dim": directives.unchanged_required,
+        "columns": directives.unchanged_required,
+        "diagram": directives.unchanged_required,
+        "caption": directives.unchanged_required,
+        "name": directives.unchanged,
+        "class": directives.class_option,
+    }
+
+    def run(self) -> list[nodes.Node]:
+        rel, path = _model_path(self.env, self.arguments[0])
+        try:
+            options = self._options()
+            columns = parse_columns(self.options.get("columns", self.config.cnncount_columns))
+            kind = _parse_diagram(self.options.get("diagram", self.config.cnncount_diagram))
+        except ValueError as exc:
+            return self._fail(f"{rel}: {exc}")
+        try:
+            result = analysis(path, options)
+        except Exception as exc:  # a broken model must not stop the build: report it
+            return self._fail(_failure(rel, exc))
+        summary = result.summary
+        self._check(rel, summary)
+
+        container = nodes.container(classes=["cnncount", *self.options.get("class", [])])
+        self.set_source_info(container)
+        svg = render_svg(kind, summary, result.edges,
+                         uid=f"cnncount-{self.env.new_serialno('cnncount')}")
+        if svg:
+            container += nodes.raw("", svg, format="html", classes=["cnncount-diagram"])
+        table = table_node(summary, columns)
+        self.set_source_info(table)
+        messages: list[nodes.Node] = []
+        if "caption" in self.options:
+            inline, messages = self.state.inline_text(self.options["caption"], self.lineno)
+            title = nodes.title(self.options["caption"], "", *inline)
+            self.set_source_info(title)
+            table.insert(0, title)
+        self.add_name(table)
+        container += table
+        return [container, *messages]
+
+    def _options(self) -> Options:
+        """The analysis options: the directive's, else the conf.py defaults."""
+        dims = _config_dims(self.config.cnncount_dims)
+        if "dim" in self.options:
+            dims |= parse_dims([self.options["dim"]])
+        # Several inputs are separated by spaces or semicolons (a comma may separate dims).
+        shapes = parse_input_shapes(self.options.get("input-shape", "").replace(";", " ").split())
+        return Options(_parse_depth(self.options.get("depth", self.config.cnncount_depth)),
+                       tuple(sorted(dims.items())), tuple(sorted(shapes.items())))
+
+    def _check(self, rel: str, summary: Summary) -> None:
+        """Warn for each declared number the model contradicts and each counting diagnostic."""
+        for diagnostic in summary.diagnostics:
+            logger.warning(f"{rel}: {diagnostic.message}", location=self.get_location(),
+                           type="cnncount", subtype="diagnostic")
+        for note in summary.notes:
+            logger.verbose(f"{rel}: {note}", location=self.get_location())
+        try:
+            mismatches = check(summary, parse_lines(list(self.content)))
+        except DeclarationError as exc:
+            logger.warning(f"{rel}: {exc}", location=self.get_location(),
+                           type="cnncount", subtype="error")
+            return
+        for m in mismatches:
+            source, offset = self.content.info(m.line)
+            message = m.message
+            if m.actual is None:
+                message += f" (layers: {', '.join(layer.name for layer in summary.layers)})"
+            logger.warning(message, location=f"{source}:{offset + 1}",
+                           type="cnncount", subtype="mismatch")
+
+    def _fail(self, message: str) -> list[nodes.Node]:
+        logger.warning(message, location=self.get_location(), type="cnncount", subtype="error")
+        node = _error(message)
+        self.set_source_info(node)
+        return [node]
+
+
+# ---------------------------------------------------------------------------------------------
+# The role
+
+
+class CnncountRole(SphinxRole):
+    """``:cnncount:`model.onnx:C3.params``` -> ``1,516``; ``total.<key>``; ``<layer>.output``."""
+
+    def run(self) -> tuple[list[nodes.Node], list[nodes.system_message]]:
+        path_text, colon, ref = self.text.rpartition(":")
+        target, dot, key = ref.strip().rpartition(".")
+        key = key.lower().replace("-", "_")
+        if not (colon and path_text.strip() and dot and target):
+            return self._fail(f"expected MODEL:LAYER.KEY (e.g. lenet5.onnx:C3.params), "
+                              f"got {self.text!r}", "reference")
+        if key not in KEYS:
+            return self._fail(f"unknown key {key!r} in {self.text!r} (known: {', '.join(KEYS)})",
+                              "reference")
+        rel, path = _model_path(self.env, path_text)
+        config = self.config
+        try:
+            options = Options(depth=_parse_depth(config.cnncount_depth),
+                              dims=tuple(sorted(_config_dims(config.cnncount_dims).items())))
+            summary = analysis(path, options).summary
+        except Exception as exc:  # a broken model must not stop the build: report it
+            return self._fail(_failure(rel, exc), "error")
+        if target.lower() == "total":
+            if key in SHAPE_KEYS:
+                return self._fail(f"{rel}: total has no output shape; quote a layer's",
+                                  "reference")
+            value = fmt_int(getattr(summary.totals, key))
+        else:
+            try:
+                layer = summary.layer(target)
+            except KeyError:
+                names = ", ".join(layer.name for layer in summary.layers)
+                return self._fail(f"{rel}: no layer {target!r} (layers: {names})", "reference")
+            value = (fmt_shape(layer.output_shape) if key in SHAPE_KEYS
+                     else fmt_int(getattr(layer, key)))
+        return [nodes.inline(self.rawtext, value, classes=["cnncount"])], []
+
+    def _fail(self, message: str, subtype: str
+              ) -> tuple[list[nodes.Node], list[nodes.system_message]]:
+        logger.warning(message, location=self.get_location(), type="cnncount", subtype=subtype)
+        return [nodes.problematic(self.rawtext, self.rawtext)], []
+
+
+# ---------------------------------------------------------------------------------------------
+
+CSS_FILE = "cnncount.css"
+# Themes left-align every body cell (``div.body td``); numbers read better right-aligned.
+CSS = """\
+div.body table.cnncount-table td.align-right, div.body table.cnncount-table th.align-right {
+    text-align: right;
+}
+table.cnncount-table tr.cnncount-total td { border-top: 2px solid #888; }
+div.cnncount-diagram { margin: 0 0 1em 0; }
+"""
+
+
+def write_css(app: Sphinx, exception: Exception | None) -> None:
+    """Put the stylesheet ``setup`` links into every HTML page in the output's ``_static``."""
+    if exception is None and app.builder.format == "html":
+        static = Path(app.outdir, "_static")
+        static.mkdir(parents=True, exist_ok=True)
+        (static / CSS_FILE).write_text(CSS, encoding="utf8")
+
+
+def setup(app: Sphinx) -> ExtensionMetadata:
+    app.add_config_value("cnncount_depth", 1, "env", types=frozenset({int}))
+    app.add_config_value("cnncount_columns", ", ".join(c.value for c in DEFAULT_COLUMNS), "env",
+                         types=frozenset({str, list, tuple}))
+    app.add_config_value("cnncount_diagram", Diagram.AUTO.value, "env",
+                         types=ENUM(*(d.value for d in Diagram)))
+    app.add_config_value("cnncount_dims", {}, "env", types=frozenset({dict, list, tuple, str}))
+    app.add_directive("cnncount", CnncountDirective)
+    app.add_role("cnncount", CnncountRole())
+    app.add_css_file(CSS_FILE)
+    app.connect("build-finished", write_css)
+    return {
+        "version": __version__,
+        "env_version": 1,
+        "parallel_read_safe": True,
+        "parallel_write_safe": True,
+    }

@@ -1,0 +1,129 @@
+"""The SVG diagrams: the LeNet paper's Figure 2 style for chains, a layered graph for DAGs."""
+
+from __future__ import annotations
+
+import re
+import xml.etree.ElementTree as ET
+from dataclasses import replace
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import pytest
+
+from sphinx_cnncount.render import svg
+from sphinx_cnncount.render.svg import Diagram
+from sphinx_cnncount.sphinx_ext import Analysis, Options, analysis
+
+if TYPE_CHECKING:
+    from sphinx.testing.util import SphinxTestApp
+
+EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
+RESIDUAL = Path(__file__).resolve().parent / "roots" / "test-graph" / "residual.onnx"
+NS = {"s": "http://www.w3.org/2000/svg"}
+
+
+def analysed(path: Path, depth: int = 1) -> Analysis:
+    return analysis(str(path), Options(depth=depth))
+
+
+def parse(text: str) -> ET.Element:
+    root = ET.fromstring(text)  # well-formed, or this raises
+    assert root.tag == "{http://www.w3.org/2000/svg}svg"
+    assert int(root.get("width")) > 0 and int(root.get("height")) > 0
+    assert root.get("viewBox") == f"0 0 {root.get('width')} {root.get('height')}"
+    return root
+
+
+def texts(root: ET.Element) -> list[str]:
+    return [t.text or "" for t in root.iterfind(".//s:text", NS)]
+
+
+def test_lenet_diagram_follows_the_paper() -> None:
+    a = analysed(EXAMPLES / "lenet5.onnx")
+    assert svg.resolve(Diagram.AUTO, a.summary, a.edges) is Diagram.LENET
+    root = parse(svg.lenet_svg(a.summary))
+    labels = texts(root)
+    for pair in (["INPUT", "32x32"], ["C1: feature maps", "6@28x28"],
+                 ["S2: feature maps", "6@14x14"], ["C3: feature maps", "16@10x10"],
+                 ["S4: feature maps", "16@5x5"], ["C5: layer", "120"], ["F6: layer", "84"],
+                 ["OUTPUT: layer", "10"]):
+        i = labels.index(pair[0])
+        assert labels[i + 1] == pair[1]
+    assert labels.count("convolutions") == 3 and labels.count("subsampling") == 2
+    assert ["full", "connection"] in [labels[i:i + 2] for i in range(len(labels))]
+    rects = [(float(r.get("width")), float(r.get("height")))
+             for r in root.iterfind("s:rect", NS)]
+    side = svg.PLANE_MAX / 32  # px per unit of the largest map, the input's 32
+    assert rects.count((svg.PLANE_MAX, svg.PLANE_MAX)) == 1  # INPUT, one plane
+    assert rects.count((28 * side, 28 * side)) == 6  # C1: six planes, 28/32 of the input
+    assert rects.count((14 * side, 14 * side)) == 6  # S2
+    assert rects.count((10 * side, 10 * side)) == svg.STACK_MAX  # C3: 16 maps, capped
+    bars = sorted(h for w, h in rects if w == svg.BAR_W)
+    assert len(bars) == 3 and bars[0] < bars[1] < bars[2] == svg.BAR_MAX  # OUTPUT < F6 < C5
+
+
+def test_keras_input_is_channels_last() -> None:
+    a = analysed(EXAMPLES / "keras_cnn.onnx")
+    labels = texts(parse(svg.render(Diagram.AUTO, a.summary, a.edges)))
+    # a label too long for one line ("conv2d: feature maps") gets a line per part
+    assert labels[:5] == ["INPUT", "28x28", "conv2d:", "feature maps", "32@26x26"]
+    assert labels.count("max pooling") == 3
+
+
+def test_graph_diagram_of_a_residual_block() -> None:
+    a = analysed(RESIDUAL, depth=2)
+    names = [layer.name for layer in a.summary.layers]
+    assert names == ["stem", "block.conv1", "block.relu", "block.conv2", "block",
+                     "block.relu_1", "head.pool", "head", "head.fc"]
+    assert set(a.edges) == {(0, 1), (1, 2), (2, 3), (3, 4), (0, 4),  # (0, 4): the skip
+                            (4, 5), (5, 6), (6, 7), (7, 8)}
+    assert not svg.is_chain(len(names), a.edges)
+    assert svg.resolve(Diagram.AUTO, a.summary, a.edges) is Diagram.GRAPH
+    text = svg.render(Diagram.AUTO, a.summary, a.edges, uid="t7")
+    root = parse(text)
+    boxes = root.findall("s:rect", NS)
+    assert len(boxes) == len(names)
+    assert {t for t in texts(root)} >= {*names, "Conv  8@16x16", "Add  8@16x16", "Gemm  10"}
+    paths = root.findall("s:path", NS)
+    assert len(paths) == len(a.edges)
+    assert all(p.get("marker-end") == "url(#t7-arrow)" for p in paths)
+    assert root.find(".//s:marker", NS).get("id") == "t7-arrow"
+    # The skip leaves stem's right side and enters block's right side, bowing out beyond both.
+    x0, y0, *_, x1, y1 = map(float, re.findall(r"-?[\d.]+", paths[1].get("d")))
+    stem, block = boxes[0], boxes[4]
+    assert x0 == x1 == float(stem.get("x")) + float(stem.get("width"))
+    assert y0 == float(stem.get("y")) + svg.BOX_H / 2 and y1 == float(block.get("y")) + svg.BOX_H / 2
+
+
+def test_depth_one_of_the_residual_model_is_a_chain() -> None:
+    a = analysed(RESIDUAL, depth=1)
+    assert a.edges == ((0, 1), (1, 2))
+    assert svg.resolve(Diagram.AUTO, a.summary, a.edges) is Diagram.LENET
+
+
+def test_text_is_escaped_and_none_draws_nothing() -> None:
+    a = analysed(EXAMPLES / "lenet5.onnx")
+    odd = replace(a.summary, layers=(replace(a.summary.layers[0], name='a<b&"c"'),
+                                     *a.summary.layers[1:]))
+    for kind in (Diagram.LENET, Diagram.GRAPH):
+        root = parse(svg.render(kind, odd, a.edges))
+        assert any(t.startswith('a<b&"c"') for t in texts(root))
+    assert svg.render(Diagram.NONE, a.summary, a.edges) == ""
+
+
+@pytest.mark.sphinx("html", testroot="graph", freshenv=True)
+def test_directive_picks_the_diagram_by_shape(app: SphinxTestApp) -> None:
+    app.build()
+    assert app.warning.getvalue() == ""
+    page = Path(app.outdir, "index.html").read_text(encoding="utf8")
+    graph, lenet = re.findall(r"<svg .*?</svg>", page, re.S)
+    assert 'id="cnncount-0-arrow"' in graph and ">block.conv1<" in graph  # depth 2: a DAG
+    assert ">block:<" in lenet and "<marker" not in lenet  # depth 1: a chain
+    assert f">{(3 * 3 * 8 + 1) * 8:,}<" in page  # block.conv1's params
+    assert '<span class="caption-text">A residual block, layer by layer</span>' in page
+
+
+def test_a_model_without_layers_draws_nothing() -> None:
+    a = analysed(EXAMPLES / "lenet5.onnx")
+    empty = replace(a.summary, layers=())
+    assert [svg.render(kind, empty, ()) for kind in Diagram] == ["", "", "", ""]
