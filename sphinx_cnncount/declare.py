@@ -17,12 +17,14 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 from .count import Summary
 from .load import Shape
-from .render import fmt_int, fmt_shape
+from .render import fmt_field, fmt_int, fmt_shape
 
 SI = {"k": 10**3, "K": 10**3, "M": 10**6, "G": 10**9, "T": 10**12}
-NUMBER_KEYS = ("params", "trainable_params", "non_trainable_params", "connections", "macs", "flops")
+NUMBER_KEYS = ("params", "trainable_params", "non_trainable_params", "connections", "macs", "flops",
+               "backward_macs", "activation_bytes", "training_macs", "peak_activation_bytes")
 SHAPE_KEYS = ("output", "output_shape")
-KEYS = NUMBER_KEYS + SHAPE_KEYS
+FIELD_KEYS = ("receptive_field",)
+KEYS = NUMBER_KEYS + SHAPE_KEYS + FIELD_KEYS
 
 
 class DeclarationError(ValueError):
@@ -151,6 +153,13 @@ def check(summary: Summary, declarations: list[Declaration]) -> list[Mismatch]:
                 missing_reported.add(d.target)
                 out.append(Mismatch(d.target, key, str(d.value), None, d.line))
             continue
+        if key in FIELD_KEYS:
+            if record is summary.totals:
+                raise DeclarationError("total has no receptive field; declare it on a layer")
+            actual_field = fmt_field(record.receptive_field)  # type: ignore[union-attr]
+            if _field_text(str(d.value)) != actual_field:
+                out.append(Mismatch(d.target, key, str(d.value), actual_field, d.line))
+            continue
         if key in SHAPE_KEYS:
             declared_shape = parse_shape(d.value)  # type: ignore[arg-type]
             actual_shape = record.output_shape  # type: ignore[union-attr]
@@ -159,8 +168,24 @@ def check(summary: Summary, declarations: list[Declaration]) -> list[Mismatch]:
                                     d.line))
             continue
         declared = parse_number(d.value)
+        if not hasattr(record, key):
+            raise DeclarationError(f"{key} is a figure of the totals, not of a layer")
         actual = getattr(record, key)
         if not declared.matches(actual):
             shown = declared.text if declared.scale != 1 else fmt_int(int(declared.mantissa))
             out.append(Mismatch(d.target, key, shown, fmt_int(actual), d.line))
     return out
+
+
+def _field_text(text: str) -> str:
+    """A declared receptive field, normalised as fmt_field writes it: '14x14/2x2' -> '14/2'."""
+    text = text.strip()
+    if text in ("-", "none", "None"):
+        return "-"
+    size, _, stride = text.partition("/")
+
+    def side(part: str) -> str:
+        values = [v.strip() for v in part.split("x")]
+        return values[0] if len(set(values)) == 1 else "x".join(values)
+
+    return f"{side(size)}/{side(stride)}"
