@@ -189,3 +189,25 @@ def _field_text(text: str) -> str:
         return values[0] if len(set(values)) == 1 else "x".join(values)
 
     return f"{side(size)}/{side(stride)}"
+
+
+def quote(summary: Summary, target: str, key: str) -> str:
+    """A figure as the tables print it (``C3``, ``params`` -> ``1,516``), for prose that quotes
+    it. Raises KeyError for a layer the model does not have, DeclarationError for a key."""
+    key = key.strip().lower().replace("-", "_")
+    if key not in KEYS:
+        raise DeclarationError(f"unknown key {key!r} (known: {', '.join(KEYS)})")
+    if target.lower() == "total":
+        if not hasattr(summary.totals, key):
+            what = {"output": "output shape", "output_shape": "output shape",
+                    "receptive_field": "receptive field"}.get(key, key)
+            raise DeclarationError(f"total has no {what}; quote a layer's")
+        return fmt_int(getattr(summary.totals, key))
+    layer = summary.layer(target)
+    if key in SHAPE_KEYS:
+        return fmt_shape(layer.output_shape)
+    if key in FIELD_KEYS:
+        return fmt_field(layer.receptive_field)
+    if not hasattr(layer, key):
+        raise DeclarationError(f"{key} is a figure of the totals, not of a layer")
+    return fmt_int(getattr(layer, key))

@@ -23,10 +23,10 @@ from sphinx.util.docutils import SphinxDirective, SphinxRole
 
 from . import __version__
 from .count import Summary, count
-from .declare import KEYS, SHAPE_KEYS, DeclarationError, check, parse_lines
+from .declare import KEYS, DeclarationError, check, parse_lines, quote
 from .graph import build, group_layers
 from .load import ModelError, load, parse_dims, parse_input_shapes
-from .render import DEFAULT_COLUMNS, Column, fmt_int, fmt_shape, parse_columns, table_rows
+from .render import DEFAULT_COLUMNS, Column, parse_columns, table_rows
 from .render.svg import Diagram, Edges, layer_edges
 from .render.svg import render as render_svg
 
@@ -271,19 +271,13 @@ class CnncountRole(SphinxRole):
             summary = analysis(path, options).summary
         except Exception as exc:  # a broken model must not stop the build: report it
             return self._fail(_failure(rel, exc), "error")
-        if target.lower() == "total":
-            if key in SHAPE_KEYS:
-                return self._fail(f"{rel}: total has no output shape; quote a layer's",
-                                  "reference")
-            value = fmt_int(getattr(summary.totals, key))
-        else:
-            try:
-                layer = summary.layer(target)
-            except KeyError:
-                names = ", ".join(layer.name for layer in summary.layers)
-                return self._fail(f"{rel}: no layer {target!r} (layers: {names})", "reference")
-            value = (fmt_shape(layer.output_shape) if key in SHAPE_KEYS
-                     else fmt_int(getattr(layer, key)))
+        try:
+            value = quote(summary, target, key)
+        except KeyError:
+            names = ", ".join(layer.name for layer in summary.layers)
+            return self._fail(f"{rel}: no layer {target!r} (layers: {names})", "reference")
+        except DeclarationError as exc:
+            return self._fail(f"{rel}: {exc}", "reference")
         return [nodes.inline(self.rawtext, value, classes=["cnncount"])], []
 
     def _fail(self, message: str, subtype: str

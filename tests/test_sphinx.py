@@ -277,8 +277,9 @@ def test_mismatch_fails_a_W_build(app: SphinxTestApp) -> None:
 def test_errors_are_warnings_and_admonitions(app: SphinxTestApp) -> None:
     with_models(app).build()
     source = Path(app.srcdir, "index.rst")
-    keys = ("params, trainable_params, non_trainable_params, connections, macs, flops, output, "
-            "output_shape")
+    keys = ("params, trainable_params, non_trainable_params, connections, macs, flops, "
+            "backward_macs, activation_bytes, training_macs, peak_activation_bytes, output, "
+            "output_shape, receptive_field")
     expected = [
         (4, "models/missing.onnx: no such file", "error"),
         (6, "broken.onnx: is not a valid ONNX protobuf (DecodeError)", "error"),
