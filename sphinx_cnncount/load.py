@@ -226,6 +226,8 @@ def load(
         if vi.type.HasField("tensor_type"):
             vi.type.tensor_type.ClearField("shape")
     inferred = _infer(path, model)
+    if _correct_ceil_pools(inferred.graph):
+        inferred = _infer(path, inferred)
     folded = None
     if _has_gaps(inferred.graph):
         for _ in range(3):  # each round lets onnx carry a filled gap further downstream
@@ -437,3 +439,49 @@ def _is_int_constant(node: onnx.NodeProto) -> bool:
         if a.name in ("value_int", "value_ints"):
             return True
     return False
+
+
+def _correct_ceil_pools(graph: onnx.GraphProto) -> bool:
+    """Apply the pooling rule onnx's shape inference misses: with ceil_mode, a window that would
+    start in the right padding is dropped (MaxPool in=3, k=1, s=3 gives 1, not 2, as onnxruntime
+    and onnx's reference evaluator compute). Rewrites the annotations, in place, so that a second
+    inference carries the corrected shapes downstream; True if any shape changed."""
+    annotated = {vi.name: vi for vi in list(graph.value_info) + list(graph.output)}
+    corrected: dict[str, onnx.ValueInfoProto] = {}
+    shapes = {vi.name: _shape_of(vi.type) for vi in list(graph.input) + list(graph.value_info)}
+    for node in graph.node:
+        if node.op_type not in ("MaxPool", "AveragePool", "LpPool") or not node.output:
+            continue
+        a = {at.name: onnx.helper.get_attribute_value(at) for at in node.attribute}
+        auto_pad = a.get("auto_pad", b"NOTSET")
+        if not a.get("ceil_mode") or auto_pad not in (b"NOTSET", b"VALID"):
+            continue
+        x, vi = shapes.get(node.input[0]), annotated.get(node.output[0])
+        if x is None or vi is None or not all(isinstance(d, int) for d in x):
+            continue
+        kernel = list(a.get("kernel_shape", []))
+        rank = len(kernel)
+        strides = list(a.get("strides", [1] * rank))
+        pads = list(a.get("pads", [0] * 2 * rank)) if auto_pad == b"NOTSET" else [0] * 2 * rank
+        dims = vi.type.tensor_type.shape.dim
+        if len(x) != rank + 2 or len(dims) != rank + 2 or len(strides) != rank:
+            continue
+        for i in range(rank):
+            d = dims[2 + i]
+            if d.HasField("dim_value") and (d.dim_value - 1) * strides[i] >= x[2 + i] + pads[i]:
+                d.dim_value -= 1
+                corrected[vi.name] = vi
+    if not corrected:
+        return False
+    keep = []
+    for vi in graph.value_info:
+        if vi.name in corrected:
+            kept = onnx.ValueInfoProto()
+            kept.CopyFrom(vi)
+            keep.append(kept)
+    del graph.value_info[:]
+    graph.value_info.extend(keep)
+    for vi in graph.output:
+        if vi.name not in corrected and vi.type.HasField("tensor_type"):
+            vi.type.tensor_type.ClearField("shape")
+    return True

@@ -233,3 +233,14 @@ def test_help_does_not_import_heavy_modules():
             "print(sorted(m for m in ('onnx', 'networkx', 'sphinx') if m in sys.modules))")
     r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert r.stdout.strip() == "[]"
+
+
+def test_protobuf_over_2_gib_is_refused_before_reading(tmp_path, capsys):
+    """protobuf cannot parse a message of 2 GiB; a sparse file says so without being read."""
+    big = tmp_path / "big.onnx"
+    with open(big, "wb") as f:
+        f.truncate(2**31)
+    code, out, err = run(capsys, "summary", str(big))
+    assert code == 2
+    assert err == (f"cnncount: error: {big}: is {2**31:,} bytes, over protobuf's 2 GiB limit; "
+                   "save the model with its weights as external data\n")
