@@ -152,9 +152,15 @@ def count(loaded: LoadedModel, depth: int = 1, g: graphmod.Graph | None = None) 
         li = layer_of[i]
         spec = spec_for(node.domain, node.op_type)
         flags = []
-        for slot, t in enumerate(node.input):
+        # A control-flow body reads outer tensors without listing them as inputs: they are
+        # operands too (slots past the node's own, so only the default rule applies to them).
+        operands = list(node.input)
+        if graphmod.has_subgraph(node):
+            operands += [t for t in graphmod._node_inputs(node) if t not in node.input]
+        for slot, t in enumerate(operands):
             trainable = _param_slot(g, spec, slot, t, shapes, dtypes)
-            flags.append(trainable is not None)
+            if slot < len(node.input):
+                flags.append(trainable is not None)
             if trainable is None:
                 continue
             root = _param_root(g, t)
@@ -168,6 +174,15 @@ def count(loaded: LoadedModel, depth: int = 1, g: graphmod.Graph | None = None) 
                     g.names[i], node.op_type))
                 continue
             params[li][0 if trainable else 1] += n
+        if graphmod.has_subgraph(node):  # weights stored inside the bodies
+            for attr in node.attribute:
+                for body in graphmod._subgraphs(attr):
+                    for t in body.initializer:
+                        key = f"{g.names[i]}/{body.name}/{t.name}"
+                        if t.data_type in FLOAT_TYPES and _numel(tuple(t.dims)) not in (None, 0, 1) \
+                                and key not in owner:
+                            owner.add(key)
+                            params[li][0] += _numel(tuple(t.dims)) or 0
         if spec is None:
             if any(a.type in (onnx.AttributeProto.GRAPH, onnx.AttributeProto.GRAPHS)
                    for a in node.attribute):

@@ -344,4 +344,40 @@ def test_if_subgraph_counts_the_costlier_branch_once(tmp_path):
     node = mk("If", ["cond"], ["y"], then_branch=branch("then", 4), else_branch=branch("else", 16))
     s = summarize(tmp_path, model([node], {"x": [1, 8]}, ["y"], [cond]))
     assert s.totals.macs == 8 * 16
+    assert s.totals.params == 8 * 4 + 8 * 16  # both branches hold weights
+    assert [d.kind for d in s.diagnostics] == ["subgraph"]
+
+
+def test_loop_body_is_counted_once_and_said(tmp_path):
+    """A Loop's trip count is data: its body (a MatMul with an 8x8 weight) counts once."""
+    body = helper.make_graph(
+        [mk("MatMul", ["h_in", "w"], ["h_out"]), mk("Identity", ["cond_in"], ["cond_out"])],
+        "body",
+        [helper.make_tensor_value_info("i", TensorProto.INT64, []),
+         helper.make_tensor_value_info("cond_in", TensorProto.BOOL, []),
+         helper.make_tensor_value_info("h_in", TensorProto.FLOAT, [1, 8])],
+        [helper.make_tensor_value_info("cond_out", TensorProto.BOOL, []),
+         helper.make_tensor_value_info("h_out", TensorProto.FLOAT, [1, 8])])
+    inits = [numpy_helper.from_array(np.array(5, np.int64), "trips"),
+             numpy_helper.from_array(np.array(True), "cond"), weight("w", 8, 8)]
+    node = mk("Loop", ["trips", "cond", "x"], ["y"], body=body, name="loop")
+    s = summarize(tmp_path, model([node], {"x": [1, 8]}, ["y"], inits))
+    assert s.totals.macs == 8 * 8
+    assert s.totals.params == 8 * 8  # the weight the body captures from the outer graph
+    assert [(d.kind, d.message) for d in s.diagnostics] == [
+        ("subgraph", "Loop 'loop': its body is counted once")]
+
+
+def test_scan_body_is_counted_once(tmp_path):
+    body = helper.make_graph(
+        [mk("Add", ["s_in", "x_t"], ["s_out"]), mk("Identity", ["s_out"], ["y_t"])],
+        "body",
+        [helper.make_tensor_value_info("s_in", TensorProto.FLOAT, [4]),
+         helper.make_tensor_value_info("x_t", TensorProto.FLOAT, [4])],
+        [helper.make_tensor_value_info("s_out", TensorProto.FLOAT, [4]),
+         helper.make_tensor_value_info("y_t", TensorProto.FLOAT, [4])])
+    node = mk("Scan", ["s0", "xs"], ["s", "ys"], body=body, num_scan_inputs=1, name="scan")
+    s = summarize(tmp_path, model([node], {"s0": [4], "xs": [6, 4]}, ["s", "ys"]))
+    assert s.totals.flops == 4  # one Add of 4 units: the body once
+    assert s.tensors["ys"] == (6, 4)
     assert [d.kind for d in s.diagnostics] == ["subgraph"]
