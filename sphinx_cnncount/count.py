@@ -11,7 +11,7 @@ import onnx
 
 from . import graph as graphmod
 from .load import LoadedModel, Shape, load
-from .memory import activation_bytes, peak_activation_bytes, tensor_bytes
+from .memory import activation_bytes, peak_activation_bytes
 from .ops import Cost, NodeView, UnknownShape, spec_for
 from .receptive import receptive_fields, spatial_field
 

@@ -9,16 +9,15 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-import traceback
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ..cli import PROG, error, guarded
 from .formats import Format
 from .codes import Rule, Severity
 
-PROG = "cnncount"
 
 
 def _depth(text: str) -> int:
@@ -92,35 +91,6 @@ def register(subparsers: Any) -> None:
     d.add_argument("--format", choices=["text", "json"], default="text")
     _model_options(d)
     d.set_defaults(func=guarded(diff_command))
-
-
-def error(message: str) -> int:
-    print(f"{PROG}: error: {message}", file=sys.stderr)
-    return 2
-
-
-def guarded(command: Callable[[argparse.Namespace], int]) -> Callable[[argparse.Namespace], int]:
-    """Expected failures become one-line errors with exit 2; so do bugs, unless ``--debug``."""
-
-    def run(args: argparse.Namespace) -> int:
-        from ..declare import DeclarationError
-        from ..load import ModelError
-        from .config import ConfigError
-        from .expect import ExpectError
-
-        try:
-            return command(args)
-        except (ModelError, DeclarationError, ExpectError, ConfigError, ValueError) as exc:
-            if getattr(args, "debug", False):
-                traceback.print_exc()
-            return error(str(exc))
-        except Exception as exc:
-            if getattr(args, "debug", False):
-                raise
-            return error(f"internal error ({type(exc).__name__}: {exc}); rerun with --debug "
-                         "and report it")
-
-    return run
 
 
 def _split(values: Sequence[str]) -> list[str]:
