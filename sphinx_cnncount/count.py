@@ -151,15 +151,17 @@ def count(loaded: LoadedModel, depth: int = 1, g: graphmod.Graph | None = None) 
             continue  # folded at export time: costs nothing at run time
         li = layer_of[i]
         spec = spec_for(node.domain, node.op_type)
+        ins, outs = tuple(node.input), tuple(node.output)
         flags = []
         # A control-flow body reads outer tensors without listing them as inputs: they are
         # operands too (slots past the node's own, so only the default rule applies to them).
-        operands = list(node.input)
-        if graphmod.has_subgraph(node):
-            operands += [t for t in graphmod._node_inputs(node) if t not in node.input]
+        control_flow = graphmod.has_subgraph(node)
+        operands = list(ins)
+        if control_flow:
+            operands += [t for t in graphmod._node_inputs(node) if t not in ins]
         for slot, t in enumerate(operands):
             trainable = _param_slot(g, spec, slot, t, shapes, dtypes)
-            if slot < len(node.input):
+            if slot < len(ins):
                 flags.append(trainable is not None)
             if trainable is None:
                 continue
@@ -174,7 +176,7 @@ def count(loaded: LoadedModel, depth: int = 1, g: graphmod.Graph | None = None) 
                     g.names[i], node.op_type))
                 continue
             params[li][0 if trainable else 1] += n
-        if graphmod.has_subgraph(node):  # weights stored inside the bodies
+        if control_flow:  # weights stored inside the bodies
             for attr in node.attribute:
                 for body in graphmod._subgraphs(attr):
                     for t in body.initializer:
@@ -184,8 +186,7 @@ def count(loaded: LoadedModel, depth: int = 1, g: graphmod.Graph | None = None) 
                             owner.add(key)
                             params[li][0] += _numel(tuple(t.dims)) or 0
         if spec is None:
-            if any(a.type in (onnx.AttributeProto.GRAPH, onnx.AttributeProto.GRAPHS)
-                   for a in node.attribute):
+            if control_flow:
                 sub = _count_subgraphs(node, shapes)
                 costs[li] = costs[li] + sub
                 diagnostics.append(Diagnostic(
@@ -197,8 +198,8 @@ def count(loaded: LoadedModel, depth: int = 1, g: graphmod.Graph | None = None) 
             continue
         view = NodeView(
             node,
-            tuple(shapes.get(t) if t else None for t in node.input),
-            tuple(shapes.get(t) if t else None for t in node.output),
+            tuple(shapes.get(t) if t else None for t in ins),
+            tuple(shapes.get(t) if t else None for t in outs),
             tuple(flags),
         )
         try:
@@ -217,9 +218,10 @@ def count(loaded: LoadedModel, depth: int = 1, g: graphmod.Graph | None = None) 
                 g.names[i], node.op_type))
         if cost is not None:
             costs[li] = costs[li] + cost
-            backward[li] += cost.macs * _gradient_operands(node, flags, needs_grad)
-        if any(flags) or any(t in needs_grad for t in node.input):
-            needs_grad.update(t for t in node.output if t)
+            if cost.macs:
+                backward[li] += cost.macs * _gradient_operands(node, flags, needs_grad)
+        if any(flags) or not needs_grad.isdisjoint(ins):
+            needs_grad.update(t for t in outs if t)
     for (domain, op), names in sorted(unsupported.items()):
         where = ", ".join(repr(n) for n in names[:3]) + (", ..." if len(names) > 3 else "")
         diagnostics.append(Diagnostic(
@@ -295,7 +297,12 @@ def count(loaded: LoadedModel, depth: int = 1, g: graphmod.Graph | None = None) 
 
 
 def _numel(shape: Shape | None) -> int | None:
-    if shape is None or not all(isinstance(d, int) for d in shape):
+    """The element count of a fully known shape, else None."""
+    if shape is None:
+        return None
+    try:
+        sum(shape)  # type: ignore[arg-type]  # raises on a symbol or None, in C
+    except TypeError:
         return None
     return prod(shape)  # type: ignore[arg-type]
 

@@ -30,7 +30,7 @@ class Graph:
     names: tuple[str, ...]  # display name per node (node.name, or op_type_index)
     dag: nx.DiGraph  # node index -> node index, edge attribute ``tensors``
     producer: dict[str, int]  # tensor -> index of the node that writes it
-    consumers: dict[str, tuple[int, ...]]  # tensor -> indices of the nodes that read it
+    consumers: dict[str, list[int]]  # tensor -> indices of the nodes that read it, ascending
     constants: frozenset[str]  # tensors fixed at export time (weights, shapes, folded values)
     initializers: frozenset[str]
     inputs: tuple[str, ...]  # real graph inputs
@@ -91,7 +91,6 @@ def build(path: str, graph: onnx.GraphProto) -> Graph:
         dag = nx.relabel_nodes(dag, pos)
         producer = {t: pos[i] for t, i in producer.items()}
         consumers = {t: sorted(pos[i] for i in c) for t, c in consumers.items()}
-    consumers_t = {t: tuple(c) for t, c in consumers.items()}
     names = _display_names(nodes)
     constants = _constant_tensors(nodes, initializers)
     constant_nodes = frozenset(
@@ -102,7 +101,7 @@ def build(path: str, graph: onnx.GraphProto) -> Graph:
         names=names,
         dag=dag,
         producer=producer,
-        consumers=consumers_t,
+        consumers=consumers,
         constants=constants,
         initializers=initializers,
         inputs=inputs,

@@ -228,35 +228,19 @@ def load(
     inferred = _infer(path, model)
     if _correct_ceil_pools(inferred.graph):
         inferred = _infer(path, inferred)
-    folded = None
-    if _has_gaps(inferred.graph):
+    shapes, dtypes, non_tensors = _annotations(inferred.graph)
+    if _has_gaps(inferred.graph, shapes):
         for _ in range(3):  # each round lets onnx carry a filled gap further downstream
             if not _fill_gaps(inferred.graph):
                 break
             inferred = _infer(path, inferred)
-        folded = _fold_shape_values(path, inferred) if _has_gaps(inferred.graph) else None
-    shapes: dict[str, Shape] = {}
-    dtypes: dict[str, int] = {}
-    if folded is not None:  # the folded copy knows more shapes; the original keeps its nodes
-        for vi in list(folded.graph.value_info) + list(folded.graph.output):
-            shape = _shape_of(vi.type)
-            if shape is not None and all(isinstance(d, int) for d in shape):
-                shapes[vi.name] = shape
-        for t in folded.graph.initializer:
-            shapes.setdefault(t.name, tuple(int(d) for d in t.dims))
+        shapes, dtypes, non_tensors = _annotations(inferred.graph)
+        folded = _fold_shape_values(path, inferred) if _has_gaps(inferred.graph, shapes) else None
+        if folded is not None:  # the folded copy knows more shapes; the original keeps its nodes
+            more, _, _ = _annotations(folded.graph)
+            shapes.update((name, shape) for name, shape in more.items()
+                          if _all_int(shape) and not _all_int(shapes.get(name)))
     g = inferred.graph
-    for t in g.initializer:
-        shapes[t.name] = tuple(int(d) for d in t.dims)
-        dtypes[t.name] = t.data_type
-    non_tensors = set()
-    for vi in list(g.input) + list(g.value_info) + list(g.output):
-        if vi.type.WhichOneof("value") not in (None, "tensor_type"):
-            non_tensors.add(vi.name)
-        shape = _shape_of(vi.type)
-        if vi.type.HasField("tensor_type") and vi.type.tensor_type.elem_type:
-            dtypes.setdefault(vi.name, vi.type.tensor_type.elem_type)
-        if shape is not None:
-            shapes.setdefault(vi.name, shape)
     for node in g.node:
         if node.op_type == "Constant" and node.domain in ("", "ai.onnx"):
             for a in node.attribute:
@@ -268,6 +252,28 @@ def load(
             shapes[name] = shape
     return LoadedModel(os.fspath(path), inferred, shapes, dtypes, tuple(notes),
                        frozenset(non_tensors))
+
+
+def _annotations(g: onnx.GraphProto) -> tuple[dict[str, Shape], dict[str, int], set[str]]:
+    """Shapes and element types of every tensor the graph annotates, and its non-tensor values."""
+    shapes: dict[str, Shape] = {}
+    dtypes: dict[str, int] = {}
+    non_tensors: set[str] = set()
+    for t in g.initializer:
+        shapes[t.name] = tuple(int(d) for d in t.dims)
+        dtypes[t.name] = t.data_type
+    for vi in list(g.input) + list(g.value_info) + list(g.output):
+        tp = vi.type
+        if tp.WhichOneof("value") != "tensor_type":
+            if tp.WhichOneof("value") is not None:
+                non_tensors.add(vi.name)
+            continue
+        if tp.tensor_type.elem_type:
+            dtypes.setdefault(vi.name, tp.tensor_type.elem_type)
+        shape = _shape_of(tp)
+        if shape is not None:
+            shapes.setdefault(vi.name, shape)
+    return shapes, dtypes, non_tensors
 
 
 def _infer(path: str | os.PathLike[str], model: onnx.ModelProto) -> onnx.ModelProto:
@@ -320,15 +326,23 @@ _INT_TYPES = frozenset({
 _FOLD_LIMIT = 1 << 16  # elements: shape arithmetic is small; weights are not folded
 
 
-def _has_gaps(graph: onnx.GraphProto) -> bool:
+def _all_int(shape: Shape | None) -> bool:
+    """Whether every dim of a shape is known."""
+    if shape is None:
+        return False
+    try:
+        sum(shape)  # type: ignore[arg-type]  # raises on a symbol or None, in C
+    except TypeError:
+        return False
+    return True
+
+
+def _has_gaps(graph: onnx.GraphProto, shapes: dict[str, Shape] | None = None) -> bool:
     """Whether inference left some node output without a fully known shape."""
-    outputs = sum(1 for n in graph.node for o in n.output if o)
-    annotated = list(graph.value_info) + list(graph.output)
-    if len(annotated) < outputs:
-        return True
-    return any(not vi.type.tensor_type.HasField("shape")
-               or any(not d.HasField("dim_value") for d in vi.type.tensor_type.shape.dim)
-               for vi in annotated)
+    if shapes is None:
+        shapes = {vi.name: s for vi in list(graph.value_info) + list(graph.output)
+                  if (s := _shape_of(vi.type)) is not None}
+    return any(o and not _all_int(shapes.get(o)) for n in graph.node for o in n.output)
 
 
 def _fold_shape_values(path: str | os.PathLike[str], model: onnx.ModelProto) -> onnx.ModelProto | None:
@@ -446,12 +460,14 @@ def _correct_ceil_pools(graph: onnx.GraphProto) -> bool:
     start in the right padding is dropped (MaxPool in=3, k=1, s=3 gives 1, not 2, as onnxruntime
     and onnx's reference evaluator compute). Rewrites the annotations, in place, so that a second
     inference carries the corrected shapes downstream; True if any shape changed."""
+    pools = [n for n in graph.node if n.op_type in ("MaxPool", "AveragePool", "LpPool")
+             and n.output and any(a.name == "ceil_mode" and a.i for a in n.attribute)]
+    if not pools:
+        return False
     annotated = {vi.name: vi for vi in list(graph.value_info) + list(graph.output)}
     corrected: dict[str, onnx.ValueInfoProto] = {}
     shapes = {vi.name: _shape_of(vi.type) for vi in list(graph.input) + list(graph.value_info)}
-    for node in graph.node:
-        if node.op_type not in ("MaxPool", "AveragePool", "LpPool") or not node.output:
-            continue
+    for node in pools:
         a = {at.name: onnx.helper.get_attribute_value(at) for at in node.attribute}
         auto_pad = a.get("auto_pad", b"NOTSET")
         if not a.get("ceil_mode") or auto_pad not in (b"NOTSET", b"VALID"):

@@ -74,8 +74,10 @@ class NodeView:
 def known(shape: Shape | None, what: str) -> tuple[int, ...]:
     if shape is None:
         raise UnknownShape(f"{what} has no inferred shape")
-    if not all(isinstance(d, int) for d in shape):
-        raise UnknownShape(f"{what} has shape {list(shape)} with unknown dims")
+    try:
+        sum(shape)  # type: ignore[arg-type]  # raises on a symbol or None, in C
+    except TypeError:
+        raise UnknownShape(f"{what} has shape {list(shape)} with unknown dims") from None
     return shape  # type: ignore[return-value]
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+from json.encoder import encode_basestring_ascii as quote  # what json.dumps uses for a str
 from enum import Enum
 
 from ..count import Summary
@@ -92,9 +93,14 @@ def json_text(summary: Summary, columns: tuple[Column, ...] = DEFAULT_COLUMNS) -
     One top-level key per line, one layer and one tensor per line: readable, diffable, and
     written by json's C encoder (an indented dump of a 14,000-node model is 10x slower).
     """
+    def encode(v: object) -> str:
+        if type(v) is list and all(type(d) is int for d in v):  # a shape: the common case
+            return f"[{', '.join(map(str, v))}]"
+        return json.dumps(v)
+
     def items(obj: dict | list) -> list[str]:
         if isinstance(obj, dict):
-            return [f"{json.dumps(k)}: {json.dumps(v)}" for k, v in obj.items()]
+            return [f"{quote(k)}: {encode(v)}" for k, v in obj.items()]
         return [json.dumps(v) for v in obj]
 
     lines = ["{"]
