@@ -5,8 +5,9 @@ from __future__ import annotations
 import ast
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import cached_property
+from typing import TYPE_CHECKING
 
-import networkx as nx
 import onnx
 
 from .load import ModelError, real_inputs
@@ -21,6 +22,9 @@ _SHAPE_OPS = frozenset({"Shape", "Size"})
 
 SCOPE_KEY = "pkg.torch.onnx.name_scopes"
 
+if TYPE_CHECKING:
+    import networkx as nx
+
 
 @dataclass(frozen=True)
 class Graph:
@@ -28,7 +32,7 @@ class Graph:
 
     nodes: tuple[onnx.NodeProto, ...]  # topological order
     names: tuple[str, ...]  # display name per node (node.name, or op_type_index)
-    dag: nx.DiGraph  # node index -> node index, edge attribute ``tensors``
+    edges: dict[tuple[int, int], list[str]]  # (producer, consumer) -> the tensors between them
     producer: dict[str, int]  # tensor -> index of the node that writes it
     consumers: dict[str, list[int]]  # tensor -> indices of the nodes that read it, ascending
     constants: frozenset[str]  # tensors fixed at export time (weights, shapes, folded values)
@@ -40,6 +44,17 @@ class Graph:
 
     def is_constant_node(self, i: int) -> bool:
         return i in self.constant_nodes
+
+    @cached_property
+    def dag(self) -> nx.DiGraph:
+        """The node DAG (node index -> node index, edge attribute ``tensors``), built on first
+        use: counting does not need it, so ``cnncount summary`` never imports networkx."""
+        import networkx as nx
+
+        dag = nx.DiGraph()
+        dag.add_nodes_from(range(len(self.nodes)))
+        dag.add_edges_from((a, b, {"tensors": ts}) for (a, b), ts in self.edges.items())
+        return dag
 
 
 def build(path: str, graph: onnx.GraphProto) -> Graph:
@@ -75,10 +90,12 @@ def build(path: str, graph: onnx.GraphProto) -> Graph:
                     f"node {_label(node, i)} reads tensor {t!r}, which no node, input or "
                     "initializer provides",
                 )
-    dag = nx.DiGraph()
-    dag.add_nodes_from(range(len(nodes)))
-    dag.add_edges_from((a, b, {"tensors": ts}) for (a, b), ts in edges.items())
     if any(a >= b for a, b in edges):  # ONNX asks for topological order; not every file has it
+        import networkx as nx
+
+        dag = nx.DiGraph()
+        dag.add_nodes_from(range(len(nodes)))
+        dag.add_edges_from(edges)
         try:
             order = list(nx.lexicographical_topological_sort(dag))
         except nx.NetworkXUnfeasible:
@@ -88,7 +105,7 @@ def build(path: str, graph: onnx.GraphProto) -> Graph:
         # Renumber so that index order is topological order.
         pos = {old: new for new, old in enumerate(order)}
         nodes = [nodes[old] for old in order]
-        dag = nx.relabel_nodes(dag, pos)
+        edges = {(pos[a], pos[b]): ts for (a, b), ts in edges.items()}
         producer = {t: pos[i] for t, i in producer.items()}
         consumers = {t: sorted(pos[i] for i in c) for t, c in consumers.items()}
     names = _display_names(nodes)
@@ -99,7 +116,7 @@ def build(path: str, graph: onnx.GraphProto) -> Graph:
     return Graph(
         nodes=tuple(nodes),
         names=names,
-        dag=dag,
+        edges=edges,
         producer=producer,
         consumers=consumers,
         constants=constants,

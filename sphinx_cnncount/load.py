@@ -218,6 +218,7 @@ def load(
     """Read ``path``, bind its input dims and run onnx's shape inference with data propagation."""
     model = read_model(path)
     notes = bind_inputs(path, model, dict(dims or {}), dict(input_shapes or {}))
+    _drop_weight_bytes(model)
     graph = model.graph
     # Stale annotations may carry the unbound symbols; inference recomputes them all.
     declared_outputs = {vi.name: _shape_of(vi.type) for vi in graph.output}
@@ -501,3 +502,20 @@ def _correct_ceil_pools(graph: onnx.GraphProto) -> bool:
         if vi.name not in corrected and vi.type.HasField("tensor_type"):
             vi.type.tensor_type.ClearField("shape")
     return True
+
+
+_KEEP_BYTES = 4096  # tensors up to this size keep their values: shapes, axes, scales
+
+
+def _drop_weight_bytes(model: onnx.ModelProto) -> None:
+    """Forget the values of large tensors stored in the file, keeping their dims and type.
+
+    Nothing here reads them, and onnx's shape inference copies the whole model: without the
+    weights that copy is cheap. Small tensors keep their values, since inference reads some
+    (Reshape's shape, Resize's scales).
+    """
+    for t in model.graph.initializer:
+        if t.data_location != onnx.TensorProto.EXTERNAL and t.ByteSize() > _KEEP_BYTES:
+            for name in ("raw_data", "float_data", "double_data", "int32_data", "int64_data",
+                         "uint64_data", "string_data"):
+                t.ClearField(name)
