@@ -10,10 +10,17 @@ located warning with type ``cnncount`` and a subtype (``error``, ``mismatch``, `
 from __future__ import annotations
 
 import functools
+import hashlib
 import os
+import pickle
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+
+try:
+    import fcntl
+except ImportError:  # not on Windows: parallel processes may then analyse a model twice
+    fcntl = None  # type: ignore[assignment]
 
 from docutils import nodes
 from docutils.parsers.rst import directives
@@ -59,23 +66,56 @@ class Analysis:
     edges: Edges  # layer -> layer, for the diagrams
 
 
-def analysis(path: str, options: Options) -> Analysis:
-    """The summary of the model at ``path`` (absolute); raises ModelError or ValueError."""
+def analysis(path: str, options: Options, cache_dir: str | None = None) -> Analysis:
+    """The summary of the model at ``path`` (absolute); raises ModelError or ValueError.
+
+    One analysis per model, options and file version per build: in memory for the pages one
+    process reads, and in ``cache_dir`` (under the doctree directory) for the processes of a
+    parallel build, which Sphinx forks before any page is read.
+    """
     try:
         st = os.stat(path)
         version = (st.st_mtime_ns, st.st_size)
     except OSError:
         version = (-1, -1)  # the loader says what is wrong; nothing is cached for it
-    return _analyze(path, version, options)
+        cache_dir = None
+    return _analyze(path, version, options, cache_dir)
 
 
 @functools.lru_cache(maxsize=64)
-def _analyze(path: str, version: tuple[int, int], options: Options) -> Analysis:
+def _analyze(path: str, version: tuple[int, int], options: Options,
+             cache_dir: str | None = None) -> Analysis:
     """Keyed by ``version`` (mtime, size) so that an edited model is read again."""
+    if cache_dir is None:
+        return _compute(path, options)
+    key = hashlib.sha256(repr((__version__, path, version, options)).encode()).hexdigest()[:24]
+    stored = Path(cache_dir) / f"{key}.pickle"
+    stored.parent.mkdir(parents=True, exist_ok=True)
+    with open(stored.with_suffix(".lock"), "a") as lock:
+        if fcntl is not None:  # the first process analyses, the others wait and read
+            fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            with open(stored, "rb") as f:
+                return pickle.load(f)  # written by this build's own processes
+        except (OSError, EOFError, pickle.UnpicklingError, AttributeError, TypeError):
+            pass
+        result = _compute(path, options)
+        partial = stored.with_suffix(f".{os.getpid()}.tmp")
+        with open(partial, "wb") as f:
+            pickle.dump(result, f, protocol=pickle.HIGHEST_PROTOCOL)
+        os.replace(partial, stored)
+        return result
+
+
+def _compute(path: str, options: Options) -> Analysis:
     loaded = load(path, dict(options.dims), dict(options.input_shapes))
     g = build(loaded.path, loaded.model.graph)
     return Analysis(count(loaded, options.depth, g),
                     layer_edges(g, group_layers(g, options.depth)))
+
+
+def _cache_dir(env: BuildEnvironment) -> str:
+    return os.path.join(env.doctreedir, "cnncount")
 
 
 def _failure(rel: str, exc: Exception) -> str:
@@ -184,7 +224,7 @@ class CnncountDirective(SphinxDirective):
         except ValueError as exc:
             return self._fail(f"{rel}: {exc}")
         try:
-            result = analysis(path, options)
+            result = analysis(path, options, _cache_dir(self.env))
         except Exception as exc:  # a broken model must not stop the build: report it
             return self._fail(_failure(rel, exc))
         summary = result.summary
@@ -268,7 +308,7 @@ class CnncountRole(SphinxRole):
         try:
             options = Options(depth=_parse_depth(config.cnncount_depth),
                               dims=tuple(sorted(_config_dims(config.cnncount_dims).items())))
-            summary = analysis(path, options).summary
+            summary = analysis(path, options, _cache_dir(self.env)).summary
         except Exception as exc:  # a broken model must not stop the build: report it
             return self._fail(_failure(rel, exc), "error")
         try:

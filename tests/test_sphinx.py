@@ -362,3 +362,27 @@ def test_one_analysis_per_model_and_options(app: SphinxTestApp) -> None:
     # lenet5 with :input-shape: (two directives), lenet5 with the conf defaults (four roles),
     # keras_cnn (one directive): three analyses, the other four uses are cache hits.
     assert (info.misses, info.hits) == (3, 4)
+
+
+def test_parallel_build_analyses_each_model_once(make_app: Callable[..., SphinxTestApp],
+                                                 tmp_path: Path,
+                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    """Sphinx forks its readers before any page is read; the processes share one analysis per
+    model and options through the doctree directory instead of each making its own."""
+    calls = tmp_path / "calls.txt"
+    compute = sphinx_ext._compute
+
+    def counted(path: str, options: sphinx_ext.Options) -> sphinx_ext.Analysis:
+        with open(calls, "a") as f:  # a file: the readers are other processes
+            f.write(f"{Path(path).name} {options}\n")
+        return compute(path, options)
+
+    monkeypatch.setattr(sphinx_ext, "_compute", counted)
+    sphinx_ext._analyze.cache_clear()
+    srcdir = tmp_path / "src"
+    shutil.copytree(ROOTS / "test-parallel", srcdir)
+    app = with_models(make_app("html", srcdir=srcdir, parallel=2))
+    app.build()
+    assert warnings(app) == []
+    lines = calls.read_text().splitlines()
+    assert len(lines) == len(set(lines)) >= 2  # each (model, options) analysed exactly once
