@@ -10,7 +10,7 @@ from typing import Any
 import onnx
 
 from . import graph as graphmod
-from .load import LoadedModel, Shape, load
+from .load import LoadedModel, Shape, load, shape_of
 from .memory import activation_bytes, peak_activation_bytes
 from .ops import Cost, NodeView, UnknownShape, spec_for
 from .receptive import receptive_fields, spatial_field
@@ -352,14 +352,13 @@ def _param_root(g: graphmod.Graph, t: str) -> str:
 
 def _count_subgraphs(node: onnx.NodeProto, shapes: dict[str, Shape]) -> Cost:
     """The cost of one pass through a control-flow node's bodies (If: its costlier branch)."""
-    from .load import _shape_of
 
     bodies = []
     for attr in node.attribute:
         for body in graphmod._subgraphs(attr):
             local = dict(shapes)
             for vi in list(body.input) + list(body.value_info) + list(body.output):
-                s = _shape_of(vi.type)
+                s = shape_of(vi.type)
                 if s is not None:
                     local[vi.name] = s
             for t in body.initializer:

@@ -1,0 +1,326 @@
+"""Shapes for every tensor: onnx's shape inference, and the few things it needs help with.
+
+onnx's ``infer_shapes`` (with data propagation) does the work. This module prepares the model
+for it (the bytes of large tensors are dropped, their dims kept) and fills what it leaves:
+
+* ops whose output has their input's shape but that inference skips (GroupNormalization and
+  other function ops at some opsets);
+* shape arithmetic that data propagation gives up on (Shape, Gather, Where, Equal, Concat over
+  bound dims), evaluated with onnx's reference evaluator;
+* the pooling rule it misses: with ceil_mode, a window that would start in the padding is
+  dropped.
+
+These are the only shape rules written here by hand.
+"""
+
+from __future__ import annotations
+
+import os
+
+import onnx
+
+from .load import ModelError, Shape, shape_of
+
+
+def infer(path: str | os.PathLike[str], model: onnx.ModelProto
+          ) -> tuple[onnx.ModelProto, dict[str, Shape], dict[str, int], set[str]]:
+    """Infer the shapes of ``model`` (whose inputs are bound), in place where it can: the
+    inferred model, the shape and element type of every tensor, and its non-tensor values."""
+    _drop_weight_bytes(model)
+    graph = model.graph
+    # Stale annotations may carry the unbound symbols; inference recomputes them all.
+    declared_outputs = {vi.name: shape_of(vi.type) for vi in graph.output}
+    del graph.value_info[:]
+    for vi in graph.output:
+        if vi.type.HasField("tensor_type"):
+            vi.type.tensor_type.ClearField("shape")
+    inferred = _infer(path, model)
+    if _correct_ceil_pools(inferred.graph):
+        inferred = _infer(path, inferred)
+    shapes, dtypes, non_tensors = _annotations(inferred.graph)
+    if _has_gaps(inferred.graph, shapes):
+        for _ in range(3):  # each round lets onnx carry a filled gap further downstream
+            if not _fill_gaps(inferred.graph):
+                break
+            inferred = _infer(path, inferred)
+        shapes, dtypes, non_tensors = _annotations(inferred.graph)
+        folded = _fold_shape_values(path, inferred) if _has_gaps(inferred.graph, shapes) else None
+        if folded is not None:  # the folded copy knows more shapes; the original keeps its nodes
+            more, _, _ = _annotations(folded.graph)
+            shapes.update((name, shape) for name, shape in more.items()
+                          if _all_int(shape) and not _all_int(shapes.get(name)))
+    for node in inferred.graph.node:
+        if node.op_type == "Constant" and node.domain in ("", "ai.onnx"):
+            for a in node.attribute:
+                if a.name == "value" and a.type == onnx.AttributeProto.TENSOR:
+                    shapes.setdefault(node.output[0], tuple(int(d) for d in a.t.dims))
+                    dtypes.setdefault(node.output[0], a.t.data_type)
+    for name, shape in declared_outputs.items():
+        if name not in shapes and shape is not None and all(isinstance(d, int) for d in shape):
+            shapes[name] = shape
+    return inferred, shapes, dtypes, non_tensors
+
+
+def _annotations(g: onnx.GraphProto) -> tuple[dict[str, Shape], dict[str, int], set[str]]:
+    """Shapes and element types of every tensor the graph annotates, and its non-tensor values."""
+    shapes: dict[str, Shape] = {}
+    dtypes: dict[str, int] = {}
+    non_tensors: set[str] = set()
+    for t in g.initializer:
+        shapes[t.name] = tuple(int(d) for d in t.dims)
+        dtypes[t.name] = t.data_type
+    for vi in list(g.input) + list(g.value_info) + list(g.output):
+        tp = vi.type
+        if tp.WhichOneof("value") != "tensor_type":
+            if tp.WhichOneof("value") is not None:
+                non_tensors.add(vi.name)
+            continue
+        if tp.tensor_type.elem_type:
+            dtypes.setdefault(vi.name, tp.tensor_type.elem_type)
+        shape = shape_of(tp)
+        if shape is not None:
+            shapes.setdefault(vi.name, shape)
+    return shapes, dtypes, non_tensors
+
+
+def _infer(path: str | os.PathLike[str], model: onnx.ModelProto) -> onnx.ModelProto:
+    try:
+        return onnx.shape_inference.infer_shapes(model, strict_mode=False, data_prop=True)
+    except Exception as exc:  # onnx raises several types here; each means the same to a user
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise ModelError(path, f"onnx shape inference failed: {first}") from None
+
+
+# Ops whose first output has the shape of their first input. onnx's inference leaves some of
+# them unknown (GroupNormalization and other function ops at some opsets).
+SAME_SHAPE_OPS = frozenset({
+    "GroupNormalization", "LayerNormalization", "InstanceNormalization", "BatchNormalization",
+    "Relu", "LeakyRelu", "PRelu", "Sigmoid", "HardSigmoid", "HardSwish", "Tanh", "Gelu", "Mish",
+    "Elu", "Selu", "Celu", "Softplus", "Softsign", "Softmax", "LogSoftmax", "Swish", "Clip",
+    "Dropout", "Identity", "LRN",
+})
+
+
+def _fill_gaps(graph: onnx.GraphProto) -> bool:
+    """Annotate same-shape ops whose output inference left unknown; True if any was filled."""
+    known = {vi.name: vi for vi in list(graph.input) + list(graph.value_info)}
+    known.update((vi.name, vi) for vi in graph.output if vi.type.tensor_type.HasField("shape"))
+    for t in graph.initializer:
+        known.setdefault(t.name, onnx.helper.make_tensor_value_info(t.name, t.data_type, t.dims))
+    filled = False
+    for node in graph.node:
+        if node.op_type not in SAME_SHAPE_OPS or node.domain not in ("", "ai.onnx"):
+            continue
+        if not node.input or not node.output or node.output[0] in known:
+            continue
+        src = known.get(node.input[0])
+        if src is None or not src.type.tensor_type.HasField("shape"):
+            continue
+        vi = onnx.ValueInfoProto()
+        vi.CopyFrom(src)
+        vi.name = node.output[0]
+        graph.value_info.append(vi)
+        known[vi.name] = vi
+        filled = True
+    return filled
+
+
+_INT_TYPES = frozenset({
+    onnx.TensorProto.INT64, onnx.TensorProto.INT32, onnx.TensorProto.INT16,
+    onnx.TensorProto.INT8, onnx.TensorProto.UINT8, onnx.TensorProto.BOOL,
+})
+_FOLD_LIMIT = 1 << 16  # elements: shape arithmetic is small; weights are not folded
+
+
+def _all_int(shape: Shape | None) -> bool:
+    """Whether every dim of a shape is known."""
+    if shape is None:
+        return False
+    try:
+        sum(shape)  # type: ignore[arg-type]  # raises on a symbol or None, in C
+    except TypeError:
+        return False
+    return True
+
+
+def _has_gaps(graph: onnx.GraphProto, shapes: dict[str, Shape] | None = None) -> bool:
+    """Whether inference left some node output without a fully known shape."""
+    if shapes is None:
+        shapes = {vi.name: s for vi in list(graph.value_info) + list(graph.output)
+                  if (s := shape_of(vi.type)) is not None}
+    return any(o and not _all_int(shapes.get(o)) for n in graph.node for o in n.output)
+
+
+def _fold_shape_values(path: str | os.PathLike[str], model: onnx.ModelProto) -> onnx.ModelProto | None:
+    """Evaluate the shape arithmetic onnx's data propagation gives up on (Shape, Gather, Where,
+    Equal, Concat ... over bound dims and inline integer constants) with onnx's reference
+    evaluator, then infer again on a copy where those values are constants.
+
+    Only values derived from dims and from integer constants stored inline in the file are
+    evaluated: float tensors (weights) and external data never enter, and nothing larger than
+    _FOLD_LIMIT elements is computed.
+    """
+    from onnx import numpy_helper
+    from onnx.reference import ReferenceEvaluator
+
+    graph = model.graph
+    shapes = {vi.name: shape_of(vi.type) for vi in list(graph.input) + list(graph.value_info)}
+    values: dict[str, object] = {}
+    for t in graph.initializer:
+        if (t.data_location != onnx.TensorProto.EXTERNAL and t.data_type in _INT_TYPES
+                and _numel(t.dims) <= _FOLD_LIMIT):
+            values[t.name] = numpy_helper.to_array(t)
+    pending: set[str] = set()  # outputs of the nodes the evaluator will compute
+    nodes: list[onnx.NodeProto] = []
+    import numpy as np
+
+    for node in graph.node:
+        if node.domain not in ("", "ai.onnx") or any(
+                a.type in (onnx.AttributeProto.GRAPH, onnx.AttributeProto.GRAPHS)
+                for a in node.attribute):
+            continue
+        if node.op_type in ("Shape", "Size"):
+            shape = shapes.get(node.input[0])
+            if shape is None or not all(isinstance(d, int) for d in shape):
+                continue
+            attrs = {a.name: a.i for a in node.attribute}
+            dims = list(shape)[attrs.get("start", 0):attrs.get("end", len(shape))] \
+                if "end" in attrs else list(shape)[attrs.get("start", 0):]
+            values[node.output[0]] = (np.array(dims, dtype=np.int64) if node.op_type == "Shape"
+                                      else np.array(_numel(shape), dtype=np.int64))
+            continue
+        if node.op_type.startswith("Random") or node.op_type in ("Dropout", "Bernoulli"):
+            continue
+        ins = [t for t in node.input if t]
+        if not all(t in values or t in pending for t in ins):
+            continue
+        if node.op_type == "Constant" and not _is_int_constant(node):
+            continue
+        out_shapes = [shapes.get(o) for o in node.output if o]
+        if any(s is not None and all(isinstance(d, int) for d in s)
+               and _numel(s) > _FOLD_LIMIT for s in out_shapes):
+            continue
+        if node.op_type == "ConstantOfShape" and not all(
+                s is not None and all(isinstance(d, int) for d in s) for s in out_shapes):
+            continue
+        nodes.append(node)
+        pending.update(o for o in node.output if o)
+    if not nodes:
+        return None
+    needed = {t for n in nodes for t in n.input if t and t in values}
+    sub = onnx.helper.make_graph(
+        nodes, "shape_values", [],
+        [onnx.helper.make_empty_tensor_value_info(o) for o in pending],
+        [numpy_helper.from_array(np.asarray(values[t]), t) for t in sorted(needed)],
+    )
+    submodel = onnx.helper.make_model(sub, opset_imports=list(model.opset_import))
+    try:
+        results = ReferenceEvaluator(submodel).run(None, {})
+    except Exception:  # the evaluator cannot run some op here; keep what inference found
+        return None
+    outputs = [o.name for o in sub.output]
+    computed = {}
+    for name, value in zip(outputs, results, strict=True):
+        arr = np.asarray(value)
+        if arr.size > _FOLD_LIMIT:
+            return None
+        computed[name] = arr
+    folded = onnx.ModelProto()
+    folded.CopyFrom(model)
+    drop = {id(n) for n in nodes}
+    keep = [n for n in graph.node if id(n) not in drop
+            and not (n.op_type in ("Shape", "Size") and n.output[0] in values)]
+    del folded.graph.node[:]
+    folded.graph.node.extend(keep)
+    del folded.graph.value_info[:]
+    produced = {o for n in keep for o in n.output}
+    static = {**{k: v for k, v in values.items() if k not in produced}, **computed}
+    existing = {t.name for t in folded.graph.initializer}
+    for name, value in static.items():
+        if name not in existing:
+            folded.graph.initializer.append(numpy_helper.from_array(np.asarray(value), name))
+    try:
+        return _infer(path, folded)
+    except ModelError:
+        return None
+
+
+def _numel(dims) -> int:
+    n = 1
+    for d in dims:
+        n *= int(d)
+    return n
+
+
+def _is_int_constant(node: onnx.NodeProto) -> bool:
+    for a in node.attribute:
+        if a.name == "value":
+            return a.t.data_type in _INT_TYPES and a.t.data_location != onnx.TensorProto.EXTERNAL
+        if a.name in ("value_int", "value_ints"):
+            return True
+    return False
+
+
+def _correct_ceil_pools(graph: onnx.GraphProto) -> bool:
+    """Apply the pooling rule onnx's shape inference misses: with ceil_mode, a window that would
+    start in the right padding is dropped (MaxPool in=3, k=1, s=3 gives 1, not 2, as onnxruntime
+    and onnx's reference evaluator compute). Rewrites the annotations, in place, so that a second
+    inference carries the corrected shapes downstream; True if any shape changed."""
+    pools = [n for n in graph.node if n.op_type in ("MaxPool", "AveragePool", "LpPool")
+             and n.output and any(a.name == "ceil_mode" and a.i for a in n.attribute)]
+    if not pools:
+        return False
+    annotated = {vi.name: vi for vi in list(graph.value_info) + list(graph.output)}
+    corrected: dict[str, onnx.ValueInfoProto] = {}
+    shapes = {vi.name: shape_of(vi.type) for vi in list(graph.input) + list(graph.value_info)}
+    for node in pools:
+        a = {at.name: onnx.helper.get_attribute_value(at) for at in node.attribute}
+        auto_pad = a.get("auto_pad", b"NOTSET")
+        if not a.get("ceil_mode") or auto_pad not in (b"NOTSET", b"VALID"):
+            continue
+        x, vi = shapes.get(node.input[0]), annotated.get(node.output[0])
+        if x is None or vi is None or not all(isinstance(d, int) for d in x):
+            continue
+        kernel = list(a.get("kernel_shape", []))
+        rank = len(kernel)
+        strides = list(a.get("strides", [1] * rank))
+        pads = list(a.get("pads", [0] * 2 * rank)) if auto_pad == b"NOTSET" else [0] * 2 * rank
+        dims = vi.type.tensor_type.shape.dim
+        if len(x) != rank + 2 or len(dims) != rank + 2 or len(strides) != rank:
+            continue
+        for i in range(rank):
+            d = dims[2 + i]
+            if d.HasField("dim_value") and (d.dim_value - 1) * strides[i] >= x[2 + i] + pads[i]:
+                d.dim_value -= 1
+                corrected[vi.name] = vi
+    if not corrected:
+        return False
+    keep = []
+    for vi in graph.value_info:
+        if vi.name in corrected:
+            kept = onnx.ValueInfoProto()
+            kept.CopyFrom(vi)
+            keep.append(kept)
+    del graph.value_info[:]
+    graph.value_info.extend(keep)
+    for vi in graph.output:
+        if vi.name not in corrected and vi.type.HasField("tensor_type"):
+            vi.type.tensor_type.ClearField("shape")
+    return True
+
+
+_KEEP_BYTES = 4096  # tensors up to this size keep their values: shapes, axes, scales
+
+
+def _drop_weight_bytes(model: onnx.ModelProto) -> None:
+    """Forget the values of large tensors stored in the file, keeping their dims and type.
+
+    Nothing here reads them, and onnx's shape inference copies the whole model: without the
+    weights that copy is cheap. Small tensors keep their values, since inference reads some
+    (Reshape's shape, Resize's scales).
+    """
+    for t in model.graph.initializer:
+        if t.data_location != onnx.TensorProto.EXTERNAL and t.ByteSize() > _KEEP_BYTES:
+            for name in ("raw_data", "float_data", "double_data", "int32_data", "int64_data",
+                         "uint64_data", "string_data"):
+                t.ClearField(name)
