@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import os
 from dataclasses import asdict, dataclass, field, fields
-from math import prod
 from typing import Any
 
 import onnx
 
 from . import graph as graphmod
-from .load import LoadedModel, Shape, load, shape_of
+from .load import LoadedModel, Shape, load, numel, shape_of
 from .memory import activation_bytes, peak_activation_bytes
 from .ops import Cost, NodeView, UnknownShape, spec_for
 from .receptive import receptive_fields, spatial_field
@@ -169,7 +168,7 @@ def count(loaded: LoadedModel, depth: int = 1, g: graphmod.Graph | None = None) 
             if root in owner:
                 continue
             owner.add(root)
-            n = _numel(shapes.get(root))
+            n = numel(shapes.get(root))
             if n is None:
                 diagnostics.append(Diagnostic(
                     "unknown-shape", f"parameter {root!r} has no known shape; counted as zero",
@@ -181,10 +180,11 @@ def count(loaded: LoadedModel, depth: int = 1, g: graphmod.Graph | None = None) 
                 for body in graphmod._subgraphs(attr):
                     for t in body.initializer:
                         key = f"{g.names[i]}/{body.name}/{t.name}"
-                        if t.data_type in FLOAT_TYPES and _numel(tuple(t.dims)) not in (None, 0, 1) \
+                        n = numel(tuple(t.dims))
+                        if t.data_type in FLOAT_TYPES and n is not None and n > 1 \
                                 and key not in owner:
                             owner.add(key)
-                            params[li][0] += _numel(tuple(t.dims)) or 0
+                            params[li][0] += n
         if spec is None:
             if control_flow:
                 sub = _count_subgraphs(node, shapes)
@@ -232,7 +232,7 @@ def count(loaded: LoadedModel, depth: int = 1, g: graphmod.Graph | None = None) 
     for i, node in enumerate(g.nodes):
         if i in layer_of:
             for t in node.output:
-                if (t and t not in loaded.non_tensors and _numel(shapes.get(t)) is None
+                if (t and t not in loaded.non_tensors and numel(shapes.get(t)) is None
                         and g.consumers.get(t)):
                     diagnostics.append(Diagnostic(
                         "unknown-shape",
@@ -296,17 +296,6 @@ def count(loaded: LoadedModel, depth: int = 1, g: graphmod.Graph | None = None) 
     )
 
 
-def _numel(shape: Shape | None) -> int | None:
-    """The element count of a fully known shape, else None."""
-    if shape is None:
-        return None
-    try:
-        sum(shape)  # type: ignore[arg-type]  # raises on a symbol or None, in C
-    except TypeError:
-        return None
-    return prod(shape)  # type: ignore[arg-type]
-
-
 def _param_slot(g: graphmod.Graph, spec: Any, slot: int, t: str,
                 shapes: dict[str, Shape], dtypes: dict[str, int]) -> bool | None:
     """Whether input ``t`` at ``slot`` is a parameter: None if not, else whether trainable."""
@@ -318,7 +307,7 @@ def _param_slot(g: graphmod.Graph, spec: Any, slot: int, t: str,
         return None
     if dtypes.get(t) not in FLOAT_TYPES:
         return None  # shapes, axes, indices: never parameters
-    n = _numel(shapes.get(t))
+    n = numel(shapes.get(t))
     if n is None or n <= 1:
         return None  # a scalar constant (epsilon, 1/sqrt(d), an exponent) is not learned
     return True

@@ -16,10 +16,11 @@ These are the only shape rules written here by hand.
 from __future__ import annotations
 
 import os
+from math import prod
 
 import onnx
 
-from .load import ModelError, Shape, shape_of
+from .load import ModelError, Shape, is_known, numel, shape_of
 
 
 def infer(path: str | os.PathLike[str], model: onnx.ModelProto
@@ -48,7 +49,7 @@ def infer(path: str | os.PathLike[str], model: onnx.ModelProto
         if folded is not None:  # the folded copy knows more shapes; the original keeps its nodes
             more, _, _ = _annotations(folded.graph)
             shapes.update((name, shape) for name, shape in more.items()
-                          if _all_int(shape) and not _all_int(shapes.get(name)))
+                          if is_known(shape) and not is_known(shapes.get(name)))
     for node in inferred.graph.node:
         if node.op_type == "Constant" and node.domain in ("", "ai.onnx"):
             for a in node.attribute:
@@ -56,7 +57,7 @@ def infer(path: str | os.PathLike[str], model: onnx.ModelProto
                     shapes.setdefault(node.output[0], tuple(int(d) for d in a.t.dims))
                     dtypes.setdefault(node.output[0], a.t.data_type)
     for name, shape in declared_outputs.items():
-        if name not in shapes and shape is not None and all(isinstance(d, int) for d in shape):
+        if name not in shapes and is_known(shape):
             shapes[name] = shape
     return inferred, shapes, dtypes, non_tensors
 
@@ -132,23 +133,12 @@ _INT_TYPES = frozenset({
 _FOLD_LIMIT = 1 << 16  # elements: shape arithmetic is small; weights are not folded
 
 
-def _all_int(shape: Shape | None) -> bool:
-    """Whether every dim of a shape is known."""
-    if shape is None:
-        return False
-    try:
-        sum(shape)  # type: ignore[arg-type]  # raises on a symbol or None, in C
-    except TypeError:
-        return False
-    return True
-
-
 def _has_gaps(graph: onnx.GraphProto, shapes: dict[str, Shape] | None = None) -> bool:
     """Whether inference left some node output without a fully known shape."""
     if shapes is None:
         shapes = {vi.name: s for vi in list(graph.value_info) + list(graph.output)
                   if (s := shape_of(vi.type)) is not None}
-    return any(o and not _all_int(shapes.get(o)) for n in graph.node for o in n.output)
+    return any(o and not is_known(shapes.get(o)) for n in graph.node for o in n.output)
 
 
 def _fold_shape_values(path: str | os.PathLike[str], model: onnx.ModelProto) -> onnx.ModelProto | None:
@@ -168,7 +158,7 @@ def _fold_shape_values(path: str | os.PathLike[str], model: onnx.ModelProto) -> 
     values: dict[str, object] = {}
     for t in graph.initializer:
         if (t.data_location != onnx.TensorProto.EXTERNAL and t.data_type in _INT_TYPES
-                and _numel(t.dims) <= _FOLD_LIMIT):
+                and prod(t.dims) <= _FOLD_LIMIT):
             values[t.name] = numpy_helper.to_array(t)
     pending: set[str] = set()  # outputs of the nodes the evaluator will compute
     nodes: list[onnx.NodeProto] = []
@@ -181,13 +171,13 @@ def _fold_shape_values(path: str | os.PathLike[str], model: onnx.ModelProto) -> 
             continue
         if node.op_type in ("Shape", "Size"):
             shape = shapes.get(node.input[0])
-            if shape is None or not all(isinstance(d, int) for d in shape):
+            if not is_known(shape):
                 continue
             attrs = {a.name: a.i for a in node.attribute}
             dims = list(shape)[attrs.get("start", 0):attrs.get("end", len(shape))] \
                 if "end" in attrs else list(shape)[attrs.get("start", 0):]
             values[node.output[0]] = (np.array(dims, dtype=np.int64) if node.op_type == "Shape"
-                                      else np.array(_numel(shape), dtype=np.int64))
+                                      else np.array(numel(shape), dtype=np.int64))
             continue
         if node.op_type.startswith("Random") or node.op_type in ("Dropout", "Bernoulli"):
             continue
@@ -197,11 +187,9 @@ def _fold_shape_values(path: str | os.PathLike[str], model: onnx.ModelProto) -> 
         if node.op_type == "Constant" and not _is_int_constant(node):
             continue
         out_shapes = [shapes.get(o) for o in node.output if o]
-        if any(s is not None and all(isinstance(d, int) for d in s)
-               and _numel(s) > _FOLD_LIMIT for s in out_shapes):
+        if any((numel(s) or 0) > _FOLD_LIMIT for s in out_shapes):
             continue
-        if node.op_type == "ConstantOfShape" and not all(
-                s is not None and all(isinstance(d, int) for d in s) for s in out_shapes):
+        if node.op_type == "ConstantOfShape" and not all(is_known(s) for s in out_shapes):
             continue
         nodes.append(node)
         pending.update(o for o in node.output if o)
@@ -245,13 +233,6 @@ def _fold_shape_values(path: str | os.PathLike[str], model: onnx.ModelProto) -> 
         return None
 
 
-def _numel(dims) -> int:
-    n = 1
-    for d in dims:
-        n *= int(d)
-    return n
-
-
 def _is_int_constant(node: onnx.NodeProto) -> bool:
     for a in node.attribute:
         if a.name == "value":
@@ -279,7 +260,7 @@ def _correct_ceil_pools(graph: onnx.GraphProto) -> bool:
         if not a.get("ceil_mode") or auto_pad not in (b"NOTSET", b"VALID"):
             continue
         x, vi = shapes.get(node.input[0]), annotated.get(node.output[0])
-        if x is None or vi is None or not all(isinstance(d, int) for d in x):
+        if vi is None or not is_known(x):
             continue
         kernel = list(a.get("kernel_shape", []))
         rank = len(kernel)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import stat
 from dataclasses import dataclass, field
+from math import prod
 from pathlib import Path
 
 import onnx
@@ -19,6 +20,24 @@ from google.protobuf.message import DecodeError
 # None for a dim nobody named.
 Dim = int | str | None
 Shape = tuple[Dim, ...]
+
+
+
+def is_known(shape: Shape | None) -> bool:
+    """Whether a shape is there and every dim of it is a number."""
+    if shape is None:
+        return False
+    try:
+        sum(shape)  # type: ignore[arg-type]  # raises on a symbol or None, in C
+    except TypeError:
+        return False
+    return True
+
+
+def numel(shape: Shape | None) -> int | None:
+    """The element count of a fully known shape, else None (exact: Python ints)."""
+    return prod(shape) if is_known(shape) else None  # type: ignore[arg-type]
+
 
 PROTOBUF_LIMIT = 2**31 - 1  # protobuf cannot parse a message of 2 GiB or more
 

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from math import prod
 
 import onnx
 
 from .graph import Graph, LayerGroup
-from .load import Shape
+from .load import Shape, numel
 
 # Bits per element of each ONNX element type (sub-byte types pack two to a byte).
 _BITS = {
@@ -26,9 +25,10 @@ _BITS = {
 
 def tensor_bytes(shape: Shape | None, dtype: int | None) -> int:
     """Bytes of one tensor; 0 when its shape or element type is unknown."""
-    if shape is None or dtype not in _BITS or not all(isinstance(d, int) for d in shape):
+    n = numel(shape)
+    if n is None or dtype not in _BITS:
         return 0
-    return -(-prod(shape) * _BITS[dtype] // 8)  # type: ignore[arg-type]  # ceil
+    return -(-n * _BITS[dtype] // 8)  # ceil
 
 
 def activation_bytes(g: Graph, groups: tuple[LayerGroup, ...], layer_of: dict[int, int],

@@ -10,7 +10,7 @@ is for ops whose field is fractional (ConvTranspose, Resize).
 from __future__ import annotations
 
 from .graph import Graph
-from .load import Shape
+from .load import Shape, is_known
 
 Field = tuple[tuple[int, int] | None, ...] | None  # per axis: (size, stride), None = no field
 
@@ -72,7 +72,7 @@ def _propagate(node, ins: list[Field], shapes: dict[str, Shape]) -> Field:
             return None
         extent = shapes.get(node.input[0])
         if (extent is None or len(extent) != len(x)
-                or not all(isinstance(n, int) for n in extent)):
+                or not is_known(extent)):
             return None
         return (None, None, *(
             None if f is None else (f[0] + (n - 1) * f[1], f[1] * n)  # type: ignore[operator]
@@ -92,7 +92,7 @@ def _propagate(node, ins: list[Field], shapes: dict[str, Shape]) -> Field:
 
 def _kernel_from_weight(node, shapes: dict[str, Shape], spatial: int) -> list[int] | None:
     w = shapes.get(node.input[3 if node.op_type == "QLinearConv" else 1]) if len(node.input) > 1 else None
-    if w is None or len(w) != spatial + 2 or not all(isinstance(n, int) for n in w):
+    if w is None or len(w) != spatial + 2 or not is_known(w):
         return None
     return list(w[2:])  # type: ignore[arg-type]
 

@@ -11,7 +11,7 @@ from typing import Any
 import onnx
 from onnx import helper
 
-from ..load import Shape
+from ..load import Shape, is_known
 
 
 class UnknownShape(Exception):
@@ -74,10 +74,8 @@ class NodeView:
 def known(shape: Shape | None, what: str) -> tuple[int, ...]:
     if shape is None:
         raise UnknownShape(f"{what} has no inferred shape")
-    try:
-        sum(shape)  # type: ignore[arg-type]  # raises on a symbol or None, in C
-    except TypeError:
-        raise UnknownShape(f"{what} has shape {list(shape)} with unknown dims") from None
+    if not is_known(shape):
+        raise UnknownShape(f"{what} has shape {list(shape)} with unknown dims")
     return shape  # type: ignore[return-value]
 
 
