@@ -16,10 +16,22 @@ from . import __version__
 PROG = "cnncount"
 
 
-def add_model_options(p: argparse.ArgumentParser) -> None:
+def positive_int(text: str) -> int:
+    """argparse type: a whole number of at least 1."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError("must be at least 1")
+    return value
+
+
+def add_model_options(p: argparse.ArgumentParser, depth_default: int | None = 1,
+                      depth_help: str = "1") -> None:
     """The options every command that reads a model shares."""
-    p.add_argument("--depth", type=int, default=1, metavar="N",
-                   help="module-scope depth that makes a layer (default: 1)")
+    p.add_argument("--depth", type=positive_int, default=depth_default, metavar="N",
+                   help=f"module-scope depth that makes a layer (default: {depth_help})")
     p.add_argument("--dim", action="append", default=[], metavar="SYM=N",
                    help="bind a symbolic dim, e.g. --dim batch=1 --dim H=224 (repeatable)")
     p.add_argument("--input-shape", action="append", default=[], metavar="NAME=DIMS",

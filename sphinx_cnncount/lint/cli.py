@@ -14,31 +14,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..cli import PROG, error, guarded
+from ..cli import PROG, add_model_options, error, guarded
 from .formats import Format
 from .codes import Rule, Severity
 
 
 
-def _depth(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError("must be at least 1")
-    return value
-
-
 def _model_options(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--depth", type=_depth, default=None, metavar="N",
-                   help="module-scope depth that makes a layer (default: the expectation "
-                        "file's, the config's, else 1)")
-    p.add_argument("--dim", action="append", default=[], metavar="SYM=N",
-                   help="bind a symbolic dim, e.g. --dim batch=1 (repeatable)")
-    p.add_argument("--input-shape", action="append", default=[], metavar="NAME=DIMS",
-                   help="give an input its whole shape, e.g. image=1x3x224x224 (repeatable)")
-    p.add_argument("--debug", action="store_true", help="show tracebacks of internal errors")
+    add_model_options(p, depth_default=None,
+                      depth_help="the expectation file's, the config's, else 1")
 
 
 def register(subparsers: Any) -> None:
