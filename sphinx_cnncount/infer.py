@@ -294,14 +294,14 @@ _KEEP_BYTES = 4096  # tensors up to this size keep their values: shapes, axes, s
 
 
 def _drop_weight_bytes(model: onnx.ModelProto) -> None:
-    """Forget the values of large tensors stored in the file, keeping their dims and type.
+    """Forget the values of large weights stored in the file, keeping their dims and type.
 
     Nothing here reads them, and onnx's shape inference copies the whole model: without the
-    weights that copy is cheap. Small tensors keep their values, since inference reads some
-    (Reshape's shape, Resize's scales).
+    weights that copy is cheap. Integer tensors (shapes, axes, indices) and small float ones
+    (Resize's scales) keep their values: inference reads those.
     """
     for t in model.graph.initializer:
-        if t.data_location != onnx.TensorProto.EXTERNAL and t.ByteSize() > _KEEP_BYTES:
-            for name in ("raw_data", "float_data", "double_data", "int32_data", "int64_data",
-                         "uint64_data", "string_data"):
+        if (t.data_location != onnx.TensorProto.EXTERNAL and t.data_type not in _INT_TYPES
+                and t.ByteSize() > _KEEP_BYTES):
+            for name in ("raw_data", "float_data", "double_data", "int32_data", "uint64_data"):
                 t.ClearField(name)
