@@ -381,3 +381,38 @@ def test_scan_body_is_counted_once(tmp_path):
     assert s.totals.flops == 4  # one Add of 4 units: the body once
     assert s.tensors["ys"] == (6, 4)
     assert [d.kind for d in s.diagnostics] == ["subgraph"]
+
+
+# Data-movement ops: no arithmetic, no connections, no parameters; the shape is onnx's.
+MOVES = {
+    "split": (mk("Split", ["x", "parts"], ["y", "z"], axis=1), [ints("parts", [2, 6])],
+              (1, 2, 4, 4)),
+    "slice": (mk("Slice", ["x", "starts", "ends", "axes"], ["y"]),
+              [ints("starts", [1]), ints("ends", [3]), ints("axes", [2])], (1, 8, 2, 4)),
+    "gather": (mk("Gather", ["x", "idx"], ["y"], axis=1), [ints("idx", [0, 2, 5])],
+               (1, 3, 4, 4)),
+    "reshape": (mk("Reshape", ["x", "shape"], ["y"]), [ints("shape", [1, -1])], (1, 128)),
+    "flatten": (mk("Flatten", ["x"], ["y"], axis=2), [], (8, 16)),
+    "transpose": (mk("Transpose", ["x"], ["y"], perm=[0, 2, 3, 1]), [], (1, 4, 4, 8)),
+    "concat": (mk("Concat", ["x", "x"], ["y"], axis=1), [], (1, 16, 4, 4)),
+    "expand": (mk("Expand", ["x", "to"], ["y"]), [ints("to", [2, 8, 4, 4])], (2, 8, 4, 4)),
+    "depth-to-space": (mk("DepthToSpace", ["x"], ["y"], blocksize=2), [], (1, 2, 8, 8)),
+}
+
+
+@pytest.mark.parametrize("case", MOVES, ids=list(MOVES))
+def test_data_movement_costs_nothing(tmp_path, case):
+    node, inits, shape = MOVES[case]
+    s = summarize(tmp_path, model([node], {"x": [1, 8, 4, 4]}, [node.output[0]], inits))
+    t = s.totals
+    assert (t.params, t.macs, t.flops, t.connections) == (0, 0, 0, 0)
+    assert s.tensors[node.output[0]] == shape
+    assert s.diagnostics == ()
+
+
+def test_upsample_opset9(tmp_path):
+    scales = numpy_helper.from_array(np.array([1, 1, 2, 2], np.float32), "scales")
+    node = mk("Upsample", ["x", "scales"], ["y"], mode="nearest")
+    s = summarize(tmp_path, model([node], {"x": [1, 3, 4, 4]}, ["y"], [scales], opset=9))
+    assert s.tensors["y"] == (1, 3, 8, 8)
+    assert (s.totals.params, s.totals.flops) == (0, 3 * 8 * 8)  # scales are not parameters
