@@ -14,6 +14,7 @@ from math import prod
 from pathlib import Path
 
 import onnx
+import onnx.inliner
 from google.protobuf.message import DecodeError
 
 # One dim of a shape: an int when known, a str for a symbol inference could not resolve,
@@ -137,10 +138,38 @@ def check_opsets(path: str | os.PathLike[str], model: onnx.ModelProto) -> None:
             )
 
 
+def normalize(path: str | os.PathLike[str], model: onnx.ModelProto) -> onnx.ModelProto:
+    """One form for what files spell several ways: model-local functions inlined (onnx's
+    inliner), sparse initializers as dense ones (dims only: their values are weights), and the
+    dims of an initializer that is also listed as an input (old IR) taken from the tensor."""
+    if model.functions:
+        try:
+            model = onnx.inliner.inline_local_functions(model)
+        except Exception as exc:  # onnx raises several types; each means the same here
+            raise ModelError(path, f"cannot inline the model's functions: {exc}") from None
+    graph = model.graph
+    for sparse in graph.sparse_initializer:
+        dense = onnx.TensorProto(name=sparse.values.name or sparse.indices.name,
+                                 data_type=sparse.values.data_type, dims=sparse.dims)
+        graph.initializer.append(dense)
+    del graph.sparse_initializer[:]
+    inits = {t.name: t for t in graph.initializer}
+    for vi in graph.input:
+        if vi.name in inits and vi.type.HasField("tensor_type"):
+            shape = vi.type.tensor_type.shape
+            shape.ClearField("dim")
+            for d in inits[vi.name].dims:
+                shape.dim.add().dim_value = d
+    return model
+
+
 def real_inputs(graph: onnx.GraphProto) -> list[onnx.ValueInfoProto]:
     """Graph inputs that are not initializers (old exporters list weights as inputs too)."""
     inits = {t.name for t in graph.initializer}
     return [vi for vi in graph.input if vi.name not in inits]
+
+
+INT64_MAX = 2**63 - 1  # an ONNX dim is an int64
 
 
 def bind_inputs(
@@ -151,26 +180,43 @@ def bind_inputs(
 ) -> list[str]:
     """Give every real graph input concrete dims, in place; return the notes to show.
 
-    A leading symbolic dim (the batch) defaults to 1; any other unbound symbol is an error that
-    names it and the flag that binds it.
+    A leading symbolic dim (the batch) defaults to 1, and so does the same symbol wherever else
+    it stands; any other unbound symbol is an error that names it and the flag that binds it.
     """
     notes: list[str] = []
     inputs = real_inputs(model.graph)
     names = {vi.name for vi in inputs}
-    for name in input_shapes:
+    for name, shape in input_shapes.items():
         if name not in names:
             raise ModelError(
                 path, f"--input-shape names {name!r}, but the model's inputs are {sorted(names)}"
+            )
+        _check_dims(path, f"--input-shape {name}", shape)
+    _check_dims(path, "--dim", tuple(dims.values()))
+    bound = dict(dims)
+    for vi in inputs:  # first the batch: a leading symbol nobody bound
+        tt = vi.type.tensor_type
+        if vi.name in input_shapes or not tt.HasField("shape") or not tt.shape.dim:
+            continue
+        d = tt.shape.dim[0]
+        if not d.HasField("dim_value") and (d.dim_param or "") not in bound:
+            bound[d.dim_param or ""] = bound.get("batch", 1)
+            notes.append(
+                f"note: batch dim {d.dim_param or '?'} of input {vi.name!r} set to "
+                f"{bound[d.dim_param or '']} (bind it with --dim {d.dim_param or 'batch'}=SIZE)"
             )
     for vi in inputs:
         if not vi.type.HasField("tensor_type"):
             continue
         tt = vi.type.tensor_type
         if vi.name in input_shapes:
+            declared = len(tt.shape.dim) if tt.HasField("shape") else None
+            if declared is not None and declared != len(input_shapes[vi.name]):
+                raise ModelError(
+                    path, f"input {vi.name!r} has {declared} dims, but --input-shape gives "
+                          f"{len(input_shapes[vi.name])}")
             tt.ClearField("shape")
             for d in input_shapes[vi.name]:
-                if d <= 0:
-                    raise ModelError(path, f"--input-shape {vi.name}: dims must be positive")
                 tt.shape.dim.add().dim_value = d
             continue
         if not tt.HasField("shape"):
@@ -188,19 +234,13 @@ def bind_inputs(
                     )
                 continue
             sym = d.dim_param
-            if sym and sym in dims:
-                value = dims[sym]
-            elif i == 0:
-                value = dims.get("batch", 1)
-                notes.append(
-                    f"note: batch dim {sym or '?'!s} of input {vi.name!r} set to {value} "
-                    f"(bind it with --dim {sym or 'batch'}=N)"
-                )
+            if sym in bound and (sym or i == 0):
+                value = bound[sym]
             elif sym:
                 raise ModelError(
                     path,
                     f"input {vi.name!r} has symbolic dim {sym!r} at axis {i}; "
-                    f"bind it with --dim {sym}=N",
+                    f"bind it with --dim {sym}=SIZE",
                 )
             else:
                 raise ModelError(
@@ -208,11 +248,15 @@ def bind_inputs(
                     f"input {vi.name!r} has an unnamed dim at axis {i}; "
                     f"give its shape with --input-shape {vi.name}=DxDx...",
                 )
-            if value <= 0:
-                raise ModelError(path, f"--dim {sym}={value}: dims must be positive")
             d.Clear()
             d.dim_value = value
     return notes
+
+
+def _check_dims(path: str | os.PathLike[str], flag: str, values: tuple[int, ...]) -> None:
+    for v in values:
+        if not 0 < v <= INT64_MAX:
+            raise ModelError(path, f"{flag}: dims must be positive integers below 2^63, got {v}")
 
 
 def shape_of(tp: onnx.TypeProto) -> Shape | None:
@@ -237,7 +281,7 @@ def load(
     """Read ``path``, bind its input dims and infer every tensor's shape (``infer.py``)."""
     from .infer import infer  # infer.py builds on this module's types
 
-    model = read_model(path)
+    model = normalize(path, read_model(path))
     notes = bind_inputs(path, model, dict(dims or {}), dict(input_shapes or {}))
     inferred, shapes, dtypes, non_tensors = infer(path, model)
     return LoadedModel(os.fspath(path), inferred, shapes, dtypes, tuple(notes),

@@ -67,7 +67,7 @@ def test_markdown_and_csv(capsys, golden):
     code, out, err = run(capsys, "summary", KERAS, "--format", "markdown")
     assert code == 0
     assert err == ("cnncount: note: batch dim unk__32 of input 'input_1' set to 1 "
-                   "(bind it with --dim unk__32=N)\n")
+                   "(bind it with --dim unk__32=SIZE)\n")
     golden("keras_cnn.md", out)
     code, out, _ = run(capsys, "summary", KERAS, "--format", "csv", "--dim", "unk__32=2")
     lines = out.splitlines()
@@ -154,7 +154,7 @@ def cases(tmp_path):
                      "input 'x' has dim 0 at axis 1; dims must be positive (bind it with "
                      "--input-shape x=DxDx...)"),
         "unbound symbol": (save(d, unbound, "unbound.onnx"),
-                           "input 'x' has symbolic dim 'H' at axis 2; bind it with --dim H=N"),
+                           "input 'x' has symbolic dim 'H' at axis 2; bind it with --dim H=SIZE"),
         "opset too new": (save(d, newer, "newer.onnx"),
                           f"uses opset {onnx.defs.onnx_opset_version() + 5}, newer than the "
                           f"installed onnx {onnx.__version__} knows (up to "
