@@ -21,12 +21,6 @@ FLOAT_TYPES = frozenset({
         if hasattr(onnx.TensorProto, n)),
 })
 
-# Constant ops a parameter passes through unchanged in count (or, for Expand and Tile, only
-# repeated): the parameter is the tensor they read, counted once.
-PASS_THROUGH = frozenset({
-    "Identity", "Cast", "CastLike", "Transpose", "Reshape", "Flatten", "Squeeze", "Unsqueeze",
-    "DequantizeLinear", "Expand", "Tile",
-})
 
 
 @dataclass(frozen=True)
@@ -164,17 +158,19 @@ def count(loaded: LoadedModel, depth: int = 1, g: graphmod.Graph | None = None) 
                 flags.append(trainable is not None)
             if trainable is None:
                 continue
-            root = _param_root(g, t)
-            if root in owner:
-                continue
-            owner.add(root)
-            n = numel(shapes.get(root))
-            if n is None:
-                diagnostics.append(Diagnostic(
-                    "unknown-shape", f"parameter {root!r} has no known shape; counted as zero",
-                    g.names[i], node.op_type))
-                continue
-            params[li][0 if trainable else 1] += n
+            for root in _param_leaves(g, t, dtypes):
+                if root in owner:
+                    continue
+                n = numel(shapes.get(root))
+                if root != t and (n or 0) <= 1:
+                    continue  # a scalar folded into the weight (an epsilon, a scale)
+                owner.add(root)
+                if n is None:
+                    diagnostics.append(Diagnostic(
+                        "unknown-shape", f"parameter {root!r} has no known shape; "
+                        "counted as zero", g.names[i], node.op_type))
+                    continue
+                params[li][0 if trainable else 1] += n
         if control_flow:  # weights stored inside the bodies
             for attr in node.attribute:
                 for body in graphmod._subgraphs(attr):
@@ -229,15 +225,25 @@ def count(loaded: LoadedModel, depth: int = 1, g: graphmod.Graph | None = None) 
             f"no rule for op {op} (domain {domain}), {len(names)} node(s): {where}; "
             "counted as zero",
             names[0], op))
+    graph_outputs = set(g.outputs)
     for i, node in enumerate(g.nodes):
-        if i in layer_of:
-            for t in node.output:
-                if (t and t not in loaded.non_tensors and numel(shapes.get(t)) is None
-                        and g.consumers.get(t)):
-                    diagnostics.append(Diagnostic(
-                        "unknown-shape",
-                        f"shape inference could not determine the shape of {t!r} "
-                        f"({node.op_type} {g.names[i]!r})", g.names[i], node.op_type))
+        if i not in layer_of:
+            continue
+        for t in node.output:
+            if not t or t in loaded.non_tensors or not (g.consumers.get(t) or t in graph_outputs):
+                continue
+            shape = shapes.get(t)
+            if numel(shape) is None:
+                diagnostics.append(Diagnostic(
+                    "unknown-shape",
+                    f"shape inference could not determine the shape of {t!r} "
+                    f"({node.op_type} {g.names[i]!r})", g.names[i], node.op_type))
+            elif min(shape, default=1) < 1:  # type: ignore[type-var]
+                diagnostics.append(Diagnostic(
+                    "invalid-node",
+                    f"{node.op_type} {g.names[i]!r} gives {t!r} the shape {list(shape)}, "  # type: ignore[arg-type]
+                    "with a side below 1: its window is larger than its input",
+                    g.names[i], node.op_type))
 
     fields = receptive_fields(g, shapes)
     handed_on = activation_bytes(g, groups, layer_of, shapes, dtypes)
@@ -258,14 +264,14 @@ def count(loaded: LoadedModel, depth: int = 1, g: graphmod.Graph | None = None) 
             name=name,
             op_types=op_types,
             nodes=tuple(g.names[i] for i in group.nodes),
-            output_shape=shapes.get(last.output[0]) if last.output else None,
+            output_shape=shapes.get(out) if (out := _first_output(last)) else None,
             params=trainable + non_trainable,
             trainable_params=trainable,
             non_trainable_params=non_trainable,
             connections=c.connections,
             macs=c.macs,
             flops=c.flops,
-            receptive_field=spatial_field(fields.get(last.output[0])) if last.output else None,
+            receptive_field=spatial_field(fields.get(out)) if out else None,
             backward_macs=backward[li],
             activation_bytes=handed_on[li],
         ))
@@ -296,6 +302,11 @@ def count(loaded: LoadedModel, depth: int = 1, g: graphmod.Graph | None = None) 
     )
 
 
+def _first_output(node: onnx.NodeProto) -> str:
+    """The node's first produced output (an LSTM may leave Y out and give only Y_h)."""
+    return next((t for t in node.output if t), "")
+
+
 def _param_slot(g: graphmod.Graph, spec: Any, slot: int, t: str,
                 shapes: dict[str, Shape], dtypes: dict[str, int]) -> bool | None:
     """Whether input ``t`` at ``slot`` is a parameter: None if not, else whether trainable."""
@@ -323,20 +334,44 @@ def _gradient_operands(node: onnx.NodeProto, params: list[bool], needs_grad: set
     only when it depends on a parameter (no input-gradient for the model's input)."""
     if node.op_type in ("LSTM", "GRU", "RNN"):
         return 1 + (node.input[0] in needs_grad)
-    slots = range(len(node.input)) if node.op_type == "Einsum" else range(min(2, len(node.input)))
-    return sum(1 for j in slots
-               if (j < len(params) and params[j]) or node.input[j] in needs_grad)
+    if node.op_type == "Einsum":
+        slots: range | tuple[int, ...] = range(len(node.input))
+    else:  # the two factors of the product: data and weight
+        slots = _FACTORS.get(node.op_type, (0, 1))
+    return sum(1 for j in slots if j < len(node.input)
+               and ((j < len(params) and params[j]) or node.input[j] in needs_grad))
 
 
-def _param_root(g: graphmod.Graph, t: str) -> str:
-    """The stored tensor behind a constant operand (through Transpose, Reshape, Dequantize...)."""
-    while t in g.producer:
-        node = g.nodes[g.producer[t]]
-        if node.op_type in PASS_THROUGH and node.input and node.input[0] in g.constants:
-            t = node.input[0]
-        else:
-            break
-    return t
+# Input slots of the two factors of a product, where they are not the first two inputs.
+_FACTORS = {"QLinearConv": (0, 3), "QLinearMatMul": (0, 3)}
+
+
+def _param_leaves(g: graphmod.Graph, t: str, dtypes: dict[str, int]) -> list[str]:
+    """The stored tensors a constant operand is made of: itself when stored, else the float
+    tensors of the constant subgraph that computes it (through Transpose, Reshape, a weight
+    norm's ``g * v / |v|``), or the int8 tensor behind a DequantizeLinear. Shapes, axes and
+    indices feeding that subgraph are not parameters."""
+    leaves: list[str] = []
+    stack = [(t, False)]
+    seen: set[str] = set()
+    while stack:
+        x, quantized = stack.pop()
+        if x in seen or not x:
+            continue
+        seen.add(x)
+        node = g.nodes[g.producer[x]] if x in g.producer else None
+        if node is None or node.op_type in _STORED or not any(node.input):
+            if dtypes.get(x) in FLOAT_TYPES or quantized or x == t:
+                leaves.append(x)
+        elif node.op_type in ("DequantizeLinear", "QuantizeLinear"):
+            stack.append((node.input[0], True))  # the weight; not its scale and zero point
+        elif node.op_type not in ("Shape", "Size"):
+            stack.extend((u, quantized) for u in reversed(node.input) if u in g.constants)
+    return leaves
+
+
+# Ops whose output is a stored tensor in its own right (its input, if any, is only a shape).
+_STORED = frozenset({"Constant", "ConstantOfShape"})
 
 
 def _count_subgraphs(node: onnx.NodeProto, shapes: dict[str, Shape]) -> Cost:

@@ -67,8 +67,11 @@ class NodeView:
     def out_numel(self, slot: int = 0) -> int:
         return prod(self.out_shape(slot))
 
-    def reads_param(self) -> bool:
-        return any(self.params)
+    def reads_param(self, slot: int | None = None) -> bool:
+        """Whether input ``slot`` (any input, by default) is a parameter tensor."""
+        if slot is None:
+            return any(self.params)
+        return slot < len(self.params) and self.params[slot]
 
 
 def known(shape: Shape | None, what: str) -> tuple[int, ...]:

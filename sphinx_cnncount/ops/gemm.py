@@ -13,8 +13,9 @@ def gemm(v: NodeView) -> Cost:
     k = a[0] if v.attr("transA", 0) else a[1]
     units = v.out_numel()  # M * N
     macs = units * k
-    bias = units if v.has(2) else 0  # +1: the bias
-    return Cost(macs=macs, flops=2 * macs + bias, connections=macs + bias)
+    adds = units if v.has(2) else 0
+    bias = units if v.reads_param(2) else 0  # +1: the bias (C a parameter, not an activation)
+    return Cost(macs=macs, flops=2 * macs + adds, connections=macs + bias)
 
 
 def matmul_cost(a: int):
