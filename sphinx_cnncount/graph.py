@@ -301,7 +301,7 @@ def _auto_layers(g: Graph, live: list[int]) -> tuple[LayerGroup, ...]:
             open_tail is not None
             and node.op_type in FOLLOWER_OPS
             and acts == [open_tail]
-            and len(g.consumers.get(open_tail, ())) == 1
+            and sum(1 for c in g.consumers.get(open_tail, ()) if c not in g.constant_nodes) == 1
         ):
             layers[-1].append(i)
         else:

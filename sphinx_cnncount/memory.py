@@ -52,8 +52,8 @@ def peak_activation_bytes(g: Graph, shapes: dict[str, Shape], dtypes: dict[str, 
     lives from the node that makes it (or the start, for an input) to its last reader."""
     last_use: dict[str, int] = {}
     for t, readers in g.consumers.items():
-        if t not in g.constants and readers:
-            last_use[t] = max(readers)
+        if t not in g.constants:  # a Shape node reads the dims, not the data: not a use
+            last_use[t] = max((r for r in readers if r not in g.constant_nodes), default=-1)
     keep = set(g.outputs)
     live = {t: tensor_bytes(shapes.get(t), dtypes.get(t)) for t in g.inputs}
     current = peak = sum(live.values())
@@ -65,7 +65,7 @@ def peak_activation_bytes(g: Graph, shapes: dict[str, Shape], dtypes: dict[str, 
                 live[t] = tensor_bytes(shapes.get(t), dtypes.get(t))
                 current += live[t]
         peak = max(peak, current)
-        for t in [t for t in dict.fromkeys(node.input) if t in live]:
+        for t in [t for t in (*dict.fromkeys(node.input), *node.output) if t in live]:
             if last_use.get(t, -1) <= i and t not in keep:
                 current -= live.pop(t)
     return peak

@@ -87,3 +87,18 @@ def test_lenet5_activation_bytes_are_float32_outputs():
     assert [layer.activation_bytes for layer in s.layers] == [
         4 * 6 * 28 * 28, 4 * 6 * 14 * 14, 4 * 16 * 10 * 10, 4 * 16 * 5 * 5, 4 * 120, 4 * 84,
         4 * 10]
+
+
+def test_a_shape_read_does_not_keep_a_tensor_alive(tmp_path):
+    """x (4,000 B) is read by Shape at the end: only its dims, so x dies after the first Relu."""
+    nodes = [mk("Relu", ["x"], ["r"]), mk("Shape", ["x"], ["s"]), mk("Relu", ["r"], ["r2"]),
+             mk("Relu", ["r2"], ["r3"]), mk("Reshape", ["r3", "s"], ["y"])]
+    s = summarize(tmp_path, model(nodes, {"x": [1, 1000]}, ["y"]))
+    assert s.totals.peak_activation_bytes == 2 * 4 * 1000
+
+
+def test_automatic_layers_ignore_shape_readers(tmp_path):
+    nodes = [mk("Conv", ["x", "w"], ["c"], kernel_shape=[3, 3]), mk("Shape", ["c"], ["s"]),
+             mk("Relu", ["c"], ["r"]), mk("Reshape", ["r", "s"], ["y"])]
+    s = summarize(tmp_path, model(nodes, {"x": [1, 3, 8, 8]}, ["y"], [weight("w", 2, 3, 3, 3)]))
+    assert [layer.op_types for layer in s.layers] == [("Conv", "Relu"), ("Reshape",)]
