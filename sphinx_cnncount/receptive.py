@@ -21,10 +21,21 @@ SAME_AXES_OPS = frozenset({
     "Add", "Sub", "Mul", "Div", "Sum", "Max", "Min", "Mean", "Pow", "Relu", "LeakyRelu", "PRelu",
     "Sigmoid", "HardSigmoid", "HardSwish", "Tanh", "Gelu", "Mish", "Elu", "Selu", "Celu",
     "Softplus", "Softsign", "Swish", "Clip", "Dropout", "Identity", "Cast", "CastLike",
-    "BatchNormalization", "InstanceNormalization", "LayerNormalization", "GroupNormalization",
-    "LRN", "Concat", "Gather", "Slice", "Pad", "Split", "QuantizeLinear", "DequantizeLinear",
-    "Softmax", "LogSoftmax", "Abs", "Neg", "Sqrt", "Exp", "Erf", "Where", "Shrink",
+    "BatchNormalization", "LRN", "Concat", "Pad", "QuantizeLinear", "DequantizeLinear",
+    "Abs", "Neg", "Sqrt", "Exp", "Erf", "Where", "Shrink",
 })
+# Ops that select along some axes: the field holds on the axes they leave whole (a channel
+# Gather, LeNet's C3); on an axis they crop or stride it is unknown (its values are data).
+SELECT_OPS = frozenset({"Gather", "Slice", "Split"})
+# Ops whose statistics or normalisation run over some axes: every unit then depends on all of
+# those axes, so the field there is the whole input, which is no field to speak of.
+AXES_STATISTICS = {
+    "InstanceNormalization": lambda rank, a: set(range(2, rank)),
+    "GroupNormalization": lambda rank, a: set(range(2, rank)),
+    "LayerNormalization": lambda rank, a: set(range(_axis(a.get("axis", -1), rank), rank)),
+    "Softmax": lambda rank, a: {_axis(a.get("axis", -1), rank)},
+    "LogSoftmax": lambda rank, a: {_axis(a.get("axis", -1), rank)},
+}
 
 
 def receptive_fields(g: Graph, shapes: dict[str, Shape]) -> dict[str, Field]:
@@ -87,7 +98,23 @@ def _propagate(node, ins: list[Field], shapes: dict[str, Shape]) -> Field:
         return tuple(x[p] for p in perm)
     if op in SAME_AXES_OPS:
         return _join([f for f in ins if f is not None])
+    if op in SELECT_OPS or op in AXES_STATISTICS:
+        if x is None:
+            return None
+        if op in AXES_STATISTICS:
+            attrs = {a.name: a.i for a in node.attribute}
+            lost = AXES_STATISTICS[op](len(x), attrs)
+        else:
+            before, after = shapes.get(node.input[0]), shapes.get(node.output[0])
+            if before is None or after is None or len(before) != len(after):
+                return None
+            lost = {j for j, (m, n) in enumerate(zip(before, after, strict=True)) if m != n}
+        return tuple(None if j in lost else f for j, f in enumerate(x))
     return None
+
+
+def _axis(axis: int, rank: int) -> int:
+    return axis + rank if axis < 0 else axis
 
 
 def _kernel_from_weight(node, shapes: dict[str, Shape], spatial: int) -> list[int] | None:

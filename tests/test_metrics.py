@@ -7,7 +7,7 @@ from onnx import helper
 from sphinx_cnncount.count import analyze
 
 from .conftest import EXAMPLES
-from .helpers import model, summarize, weight
+from .helpers import ints, model, summarize, weight
 
 mk = helper.make_node
 
@@ -102,3 +102,25 @@ def test_automatic_layers_ignore_shape_readers(tmp_path):
              mk("Relu", ["c"], ["r"]), mk("Reshape", ["r", "s"], ["y"])]
     s = summarize(tmp_path, model(nodes, {"x": [1, 3, 8, 8]}, ["y"], [weight("w", 2, 3, 3, 3)]))
     assert [layer.op_types for layer in s.layers] == [("Conv", "Relu"), ("Reshape",)]
+
+
+def test_receptive_field_ends_where_it_is_not_known(tmp_path):
+    """A Slice striding the map (its steps are data), or statistics over the map (instance
+    norm, a spatial softmax), leave no field; a channel Gather keeps it (LeNet's C3)."""
+    conv = mk("Conv", ["x", "w"], ["c"], kernel_shape=[3, 3])
+    cases = {
+        "slice": ([conv, mk("Slice", ["c", "st", "en", "ax", "sp"], ["y"])],
+                  [ints("st", [0, 0]), ints("en", [6, 6]), ints("ax", [2, 3]),
+                   ints("sp", [2, 2])], None),
+        "instance-norm": ([conv, mk("InstanceNormalization", ["c", "g", "b"], ["y"])],
+                          [weight("g", 2), weight("b", 2)], None),
+        "spatial-softmax": ([conv, mk("Softmax", ["c"], ["y"], axis=-1)], [], None),
+        "channel-softmax": ([conv, mk("Softmax", ["c"], ["y"], axis=1)], [],
+                            {"size": [3, 3], "stride": [1, 1]}),
+        "channel-gather": ([conv, mk("Gather", ["c", "i"], ["y"], axis=1)], [ints("i", [1])],
+                           {"size": [3, 3], "stride": [1, 1]}),
+    }
+    for name, (nodes, inits, expected) in cases.items():
+        s = summarize(tmp_path, model(nodes, {"x": [1, 3, 8, 8]}, ["y"],
+                                      [weight("w", 2, 3, 3, 3), *inits]), name=f"{name}.onnx")
+        assert s.layers[-1].receptive_field == expected, name
