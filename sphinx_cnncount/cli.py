@@ -77,7 +77,7 @@ def summary_command(args: argparse.Namespace) -> int:
     from .render import parse_columns
     from .render.text import Format, render
 
-    columns = parse_columns(args.columns)
+    columns = parse_columns(args.columns) if args.columns is not None else None
     summary = analyze(args.model, args.depth, parse_dims(args.dim),
                       parse_input_shapes(args.input_shape))
     for note in summary.notes:
@@ -101,8 +101,9 @@ def build_parser() -> argparse.ArgumentParser:
                        description="Print the per-layer table of an ONNX model.")
     p.add_argument("model", help="path to an .onnx file")
     p.add_argument("--format", choices=["table", "json", "csv", "markdown"], default="table")
-    p.add_argument("--columns", default="layer,type,output,params,connections,macs",
-                   help="comma-separated: layer, type, output, params, trainable_params, "
+    p.add_argument("--columns", default=None,
+                   help="comma-separated (default: layer,type,output,params,connections,macs; "
+                        "CSV: every metric): layer, type, output, params, trainable_params, "
                         "non_trainable_params, connections, macs, flops, receptive_field, "
                         "backward_macs, activation_bytes")
     add_model_options(p)

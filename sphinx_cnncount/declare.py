@@ -11,6 +11,7 @@ both accept the same spellings and word a mismatch the same way.
 
 from __future__ import annotations
 
+import re
 import shlex
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
@@ -108,11 +109,16 @@ class Mismatch:
         return f"{self.target}: {self.key} declared {self.declared}, model has {self.actual}"
 
 
+# A comment starts with a "#" at the start of a line or after a space; a "#" inside a word is
+# part of it (the summary names a second layer called "a" "a#2").
+_COMMENT = re.compile(r"(^|\s)#.*$")
+
+
 def parse_lines(lines: list[str]) -> list[Declaration]:
     """Directive content: ``<layer|total> key=value ...`` per line; ``#`` starts a comment."""
     out = []
     for offset, line in enumerate(lines):
-        text = line.split("#", 1)[0].strip()
+        text = _COMMENT.sub("", line).strip()
         if not text:
             continue
         try:

@@ -244,3 +244,13 @@ def test_protobuf_over_2_gib_is_refused_before_reading(tmp_path, capsys):
     assert code == 2
     assert err == (f"cnncount: error: {big}: is {2**31:,} bytes, over protobuf's 2 GiB limit; "
                    "save the model with its weights as external data\n")
+
+
+def test_csv_takes_the_columns_asked_for(capsys):
+    code, out, _ = run(capsys, "summary", LENET, "--format", "csv", "--columns",
+                       "layer,output,params,receptive_field")
+    assert code == 0
+    assert out.splitlines()[:3] == ["layer,output_shape,params,receptive_field",
+                                    f"C1,1x6x28x28,{(5 * 5 + 1) * 6},5/1",
+                                    f"S2,1x6x14x14,{6 + 6},6/2"]
+    assert out.splitlines()[-1] == "total,,60840,"

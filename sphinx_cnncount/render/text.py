@@ -8,7 +8,7 @@ import json
 from json.encoder import encode_basestring_ascii as quote  # what json.dumps uses for a str
 from enum import Enum
 
-from ..count import Summary
+from ..count import Layer, Summary
 from . import DEFAULT_COLUMNS, Column, fmt_field, fmt_full_shape, fmt_int, table_rows
 
 
@@ -19,7 +19,10 @@ class Format(str, Enum):
     MARKDOWN = "markdown"
 
 
-def render(summary: Summary, fmt: Format, columns: tuple[Column, ...] = DEFAULT_COLUMNS) -> str:
+def render(summary: Summary, fmt: Format, columns: tuple[Column, ...] | None = None) -> str:
+    """``columns`` None: each format's default (CSV and JSON give every metric)."""
+    if columns is None and fmt in (Format.TABLE, Format.MARKDOWN):
+        columns = DEFAULT_COLUMNS
     return _RENDERERS[fmt](summary, columns)
 
 
@@ -73,18 +76,36 @@ def markdown(summary: Summary, columns: tuple[Column, ...] = DEFAULT_COLUMNS) ->
                       *(row(r) for r in body), row(total)]) + "\n"
 
 
-def csv_text(summary: Summary, columns: tuple[Column, ...] = DEFAULT_COLUMNS) -> str:
-    """Every metric of every layer as plain integers (no separators), shapes as NxCxHxW."""
+def csv_text(summary: Summary, columns: tuple[Column, ...] | None = None) -> str:
+    """Plain values for a spreadsheet: integers without separators, shapes as NxCxHxW, the
+    given columns (by default every metric), one row a layer and a totals row."""
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\n")
-    keys = ["params", "trainable_params", "non_trainable_params", "connections", "macs", "flops",
-            "backward_macs", "activation_bytes"]
-    w.writerow(["layer", "op_types", "output_shape", *keys, "receptive_field"])
+    cols = columns or CSV_COLUMNS
+    w.writerow(["output_shape" if c is Column.OUTPUT else "op_types" if c is Column.TYPE
+                else c.value for c in cols])
     for layer in summary.layers:
-        w.writerow([layer.name, "+".join(layer.op_types), fmt_full_shape(layer.output_shape),
-                    *(getattr(layer, k) for k in keys), fmt_field(layer.receptive_field)])
-    w.writerow(["total", "", "", *(getattr(summary.totals, k) for k in keys), ""])
+        w.writerow([_csv_cell(layer, c) for c in cols])
+    w.writerow(["total" if c is Column.LAYER else getattr(summary.totals, c.value)
+                if c.numeric and hasattr(summary.totals, c.value) else "" for c in cols])
     return buf.getvalue()
+
+
+CSV_COLUMNS = (Column.LAYER, Column.TYPE, Column.OUTPUT, Column.PARAMS, Column.TRAINABLE_PARAMS,
+               Column.NON_TRAINABLE_PARAMS, Column.CONNECTIONS, Column.MACS, Column.FLOPS,
+               Column.BACKWARD_MACS, Column.ACTIVATION_BYTES, Column.RECEPTIVE_FIELD)
+
+
+def _csv_cell(layer: Layer, column: Column) -> object:
+    if column is Column.LAYER:
+        return layer.name
+    if column is Column.TYPE:
+        return "+".join(layer.op_types)
+    if column is Column.OUTPUT:
+        return fmt_full_shape(layer.output_shape)
+    if column is Column.RECEPTIVE_FIELD:
+        return fmt_field(layer.receptive_field)
+    return getattr(layer, column.value)
 
 
 def json_text(summary: Summary, columns: tuple[Column, ...] = DEFAULT_COLUMNS) -> str:
