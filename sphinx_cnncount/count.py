@@ -69,7 +69,7 @@ class Layer:
 class Diagnostic:
     """Something the counter could not do fully; the rest of the model is still counted."""
 
-    kind: str  # "unsupported-op" | "unknown-shape" | "invalid-node" | "subgraph"
+    kind: str  # "unsupported-op" | "unknown-shape" | "invalid-node" | "empty-output" | "subgraph"
     message: str
     node: str = ""
     op_type: str = ""
@@ -240,7 +240,7 @@ def count(loaded: LoadedModel, depth: int = 1, g: graphmod.Graph | None = None) 
                     f"({node.op_type} {g.names[i]!r})", g.names[i], node.op_type))
             elif min(shape, default=1) < 1:  # type: ignore[type-var]
                 diagnostics.append(Diagnostic(
-                    "invalid-node",
+                    "empty-output",
                     f"{node.op_type} {g.names[i]!r} gives {t!r} the shape {list(shape)}, "  # type: ignore[arg-type]
                     "with a side below 1: its window is larger than its input",
                     g.names[i], node.op_type))

@@ -319,3 +319,23 @@ def test_subgraph_counted_once(tmp_path):
     (f,) = [f for f in findings if f.rule is Rule.SUBGRAPH]
     assert (f.code, f.level, f.layer, f.node) == ("CNC203", Severity.INFO, "gate", "/gate/If")
     assert f.message == "gate: If '/gate/If': its body is counted once"
+
+
+@pytest.mark.parametrize("attrs", [dict(strides=[2]), dict(dilations=[1]), dict(pads=[1, 1])])
+def test_attributes_that_do_not_fit_are_the_counters_finding(tmp_path, attrs):
+    """A stride list shorter than the spatial axes: no window rule guesses; the counter
+    reports the node, and lint says it once, without an internal error."""
+    node = helper.make_node("Conv", ["x", "w"], ["y"], name="/c/Conv", kernel_shape=[3, 3],
+                            **attrs)
+    m = model([node], {"x": [1, 3, 8, 8]}, ["y"], [weight("w", 2, 3, 3, 3)])
+    findings = lint(tmp_path, m)
+    assert {f.code for f in findings} <= {"CNC106", "CNC201"}
+
+
+def test_invalid_node(tmp_path):
+    node = helper.make_node("Conv", ["x", "w"], ["y"], name="/c/Conv", kernel_shape=[5, 5])
+    m = model([node], {"x": [1, 3, 8, 8]}, ["y"], [weight("w", 2, 3, 3, 3)])
+    (f,) = [f for f in lint(tmp_path, m) if f.rule is Rule.INVALID_NODE]
+    assert (f.code, f.layer, f.level) == ("CNC204", "c", Severity.ERROR)
+    assert f.message == ("c: Conv '/c/Conv': attributes do not fit its inputs (ValueError: "
+                         "kernel_shape [5, 5] but the weight is [2, 3, 3, 3]); counted as zero")

@@ -455,7 +455,7 @@ def test_an_output_side_below_one_is_reported(tmp_path):
     node = mk("Conv", ["x", "w"], ["y"], name="conv", kernel_shape=[3, 3])
     s = summarize(tmp_path, model([node], {"x": [1, 3, 2, 2]}, ["y"], [weight("w", 2, 3, 3, 3)]))
     assert [(d.kind, d.message) for d in s.diagnostics] == [
-        ("invalid-node", "Conv 'conv' gives 'y' the shape [1, 2, 0, 0], with a side below 1: "
+        ("empty-output", "Conv 'conv' gives 'y' the shape [1, 2, 0, 0], with a side below 1: "
                          "its window is larger than its input")]
 
 

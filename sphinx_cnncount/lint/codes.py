@@ -62,6 +62,9 @@ class Rule(Enum):
                       "An op the counter has no rule for; counted as zero")
     SUBGRAPH = ("CNC203", "subgraph-counted-once", Severity.INFO,
                 "A control-flow body (If, Loop, Scan) is counted as one pass")
+    INVALID_NODE = ("CNC204", "invalid-node", Severity.ERROR,
+                    "A node's attributes contradict its inputs (kernel_shape, channels, "
+                    "strides); counted as zero")
 
     def __init__(self, code: str, kebab: str, severity: Severity, summary: str) -> None:
         self.code = code
@@ -91,6 +94,8 @@ DIAGNOSTIC_RULES = {
     "unknown-shape": Rule.UNKNOWN_SHAPE,
     "unsupported-op": Rule.UNSUPPORTED_OP,
     "subgraph": Rule.SUBGRAPH,
+    "invalid-node": Rule.INVALID_NODE,
+    # "empty-output" (a side below 1) is CNC102's, which names the window that causes it.
 }
 
 

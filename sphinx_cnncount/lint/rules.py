@@ -19,7 +19,7 @@ from onnx import helper
 
 from ..count import Summary
 from ..graph import Graph
-from ..load import LoadedModel
+from ..load import LoadedModel, is_known
 from ..render import fmt_int
 from .codes import DEFAULT_THRESHOLDS, DIAGNOSTIC_RULES, Finding, Rule, Severity
 
@@ -92,17 +92,19 @@ def window_axes(node: onnx.NodeProto, x_shape: tuple, w_shape: tuple | None) -> 
     """The spatial axes of a Conv or pool node, or None when a dim or the kernel is unknown."""
     attrs = {a.name: helper.get_attribute_value(a) for a in node.attribute}
     spatial = x_shape[2:]
-    if not spatial or not all(isinstance(d, int) for d in spatial):
+    if not spatial or not is_known(spatial):
         return None
     n = len(spatial)
     kernel = list(attrs.get("kernel_shape", ()))
-    if not kernel and w_shape is not None and all(isinstance(d, int) for d in w_shape[2:]):
+    if not kernel and w_shape is not None and is_known(w_shape[2:]):
         kernel = list(w_shape[2:])
     if len(kernel) != n:
         return None
     strides = list(attrs.get("strides", [1] * n))
     dilations = list(attrs.get("dilations", [1] * n))
     pads = list(attrs.get("pads", [0] * (2 * n)))
+    if (len(strides), len(dilations), len(pads)) != (n, n, 2 * n) or min(strides) < 1:
+        return None  # attributes that do not fit the input: the counter reports the node
     auto_pad = attrs.get("auto_pad", b"NOTSET")
     auto_pad = auto_pad.decode() if isinstance(auto_pad, bytes) else str(auto_pad)
     ceil_mode = bool(attrs.get("ceil_mode", 0))
