@@ -265,19 +265,20 @@ class CnncountDirective(SphinxDirective):
                            type="cnncount", subtype="diagnostic")
         for note in summary.notes:
             logger.verbose(f"{rel}: {note}", location=self.get_location())
-        try:
-            mismatches = check(summary, parse_lines(list(self.content)))
-        except DeclarationError as exc:
-            logger.warning(f"{rel}: {exc}", location=self.get_location(),
-                           type="cnncount", subtype="error")
-            return
-        for m in mismatches:
-            source, offset = self.content.info(m.line)
-            message = m.message
-            if m.actual is None:
-                message += f" (layers: {', '.join(layer.name for layer in summary.layers)})"
-            logger.warning(message, location=f"{source}:{offset + 1}",
-                           type="cnncount", subtype="mismatch")
+        for i, line in enumerate(self.content):  # a bad line hides none of the others
+            source, offset = self.content.info(i)
+            where = f"{source}:{offset + 1}"
+            try:
+                mismatches = check(summary, parse_lines([line]))
+            except DeclarationError as exc:
+                logger.warning(f"{rel}: {str(exc).removeprefix('line 1: ')}", location=where,
+                               type="cnncount", subtype="error")
+                continue
+            for m in mismatches:
+                message = m.message
+                if m.actual is None:
+                    message += f" (layers: {', '.join(layer.name for layer in summary.layers)})"
+                logger.warning(message, location=where, type="cnncount", subtype="mismatch")
 
     def _fail(self, message: str) -> list[nodes.Node]:
         logger.warning(message, location=self.get_location(), type="cnncount", subtype="error")

@@ -135,3 +135,22 @@ def test_docs_missing_directory(tmp_path, monkeypatch, capsys):
 def test_docs_page_of_this_project_has_no_live_directives():
     page = Path(__file__).resolve().parent.parent / "docs" / "lint.rst"
     assert parse_rst(page.read_text(), str(page)) == []
+
+
+def test_a_bad_line_hides_none_of_the_others(tmp_path, capsys):
+    import shutil
+
+    from sphinx_cnncount.cli import main
+
+    from .conftest import EXAMPLES
+
+    shutil.copyfile(EXAMPLES / "lenet5.onnx", tmp_path / "lenet5.onnx")
+    (tmp_path / "index.rst").write_text(
+        "P\n=\n\n.. cnncount:: lenet5.onnx\n\n   C1 size=3\n   C3 params=1,500\n"
+        '   C5 "unclosed\n', encoding="utf-8")
+    assert main(["lint", "--isolated", "--docs", str(tmp_path)]) == 1
+    lines = capsys.readouterr().out.splitlines()
+    rst = tmp_path / "index.rst"
+    assert sorted(line.split(": ", 1)[0] + ": " + line.split(": ", 1)[1].split()[0]
+                  for line in lines[:-1]) == [f"{rst}:6: CNC003", f"{rst}:7: CNC001",
+                                             f"{rst}:8: CNC003"]

@@ -286,7 +286,7 @@ def test_errors_are_warnings_and_admonitions(app: SphinxTestApp) -> None:
         (8, "models/lenet5.onnx: unknown diagram 'fancy' (choose from auto, lenet, graph, none)",
          "error"),
         (11, "models/lenet5.onnx: depth must be a whole number, got 'zero'", "error"),
-        (17, f"models/lenet5.onnx: unknown key 'size' for C1 (known: {keys})", "error"),
+        (20, f"models/lenet5.onnx: unknown key 'size' for C1 (known: {keys})", "error"),
         (22, "models/lenet5.onnx: no layer 'C9' (layers: C1, S2, C3, S4, C5, F6, OUTPUT)",
          "reference"),
         (22, f"unknown key 'weight' in 'models/lenet5.onnx:C1.weight' (known: {keys})",
@@ -386,3 +386,23 @@ def test_parallel_build_analyses_each_model_once(make_app: Callable[..., SphinxT
     assert warnings(app) == []
     lines = calls.read_text().splitlines()
     assert len(lines) == len(set(lines)) >= 2  # each (model, options) analysed exactly once
+
+
+def test_a_bad_declaration_line_hides_none_of_the_others(make_app: Callable[..., SphinxTestApp],
+                                                         tmp_path: Path) -> None:
+    srcdir = tmp_path / "src"
+    shutil.copytree(ROOTS / "test-mismatch", srcdir)
+    (srcdir / "index.rst").write_text(
+        "Page\n====\n\n"
+        ".. cnncount:: models/lenet5.onnx\n\n"
+        "   C1 size=3\n"
+        "   C3 params=1,500\n",
+        encoding="utf8")
+    app = with_models(make_app("html", srcdir=srcdir))
+    app.build()
+    source = srcdir / "index.rst"
+    found = warnings(app)
+    assert len(found) == 2
+    assert found[0].startswith(f"{source}:6: WARNING: models/lenet5.onnx: unknown key 'size' ")
+    assert found[1] == (f"{source}:7: WARNING: C3: params declared 1,500, model has 1,516 "
+                        "[cnncount.mismatch]")

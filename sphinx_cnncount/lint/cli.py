@@ -206,6 +206,9 @@ def lint_docs(run: Run, roots: Sequence[str]) -> list:
                     findings.append(Finding(Rule.BAD_DECLARATION, f"cnncount directive: {exc}",
                                             model, file, directive.line))
                     continue
+                findings.extend(Finding(Rule.BAD_DECLARATION, f"cnncount directive: {problem}",
+                                        model, file, line)
+                                for line, problem in directive.unreadable())
                 good = []
                 for d in decls:
                     problem = validate(d)

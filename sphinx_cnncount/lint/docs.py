@@ -40,9 +40,26 @@ class Directive:
     content_line: int = 0  # 1-based line of the first content line
 
     def declarations(self) -> list[Declaration]:
-        """The content's declarations, each with its 1-based line in the .rst file."""
-        return [Declaration(d.target, d.key, d.value, self.content_line + d.line)
-                for d in parse_lines(list(self.content))]
+        """The content's readable declarations, each with its 1-based line in the .rst file
+        (:meth:`unreadable` says which lines are not)."""
+        out = []
+        for offset, line in enumerate(self.content):
+            try:
+                out.extend(Declaration(d.target, d.key, d.value, self.content_line + offset)
+                           for d in parse_lines([line]))
+            except DeclarationError:
+                continue
+        return out
+
+    def unreadable(self) -> list[tuple[int, str]]:
+        """(1-based line, what is wrong) for each content line that cannot be read."""
+        out = []
+        for offset, line in enumerate(self.content):
+            try:
+                parse_lines([line])
+            except DeclarationError as exc:
+                out.append((self.content_line + offset, str(exc).removeprefix("line 1: ")))
+        return out
 
     def dims(self) -> list[str]:
         return [s for s in _SPEC_SPLIT.split(self.options.get("dim", "")) if s]
