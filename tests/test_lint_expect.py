@@ -127,3 +127,16 @@ def test_unusable_files_say_where(tmp_path, text, message):
 def test_missing_file():
     with pytest.raises(ExpectError, match="no such expectation file"):
         load_expectations("/nonexistent/x.cnncount.toml")
+
+
+def test_an_unquoted_dotted_layer_name_says_to_quote_it(tmp_path, capsys):
+    from sphinx_cnncount.cli import main
+
+    from .conftest import EXAMPLES
+
+    toml = tmp_path / "e.toml"
+    toml.write_text("[layers.layer1.0]\nparams = 288\n")
+    assert main(["lint", "--isolated", str(EXAMPLES / "lenet5.onnx"), "--expect", str(toml)]) == 2
+    assert capsys.readouterr().err == (
+        f"cnncount: error: {toml}:1: [layers.layer1.0] is a table inside [layers.layer1]; "
+        'quote a layer name with a dot: [layers."layer1.0"]\n')

@@ -146,6 +146,10 @@ def load_expectations(path: str | os.PathLike[str]) -> Expectations:
                               "must be a table")
         for key, value in record.items():
             line = _line_of(lines, where_path + (key,))
+            if isinstance(value, dict):  # [layers.layer1.0] is the table "0" inside "layer1"
+                raise ExpectError(f"{shown}:{line}: [layers.{target}.{key}] is a table inside "
+                                  f"[layers.{target}]; quote a layer name with a dot: "
+                                  f"[layers.\"{target}.{key}\"]")
             norm = key.strip().lower().replace("-", "_")
             d = Declaration(target, norm, _value(f"{shown}:{line}", norm, value), line)
             problem = validate(d, KEYS + LIST_KEYS)
