@@ -154,3 +154,17 @@ def test_a_bad_line_hides_none_of_the_others(tmp_path, capsys):
     assert sorted(line.split(": ", 1)[0] + ": " + line.split(": ", 1)[1].split()[0]
                   for line in lines[:-1]) == [f"{rst}:6: CNC003", f"{rst}:7: CNC001",
                                              f"{rst}:8: CNC003"]
+
+
+def test_directives_without_declarations_are_still_checked(tmp_path, capsys):
+    """What fails the Sphinx build fails lint --docs: a missing model, a bad option."""
+    from sphinx_cnncount.cli import main
+
+    (tmp_path / "index.rst").write_text(
+        "P\n=\n\n.. cnncount:: missing.onnx\n\n.. cnncount:: missing.onnx\n"
+        "   :diagram: pie\n", encoding="utf-8")
+    assert main(["lint", "--isolated", "--docs", str(tmp_path)]) == 2
+    out, err = capsys.readouterr()
+    rst = tmp_path / "index.rst"
+    assert f"{rst}:6: CNC003 cnncount directive: unknown diagram 'pie'" in out
+    assert err.startswith(f"cnncount: error: {rst}:4: ") and err.endswith("no such file\n")

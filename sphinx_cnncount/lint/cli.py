@@ -174,10 +174,21 @@ def lint_models(run: Run, models: Sequence[str], expect: str | None, no_expect: 
     return findings
 
 
+def _diagram(text: str) -> None:
+    from ..render.svg import Diagram
+
+    try:
+        Diagram(text.strip().lower())
+    except ValueError:
+        raise ValueError(f"unknown diagram {text.strip()!r} (choose from "
+                         f"{', '.join(d.value for d in Diagram)})") from None
+
+
 def lint_docs(run: Run, roots: Sequence[str]) -> list:
     """Findings for the declarations of every ``.. cnncount::`` directive under ``roots``."""
     from ..declare import DeclarationError
     from ..load import ModelError, parse_dims, parse_input_shapes
+    from ..render import parse_columns
     from .docs import parse_rst, resolve_model, rst_files, source_root, sphinx_defaults
     from .expect import check_declarations, validate
     from .codes import Finding
@@ -202,6 +213,10 @@ def lint_docs(run: Run, roots: Sequence[str]) -> list:
                     depth = run.depth or directive.depth() or conf_depth or 1
                     dims = {**conf_dims, **run.dims, **parse_dims(directive.dims())}
                     shapes = parse_input_shapes(directive.input_shapes())
+                    if "columns" in directive.options:  # as the Sphinx build reads them
+                        parse_columns(directive.options["columns"])
+                    if directive.options.get("diagram", "").strip():
+                        _diagram(directive.options["diagram"])
                 except (DeclarationError, ValueError) as exc:
                     findings.append(Finding(Rule.BAD_DECLARATION, f"cnncount directive: {exc}",
                                             model, file, directive.line))
@@ -217,8 +232,8 @@ def lint_docs(run: Run, roots: Sequence[str]) -> list:
                                                 d.line, d.target))
                     else:
                         good.append(d)
-                if not good:
-                    continue
+                # Analysed even with nothing declared: a missing or broken model fails the
+                # Sphinx build too.
                 try:
                     _, _, summary = run.analyze(model, depth, dims, shapes)
                 except ModelError as exc:
