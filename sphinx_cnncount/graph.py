@@ -90,6 +90,10 @@ def build(path: str, graph: onnx.GraphProto) -> Graph:
                     f"node {_label(node, i)} reads tensor {t!r}, which no node, input or "
                     "initializer provides",
                 )
+    for vi in graph.output:
+        if vi.name not in producer and vi.name not in available:
+            raise ModelError(path, f"graph output {vi.name!r} is produced by no node, input or "
+                                   "initializer")
     if any(a >= b for a, b in edges):  # ONNX asks for topological order; not every file has it
         import networkx as nx
 

@@ -130,6 +130,7 @@ def cases(tmp_path):
     missing = model([mk("Add", ["x", "ghost"], ["y"], name="add")], {"x": [1]}, ["y"])
     twice = model([mk("Relu", ["x"], ["y"], name="r1"), mk("Sigmoid", ["x"], ["y"], name="r2")],
                   {"x": [1]}, ["y"])
+    orphan = model([mk("Relu", ["x"], ["y"])], {"x": [1]}, ["y", "z"])
     zero = conv_model(inputs={"x": [1, 0, 8, 8]})
     unbound = conv_model(inputs={"x": [1, 1, "H", "W"]})
     newer = conv_model()
@@ -150,6 +151,8 @@ def cases(tmp_path):
         "written twice": (save(d, twice, "twice.onnx"),
                           "tensor 'y' is written twice (by node 'r1' (Relu) and node 'r2' "
                           "(Sigmoid)); re-export the model"),
+        "output nobody writes": (save(d, orphan, "orphan.onnx"),
+                                 "graph output 'z' is produced by no node, input or initializer"),
         "zero dim": (save(d, zero, "zero.onnx"),
                      "input 'x' has dim 0 at axis 1; dims must be positive (bind it with "
                      "--input-shape x=DxDx...)"),
@@ -163,7 +166,8 @@ def cases(tmp_path):
 
 
 CASE_NAMES = ["missing path", "directory", "empty", "random bytes", "text file", "truncated",
-              "protobuf not a model", "cycle", "missing producer", "written twice", "zero dim",
+              "protobuf not a model", "cycle", "missing producer", "written twice",
+              "output nobody writes", "zero dim",
               "unbound symbol", "opset too new"]
 
 
