@@ -326,7 +326,7 @@ def main(argv: list[str] | None = None) -> int:
         case_inl = f"chain {inline} blocks, inline {inl_mb:.0f} MiB"
         c_inl = tools.cnncount_summary(case_inl, inl, n(inline))
         check_params(c_inl, inline)
-        f_inl = tools.floor(case_inl, inl, n(inline))
+        tools.floor(case_inl, inl, n(inline))  # recorded for the table
         o_inl = tools.onnx_tool(case_inl, inl, n(inline))
 
         # 3. Scaling with the number of nodes.

@@ -61,9 +61,6 @@ class Layer:
     backward_macs: int = 0  # gradient w.r.t. the input (when needed) and the weights
     activation_bytes: int = 0  # bytes of the tensors the layer hands on
 
-    def get(self, key: str) -> Any:
-        return getattr(self, key)
-
 
 @dataclass(frozen=True)
 class Diagnostic:

@@ -133,11 +133,8 @@ _INT_TYPES = frozenset({
 _FOLD_LIMIT = 1 << 16  # elements: shape arithmetic is small; weights are not folded
 
 
-def _has_gaps(graph: onnx.GraphProto, shapes: dict[str, Shape] | None = None) -> bool:
+def _has_gaps(graph: onnx.GraphProto, shapes: dict[str, Shape]) -> bool:
     """Whether inference left some node output without a fully known shape."""
-    if shapes is None:
-        shapes = {vi.name: s for vi in list(graph.value_info) + list(graph.output)
-                  if (s := shape_of(vi.type)) is not None}
     return any(o and not is_known(shapes.get(o)) for n in graph.node for o in n.output)
 
 
