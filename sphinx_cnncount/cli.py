@@ -16,21 +16,20 @@ from . import __version__
 PROG = "cnncount"
 
 
-def positive_int(text: str) -> int:
-    """argparse type: a whole number of at least 1."""
+def depth_arg(text: str) -> int:
+    """argparse type for --depth (graph.parse_depth; imported here, not at start-up)."""
+    from .graph import parse_depth
+
     try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError("must be at least 1")
-    return value
+        return parse_depth(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def add_model_options(p: argparse.ArgumentParser, depth_default: int | None = 1,
                       depth_help: str = "1") -> None:
     """The options every command that reads a model shares."""
-    p.add_argument("--depth", type=positive_int, default=depth_default, metavar="N",
+    p.add_argument("--depth", type=depth_arg, default=depth_default, metavar="N",
                    help=f"module-scope depth that makes a layer (default: {depth_help})")
     p.add_argument("--dim", action="append", default=[], metavar="SYM=N",
                    help="bind a symbolic dim, e.g. --dim batch=1 --dim H=224 (repeatable)")

@@ -267,6 +267,17 @@ class LayerGroup:
     nodes: tuple[int, ...]  # node indices, topological order
 
 
+def parse_depth(value: object) -> int:
+    """A layer depth as a user writes it (an option, a conf value): a whole number >= 1."""
+    try:
+        depth = int(value)  # type: ignore[call-overload]
+    except (TypeError, ValueError):
+        raise ValueError(f"depth must be a whole number, got {value!r}") from None
+    if depth < 1:
+        raise ValueError(f"depth must be at least 1, got {depth}")
+    return depth
+
+
 def group_layers(g: Graph, depth: int = 1) -> tuple[LayerGroup, ...]:
     """Partition the non-constant nodes into layers, ordered by their first node.
 

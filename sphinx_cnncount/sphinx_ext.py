@@ -31,10 +31,10 @@ from sphinx.util.docutils import SphinxDirective, SphinxRole
 from . import __version__
 from .count import Summary, count
 from .declare import KEYS, DeclarationError, check, parse_lines, quote
-from .graph import build, group_layers
+from .graph import build, group_layers, parse_depth
 from .load import ModelError, load, parse_dims, parse_input_shapes
 from .render import DEFAULT_COLUMNS, Column, parse_columns, table_rows
-from .render.svg import Diagram, Edges, layer_edges
+from .render.svg import Diagram, Edges, layer_edges, parse_diagram
 from .render.svg import render as render_svg
 
 if TYPE_CHECKING:
@@ -134,24 +134,6 @@ def _model_path(env: BuildEnvironment, text: str) -> tuple[str, str]:
     return rel, os.fspath(path)
 
 
-def _parse_depth(value: Any) -> int:
-    try:
-        depth = int(value)
-    except (TypeError, ValueError):
-        raise ValueError(f"depth must be a whole number, got {value!r}") from None
-    if depth < 1:
-        raise ValueError(f"depth must be at least 1, got {depth}")
-    return depth
-
-
-def _parse_diagram(value: str) -> Diagram:
-    try:
-        return Diagram(value.strip().lower())
-    except ValueError:
-        choices = ", ".join(d.value for d in Diagram)
-        raise ValueError(f"unknown diagram {value.strip()!r} (choose from {choices})") from None
-
-
 def _config_dims(value: Any) -> dict[str, int]:
     """``cnncount_dims``: a dict ``{"H": 224}`` or strings ``["H=224, W=224"]``."""
     if isinstance(value, dict):
@@ -220,7 +202,7 @@ class CnncountDirective(SphinxDirective):
         try:
             options = self._options()
             columns = parse_columns(self.options.get("columns", self.config.cnncount_columns))
-            kind = _parse_diagram(self.options.get("diagram", self.config.cnncount_diagram))
+            kind = parse_diagram(self.options.get("diagram", self.config.cnncount_diagram))
         except ValueError as exc:
             return self._fail(f"{rel}: {exc}")
         try:
@@ -255,7 +237,7 @@ class CnncountDirective(SphinxDirective):
             dims |= parse_dims([self.options["dim"]])
         # Several inputs are separated by spaces or semicolons (a comma may separate dims).
         shapes = parse_input_shapes(self.options.get("input-shape", "").replace(";", " ").split())
-        return Options(_parse_depth(self.options.get("depth", self.config.cnncount_depth)),
+        return Options(parse_depth(self.options.get("depth", self.config.cnncount_depth)),
                        tuple(sorted(dims.items())), tuple(sorted(shapes.items())))
 
     def _check(self, rel: str, summary: Summary) -> None:
@@ -307,7 +289,7 @@ class CnncountRole(SphinxRole):
         rel, path = _model_path(self.env, path_text)
         config = self.config
         try:
-            options = Options(depth=_parse_depth(config.cnncount_depth),
+            options = Options(depth=parse_depth(config.cnncount_depth),
                               dims=tuple(sorted(_config_dims(config.cnncount_dims).items())))
             summary = analysis(path, options, _cache_dir(self.env)).summary
         except Exception as exc:  # a broken model must not stop the build: report it
@@ -329,23 +311,14 @@ class CnncountRole(SphinxRole):
 
 # ---------------------------------------------------------------------------------------------
 
-CSS_FILE = "cnncount.css"
-# Themes left-align every body cell (``div.body td``); numbers read better right-aligned.
-CSS = """\
-div.body table.cnncount-table td.align-right, div.body table.cnncount-table th.align-right {
-    text-align: right;
-}
-table.cnncount-table tr.cnncount-total td { border-top: 2px solid #888; }
-div.cnncount-diagram { margin: 0 0 1em 0; }
-"""
+CSS_FILE = "cnncount.css"  # right-aligned numbers: themes left-align every body cell
+STATIC = os.path.join(os.path.dirname(__file__), "static")
 
 
-def write_css(app: Sphinx, exception: Exception | None) -> None:
-    """Put the stylesheet ``setup`` links into every HTML page in the output's ``_static``."""
-    if exception is None and app.builder.format == "html":
-        static = Path(app.outdir, "_static")
-        static.mkdir(parents=True, exist_ok=True)
-        (static / CSS_FILE).write_text(CSS, encoding="utf8")
+def add_static_path(app: Sphinx) -> None:
+    """Let Sphinx copy the stylesheet ``setup`` links into the output's ``_static``."""
+    if STATIC not in app.config.html_static_path:
+        app.config.html_static_path.append(STATIC)
 
 
 def setup(app: Sphinx) -> ExtensionMetadata:
@@ -358,7 +331,7 @@ def setup(app: Sphinx) -> ExtensionMetadata:
     app.add_directive("cnncount", CnncountDirective)
     app.add_role("cnncount", CnncountRole())
     app.add_css_file(CSS_FILE)
-    app.connect("build-finished", write_css)
+    app.connect("builder-inited", add_static_path)
     return {
         "version": __version__,
         "env_version": 1,

@@ -174,21 +174,12 @@ def lint_models(run: Run, models: Sequence[str], expect: str | None, no_expect: 
     return findings
 
 
-def _diagram(text: str) -> None:
-    from ..render.svg import Diagram
-
-    try:
-        Diagram(text.strip().lower())
-    except ValueError:
-        raise ValueError(f"unknown diagram {text.strip()!r} (choose from "
-                         f"{', '.join(d.value for d in Diagram)})") from None
-
-
 def lint_docs(run: Run, roots: Sequence[str]) -> list:
     """Findings for the declarations of every ``.. cnncount::`` directive under ``roots``."""
     from ..declare import DeclarationError
     from ..load import ModelError, parse_dims, parse_input_shapes
     from ..render import parse_columns
+    from ..render.svg import parse_diagram
     from .docs import parse_rst, resolve_model, rst_files, source_root, sphinx_defaults
     from .expect import check_declarations, validate
     from .codes import Finding
@@ -216,7 +207,7 @@ def lint_docs(run: Run, roots: Sequence[str]) -> list:
                     if "columns" in directive.options:  # as the Sphinx build reads them
                         parse_columns(directive.options["columns"])
                     if directive.options.get("diagram", "").strip():
-                        _diagram(directive.options["diagram"])
+                        parse_diagram(directive.options["diagram"])
                 except (DeclarationError, ValueError) as exc:
                     findings.append(Finding(Rule.BAD_DECLARATION, f"cnncount directive: {exc}",
                                             model, file, directive.line))

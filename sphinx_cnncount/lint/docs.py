@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..declare import Declaration, DeclarationError, parse_lines
+from ..graph import parse_depth
 from ..load import parse_dims
 
 _DIRECTIVE = re.compile(r"^(\s*)\.\.\s+cnncount::\s*(.*?)\s*$")
@@ -74,12 +75,9 @@ class Directive:
         if not text:
             return None
         try:
-            value = int(text)
-        except ValueError:
-            raise DeclarationError(f":depth: expects a whole number, got {text!r}") from None
-        if value < 1:
-            raise DeclarationError(":depth: must be at least 1")
-        return value
+            return parse_depth(text)
+        except ValueError as exc:
+            raise DeclarationError(f":depth: {exc}") from None
 
 
 def _indent(line: str) -> int:

@@ -36,6 +36,15 @@ class Diagram(str, Enum):
     NONE = "none"
 
 
+def parse_diagram(value: str) -> Diagram:
+    """A diagram name as a user writes it; a ValueError lists the choices."""
+    try:
+        return Diagram(value.strip().lower())
+    except ValueError:
+        choices = ", ".join(d.value for d in Diagram)
+        raise ValueError(f"unknown diagram {value.strip()!r} (choose from {choices})") from None
+
+
 def layer_edges(g: Graph, groups: tuple[LayerGroup, ...]) -> Edges:
     """Layer -> layer edges: wherever a node of one layer feeds a node of another."""
     layer_of = {i: li for li, group in enumerate(groups) for i in group.nodes}
