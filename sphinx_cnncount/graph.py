@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 
 import onnx
 
-from .load import ModelError, real_inputs
+from .load import ModelError
 
 # Ops whose output is a value computed from constants at export time, never from the input.
 _RANDOM_OPS = frozenset(
@@ -28,11 +28,15 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True)
 class Graph:
-    """The model's nodes, in a deterministic topological order, with what each tensor is."""
+    """The model's nodes, in a deterministic topological order, with what each tensor is.
+
+    Besides the node protos, each node's op type, domain, inputs and outputs are kept as plain
+    tuples (``op_types[i]``, ``inputs_of[i]`` ...): read once from protobuf here, they are what
+    the counting passes use (reading a protobuf field costs several times a tuple lookup).
+    """
 
     nodes: tuple[onnx.NodeProto, ...]  # topological order
     names: tuple[str, ...]  # display name per node (node.name, or op_type_index)
-    edges: dict[tuple[int, int], list[str]]  # (producer, consumer) -> the tensors between them
     producer: dict[str, int]  # tensor -> index of the node that writes it
     consumers: dict[str, list[int]]  # tensor -> indices of the nodes that read it, ascending
     constants: frozenset[str]  # tensors fixed at export time (weights, shapes, folded values)
@@ -41,9 +45,25 @@ class Graph:
     outputs: tuple[str, ...]
 
     constant_nodes: frozenset[int] = frozenset()  # nodes whose outputs are all constants
+    op_types: tuple[str, ...] = ()
+    domains: tuple[str, ...] = ()
+    inputs_of: tuple[tuple[str, ...], ...] = ()  # node.input, "" for an absent optional input
+    outputs_of: tuple[tuple[str, ...], ...] = ()
 
     def is_constant_node(self, i: int) -> bool:
         return i in self.constant_nodes
+
+    @cached_property
+    def edges(self) -> dict[tuple[int, int], list[str]]:
+        """(producer, consumer) -> the tensors between them, in consumer order."""
+        edges: dict[tuple[int, int], list[str]] = {}
+        producer = self.producer
+        for i, node in enumerate(self.nodes):
+            for t in _node_inputs(node):
+                a = producer.get(t)
+                if a is not None:
+                    edges.setdefault((a, i), []).append(t)
+        return edges
 
     @cached_property
     def dag(self) -> nx.DiGraph:
@@ -59,47 +79,61 @@ class Graph:
 
 def build(path: str, graph: onnx.GraphProto) -> Graph:
     """Build the node DAG; a cycle, a missing producer or a doubly written tensor is an error."""
-    initializers = frozenset(t.name for t in graph.initializer)
-    inputs = tuple(vi.name for vi in real_inputs(graph))
-    available = set(initializers) | set(inputs)
-    producer: dict[str, int] = {}
+    initializers = frozenset([t.name for t in graph.initializer])
+    inputs = tuple(vi.name for vi in graph.input if vi.name not in initializers)
+    available = initializers.union(inputs)
     nodes = list(graph.node)
-    for i, node in enumerate(nodes):
-        for out in node.output:
-            if not out:
-                continue
-            if out in producer or out in available:
-                other = nodes[producer[out]] if out in producer else None
-                what = f"node {_label(other, producer[out])}" if other is not None else "a graph input"
-                raise ModelError(
-                    path,
-                    f"tensor {out!r} is written twice (by {what} and node {_label(node, i)}); "
-                    "re-export the model",
-                )
+    # Every protobuf field the passes need, read once per node; the loops below are the hot
+    # path of a large model, so they leave what they can to set operations.
+    rows = [(n.op_type, n.domain, tuple(n.input), tuple(n.output)) for n in nodes]
+    producer: dict[str, int] = {}
+    for i, (_, _, _, outs) in enumerate(rows):
+        for out in outs:
             producer[out] = i
+    producer.pop("", None)
+    if len(producer) != sum(len(r[3]) - r[3].count("") for r in rows) or \
+            not available.isdisjoint(producer):
+        _written_twice(path, nodes, rows, available)
+    reads = [r[2] if r[0] not in SUBGRAPH_OPS and r[1] in ("", "ai.onnx")
+             else tuple(_node_inputs(nodes[i]))  # what its subgraphs capture is read too
+             for i, r in enumerate(rows)]
     consumers: dict[str, list[int]] = {}
-    edges: dict[tuple[int, int], list[str]] = {}
-    for i, node in enumerate(nodes):
-        for t in _node_inputs(node):
-            consumers.setdefault(t, []).append(i)
-            if t in producer:
-                edges.setdefault((producer[t], i), []).append(t)
-            elif t not in available:
-                raise ModelError(
-                    path,
-                    f"node {_label(node, i)} reads tensor {t!r}, which no node, input or "
-                    "initializer provides",
-                )
+    readers_of = consumers.get
+    defined = set(available)
+    defined.add("")
+    unsorted = False
+    for i, ins in enumerate(reads):
+        for t in ins:
+            readers = readers_of(t)
+            if readers is None:
+                consumers[t] = [i]
+            else:
+                readers.append(i)
+        if not unsorted and not defined.issuperset(ins):
+            unsorted = True  # a tensor read before it is written, or by no one
+        defined.update(rows[i][3])
+    consumers.pop("", None)
+    if unsorted:
+        missing = consumers.keys() - producer.keys() - available
+        if missing:
+            i = min(consumers[t][0] for t in missing)
+            t = next(t for t in reads[i] if t in missing)
+            raise ModelError(
+                path,
+                f"node {_label(nodes[i], i)} reads tensor {t!r}, which no node, input "
+                "or initializer provides",
+            )
     for vi in graph.output:
         if vi.name not in producer and vi.name not in available:
             raise ModelError(path, f"graph output {vi.name!r} is produced by no node, input or "
                                    "initializer")
-    if any(a >= b for a, b in edges):  # ONNX asks for topological order; not every file has it
+    if unsorted:  # ONNX asks for topological order; not every file has it
         import networkx as nx
 
         dag = nx.DiGraph()
         dag.add_nodes_from(range(len(nodes)))
-        dag.add_edges_from(edges)
+        dag.add_edges_from((producer[t], b) for t, readers in consumers.items()
+                           if t in producer for b in readers)
         try:
             order = list(nx.lexicographical_topological_sort(dag))
         except nx.NetworkXUnfeasible:
@@ -109,18 +143,21 @@ def build(path: str, graph: onnx.GraphProto) -> Graph:
         # Renumber so that index order is topological order.
         pos = {old: new for new, old in enumerate(order)}
         nodes = [nodes[old] for old in order]
-        edges = {(pos[a], pos[b]): ts for (a, b), ts in edges.items()}
+        rows = [rows[old] for old in order]
         producer = {t: pos[i] for t, i in producer.items()}
         consumers = {t: sorted(pos[i] for i in c) for t, c in consumers.items()}
-    names = _display_names(nodes)
-    constants = _constant_tensors(nodes, initializers)
+    op_types = tuple(r[0] for r in rows)
+    domains = tuple(r[1] for r in rows)
+    inputs_of = tuple(r[2] for r in rows)
+    outputs_of = tuple(r[3] for r in rows)
+    names = tuple(n.name or f"{op}_{i}" for i, (n, op) in enumerate(zip(nodes, op_types)))
+    constants = _constant_tensors(nodes, rows, initializers)
     constant_nodes = frozenset(
-        i for i, n in enumerate(nodes)
-        if any(n.output) and all(o in constants for o in n.output if o))
+        i for i, outs in enumerate(outputs_of)
+        if any(outs) and all(o in constants for o in outs if o))
     return Graph(
         nodes=tuple(nodes),
         names=names,
-        edges=edges,
         producer=producer,
         consumers=consumers,
         constants=constants,
@@ -128,7 +165,31 @@ def build(path: str, graph: onnx.GraphProto) -> Graph:
         inputs=inputs,
         outputs=tuple(vi.name for vi in graph.output),
         constant_nodes=constant_nodes,
+        op_types=op_types,
+        domains=domains,
+        inputs_of=inputs_of,
+        outputs_of=outputs_of,
     )
+
+
+def _written_twice(path: str, nodes: list[onnx.NodeProto],
+                  rows: list[tuple[str, str, tuple[str, ...], tuple[str, ...]]],
+                  available: frozenset[str]) -> None:
+    """Raise the error for the first tensor written twice (or both given and written)."""
+    producer: dict[str, int] = {}
+    for i, (_, _, _, outs) in enumerate(rows):
+        for out in outs:
+            if not out:
+                continue
+            if out in producer or out in available:
+                other = nodes[producer[out]] if out in producer else None
+                what = f"node {_label(other, producer[out])}" if other is not None else "a graph input"
+                raise ModelError(
+                    path,
+                    f"tensor {out!r} is written twice (by {what} and node {_label(nodes[i], i)}); "
+                    "re-export the model",
+                )
+            producer[out] = i
 
 
 # Default-domain ops that carry subgraphs; a custom-domain op may carry one too.
@@ -178,23 +239,17 @@ def _label(node: onnx.NodeProto | None, i: int) -> str:
     return f"{node.name!r} ({node.op_type})" if node.name else f"#{i} ({node.op_type})"
 
 
-def _display_names(nodes: list[onnx.NodeProto]) -> tuple[str, ...]:
-    names = []
-    for i, node in enumerate(nodes):
-        names.append(node.name or f"{node.op_type}_{i}")
-    return tuple(names)
-
-
-def _constant_tensors(nodes: list[onnx.NodeProto], initializers: frozenset[str]) -> frozenset[str]:
+def _constant_tensors(nodes: list[onnx.NodeProto], rows: list[tuple[str, str, tuple[str, ...],
+                      tuple[str, ...]]], initializers: frozenset[str]) -> frozenset[str]:
     """Tensors fixed before any input arrives: initializers, Constant outputs, and the outputs of
     deterministic nodes that read only constants (or only the static shape of a tensor)."""
     const = set(initializers)
-    for node in nodes:  # topological order, so one pass suffices
-        if node.domain not in ("", "ai.onnx") or node.op_type in _RANDOM_OPS or has_subgraph(node):
+    for node, (op, domain, ins, outs) in zip(nodes, rows):  # topological order: one pass
+        if domain not in ("", "ai.onnx") or op in _RANDOM_OPS or (
+                op in SUBGRAPH_OPS and has_subgraph(node)):
             continue
-        ins = [t for t in node.input if t]
-        if node.op_type in _SHAPE_OPS or all(t in const for t in ins):
-            const.update(o for o in node.output if o)
+        if op in _SHAPE_OPS or all(t in const for t in ins if t):
+            const.update(o for o in outs if o)
     return frozenset(const)
 
 

@@ -20,7 +20,7 @@ from math import prod
 
 import onnx
 
-from .load import ModelError, Shape, is_known, numel, shape_of
+from .load import ModelError, Shape, dims_of, is_known, numel, shape_of
 
 
 def infer(path: str | os.PathLike[str], model: onnx.ModelProto
@@ -68,19 +68,26 @@ def _annotations(g: onnx.GraphProto) -> tuple[dict[str, Shape], dict[str, int], 
     dtypes: dict[str, int] = {}
     non_tensors: set[str] = set()
     for t in g.initializer:
-        shapes[t.name] = tuple(int(d) for d in t.dims)
+        shapes[t.name] = tuple(t.dims)
         dtypes[t.name] = t.data_type
-    for vi in list(g.input) + list(g.value_info) + list(g.output):
-        tp = vi.type
-        if tp.WhichOneof("value") != "tensor_type":
-            if tp.WhichOneof("value") is not None:
-                non_tensors.add(vi.name)
-            continue
-        if tp.tensor_type.elem_type:
-            dtypes.setdefault(vi.name, tp.tensor_type.elem_type)
-        shape = shape_of(tp)
-        if shape is not None:
-            shapes.setdefault(vi.name, shape)
+    # The hot loop of a large model (one pass per tensor): protobuf fields are read once each.
+    for infos in (g.input, g.value_info, g.output):
+        for vi in infos:
+            name = vi.name
+            if name in shapes and name in dtypes:
+                continue
+            tp = vi.type
+            kind = tp.WhichOneof("value")
+            if kind != "tensor_type":
+                if kind is not None:
+                    non_tensors.add(name)
+                continue
+            tt = tp.tensor_type
+            if tt.elem_type and name not in dtypes:
+                dtypes[name] = tt.elem_type
+            if name in shapes or not tt.HasField("shape"):
+                continue
+            shapes[name] = dims_of(tt.shape.dim)
     return shapes, dtypes, non_tensors
 
 

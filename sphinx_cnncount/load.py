@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import stat
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from math import prod
 from pathlib import Path
@@ -262,15 +263,16 @@ def _check_dims(path: str | os.PathLike[str], flag: str, values: tuple[int, ...]
 def shape_of(tp: onnx.TypeProto) -> Shape | None:
     if not tp.HasField("tensor_type") or not tp.tensor_type.HasField("shape"):
         return None
-    out: list[Dim] = []
-    for d in tp.tensor_type.shape.dim:
-        if d.HasField("dim_value"):
-            out.append(int(d.dim_value))
-        elif d.dim_param:
-            out.append(d.dim_param)
-        else:
-            out.append(None)
-    return tuple(out)
+    return dims_of(tp.tensor_type.shape.dim)
+
+
+def dims_of(dims: Iterable[onnx.TensorShapeProto.Dimension]) -> Shape:
+    """A TensorShapeProto's dims: ints, symbols (str) and unnamed dims (None)."""
+    values = tuple([d.dim_value for d in dims])
+    if 0 not in values:  # the common case, read in one pass: every dim is a number
+        return values
+    # An unset dim_value reads 0 too: tell a symbol or an unnamed dim from a real 0.
+    return tuple(d.dim_value if d.HasField("dim_value") else (d.dim_param or None) for d in dims)
 
 
 def load(
