@@ -11,7 +11,8 @@ import onnx
 from . import graph as graphmod
 from .load import LoadedModel, Shape, load, numel, shape_of
 from .memory import activation_bytes, peak_activation_bytes
-from .ops import Cost, NodeView, UnknownShape, spec_for
+from .ops import Cost, NodeView, OpSpec, UnknownShape, spec_for
+from .ops.base import zero_cost
 from .receptive import receptive_fields, spatial_field
 
 FLOAT_TYPES = frozenset({
@@ -129,47 +130,51 @@ def count(loaded: LoadedModel, depth: int = 1, g: graphmod.Graph | None = None) 
     layer_of = {i: li for li, group in enumerate(groups) for i in group.nodes}
     shapes, dtypes = loaded.shapes, loaded.dtypes
     diagnostics: list[Diagnostic] = []
-    costs = [Cost()] * len(groups)
+    macs, flops, connections = [0] * len(groups), [0] * len(groups), [0] * len(groups)
     backward = [0] * len(groups)
     needs_grad: set[str] = set()  # activations that depend on a trainable parameter
     params = [[0, 0] for _ in groups]  # per layer: trainable, non-trainable
     owner: set[str] = set()
     unsupported: dict[tuple[str, str], list[str]] = {}
+    # Handlers are pure functions of (op, attributes, shapes, parameter flags): a model repeats
+    # the same few layers many times, so each distinct node is costed once.
+    costed: dict[tuple[Any, ...], Cost | Diagnostic] = {}
+    constants, producer, shape_get = g.constants, g.producer, shapes.get
+    live = sorted(layer_of)  # node order; nodes folded at export time cost nothing
 
-    for i, node in enumerate(g.nodes):
-        if i not in layer_of:
-            continue  # folded at export time: costs nothing at run time
+    for i in live:
         li = layer_of[i]
-        spec = spec_for(node.domain, node.op_type)
-        ins, outs = tuple(node.input), tuple(node.output)
-        flags = []
+        op, domain, ins, outs = g.op_types[i], g.domains[i], g.inputs_of[i], g.outputs_of[i]
+        spec = spec_for(domain, op)
         # A control-flow body reads outer tensors without listing them as inputs: they are
         # operands too (slots past the node's own, so only the default rule applies to them).
-        control_flow = graphmod.has_subgraph(node)
-        operands = list(ins)
+        control_flow = (op in graphmod.SUBGRAPH_OPS or domain not in ("", "ai.onnx")) \
+            and graphmod.has_subgraph(g.nodes[i])
+        operands = ins
         if control_flow:
-            operands += [t for t in graphmod._node_inputs(node) if t not in ins]
+            operands += tuple(t for t in graphmod._node_inputs(g.nodes[i]) if t not in ins)
+        flags = []
         for slot, t in enumerate(operands):
-            trainable = _param_slot(g, spec, slot, t, shapes, dtypes)
+            trainable = _param_slot(spec, slot, t, shapes, dtypes) if t in constants else None
             if slot < len(ins):
                 flags.append(trainable is not None)
             if trainable is None:
                 continue
-            for root in _param_leaves(g, t, dtypes):
+            for root in _param_leaves(g, t, dtypes) if t in producer else (t,):
                 if root in owner:
                     continue
-                n = numel(shapes.get(root))
+                n = numel(shape_get(root))
                 if root != t and (n or 0) <= 1:
                     continue  # a scalar folded into the weight (an epsilon, a scale)
                 owner.add(root)
                 if n is None:
                     diagnostics.append(Diagnostic(
                         "unknown-shape", f"parameter {root!r} has no known shape; "
-                        "counted as zero", g.names[i], node.op_type))
+                        "counted as zero", g.names[i], op))
                     continue
                 params[li][0 if trainable else 1] += n
         if control_flow:  # weights stored inside the bodies
-            for attr in node.attribute:
+            for attr in g.nodes[i].attribute:
                 for body in graphmod._subgraphs(attr):
                     for t in body.initializer:
                         key = f"{g.names[i]}/{body.name}/{t.name}"
@@ -180,41 +185,36 @@ def count(loaded: LoadedModel, depth: int = 1, g: graphmod.Graph | None = None) 
                             params[li][0] += n
         if spec is None:
             if control_flow:
-                sub = _count_subgraphs(node, shapes)
-                costs[li] = costs[li] + sub
+                sub = _count_subgraphs(g.nodes[i], shapes)
+                macs[li] += sub.macs
+                flops[li] += sub.flops
+                connections[li] += sub.connections
                 diagnostics.append(Diagnostic(
-                    "subgraph", f"{node.op_type} {g.names[i]!r}: its body is counted once",
-                    g.names[i], node.op_type))
+                    "subgraph", f"{op} {g.names[i]!r}: its body is counted once",
+                    g.names[i], op))
             else:
-                key = (node.domain or "ai.onnx", node.op_type)
-                unsupported.setdefault(key, []).append(g.names[i])
+                unsupported.setdefault((domain or "ai.onnx", op), []).append(g.names[i])
             continue
-        view = NodeView(
-            node,
-            tuple(shapes.get(t) if t else None for t in ins),
-            tuple(shapes.get(t) if t else None for t in outs),
-            tuple(flags),
-        )
-        try:
-            cost = spec.cost(view)
-        except UnknownShape as exc:
-            cost = None
-            diagnostics.append(Diagnostic(
-                "unknown-shape", f"{node.op_type} {g.names[i]!r}: {exc}; counted as zero",
-                g.names[i], node.op_type))
-        except (ArithmeticError, LookupError, TypeError, ValueError, AttributeError) as exc:
-            # Attributes that contradict the shapes (a malformed or hand-edited model).
-            cost = None
-            diagnostics.append(Diagnostic(
-                "invalid-node", f"{node.op_type} {g.names[i]!r}: attributes do not fit its "
-                f"inputs ({type(exc).__name__}: {exc}); counted as zero",
-                g.names[i], node.op_type))
-        if cost is not None:
-            costs[li] = costs[li] + cost
-            if cost.macs:
-                backward[li] += cost.macs * _gradient_operands(node, flags, needs_grad)
         if any(flags) or not needs_grad.isdisjoint(ins):
-            needs_grad.update(t for t in outs if t)
+            needs_grad.update([t for t in outs if t])
+        if spec.cost is zero_cost:
+            continue
+        node = g.nodes[i]
+        key = (op, domain, g.attr_keys[i],
+               tuple([shape_get(t) if t else None for t in ins]),
+               tuple([shape_get(t) if t else None for t in outs]), tuple(flags))
+        cost = costed.get(key)
+        if cost is None:
+            cost = costed[key] = _cost(spec, NodeView(node, key[3], key[4], key[5]))
+        if type(cost) is Diagnostic:
+            diagnostics.append(Diagnostic(
+                cost.kind, f"{op} {g.names[i]!r}: {cost.message}", g.names[i], op))
+            continue
+        if cost.macs:
+            macs[li] += cost.macs
+            backward[li] += cost.macs * _gradient_operands(op, ins, flags, needs_grad)
+        flops[li] += cost.flops
+        connections[li] += cost.connections
     for (domain, op), names in sorted(unsupported.items()):
         where = ", ".join(repr(n) for n in names[:3]) + (", ..." if len(names) > 3 else "")
         diagnostics.append(Diagnostic(
@@ -222,25 +222,7 @@ def count(loaded: LoadedModel, depth: int = 1, g: graphmod.Graph | None = None) 
             f"no rule for op {op} (domain {domain}), {len(names)} node(s): {where}; "
             "counted as zero",
             names[0], op))
-    graph_outputs = set(g.outputs)
-    for i, node in enumerate(g.nodes):
-        if i not in layer_of:
-            continue
-        for t in node.output:
-            if not t or t in loaded.non_tensors or not (g.consumers.get(t) or t in graph_outputs):
-                continue
-            shape = shapes.get(t)
-            if numel(shape) is None:
-                diagnostics.append(Diagnostic(
-                    "unknown-shape",
-                    f"shape inference could not determine the shape of {t!r} "
-                    f"({node.op_type} {g.names[i]!r})", g.names[i], node.op_type))
-            elif min(shape, default=1) < 1:  # type: ignore[type-var]
-                diagnostics.append(Diagnostic(
-                    "empty-output",
-                    f"{node.op_type} {g.names[i]!r} gives {t!r} the shape {list(shape)}, "  # type: ignore[arg-type]
-                    "with a side below 1: its window is larger than its input",
-                    g.names[i], node.op_type))
+    diagnostics += _output_shape_diagnostics(g, live, loaded)
 
     fields = receptive_fields(g, shapes)
     handed_on = activation_bytes(g, groups, layer_of, shapes, dtypes)
@@ -253,21 +235,20 @@ def count(loaded: LoadedModel, depth: int = 1, g: graphmod.Graph | None = None) 
             name = f"{name}#{seen[name]}"
         else:
             seen[name] = 1
-        last = g.nodes[group.nodes[-1]]
-        op_types = tuple(dict.fromkeys(g.nodes[i].op_type for i in group.nodes))
+        out = next((t for t in g.outputs_of[group.nodes[-1]] if t), "")
+        op_types = tuple(dict.fromkeys([g.op_types[i] for i in group.nodes]))
         trainable, non_trainable = params[li]
-        c = costs[li]
         layers.append(Layer(
             name=name,
             op_types=op_types,
-            nodes=tuple(g.names[i] for i in group.nodes),
-            output_shape=shapes.get(out) if (out := _first_output(last)) else None,
+            nodes=tuple([g.names[i] for i in group.nodes]),
+            output_shape=shapes.get(out) if out else None,
             params=trainable + non_trainable,
             trainable_params=trainable,
             non_trainable_params=non_trainable,
-            connections=c.connections,
-            macs=c.macs,
-            flops=c.flops,
+            connections=connections[li],
+            macs=macs[li],
+            flops=flops[li],
             receptive_field=spatial_field(fields.get(out)) if out else None,
             backward_macs=backward[li],
             activation_bytes=handed_on[li],
@@ -285,8 +266,8 @@ def count(loaded: LoadedModel, depth: int = 1, g: graphmod.Graph | None = None) 
         peak_activation_bytes=peak_activation_bytes(g, shapes, dtypes),
     )
     tensor_names = list(g.inputs) + sorted(g.initializers)
-    for node in g.nodes:
-        tensor_names.extend(t for t in node.output if t)
+    for outs in g.outputs_of:
+        tensor_names += [t for t in outs if t]
     return Summary(
         model=os.path.basename(loaded.path),
         inputs=tuple(TensorInfo(t, shapes.get(t)) for t in g.inputs),
@@ -299,16 +280,46 @@ def count(loaded: LoadedModel, depth: int = 1, g: graphmod.Graph | None = None) 
     )
 
 
-def _first_output(node: onnx.NodeProto) -> str:
-    """The node's first produced output (an LSTM may leave Y out and give only Y_h)."""
-    return next((t for t in node.output if t), "")
+def _cost(spec: OpSpec, view: NodeView) -> Cost | Diagnostic:
+    """A handler's cost, or the diagnostic (without the node's name) for why there is none."""
+    try:
+        return spec.cost(view)
+    except UnknownShape as exc:
+        return Diagnostic("unknown-shape", f"{exc}; counted as zero")
+    except (ArithmeticError, LookupError, TypeError, ValueError, AttributeError) as exc:
+        # Attributes that contradict the shapes (a malformed or hand-edited model).
+        return Diagnostic("invalid-node", f"attributes do not fit its inputs "
+                          f"({type(exc).__name__}: {exc}); counted as zero")
 
 
-def _param_slot(g: graphmod.Graph, spec: Any, slot: int, t: str,
+def _output_shape_diagnostics(g: graphmod.Graph, live: list[int],
+                              loaded: LoadedModel) -> list[Diagnostic]:
+    """Outputs that something reads whose shape is unknown, or has a side below 1."""
+    diagnostics = []
+    graph_outputs, consumers, non_tensors = set(g.outputs), g.consumers, loaded.non_tensors
+    for i in live:
+        for t in g.outputs_of[i]:
+            if not t or not (t in consumers or t in graph_outputs) or t in non_tensors:
+                continue
+            shape = loaded.shapes.get(t)
+            op, name = g.op_types[i], g.names[i]
+            if numel(shape) is None:
+                diagnostics.append(Diagnostic(
+                    "unknown-shape",
+                    f"shape inference could not determine the shape of {t!r} "
+                    f"({op} {name!r})", name, op))
+            elif min(shape, default=1) < 1:  # type: ignore[arg-type,type-var]
+                diagnostics.append(Diagnostic(
+                    "empty-output",
+                    f"{op} {name!r} gives {t!r} the shape {list(shape)}, "  # type: ignore[arg-type]
+                    "with a side below 1: its window is larger than its input", name, op))
+    return diagnostics
+
+
+def _param_slot(spec: OpSpec | None, slot: int, t: str,
                 shapes: dict[str, Shape], dtypes: dict[str, int]) -> bool | None:
-    """Whether input ``t`` at ``slot`` is a parameter: None if not, else whether trainable."""
-    if not t or t not in g.constants:
-        return None
+    """Whether constant input ``t`` at ``slot`` is a parameter: None if not, else whether
+    trainable."""
     if spec is not None and slot in spec.params:
         return spec.params[slot]
     if spec is not None and slot in spec.fixed:
@@ -326,17 +337,18 @@ def _param_slot(g: graphmod.Graph, spec: Any, slot: int, t: str,
 # Einsum; for recurrent ops, the input and the weights, approximated as two.
 
 
-def _gradient_operands(node: onnx.NodeProto, params: list[bool], needs_grad: set[str]) -> int:
+def _gradient_operands(op: str, ins: tuple[str, ...], params: list[bool],
+                       needs_grad: set[str]) -> int:
     """How many operands of a linear op need a gradient: its parameters always; an activation
     only when it depends on a parameter (no input-gradient for the model's input)."""
-    if node.op_type in ("LSTM", "GRU", "RNN"):
-        return 1 + (node.input[0] in needs_grad)
-    if node.op_type == "Einsum":
-        slots: range | tuple[int, ...] = range(len(node.input))
+    if op in ("LSTM", "GRU", "RNN"):
+        return 1 + (ins[0] in needs_grad)
+    if op == "Einsum":
+        slots: range | tuple[int, ...] = range(len(ins))
     else:  # the two factors of the product: data and weight
-        slots = _FACTORS.get(node.op_type, (0, 1))
-    return sum(1 for j in slots if j < len(node.input)
-               and ((j < len(params) and params[j]) or node.input[j] in needs_grad))
+        slots = _FACTORS.get(op, (0, 1))
+    return sum(1 for j in slots if j < len(ins)
+               and ((j < len(params) and params[j]) or ins[j] in needs_grad))
 
 
 # Input slots of the two factors of a product, where they are not the first two inputs.

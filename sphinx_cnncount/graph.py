@@ -49,6 +49,7 @@ class Graph:
     domains: tuple[str, ...] = ()
     inputs_of: tuple[tuple[str, ...], ...] = ()  # node.input, "" for an absent optional input
     outputs_of: tuple[tuple[str, ...], ...] = ()
+    attr_keys: tuple[tuple[bytes, ...], ...] = ()  # the serialized attributes of each node
 
     def is_constant_node(self, i: int) -> bool:
         return i in self.constant_nodes
@@ -86,6 +87,9 @@ def build(path: str, graph: onnx.GraphProto) -> Graph:
     # Every protobuf field the passes need, read once per node; the loops below are the hot
     # path of a large model, so they leave what they can to set operations.
     rows = [(n.op_type, n.domain, tuple(n.input), tuple(n.output)) for n in nodes]
+    # A node's attributes as a hashable key: equal keys, equal attributes (for memoizing).
+    attr_keys = [tuple([a.SerializeToString() for a in n.attribute]) if n.attribute else ()
+                 for n in nodes]
     producer: dict[str, int] = {}
     for i, (_, _, _, outs) in enumerate(rows):
         for out in outs:
@@ -144,6 +148,7 @@ def build(path: str, graph: onnx.GraphProto) -> Graph:
         pos = {old: new for new, old in enumerate(order)}
         nodes = [nodes[old] for old in order]
         rows = [rows[old] for old in order]
+        attr_keys = [attr_keys[old] for old in order]
         producer = {t: pos[i] for t, i in producer.items()}
         consumers = {t: sorted(pos[i] for i in c) for t, c in consumers.items()}
     op_types = tuple(r[0] for r in rows)
@@ -169,6 +174,7 @@ def build(path: str, graph: onnx.GraphProto) -> Graph:
         domains=domains,
         inputs_of=inputs_of,
         outputs_of=outputs_of,
+        attr_keys=tuple(attr_keys),
     )
 
 

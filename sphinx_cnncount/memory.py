@@ -35,37 +35,57 @@ def activation_bytes(g: Graph, groups: tuple[LayerGroup, ...], layer_of: dict[in
                      shapes: dict[str, Shape], dtypes: dict[str, int]) -> list[int]:
     """Per layer: the bytes of the tensors it produces that another layer or the caller reads."""
     outputs = set(g.outputs)
+    constants, consumers, layer = g.constants, g.consumers, layer_of.get
     out = [0] * len(groups)
     for li, group in enumerate(groups):
         for i in group.nodes:
-            for t in g.nodes[i].output:
-                if not t or t in g.constants:
+            for t in g.outputs_of[i]:
+                if not t or t in constants:
                     continue
-                readers = {layer_of.get(c) for c in g.consumers.get(t, ())}
-                if t in outputs or readers - {li, None}:
+                # Read by another layer (a constant node belongs to none: None), or an output.
+                if t in outputs or any(layer(c, li) != li for c in consumers.get(t, ())):
                     out[li] += tensor_bytes(shapes.get(t), dtypes.get(t))
     return out
 
 
 def peak_activation_bytes(g: Graph, shapes: dict[str, Shape], dtypes: dict[str, int]) -> int:
     """The most activation bytes live at once when the nodes run in topological order: a tensor
-    lives from the node that makes it (or the start, for an input) to its last reader."""
-    last_use: dict[str, int] = {}
-    for t, readers in g.consumers.items():
-        if t not in g.constants:  # a Shape node reads the dims, not the data: not a use
-            last_use[t] = max((r for r in readers if r not in g.constant_nodes), default=-1)
+    lives from the node that makes it (or the start, for an input) to its last reader, or to
+    the end for a graph output. A Shape node reads the dims, not the data: not a use.
+
+    Each tensor is an interval of steps; the live bytes are the running sum of their starts and
+    ends (step 0 is the start, node i is step i + 1).
+    """
+    n = len(g.nodes)
+    constant_nodes, consumers = g.constant_nodes, g.consumers
     keep = set(g.outputs)
-    live = {t: tensor_bytes(shapes.get(t), dtypes.get(t)) for t in g.inputs}
-    current = peak = sum(live.values())
-    for i, node in enumerate(g.nodes):
-        if g.is_constant_node(i):
+    delta = [0] * (n + 3)
+
+    def last_use(t: str) -> int:  # the last node (not folded at export) that reads t, else -1
+        for r in reversed(consumers.get(t, ())):
+            if r not in constant_nodes:
+                return r
+        return -1
+
+    for t in dict.fromkeys(g.inputs):
+        end = last_use(t)
+        size = tensor_bytes(shapes.get(t), dtypes.get(t))
+        delta[0] += size
+        # An input nothing (but a folded node) reads is never freed.
+        delta[n + 1 if t in keep or end < 0 else end + 2] -= size
+    constants = g.constants
+    for i, outs in enumerate(g.outputs_of):
+        if i in constant_nodes:
             continue
-        for t in node.output:
-            if t and t not in g.constants and t not in live:
-                live[t] = tensor_bytes(shapes.get(t), dtypes.get(t))
-                current += live[t]
-        peak = max(peak, current)
-        for t in [t for t in (*dict.fromkeys(node.input), *node.output) if t in live]:
-            if last_use.get(t, -1) <= i and t not in keep:
-                current -= live.pop(t)
+        for t in outs:
+            if not t or t in constants:
+                continue
+            size = tensor_bytes(shapes.get(t), dtypes.get(t))
+            delta[i + 1] += size
+            delta[n + 1 if t in keep else max(i, last_use(t)) + 2] -= size
+    peak = current = 0
+    for d in delta:
+        current += d
+        if current > peak:
+            peak = current
     return peak

@@ -9,6 +9,8 @@ is for ops whose field is fractional (ConvTranspose, Resize).
 
 from __future__ import annotations
 
+import onnx
+
 from .graph import Graph
 from .load import Shape, is_known
 
@@ -45,26 +47,43 @@ def receptive_fields(g: Graph, shapes: dict[str, Shape]) -> dict[str, Field]:
     if seed is None:
         return fields
     fields[seed] = (None, *(((1, 1),) * (len(shapes[seed]) - 1)))
-    for i, node in enumerate(g.nodes):
-        if g.is_constant_node(i):
+    constants, constant_nodes, get = g.constants, g.constant_nodes, fields.get
+    windows: dict[tuple[bytes, ...], dict[str, list[int]]] = {}  # attributes -> their ints
+    for i, op in enumerate(g.op_types):
+        if i in constant_nodes:
             continue
-        ins = [fields.get(t) for t in node.input if t and t not in g.constants]
-        if not any(f is not None for f in ins):
+        ins = [get(t) for t in g.inputs_of[i] if t and t not in constants]
+        if ins.count(None) == len(ins):
             continue
-        out = _propagate(node, ins, shapes)
-        for t in node.output:
+        if op in SAME_AXES_OPS:  # the common case, without a call
+            joined = [f for f in ins if f is not None]
+            out = joined[0] if len(joined) == 1 else _join(joined)
+        else:
+            window = None
+            if op in WINDOW_OPS:
+                window = windows.get(g.attr_keys[i])
+                if window is None:
+                    window = windows[g.attr_keys[i]] = _window_attrs(g.nodes[i])
+            out = _propagate(g.nodes[i], ins, shapes, window)
+        for t in g.outputs_of[i]:
             if t:
                 fields[t] = out
     return fields
 
 
-def _propagate(node, ins: list[Field], shapes: dict[str, Shape]) -> Field:
+def _window_attrs(node: onnx.NodeProto) -> dict[str, list[int]]:
+    return {a.name: list(a.ints) for a in node.attribute}
+
+
+def _propagate(node: onnx.NodeProto, ins: list[Field], shapes: dict[str, Shape],
+               window: dict[str, list[int]] | None = None) -> Field:
+    """The field of a node's outputs; ``window``: its attributes' ints, when already read."""
     op = node.op_type
     x = ins[0] if ins else None
     if op in WINDOW_OPS:
         if x is None:
             return None
-        attrs = {a.name: list(a.ints) for a in node.attribute}
+        attrs = window if window is not None else _window_attrs(node)
         spatial = len(x) - 2
         k = attrs.get("kernel_shape") or _kernel_from_weight(node, shapes, spatial)
         if k is None:

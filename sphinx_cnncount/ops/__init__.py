@@ -2,7 +2,8 @@
 
 Handler contract (stated once, as fvcore does): a handler is a pure function of a
 :class:`NodeView` (the node with the shapes of its inputs and outputs, all dims bound) that
-returns a :class:`Cost`. It counts over the whole output tensor, batch included, with exact
+returns a :class:`Cost`. It reads the node only through ``attr()``: the counter costs each
+distinct (op, attributes, shapes, parameter flags) once and reuses the result. It counts over the whole output tensor, batch included, with exact
 Python ints. It raises :class:`UnknownShape` when a shape it needs is not known; the counter
 then reports the node and counts it as zero. Which inputs are parameters is declared next to the
 handler (:class:`OpSpec`), not computed by it.
