@@ -125,7 +125,7 @@ def analyze(
 def count(loaded: LoadedModel, depth: int = 1, g: graphmod.Graph | None = None) -> Summary:
     """Count a loaded model; pass ``g`` when the caller already built its graph."""
     if g is None:
-        g = graphmod.build(loaded.path, loaded.model.graph)
+        g = graphmod.build(loaded.path, loaded.model.graph, loaded.rows)
     groups = graphmod.group_layers(g, depth)
     layer_of = {i: li for li, group in enumerate(groups) for i in group.nodes}
     shapes, dtypes = loaded.shapes, loaded.dtypes

@@ -5,12 +5,12 @@ from __future__ import annotations
 import ast
 from collections.abc import Iterable
 from dataclasses import dataclass
-from functools import cached_property
+from functools import cached_property, lru_cache
 from typing import TYPE_CHECKING
 
 import onnx
 
-from .load import ModelError
+from .load import ModelError, NodeRows, node_rows
 
 # Ops whose output is a value computed from constants at export time, never from the input.
 _RANDOM_OPS = frozenset(
@@ -21,6 +21,7 @@ _RANDOM_OPS = frozenset(
 _SHAPE_OPS = frozenset({"Shape", "Size"})
 
 SCOPE_KEY = "pkg.torch.onnx.name_scopes"
+
 
 if TYPE_CHECKING:
     import networkx as nx
@@ -78,29 +79,29 @@ class Graph:
         return dag
 
 
-def build(path: str, graph: onnx.GraphProto) -> Graph:
-    """Build the node DAG; a cycle, a missing producer or a doubly written tensor is an error."""
+def build(path: str, graph: onnx.GraphProto, rows: NodeRows | None = None) -> Graph:
+    """Build the node DAG; a cycle, a missing producer or a doubly written tensor is an error.
+    ``rows``: the graph's nodes as :func:`load.node_rows` reads them, when already read."""
     initializers = frozenset([t.name for t in graph.initializer])
     inputs = tuple(vi.name for vi in graph.input if vi.name not in initializers)
     available = initializers.union(inputs)
     nodes = list(graph.node)
-    # Every protobuf field the passes need, read once per node; the loops below are the hot
-    # path of a large model, so they leave what they can to set operations.
-    rows = [(n.op_type, n.domain, tuple(n.input), tuple(n.output)) for n in nodes]
-    # A node's attributes as a hashable key: equal keys, equal attributes (for memoizing).
-    attr_keys = [tuple([a.SerializeToString() for a in n.attribute]) if n.attribute else ()
-                 for n in nodes]
+    if rows is None:
+        rows = node_rows(graph)
+    # The loops below are the hot path of a large model: they leave what they can to set
+    # operations and read the rows, not protobuf.
+    op_types, domains, outputs_of = rows.op_types, rows.domains, rows.outputs
     producer: dict[str, int] = {}
-    for i, (_, _, _, outs) in enumerate(rows):
+    for i, outs in enumerate(outputs_of):
         for out in outs:
             producer[out] = i
     producer.pop("", None)
-    if len(producer) != sum(len(r[3]) - r[3].count("") for r in rows) or \
+    if len(producer) != sum(len(outs) - outs.count("") for outs in outputs_of) or \
             not available.isdisjoint(producer):
-        _written_twice(path, nodes, rows, available)
-    reads = [r[2] if r[0] not in SUBGRAPH_OPS and r[1] in ("", "ai.onnx")
+        _written_twice(path, nodes, outputs_of, available)
+    reads = [ins if op not in SUBGRAPH_OPS and domain in ("", "ai.onnx")
              else tuple(_node_inputs(nodes[i]))  # what its subgraphs capture is read too
-             for i, r in enumerate(rows)]
+             for i, (op, domain, ins) in enumerate(zip(op_types, domains, rows.inputs))]
     consumers: dict[str, list[int]] = {}
     readers_of = consumers.get
     defined = set(available)
@@ -115,7 +116,7 @@ def build(path: str, graph: onnx.GraphProto) -> Graph:
                 readers.append(i)
         if not unsorted and not defined.issuperset(ins):
             unsorted = True  # a tensor read before it is written, or by no one
-        defined.update(rows[i][3])
+        defined.update(outputs_of[i])
     consumers.pop("", None)
     if unsorted:
         missing = consumers.keys() - producer.keys() - available
@@ -147,19 +148,12 @@ def build(path: str, graph: onnx.GraphProto) -> Graph:
         # Renumber so that index order is topological order.
         pos = {old: new for new, old in enumerate(order)}
         nodes = [nodes[old] for old in order]
-        rows = [rows[old] for old in order]
-        attr_keys = [attr_keys[old] for old in order]
+        rows = rows.reorder(order)
         producer = {t: pos[i] for t, i in producer.items()}
         consumers = {t: sorted(pos[i] for i in c) for t, c in consumers.items()}
-    op_types = tuple(r[0] for r in rows)
-    domains = tuple(r[1] for r in rows)
-    inputs_of = tuple(r[2] for r in rows)
-    outputs_of = tuple(r[3] for r in rows)
-    names = tuple(n.name or f"{op}_{i}" for i, (n, op) in enumerate(zip(nodes, op_types)))
-    constants = _constant_tensors(nodes, rows, initializers)
-    constant_nodes = frozenset(
-        i for i, outs in enumerate(outputs_of)
-        if any(outs) and all(o in constants for o in outs if o))
+    names = tuple(name or f"{op}_{i}" for i, (op, name) in enumerate(zip(rows.op_types,
+                                                                          rows.names)))
+    constants, constant_nodes = _constant_tensors(nodes, rows, initializers)
     return Graph(
         nodes=tuple(nodes),
         names=names,
@@ -170,20 +164,19 @@ def build(path: str, graph: onnx.GraphProto) -> Graph:
         inputs=inputs,
         outputs=tuple(vi.name for vi in graph.output),
         constant_nodes=constant_nodes,
-        op_types=op_types,
-        domains=domains,
-        inputs_of=inputs_of,
-        outputs_of=outputs_of,
-        attr_keys=tuple(attr_keys),
+        op_types=rows.op_types,
+        domains=rows.domains,
+        inputs_of=rows.inputs,
+        outputs_of=rows.outputs,
+        attr_keys=rows.attr_keys,
     )
 
 
-def _written_twice(path: str, nodes: list[onnx.NodeProto],
-                  rows: list[tuple[str, str, tuple[str, ...], tuple[str, ...]]],
+def _written_twice(path: str, nodes: list[onnx.NodeProto], outputs_of: tuple[tuple[str, ...], ...],
                   available: frozenset[str]) -> None:
     """Raise the error for the first tensor written twice (or both given and written)."""
     producer: dict[str, int] = {}
-    for i, (_, _, _, outs) in enumerate(rows):
+    for i, outs in enumerate(outputs_of):
         for out in outs:
             if not out:
                 continue
@@ -245,18 +238,25 @@ def _label(node: onnx.NodeProto | None, i: int) -> str:
     return f"{node.name!r} ({node.op_type})" if node.name else f"#{i} ({node.op_type})"
 
 
-def _constant_tensors(nodes: list[onnx.NodeProto], rows: list[tuple[str, str, tuple[str, ...],
-                      tuple[str, ...]]], initializers: frozenset[str]) -> frozenset[str]:
+def _constant_tensors(nodes: list[onnx.NodeProto], rows: NodeRows,
+                      initializers: frozenset[str]) -> tuple[frozenset[str], frozenset[int]]:
     """Tensors fixed before any input arrives: initializers, Constant outputs, and the outputs of
-    deterministic nodes that read only constants (or only the static shape of a tensor)."""
+    deterministic nodes that read only constants (or only the static shape of a tensor); and
+    the nodes that compute them."""
     const = set(initializers)
-    for node, (op, domain, ins, outs) in zip(nodes, rows):  # topological order: one pass
+    const.add("")  # an absent optional input
+    folded = []
+    for i, (op, domain, ins, outs) in enumerate(zip(rows.op_types, rows.domains, rows.inputs,
+                                                    rows.outputs)):  # topological: one pass
         if domain not in ("", "ai.onnx") or op in _RANDOM_OPS or (
-                op in SUBGRAPH_OPS and has_subgraph(node)):
+                op in SUBGRAPH_OPS and has_subgraph(nodes[i])):
             continue
-        if op in _SHAPE_OPS or all(t in const for t in ins if t):
-            const.update(o for o in outs if o)
-    return frozenset(const)
+        if op in _SHAPE_OPS or const.issuperset(ins):
+            const.update(outs)
+            if any(outs):
+                folded.append(i)
+    const.discard("")
+    return frozenset(const), frozenset(folded)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -271,24 +271,38 @@ def node_scopes(node: onnx.NodeProto) -> tuple[str, ...] | None:
     (``/layer1/layer1.0/conv1/Conv``), else from a tf2onnx/Keras name
     (``sequential/conv2d/Conv2D``); ``None`` when the node carries no scope at all.
     """
+    scopes = _metadata_scopes(node) if node.metadata_props else None
+    if scopes is not None:
+        return scopes
+    name = node.name
+    return _name_scopes(name.rpartition("/")[0]) if "/" in name else None
+
+
+def _metadata_scopes(node: onnx.NodeProto) -> tuple[str, ...] | None:
     for prop in node.metadata_props:
         if prop.key == SCOPE_KEY:
             try:
                 scopes = ast.literal_eval(prop.value)
             except (ValueError, SyntaxError):
-                break
+                return None
             if isinstance(scopes, list) and all(isinstance(s, str) for s in scopes):
                 return tuple(s for s in scopes[1:-1] if s)
-            break
-    name = node.name
-    if "/" not in name:
-        return None
-    parts = [p for p in name.split("/")[:-1] if p]
-    qualified: list[str] = []
-    for p in parts:
-        if qualified and not p.startswith(qualified[-1] + "."):
-            p = f"{qualified[-1]}.{p}"
-        qualified.append(p)
+            return None
+    return None
+
+
+@lru_cache(maxsize=4096)
+def _name_scopes(prefix: str) -> tuple[str, ...] | None:
+    """The scopes a node name's path (all but its last component) spells, each component
+    qualified by its parent as torch names modules; cached: a block's nodes share a path."""
+    if not prefix:
+        return ()
+    parent, _, last = prefix.rpartition("/")
+    qualified = list(_name_scopes(parent))
+    if last:
+        if qualified and not last.startswith(qualified[-1] + "."):
+            last = f"{qualified[-1]}.{last}"
+        qualified.append(last)
     return tuple(qualified)
 
 
@@ -349,8 +363,14 @@ def group_layers(g: Graph, depth: int = 1) -> tuple[LayerGroup, ...]:
     """
     if depth < 1:
         raise ValueError("depth must be at least 1")
-    live = [i for i in range(len(g.nodes)) if not g.is_constant_node(i)]
-    scopes = {i: node_scopes(g.nodes[i]) for i in live}
+    live = [i for i in range(len(g.nodes)) if i not in g.constant_nodes]
+    scopes = {}
+    for i in live:  # node_scopes, inlined: this runs once per node of a large model
+        node, name = g.nodes[i], g.names[i]  # a nameless node's display name has no "/"
+        s = _metadata_scopes(node) if node.metadata_props else None
+        if s is None and "/" in name:
+            s = _name_scopes(name.rpartition("/")[0])
+        scopes[i] = s
     if not any(scopes.values()):
         return _auto_layers(g, live)
     if not any(g.nodes[i].name.startswith("/") or g.nodes[i].metadata_props for i in live):

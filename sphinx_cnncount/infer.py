@@ -20,13 +20,16 @@ from math import prod
 
 import onnx
 
-from .load import ModelError, Shape, dims_of, is_known, numel, shape_of
+from .load import ModelError, NodeRows, Shape, dims_of, is_known, node_rows, numel, shape_of
 
 
-def infer(path: str | os.PathLike[str], model: onnx.ModelProto
+def infer(path: str | os.PathLike[str], model: onnx.ModelProto, rows: NodeRows | None = None
           ) -> tuple[onnx.ModelProto, dict[str, Shape], dict[str, int], set[str]]:
     """Infer the shapes of ``model`` (whose inputs are bound), in place where it can: the
-    inferred model, the shape and element type of every tensor, and its non-tensor values."""
+    inferred model, the shape and element type of every tensor, and its non-tensor values.
+    ``rows``: the model's nodes, when the caller has read them."""
+    if rows is None:
+        rows = node_rows(model.graph)
     _drop_weight_bytes(model)
     graph = model.graph
     # Stale annotations may carry the unbound symbols; inference recomputes them all.
@@ -36,22 +39,23 @@ def infer(path: str | os.PathLike[str], model: onnx.ModelProto
         if vi.type.HasField("tensor_type"):
             vi.type.tensor_type.ClearField("shape")
     inferred = _infer(path, model)
-    if _correct_ceil_pools(inferred.graph):
+    if _correct_ceil_pools(inferred.graph, rows):
         inferred = _infer(path, inferred)
     shapes, dtypes, non_tensors = _annotations(inferred.graph)
-    if _has_gaps(inferred.graph, shapes):
+    if _has_gaps(rows, shapes):
         for _ in range(3):  # each round lets onnx carry a filled gap further downstream
             if not _fill_gaps(inferred.graph):
                 break
             inferred = _infer(path, inferred)
         shapes, dtypes, non_tensors = _annotations(inferred.graph)
-        folded = _fold_shape_values(path, inferred) if _has_gaps(inferred.graph, shapes) else None
+        folded = _fold_shape_values(path, inferred) if _has_gaps(rows, shapes) else None
         if folded is not None:  # the folded copy knows more shapes; the original keeps its nodes
             more, _, _ = _annotations(folded.graph)
             shapes.update((name, shape) for name, shape in more.items()
                           if is_known(shape) and not is_known(shapes.get(name)))
-    for node in inferred.graph.node:
-        if node.op_type == "Constant" and node.domain in ("", "ai.onnx"):
+    for i, op in enumerate(rows.op_types):
+        if op == "Constant" and rows.domains[i] in ("", "ai.onnx"):
+            node = inferred.graph.node[i]
             for a in node.attribute:
                 if a.name == "value" and a.type == onnx.AttributeProto.TENSOR:
                     shapes.setdefault(node.output[0], tuple(int(d) for d in a.t.dims))
@@ -140,9 +144,14 @@ _INT_TYPES = frozenset({
 _FOLD_LIMIT = 1 << 16  # elements: shape arithmetic is small; weights are not folded
 
 
-def _has_gaps(graph: onnx.GraphProto, shapes: dict[str, Shape]) -> bool:
+def _has_gaps(rows: NodeRows, shapes: dict[str, Shape]) -> bool:
     """Whether inference left some node output without a fully known shape."""
-    return any(o and not is_known(shapes.get(o)) for n in graph.node for o in n.output)
+    outputs = [o for outs in rows.outputs for o in outs if o]
+    try:  # one pass in C: KeyError for an output with no shape, TypeError for a symbol or None
+        sum(map(sum, map(shapes.__getitem__, outputs)))
+    except (KeyError, TypeError):
+        return True
+    return False
 
 
 def _fold_shape_values(path: str | os.PathLike[str], model: onnx.ModelProto) -> onnx.ModelProto | None:
@@ -246,13 +255,14 @@ def _is_int_constant(node: onnx.NodeProto) -> bool:
     return False
 
 
-def _correct_ceil_pools(graph: onnx.GraphProto) -> bool:
+def _correct_ceil_pools(graph: onnx.GraphProto, rows: NodeRows) -> bool:
     """Apply the pooling rule onnx's shape inference misses: with ceil_mode, a window that would
     start in the right padding is dropped (MaxPool in=3, k=1, s=3 gives 1, not 2, as onnxruntime
     and onnx's reference evaluator compute). Rewrites the annotations, in place, so that a second
     inference carries the corrected shapes downstream; True if any shape changed."""
-    pools = [n for n in graph.node if n.op_type in ("MaxPool", "AveragePool", "LpPool")
-             and n.output and any(a.name == "ceil_mode" and a.i for a in n.attribute)]
+    pools = [graph.node[i] for i, op in enumerate(rows.op_types)
+             if op in ("MaxPool", "AveragePool", "LpPool") and rows.outputs[i]]
+    pools = [n for n in pools if any(a.name == "ceil_mode" and a.i for a in n.attribute)]
     if not pools:
         return False
     annotated = {vi.name: vi for vi in list(graph.value_info) + list(graph.output)}
@@ -305,7 +315,10 @@ def _drop_weight_bytes(model: onnx.ModelProto) -> None:
     (Resize's scales) keep their values: inference reads those.
     """
     for t in model.graph.initializer:
-        if (t.data_location != onnx.TensorProto.EXTERNAL and t.data_type not in _INT_TYPES
-                and t.ByteSize() > _KEEP_BYTES):
+        if t.data_location == onnx.TensorProto.EXTERNAL:
+            # Where the bytes are is of no use here; dropped, it is not copied into inference.
+            # The location stays EXTERNAL: no value is taken from an empty tensor.
+            del t.external_data[:]
+        elif t.data_type not in _INT_TYPES and t.ByteSize() > _KEEP_BYTES:
             for name in ("raw_data", "float_data", "double_data", "int32_data", "uint64_data"):
                 t.ClearField(name)

@@ -54,6 +54,33 @@ class ModelError(Exception):
 
 
 @dataclass(frozen=True)
+class NodeRows:
+    """Each node's op type, domain, inputs, outputs, name and serialized attributes, read from
+    protobuf once: the passes over a large model read these tuples instead (a protobuf field
+    read costs several times a tuple lookup)."""
+
+    op_types: tuple[str, ...]
+    domains: tuple[str, ...]
+    inputs: tuple[tuple[str, ...], ...]  # node.input, "" for an absent optional input
+    outputs: tuple[tuple[str, ...], ...]
+    names: tuple[str, ...]  # node.name, possibly ""
+    attr_keys: tuple[tuple[bytes, ...], ...]  # equal keys, equal attributes (for memoizing)
+
+    def reorder(self, order: list[int]) -> NodeRows:
+        return NodeRows(*(tuple(column[i] for i in order) for column in (
+            self.op_types, self.domains, self.inputs, self.outputs, self.names, self.attr_keys)))
+
+
+def node_rows(graph: onnx.GraphProto) -> NodeRows:
+    rows = [(n.op_type, n.domain, tuple(n.input), tuple(n.output), n.name,
+             tuple([a.SerializeToString() for a in n.attribute]) if n.attribute else ())
+            for n in graph.node]
+    if not rows:
+        return NodeRows((), (), (), (), (), ())
+    return NodeRows(*map(tuple, zip(*rows)))
+
+
+@dataclass(frozen=True)
 class LoadedModel:
     """A parsed model whose graph inputs have concrete dims and whose tensors carry shapes."""
 
@@ -63,6 +90,7 @@ class LoadedModel:
     dtypes: dict[str, int]
     notes: tuple[str, ...] = field(default=())
     non_tensors: frozenset[str] = frozenset()  # sequence, map and optional values
+    rows: NodeRows | None = None  # the nodes of ``model.graph``, read once
 
 
 def parse_input_shapes(specs: list[str] | tuple[str, ...]) -> dict[str, tuple[int, ...]]:
@@ -285,6 +313,7 @@ def load(
 
     model = normalize(path, read_model(path))
     notes = bind_inputs(path, model, dict(dims or {}), dict(input_shapes or {}))
-    inferred, shapes, dtypes, non_tensors = infer(path, model)
+    rows = node_rows(model.graph)  # inference keeps the nodes as they are
+    inferred, shapes, dtypes, non_tensors = infer(path, model, rows)
     return LoadedModel(os.fspath(path), inferred, shapes, dtypes, tuple(notes),
-                       frozenset(non_tensors))
+                       frozenset(non_tensors), rows)

@@ -109,7 +109,7 @@ def _analyze(path: str, version: tuple[int, int], options: Options,
 
 def _compute(path: str, options: Options) -> Analysis:
     loaded = load(path, dict(options.dims), dict(options.input_shapes))
-    g = build(loaded.path, loaded.model.graph)
+    g = build(loaded.path, loaded.model.graph, loaded.rows)
     return Analysis(count(loaded, options.depth, g),
                     layer_edges(g, group_layers(g, options.depth)))
 

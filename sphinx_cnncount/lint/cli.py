@@ -109,7 +109,7 @@ class Run:
                tuple(sorted(shapes.items())))
         if key not in self.cache:
             loaded = load(path, dims, shapes)
-            g = build(loaded.path, loaded.model.graph)
+            g = build(loaded.path, loaded.model.graph, loaded.rows)
             self.cache[key] = (loaded, g, count(loaded, depth, g))
         return self.cache[key]
 

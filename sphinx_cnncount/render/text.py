@@ -115,8 +115,10 @@ def json_text(summary: Summary, columns: tuple[Column, ...] = DEFAULT_COLUMNS) -
     written by json's C encoder (an indented dump of a 14,000-node model is 10x slower).
     """
     def encode(v: object) -> str:
-        if type(v) is list and all(type(d) is int for d in v):  # a shape: the common case
-            return f"[{', '.join(map(str, v))}]"
+        if type(v) is list:  # a shape: str() of a list of ints is its JSON
+            text = str(v)
+            if "'" not in text and '"' not in text and "N" not in text:  # no symbol, no None
+                return text
         return json.dumps(v)
 
     def items(obj: dict | list) -> list[str]:
