@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import os
+from math import prod
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
 import onnx
 
 from . import graph as graphmod
-from .load import LoadedModel, Shape, load, numel, shape_of
+from .load import LoadedModel, Shape, all_known, load, numel, shape_of
 from .memory import activation_bytes, peak_activation_bytes
 from .ops import Cost, NodeView, OpSpec, UnknownShape, spec_for
 from .ops.base import zero_cost
@@ -139,7 +140,7 @@ def count(loaded: LoadedModel, depth: int = 1, g: graphmod.Graph | None = None) 
     # Handlers are pure functions of (op, attributes, shapes, parameter flags): a model repeats
     # the same few layers many times, so each distinct node is costed once.
     costed: dict[tuple[Any, ...], Cost | Diagnostic] = {}
-    constants, producer, shape_get = g.constants, g.producer, shapes.get
+    constants, producer, initializers, shape_get = g.constants, g.producer, g.initializers, shapes.get
     live = sorted(layer_of)  # node order; nodes folded at export time cost nothing
 
     for i in live:
@@ -154,7 +155,7 @@ def count(loaded: LoadedModel, depth: int = 1, g: graphmod.Graph | None = None) 
         if control_flow:
             operands += tuple(t for t in graphmod._node_inputs(g.nodes[i]) if t not in ins)
         flags = []
-        for slot, t in enumerate(operands):
+        for slot, t in enumerate(operands if not constants.isdisjoint(operands) else ()):
             trainable = _param_slot(spec, slot, t, shapes, dtypes) if t in constants else None
             if slot < len(ins):
                 flags.append(trainable is not None)
@@ -163,7 +164,7 @@ def count(loaded: LoadedModel, depth: int = 1, g: graphmod.Graph | None = None) 
             for root in _param_leaves(g, t, dtypes) if t in producer else (t,):
                 if root in owner:
                     continue
-                n = numel(shape_get(root))
+                n = prod(shape_get(root)) if root in initializers else numel(shape_get(root))
                 if root != t and (n or 0) <= 1:
                     continue  # a scalar folded into the weight (an epsilon, a scale)
                 owner.add(root)
@@ -195,14 +196,16 @@ def count(loaded: LoadedModel, depth: int = 1, g: graphmod.Graph | None = None) 
             else:
                 unsupported.setdefault((domain or "ai.onnx", op), []).append(g.names[i])
             continue
+        if not flags:
+            flags = [False] * len(ins)  # no constant operand
         if any(flags) or not needs_grad.isdisjoint(ins):
-            needs_grad.update([t for t in outs if t])
+            needs_grad.update(outs)
+            needs_grad.discard("")
         if spec.cost is zero_cost:
             continue
         node = g.nodes[i]
         key = (op, domain, g.attr_keys[i],
-               tuple([shape_get(t) if t else None for t in ins]),
-               tuple([shape_get(t) if t else None for t in outs]), tuple(flags))
+               tuple(map(shape_get, ins)), tuple(map(shape_get, outs)), tuple(flags))
         cost = costed.get(key)
         if cost is None:
             cost = costed[key] = _cost(spec, NodeView(node, key[3], key[4], key[5]))
@@ -297,6 +300,8 @@ def _output_shape_diagnostics(g: graphmod.Graph, live: list[int],
     """Outputs that something reads whose shape is unknown, or has a side below 1."""
     diagnostics = []
     graph_outputs, consumers, non_tensors = set(g.outputs), g.consumers, loaded.non_tensors
+    if _all_known_positive([loaded.shapes.get(t) for i in live for t in g.outputs_of[i] if t]):
+        return diagnostics  # the common case, found without a loop in Python
     for i in live:
         for t in g.outputs_of[i]:
             if not t or not (t in consumers or t in graph_outputs) or t in non_tensors:
@@ -314,6 +319,11 @@ def _output_shape_diagnostics(g: graphmod.Graph, live: list[int],
                     f"{op} {name!r} gives {t!r} the shape {list(shape)}, "  # type: ignore[arg-type]
                     "with a side below 1: its window is larger than its input", name, op))
     return diagnostics
+
+
+def _all_known_positive(shapes: list[Shape | None]) -> bool:
+    """Whether every shape is known and has no side below 1 (in C: min over the dims)."""
+    return all_known(shapes) and min(map(min, filter(None, shapes)), default=1) >= 1  # type: ignore[arg-type]
 
 
 def _param_slot(spec: OpSpec | None, slot: int, t: str,

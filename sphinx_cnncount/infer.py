@@ -20,7 +20,8 @@ from math import prod
 
 import onnx
 
-from .load import ModelError, NodeRows, Shape, dims_of, is_known, node_rows, numel, shape_of
+from .load import (ModelError, NodeRows, Shape, all_known, dims_of, is_known, node_rows, numel,
+                   shape_of)
 
 
 def infer(path: str | os.PathLike[str], model: onnx.ModelProto, rows: NodeRows | None = None
@@ -30,7 +31,7 @@ def infer(path: str | os.PathLike[str], model: onnx.ModelProto, rows: NodeRows |
     ``rows``: the model's nodes, when the caller has read them."""
     if rows is None:
         rows = node_rows(model.graph)
-    _drop_weight_bytes(model)
+    stored = _drop_weight_bytes(model)
     graph = model.graph
     # Stale annotations may carry the unbound symbols; inference recomputes them all.
     declared_outputs = {vi.name: shape_of(vi.type) for vi in graph.output}
@@ -41,13 +42,13 @@ def infer(path: str | os.PathLike[str], model: onnx.ModelProto, rows: NodeRows |
     inferred = _infer(path, model)
     if _correct_ceil_pools(inferred.graph, rows):
         inferred = _infer(path, inferred)
-    shapes, dtypes, non_tensors = _annotations(inferred.graph)
+    shapes, dtypes, non_tensors = _annotations(inferred.graph, stored)
     if _has_gaps(rows, shapes):
         for _ in range(3):  # each round lets onnx carry a filled gap further downstream
             if not _fill_gaps(inferred.graph):
                 break
             inferred = _infer(path, inferred)
-        shapes, dtypes, non_tensors = _annotations(inferred.graph)
+        shapes, dtypes, non_tensors = _annotations(inferred.graph, stored)
         folded = _fold_shape_values(path, inferred) if _has_gaps(rows, shapes) else None
         if folded is not None:  # the folded copy knows more shapes; the original keeps its nodes
             more, _, _ = _annotations(folded.graph)
@@ -63,17 +64,22 @@ def infer(path: str | os.PathLike[str], model: onnx.ModelProto, rows: NodeRows |
     for name, shape in declared_outputs.items():
         if name not in shapes and is_known(shape):
             shapes[name] = shape
+    shapes.pop("", None)  # "" is an absent optional input or output, never a tensor
     return inferred, shapes, dtypes, non_tensors
 
 
-def _annotations(g: onnx.GraphProto) -> tuple[dict[str, Shape], dict[str, int], set[str]]:
-    """Shapes and element types of every tensor the graph annotates, and its non-tensor values."""
-    shapes: dict[str, Shape] = {}
-    dtypes: dict[str, int] = {}
+Stored = dict[str, tuple[tuple[int, ...], int]]  # initializer -> dims, element type
+
+
+def _annotations(g: onnx.GraphProto, stored: Stored | None = None
+                 ) -> tuple[dict[str, Shape], dict[str, int], set[str]]:
+    """Shapes and element types of every tensor the graph annotates, and its non-tensor values.
+    ``stored``: the graph's initializers, when already read."""
+    if stored is None:
+        stored = {t.name: (tuple(t.dims), t.data_type) for t in g.initializer}
+    shapes: dict[str, Shape] = {name: dims for name, (dims, _) in stored.items()}
+    dtypes: dict[str, int] = {name: dtype for name, (_, dtype) in stored.items()}
     non_tensors: set[str] = set()
-    for t in g.initializer:
-        shapes[t.name] = tuple(t.dims)
-        dtypes[t.name] = t.data_type
     # The hot loop of a large model (one pass per tensor): protobuf fields are read once each.
     for infos in (g.input, g.value_info, g.output):
         for vi in infos:
@@ -146,12 +152,7 @@ _FOLD_LIMIT = 1 << 16  # elements: shape arithmetic is small; weights are not fo
 
 def _has_gaps(rows: NodeRows, shapes: dict[str, Shape]) -> bool:
     """Whether inference left some node output without a fully known shape."""
-    outputs = [o for outs in rows.outputs for o in outs if o]
-    try:  # one pass in C: KeyError for an output with no shape, TypeError for a symbol or None
-        sum(map(sum, map(shapes.__getitem__, outputs)))
-    except (KeyError, TypeError):
-        return True
-    return False
+    return not all_known([shapes.get(o) for outs in rows.outputs for o in outs if o])
 
 
 def _fold_shape_values(path: str | os.PathLike[str], model: onnx.ModelProto) -> onnx.ModelProto | None:
@@ -307,14 +308,17 @@ def _correct_ceil_pools(graph: onnx.GraphProto, rows: NodeRows) -> bool:
 _KEEP_BYTES = 4096  # tensors up to this size keep their values: shapes, axes, scales
 
 
-def _drop_weight_bytes(model: onnx.ModelProto) -> None:
-    """Forget the values of large weights stored in the file, keeping their dims and type.
+def _drop_weight_bytes(model: onnx.ModelProto) -> Stored:
+    """Forget the values of large weights stored in the file, keeping their dims and type, and
+    return those (one pass over what may be tens of thousands of tensors).
 
     Nothing here reads them, and onnx's shape inference copies the whole model: without the
     weights that copy is cheap. Integer tensors (shapes, axes, indices) and small float ones
     (Resize's scales) keep their values: inference reads those.
     """
+    stored: Stored = {}
     for t in model.graph.initializer:
+        stored[t.name] = (tuple(t.dims), t.data_type)
         if t.data_location == onnx.TensorProto.EXTERNAL:
             # Where the bytes are is of no use here; dropped, it is not copied into inference.
             # The location stays EXTERNAL: no value is taken from an empty tensor.
@@ -322,3 +326,4 @@ def _drop_weight_bytes(model: onnx.ModelProto) -> None:
         elif t.data_type not in _INT_TYPES and t.ByteSize() > _KEEP_BYTES:
             for name in ("raw_data", "float_data", "double_data", "int32_data", "uint64_data"):
                 t.ClearField(name)
+    return stored

@@ -36,6 +36,16 @@ def is_known(shape: Shape | None) -> bool:
     return True
 
 
+def all_known(shapes: Iterable[Shape | None]) -> bool:
+    """Whether every shape is there and fully known: :func:`is_known` over many shapes, in one
+    pass in C (the check a large model makes for each of its tensors)."""
+    try:
+        sum(map(sum, shapes))  # type: ignore[arg-type]  # TypeError on None or a symbol
+    except TypeError:
+        return False
+    return True
+
+
 def numel(shape: Shape | None) -> int | None:
     """The element count of a fully known shape, else None (exact: Python ints)."""
     return prod(shape) if is_known(shape) else None  # type: ignore[arg-type]
@@ -182,7 +192,8 @@ def normalize(path: str | os.PathLike[str], model: onnx.ModelProto) -> onnx.Mode
                                  data_type=sparse.values.data_type, dims=sparse.dims)
         graph.initializer.append(dense)
     del graph.sparse_initializer[:]
-    inits = {t.name: t for t in graph.initializer}
+    listed = {vi.name for vi in graph.input}
+    inits = {t.name: t for t in graph.initializer if t.name in listed}
     for vi in graph.input:
         if vi.name in inits and vi.type.HasField("tensor_type"):
             shape = vi.type.tensor_type.shape
@@ -194,7 +205,8 @@ def normalize(path: str | os.PathLike[str], model: onnx.ModelProto) -> onnx.Mode
 
 def real_inputs(graph: onnx.GraphProto) -> list[onnx.ValueInfoProto]:
     """Graph inputs that are not initializers (old exporters list weights as inputs too)."""
-    inits = {t.name for t in graph.initializer}
+    listed = {vi.name for vi in graph.input}
+    inits = {name for t in graph.initializer if (name := t.name) in listed}
     return [vi for vi in graph.input if vi.name not in inits]
 
 

@@ -9,6 +9,7 @@ from json.encoder import encode_basestring_ascii as quote  # what json.dumps use
 from enum import Enum
 
 from ..count import Layer, Summary
+from ..load import all_known
 from . import DEFAULT_COLUMNS, Column, fmt_field, fmt_full_shape, fmt_int, table_rows
 
 
@@ -121,7 +122,10 @@ def json_text(summary: Summary, columns: tuple[Column, ...] = DEFAULT_COLUMNS) -
                 return text
         return json.dumps(v)
 
-    def items(obj: dict | list) -> list[str]:
+    def items(key: str, obj: dict | list) -> list[str]:
+        if key == "tensors" and all_known(summary.tensors.values()):
+            # The longest section (every tensor of the model): one f-string per entry.
+            return [f"{quote(k)}: {list(v)}" for k, v in summary.tensors.items()]  # type: ignore[arg-type]
         if isinstance(obj, dict):
             return [f"{quote(k)}: {encode(v)}" for k, v in obj.items()]
         return [json.dumps(v) for v in obj]
@@ -132,7 +136,7 @@ def json_text(summary: Summary, columns: tuple[Column, ...] = DEFAULT_COLUMNS) -
         comma = "," if n < len(data) - 1 else ""
         if isinstance(value, (dict, list)) and key in ("layers", "tensors", "diagnostics"):
             open_, close = ("{", "}") if isinstance(value, dict) else ("[", "]")
-            body = items(value)
+            body = items(key, value)
             if body:
                 lines.append(f"  {json.dumps(key)}: {open_}")
                 lines.extend(f"    {b}{',' if i < len(body) - 1 else ''}"
