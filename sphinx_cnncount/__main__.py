@@ -1,7 +1,5 @@
 """``python -m sphinx_cnncount`` is the ``cnncount`` command."""
 
-import sys
+from .cli import entry
 
-from .cli import main
-
-sys.exit(main())
+entry()

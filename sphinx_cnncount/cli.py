@@ -7,6 +7,7 @@ that need them, so ``cnncount --help`` answers at once.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import traceback
 from collections.abc import Callable, Sequence
@@ -126,5 +127,21 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
 
 
+def entry() -> None:
+    """The ``cnncount`` command: :func:`main`, then exit without freeing every object one by one.
+
+    A large model leaves hundreds of thousands of objects, and the interpreter's teardown frees
+    them one at a time (a tenth of the run on a 14,000-node model). Once the output is flushed
+    nothing is left to do, so the process ends at once, as mypy's command does.
+    """
+    code = main()
+    try:
+        sys.stdout.flush()
+    except BrokenPipeError:  # `cnncount summary big.onnx | head`
+        pass
+    sys.stderr.flush()
+    os._exit(code)
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    entry()

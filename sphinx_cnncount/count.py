@@ -108,7 +108,7 @@ class Summary:
                  "output_shape": shape(layer.output_shape)}
                 for layer in self.layers
             ],
-            "tensors": {name: shape(s) for name, s in self.tensors.items()},
+            "tensors": {name: None if s is None else list(s) for name, s in self.tensors.items()},
             "diagnostics": [asdict(d) for d in self.diagnostics],
         }
 
