@@ -11,7 +11,7 @@ import onnx
 
 from . import graph as graphmod
 from .load import LoadedModel, Shape, all_known, load, numel, shape_of
-from .memory import activation_bytes, peak_activation_bytes
+from .memory import activation_memory
 from .ops import Cost, NodeView, OpSpec, UnknownShape, spec_for
 from .ops.base import zero_cost
 from .receptive import receptive_fields, spatial_field
@@ -142,14 +142,16 @@ def count(loaded: LoadedModel, depth: int = 1, g: graphmod.Graph | None = None) 
     costed: dict[tuple[Any, ...], Cost | Diagnostic] = {}
     constants, producer, initializers, shape_get = g.constants, g.producer, g.initializers, shapes.get
     live = sorted(layer_of)  # node order; nodes folded at export time cost nothing
+    op_types, domains, inputs_of, outputs_of = g.op_types, g.domains, g.inputs_of, g.outputs_of
+    subgraph_ops = graphmod.SUBGRAPH_OPS
 
-    for i in live:
+    for i in live:  # the hot loop of a large model: what it reads is bound to locals above
         li = layer_of[i]
-        op, domain, ins, outs = g.op_types[i], g.domains[i], g.inputs_of[i], g.outputs_of[i]
+        op, domain, ins, outs = op_types[i], domains[i], inputs_of[i], outputs_of[i]
         spec = spec_for(domain, op)
         # A control-flow body reads outer tensors without listing them as inputs: they are
         # operands too (slots past the node's own, so only the default rule applies to them).
-        control_flow = (op in graphmod.SUBGRAPH_OPS or domain not in ("", "ai.onnx")) \
+        control_flow = (op in subgraph_ops or domain not in ("", "ai.onnx")) \
             and graphmod.has_subgraph(g.nodes[i])
         operands = ins
         if control_flow:
@@ -228,7 +230,7 @@ def count(loaded: LoadedModel, depth: int = 1, g: graphmod.Graph | None = None) 
     diagnostics += _output_shape_diagnostics(g, live, loaded)
 
     fields = receptive_fields(g, shapes)
-    handed_on = activation_bytes(g, groups, layer_of, shapes, dtypes)
+    handed_on, peak = activation_memory(g, layer_of, len(groups), shapes, dtypes)
     layers = []
     seen: dict[str, int] = {}
     for li, group in enumerate(groups):
@@ -266,7 +268,7 @@ def count(loaded: LoadedModel, depth: int = 1, g: graphmod.Graph | None = None) 
         backward_macs=sum(backward),
         training_macs=sum(layer.macs for layer in layers) + sum(backward),
         activation_bytes=sum(handed_on),
-        peak_activation_bytes=peak_activation_bytes(g, shapes, dtypes),
+        peak_activation_bytes=peak,
     )
     tensor_names = list(g.inputs) + sorted(g.initializers)
     for outs in g.outputs_of:

@@ -31,61 +31,52 @@ def tensor_bytes(shape: Shape | None, dtype: int | None) -> int:
     return -(-n * _BITS[dtype] // 8)  # ceil
 
 
-def activation_bytes(g: Graph, groups: tuple[LayerGroup, ...], layer_of: dict[int, int],
-                     shapes: dict[str, Shape], dtypes: dict[str, int]) -> list[int]:
-    """Per layer: the bytes of the tensors it produces that another layer or the caller reads."""
-    outputs = set(g.outputs)
-    constants, consumers, layer = g.constants, g.consumers, layer_of.get
-    out = [0] * len(groups)
-    for li, group in enumerate(groups):
-        for i in group.nodes:
-            for t in g.outputs_of[i]:
-                if not t or t in constants:
-                    continue
-                # Read by another layer (a constant node belongs to none: None), or an output.
-                if t in outputs or any(layer(c, li) != li for c in consumers.get(t, ())):
-                    out[li] += tensor_bytes(shapes.get(t), dtypes.get(t))
-    return out
+def activation_memory(g: Graph, layer_of: dict[int, int], n_layers: int,
+                      shapes: dict[str, Shape], dtypes: dict[str, int]) -> tuple[list[int], int]:
+    """Per layer, the bytes of the tensors it hands on (that another layer or the caller reads);
+    and the most activation bytes live at once when the nodes run in topological order.
 
-
-def peak_activation_bytes(g: Graph, shapes: dict[str, Shape], dtypes: dict[str, int]) -> int:
-    """The most activation bytes live at once when the nodes run in topological order: a tensor
-    lives from the node that makes it (or the start, for an input) to its last reader, or to
-    the end for a graph output. A Shape node reads the dims, not the data: not a use.
-
-    Each tensor is an interval of steps; the live bytes are the running sum of their starts and
-    ends (step 0 is the start, node i is step i + 1).
+    A tensor lives from the node that makes it (or the start, for an input) to its last reader,
+    or to the end for a graph output; a node folded at export time (a Shape reading the dims)
+    is not a use. Each tensor is an interval of steps, and the live bytes are the running sum
+    of their starts and ends (step 0 is the start, node i is step i + 1).
     """
     n = len(g.nodes)
-    constant_nodes, consumers = g.constant_nodes, g.consumers
+    constants, constant_nodes, consumers = g.constants, g.constant_nodes, g.consumers
     keep = set(g.outputs)
+    handed_on = [0] * n_layers
     delta = [0] * (n + 3)
 
-    def last_use(t: str) -> int:  # the last node (not folded at export) that reads t, else -1
-        for r in reversed(consumers.get(t, ())):
+    def last_use(readers: list[int]) -> int:  # the last reader not folded at export, else -1
+        for r in reversed(readers):
             if r not in constant_nodes:
                 return r
         return -1
 
     for t in dict.fromkeys(g.inputs):
-        end = last_use(t)
+        end = last_use(consumers.get(t, []))
         size = tensor_bytes(shapes.get(t), dtypes.get(t))
         delta[0] += size
         # An input nothing (but a folded node) reads is never freed.
         delta[n + 1 if t in keep or end < 0 else end + 2] -= size
-    constants = g.constants
-    for i, outs in enumerate(g.outputs_of):
-        if i in constant_nodes:
-            continue
-        for t in outs:
+    for i, li in layer_of.items():
+        for t in g.outputs_of[i]:
             if not t or t in constants:
                 continue
             size = tensor_bytes(shapes.get(t), dtypes.get(t))
+            readers = consumers.get(t, [])
             delta[i + 1] += size
-            delta[n + 1 if t in keep else max(i, last_use(t)) + 2] -= size
+            if t in keep:
+                delta[n + 1] -= size
+                handed_on[li] += size
+                continue
+            delta[max(i, last_use(readers)) + 2] -= size
+            # Read by another layer (a folded node belongs to none: None).
+            if any(layer_of.get(c, li) != li for c in readers):
+                handed_on[li] += size
     peak = current = 0
     for d in delta:
         current += d
         if current > peak:
             peak = current
-    return peak
+    return handed_on, peak
