@@ -91,8 +91,9 @@ class Summary:
                 return layer
         raise KeyError(name)
 
-    def to_json(self) -> dict[str, Any]:
-        """The stable machine interface (documented in README.md)."""
+    def to_json(self, *, tensor_lists: bool = True) -> dict[str, Any]:
+        """The stable machine interface (documented in README.md). ``tensor_lists=False``
+        leaves the tensor shapes as tuples (the JSON renderer formats them itself)."""
         def shape(s: Shape | None) -> list[Any] | None:
             return None if s is None else list(s)
 
@@ -108,7 +109,8 @@ class Summary:
                  "output_shape": shape(layer.output_shape)}
                 for layer in self.layers
             ],
-            "tensors": {name: None if s is None else list(s) for name, s in self.tensors.items()},
+            "tensors": {name: None if s is None else list(s) for name, s in self.tensors.items()}
+            if tensor_lists else self.tensors,
             "diagnostics": [asdict(d) for d in self.diagnostics],
         }
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import onnx
 
-from .graph import Graph, LayerGroup
+from .graph import Graph
 from .load import Shape, numel
 
 # Bits per element of each ONNX element type (sub-byte types pack two to a byte).

@@ -123,15 +123,17 @@ def json_text(summary: Summary, columns: tuple[Column, ...] = DEFAULT_COLUMNS) -
         return json.dumps(v)
 
     def items(key: str, obj: dict | list) -> list[str]:
-        if key == "tensors" and all_known(summary.tensors.values()):
-            # The longest section (every tensor of the model): one f-string per entry.
-            return [f"{quote(k)}: {list(v)}" for k, v in summary.tensors.items()]  # type: ignore[arg-type]
+        if key == "tensors":  # the longest section, every tensor of the model: shapes as tuples
+            if all_known(obj.values()):  # type: ignore[union-attr]
+                return [f"{quote(k)}: {list(v)}" for k, v in obj.items()]  # type: ignore[union-attr]
+            return [f"{quote(k)}: {encode(None if v is None else list(v))}"
+                    for k, v in obj.items()]  # type: ignore[union-attr]
         if isinstance(obj, dict):
             return [f"{quote(k)}: {encode(v)}" for k, v in obj.items()]
         return [json.dumps(v) for v in obj]
 
     lines = ["{"]
-    data = summary.to_json()
+    data = summary.to_json(tensor_lists=False)
     for n, (key, value) in enumerate(data.items()):
         comma = "," if n < len(data) - 1 else ""
         if isinstance(value, (dict, list)) and key in ("layers", "tensors", "diagnostics"):
@@ -139,8 +141,7 @@ def json_text(summary: Summary, columns: tuple[Column, ...] = DEFAULT_COLUMNS) -
             body = items(key, value)
             if body:
                 lines.append(f"  {json.dumps(key)}: {open_}")
-                lines.extend(f"    {b}{',' if i < len(body) - 1 else ''}"
-                             for i, b in enumerate(body))
+                lines.append("    " + ",\n    ".join(body))
                 lines.append(f"  {close}{comma}")
             else:
                 lines.append(f"  {json.dumps(key)}: {open_}{close}{comma}")
