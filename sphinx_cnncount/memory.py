@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 
 import onnx
 
@@ -47,32 +48,40 @@ def activation_memory(g: Graph, layer_of: dict[int, int], n_layers: int,
     handed_on = [0] * n_layers
     delta = [0] * (n + 3)
 
-    def last_use(readers: list[int]) -> int:  # the last reader not folded at export, else -1
+    def last_use(readers: Sequence[int]) -> int:  # the last reader not folded at export, else -1
         for r in reversed(readers):
             if r not in constant_nodes:
                 return r
         return -1
 
     for t in dict.fromkeys(g.inputs):
-        end = last_use(consumers.get(t, []))
+        end = last_use(consumers.get(t, ()))
         size = tensor_bytes(shapes.get(t), dtypes.get(t))
         delta[0] += size
         # An input nothing (but a folded node) reads is never freed.
         delta[n + 1 if t in keep or end < 0 else end + 2] -= size
+    sizes: dict[tuple[Shape | None, int | None], int] = {}  # most activations share a shape
+    shape_of, dtype_of, layer = shapes.get, dtypes.get, layer_of.get
     for i, li in layer_of.items():
         for t in g.outputs_of[i]:
             if not t or t in constants:
                 continue
-            size = tensor_bytes(shapes.get(t), dtypes.get(t))
-            readers = consumers.get(t, [])
+            key = (shape_of(t), dtype_of(t))
+            size = sizes.get(key)
+            if size is None:
+                size = sizes[key] = tensor_bytes(*key)
             delta[i + 1] += size
             if t in keep:
                 delta[n + 1] -= size
                 handed_on[li] += size
                 continue
-            delta[max(i, last_use(readers)) + 2] -= size
+            readers = consumers.get(t, ())
+            last = readers[-1] if readers else -1
+            if last in constant_nodes:
+                last = last_use(readers)
+            delta[max(i, last) + 2] -= size
             # Read by another layer (a folded node belongs to none: None).
-            if any(layer_of.get(c, li) != li for c in readers):
+            if any(layer(c, li) != li for c in readers):
                 handed_on[li] += size
     peak = current = 0
     for d in delta:

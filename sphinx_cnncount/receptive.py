@@ -48,15 +48,16 @@ def receptive_fields(g: Graph, shapes: dict[str, Shape]) -> dict[str, Field]:
         return fields
     fields[seed] = (None, *(((1, 1),) * (len(shapes[seed]) - 1)))
     constants, constant_nodes, get = g.constants, g.constant_nodes, fields.get
+    inputs_of, outputs_of = g.inputs_of, g.outputs_of
     windows: dict[tuple[bytes, ...], dict[str, list[int]]] = {}  # attributes -> their ints
-    for i, op in enumerate(g.op_types):
+    for i, op in enumerate(g.op_types):  # once per node of a large model: locals, few calls
         if i in constant_nodes:
             continue
-        ins = [get(t) for t in g.inputs_of[i] if t and t not in constants]
+        ins = [get(t) for t in inputs_of[i] if t not in constants]  # "": no field, no constant
         if ins.count(None) == len(ins):
             continue
         if op in SAME_AXES_OPS:  # the common case, without a call
-            joined = [f for f in ins if f is not None]
+            joined = ins if None not in ins else [f for f in ins if f is not None]
             out = joined[0] if len(joined) == 1 else _join(joined)
         else:
             window = None
@@ -65,7 +66,7 @@ def receptive_fields(g: Graph, shapes: dict[str, Shape]) -> dict[str, Field]:
                 if window is None:
                     window = windows[g.attr_keys[i]] = _window_attrs(g.nodes[i])
             out = _propagate(g.nodes[i], ins, shapes, window)
-        for t in g.outputs_of[i]:
+        for t in outputs_of[i]:
             if t:
                 fields[t] = out
     return fields
