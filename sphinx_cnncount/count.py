@@ -272,16 +272,16 @@ def count(loaded: LoadedModel, depth: int = 1, g: graphmod.Graph | None = None) 
         activation_bytes=sum(handed_on),
         peak_activation_bytes=peak,
     )
-    tensor_names = list(g.inputs) + sorted(g.initializers)
-    for outs in g.outputs_of:
-        tensor_names += [t for t in outs if t]
+    tensor_names = dict.fromkeys([*g.inputs, *sorted(g.initializers),
+                                  *(t for outs in g.outputs_of for t in outs)])
+    tensor_names.pop("", None)  # an absent optional output
     return Summary(
         model=os.path.basename(loaded.path),
         inputs=tuple(TensorInfo(t, shapes.get(t)) for t in g.inputs),
         outputs=tuple(TensorInfo(t, shapes.get(t)) for t in g.outputs),
         totals=totals,
         layers=tuple(layers),
-        tensors={t: shapes.get(t) for t in dict.fromkeys(tensor_names)},
+        tensors=dict(zip(tensor_names, map(shapes.get, tensor_names))),
         notes=loaded.notes,
         diagnostics=tuple(diagnostics),
     )
