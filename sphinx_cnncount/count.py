@@ -158,13 +158,14 @@ def count(loaded: LoadedModel, depth: int = 1, g: graphmod.Graph | None = None) 
         operands = ins
         if control_flow:
             operands += tuple(t for t in graphmod._node_inputs(g.nodes[i]) if t not in ins)
-        flags = []
-        for slot, t in enumerate(operands if not constants.isdisjoint(operands) else ()):
+        flags = [False] * len(ins)  # per input slot: does it read a parameter?
+        for slot, t in enumerate(operands) if not constants.isdisjoint(operands) else ():
             trainable = _param_slot(spec, slot, t, shapes, dtypes) if t in constants else None
-            if slot < len(ins):
-                flags.append(trainable is not None)
             if trainable is None:
                 continue
+            if slot < len(ins):
+                flags[slot] = True
+            # A stored tensor is its own leaf; a computed constant is made of its leaves.
             for root in _param_leaves(g, t, dtypes) if t in producer else (t,):
                 if root in owner:
                     continue
@@ -200,8 +201,6 @@ def count(loaded: LoadedModel, depth: int = 1, g: graphmod.Graph | None = None) 
             else:
                 unsupported.setdefault((domain or "ai.onnx", op), []).append(g.names[i])
             continue
-        if not flags:
-            flags = [False] * len(ins)  # no constant operand
         if any(flags) or not needs_grad.isdisjoint(ins):
             needs_grad.update(outs)
             needs_grad.discard("")
