@@ -52,9 +52,6 @@ class Graph:
     outputs_of: tuple[tuple[str, ...], ...] = ()
     attr_keys: tuple[tuple[bytes, ...], ...] = ()  # the serialized attributes of each node
 
-    def is_constant_node(self, i: int) -> bool:
-        return i in self.constant_nodes
-
     @cached_property
     def edges(self) -> dict[tuple[int, int], list[str]]:
         """(producer, consumer) -> the tensors between them, in consumer order."""
@@ -263,18 +260,19 @@ def _constant_tensors(nodes: list[onnx.NodeProto], rows: NodeRows,
 # Scopes and layers
 
 
-def node_scopes(node: onnx.NodeProto) -> tuple[str, ...] | None:
+def node_scopes(node: onnx.NodeProto, name: str | None = None) -> tuple[str, ...] | None:
     """The module path of a node, outermost first, as torch qualified names.
 
     Read from the dynamo exporter's metadata (``['', 'layer1', 'layer1.0', 'relu']``: the root,
     the cumulative module paths, the node's own name), else from a TorchScript-exporter name
     (``/layer1/layer1.0/conv1/Conv``), else from a tf2onnx/Keras name
     (``sequential/conv2d/Conv2D``); ``None`` when the node carries no scope at all.
+    ``name``: the node's name, when already read.
     """
     scopes = _metadata_scopes(node) if node.metadata_props else None
     if scopes is not None:
         return scopes
-    name = node.name
+    name = node.name if name is None else name
     return _name_scopes(name.rpartition("/")[0]) if "/" in name else None
 
 
@@ -364,13 +362,8 @@ def group_layers(g: Graph, depth: int = 1) -> tuple[LayerGroup, ...]:
     if depth < 1:
         raise ValueError("depth must be at least 1")
     live = [i for i in range(len(g.nodes)) if i not in g.constant_nodes]
-    scopes = {}
-    for i in live:  # node_scopes, inlined: this runs once per node of a large model
-        node, name = g.nodes[i], g.names[i]  # a nameless node's display name has no "/"
-        s = _metadata_scopes(node) if node.metadata_props else None
-        if s is None and "/" in name:
-            s = _name_scopes(name.rpartition("/")[0])
-        scopes[i] = s
+    # (A nameless node's display name, op_index, has no "/": no scope, as for its own name.)
+    scopes = {i: node_scopes(g.nodes[i], g.names[i]) for i in live}
     if not any(scopes.values()):
         return _auto_layers(g, live)
     if not any(g.nodes[i].name.startswith("/") or g.nodes[i].metadata_props for i in live):
