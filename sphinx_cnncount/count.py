@@ -144,7 +144,8 @@ def count(loaded: LoadedModel, depth: int = 1, g: graphmod.Graph | None = None) 
     costed: dict[tuple[Any, ...], Cost | Diagnostic] = {}
     constants, producer, initializers, shape_get = g.constants, g.producer, g.initializers, shapes.get
     live = sorted(layer_of)  # node order; nodes folded at export time cost nothing
-    op_types, domains, inputs_of, outputs_of = g.op_types, g.domains, g.inputs_of, g.outputs_of
+    op_types, domains, inputs_of, outputs_of = g.rows.op_types, g.rows.domains, g.rows.inputs, \
+        g.rows.outputs
     subgraph_ops = graphmod.SUBGRAPH_OPS
 
     for i in live:  # the hot loop of a large model: what it reads is bound to locals above
@@ -207,7 +208,7 @@ def count(loaded: LoadedModel, depth: int = 1, g: graphmod.Graph | None = None) 
         if spec.cost is zero_cost:
             continue
         node = g.nodes[i]
-        key = (op, domain, g.attr_keys[i],
+        key = (op, domain, g.rows.attr_keys[i],
                tuple(map(shape_get, ins)), tuple(map(shape_get, outs)), tuple(flags))
         cost = costed.get(key)
         if cost is None:
@@ -241,8 +242,8 @@ def count(loaded: LoadedModel, depth: int = 1, g: graphmod.Graph | None = None) 
             name = f"{name}#{seen[name]}"
         else:
             seen[name] = 1
-        out = next((t for t in g.outputs_of[group.nodes[-1]] if t), "")
-        op_types = tuple(dict.fromkeys([g.op_types[i] for i in group.nodes]))
+        out = next((t for t in g.rows.outputs[group.nodes[-1]] if t), "")
+        op_types = tuple(dict.fromkeys([g.rows.op_types[i] for i in group.nodes]))
         trainable, non_trainable = params[li]
         layers.append(Layer(
             name=name,
@@ -272,7 +273,7 @@ def count(loaded: LoadedModel, depth: int = 1, g: graphmod.Graph | None = None) 
         peak_activation_bytes=peak,
     )
     tensor_names = dict.fromkeys([*g.inputs, *sorted(g.initializers),
-                                  *(t for outs in g.outputs_of for t in outs)])
+                                  *(t for outs in g.rows.outputs for t in outs)])
     tensor_names.pop("", None)  # an absent optional output
     return Summary(
         model=os.path.basename(loaded.path),
@@ -303,14 +304,14 @@ def _output_shape_diagnostics(g: graphmod.Graph, live: list[int],
     """Outputs that something reads whose shape is unknown, or has a side below 1."""
     diagnostics = []
     graph_outputs, consumers, non_tensors = set(g.outputs), g.consumers, loaded.non_tensors
-    if _all_known_positive([loaded.shapes.get(t) for i in live for t in g.outputs_of[i] if t]):
+    if _all_known_positive([loaded.shapes.get(t) for i in live for t in g.rows.outputs[i] if t]):
         return diagnostics  # the common case, found without a loop in Python
     for i in live:
-        for t in g.outputs_of[i]:
+        for t in g.rows.outputs[i]:
             if not t or not (t in consumers or t in graph_outputs) or t in non_tensors:
                 continue
             shape = loaded.shapes.get(t)
-            op, name = g.op_types[i], g.names[i]
+            op, name = g.rows.op_types[i], g.names[i]
             if numel(shape) is None:
                 diagnostics.append(Diagnostic(
                     "unknown-shape",

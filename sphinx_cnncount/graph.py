@@ -31,9 +31,9 @@ if TYPE_CHECKING:
 class Graph:
     """The model's nodes, in a deterministic topological order, with what each tensor is.
 
-    Besides the node protos, each node's op type, domain, inputs and outputs are kept as plain
-    tuples (``op_types[i]``, ``inputs_of[i]`` ...): read once from protobuf here, they are what
-    the counting passes use (reading a protobuf field costs several times a tuple lookup).
+    Besides the node protos, ``rows`` keeps each node's op type, domain, inputs, outputs and
+    attributes as plain tuples (``rows.op_types[i]``, ``rows.inputs[i]`` ...): what the counting
+    passes read (a protobuf field read costs several times a tuple lookup).
     """
 
     nodes: tuple[onnx.NodeProto, ...]  # topological order
@@ -44,13 +44,9 @@ class Graph:
     initializers: frozenset[str]
     inputs: tuple[str, ...]  # real graph inputs
     outputs: tuple[str, ...]
+    rows: NodeRows  # each node's fields, in the same order as ``nodes``
 
     constant_nodes: frozenset[int] = frozenset()  # nodes whose outputs are all constants
-    op_types: tuple[str, ...] = ()
-    domains: tuple[str, ...] = ()
-    inputs_of: tuple[tuple[str, ...], ...] = ()  # node.input, "" for an absent optional input
-    outputs_of: tuple[tuple[str, ...], ...] = ()
-    attr_keys: tuple[tuple[bytes, ...], ...] = ()  # the serialized attributes of each node
 
     @cached_property
     def edges(self) -> dict[tuple[int, int], list[str]]:
@@ -161,11 +157,7 @@ def build(path: str, graph: onnx.GraphProto, rows: NodeRows | None = None) -> Gr
         inputs=inputs,
         outputs=tuple(vi.name for vi in graph.output),
         constant_nodes=constant_nodes,
-        op_types=rows.op_types,
-        domains=rows.domains,
-        inputs_of=rows.inputs,
-        outputs_of=rows.outputs,
-        attr_keys=rows.attr_keys,
+        rows=rows,
     )
 
 

@@ -63,7 +63,7 @@ def activation_memory(g: Graph, layer_of: dict[int, int], n_layers: int,
     sizes: dict[tuple[Shape | None, int | None], int] = {}  # most activations share a shape
     shape_of, dtype_of, layer = shapes.get, dtypes.get, layer_of.get
     for i, li in layer_of.items():
-        for t in g.outputs_of[i]:
+        for t in g.rows.outputs[i]:
             if not t or t in constants:
                 continue
             key = (shape_of(t), dtype_of(t))

@@ -48,9 +48,9 @@ def receptive_fields(g: Graph, shapes: dict[str, Shape]) -> dict[str, Field]:
         return fields
     fields[seed] = (None, *(((1, 1),) * (len(shapes[seed]) - 1)))
     constants, constant_nodes, get = g.constants, g.constant_nodes, fields.get
-    inputs_of, outputs_of = g.inputs_of, g.outputs_of
+    inputs_of, outputs_of, attr_keys = g.rows.inputs, g.rows.outputs, g.rows.attr_keys
     windows: dict[tuple[bytes, ...], dict[str, list[int]]] = {}  # attributes -> their ints
-    for i, op in enumerate(g.op_types):  # once per node of a large model: locals, few calls
+    for i, op in enumerate(g.rows.op_types):  # once per node of a large model: locals, few calls
         if i in constant_nodes:
             continue
         ins = [get(t) for t in inputs_of[i] if t not in constants]  # "": no field, no constant
@@ -62,9 +62,9 @@ def receptive_fields(g: Graph, shapes: dict[str, Shape]) -> dict[str, Field]:
         else:
             window = None
             if op in WINDOW_OPS:
-                window = windows.get(g.attr_keys[i])
+                window = windows.get(attr_keys[i])
                 if window is None:
-                    window = windows[g.attr_keys[i]] = _window_attrs(g.nodes[i])
+                    window = windows[attr_keys[i]] = _window_attrs(g.nodes[i])
             out = _propagate(g.nodes[i], ins, shapes, window)
         for t in outputs_of[i]:
             if t:
