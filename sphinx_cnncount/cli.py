@@ -42,7 +42,9 @@ def add_model_options(p: argparse.ArgumentParser, depth_default: int | None = 1,
 
 def error(message: str) -> int:
     """Print the one-line error and return the usage/input exit code."""
-    print(f"{PROG}: error: {message}", file=sys.stderr)
+    from .escape import message as line
+
+    print(f"{PROG}: error: {line(message)}", file=sys.stderr)
     return 2
 
 
@@ -74,6 +76,7 @@ def guarded(command: Callable[[argparse.Namespace], int]) -> Callable[[argparse.
 
 def summary_command(args: argparse.Namespace) -> int:
     from .count import analyze
+    from .escape import message as line
     from .load import parse_dims, parse_input_shapes
     from .render import parse_columns
     from .render.text import Format, render
@@ -82,9 +85,9 @@ def summary_command(args: argparse.Namespace) -> int:
     summary = analyze(args.model, args.depth, parse_dims(args.dim),
                       parse_input_shapes(args.input_shape))
     for note in summary.notes:
-        print(f"{PROG}: {note}", file=sys.stderr)
+        print(f"{PROG}: {line(note)}", file=sys.stderr)
     for d in summary.diagnostics:
-        print(f"{PROG}: warning: {args.model}: {d.message}", file=sys.stderr)
+        print(f"{PROG}: warning: {line(f'{args.model}: {d.message}')}", file=sys.stderr)
     sys.stdout.write(render(summary, Format(args.format), columns))
     return 0
 

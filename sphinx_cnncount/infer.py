@@ -183,6 +183,8 @@ def _fold_shape_values(path: str | os.PathLike[str], model: onnx.ModelProto) -> 
                 a.type in (onnx.AttributeProto.GRAPH, onnx.AttributeProto.GRAPHS)
                 for a in node.attribute):
             continue
+        if node.attribute and not inline_only(node):
+            continue  # its value would be read from a file beside the model (or anywhere)
         if node.op_type in ("Shape", "Size"):
             shape = shapes.get(node.input[0])
             if not is_known(shape):
@@ -245,6 +247,34 @@ def _fold_shape_values(path: str | os.PathLike[str], model: onnx.ModelProto) -> 
         return _infer(path, folded)
     except ModelError:
         return None
+
+
+_TENSOR_ATTRS = frozenset({onnx.AttributeProto.TENSOR, onnx.AttributeProto.TENSORS,
+                           onnx.AttributeProto.SPARSE_TENSOR, onnx.AttributeProto.SPARSE_TENSORS,
+                           onnx.AttributeProto.GRAPH, onnx.AttributeProto.GRAPHS})
+
+
+def inline_only(node: onnx.NodeProto) -> bool:
+    """Whether every tensor a node's attributes hold (Constant's and ConstantOfShape's
+    ``value``, sparse values, the initializers and nodes of its bodies) is stored inline in the
+    file. A node that is not is never evaluated: onnx's reference evaluator would read the
+    tensor's external location, which names any file it likes."""
+    for a in node.attribute:
+        if a.type not in _TENSOR_ATTRS:
+            continue
+        tensors = [a.t, *a.tensors]
+        for sp in [a.sparse_tensor, *a.sparse_tensors]:
+            tensors += [sp.values, sp.indices]
+        if any(t.data_location == onnx.TensorProto.EXTERNAL or t.external_data
+               for t in tensors):
+            return False
+        for g in [a.g, *a.graphs]:
+            stored = [*g.initializer, *(s for sp in g.sparse_initializer
+                                        for s in (sp.values, sp.indices))]
+            if any(t.data_location == onnx.TensorProto.EXTERNAL or t.external_data
+                   for t in stored) or not all(map(inline_only, g.node)):
+                return False
+    return True
 
 
 def _is_int_constant(node: onnx.NodeProto) -> bool:

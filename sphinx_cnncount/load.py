@@ -177,21 +177,41 @@ def check_opsets(path: str | os.PathLike[str], model: onnx.ModelProto) -> None:
             )
 
 
+NODE_LIMIT = 1_000_000  # nodes, after inlining: far above any real model, far below a bomb
+
+
 def normalize(path: str | os.PathLike[str], model: onnx.ModelProto) -> onnx.ModelProto:
-    """One form for what files spell several ways: model-local functions inlined (onnx's
-    inliner), sparse initializers as dense ones (dims only: their values are weights), and the
-    dims of an initializer that is also listed as an input (old IR) taken from the tensor."""
+    """One form for what files spell several ways, and the checks that keep a hostile file from
+    reaching the counter: model-local functions inlined (onnx's inliner) once the nodes that
+    would make are known to be within NODE_LIMIT, ``ai.onnx`` as the default domain's other
+    name, sparse initializers as dense ones (dims only: their values are weights), the dims of
+    an initializer that is also listed as an input (old IR) taken from the tensor. Raises
+    ModelError for names that are not UTF-8, negative initializer dims, and nodes whose
+    attribute types or input counts contradict their ONNX schema (onnx's checker)."""
+    _check_text(path, model)
     if model.functions:
+        expanded = inlined_size(model)
+        if expanded > NODE_LIMIT:
+            raise ModelError(path, f"its functions expand to {expanded:,} nodes or more, over "
+                                   f"the limit of {NODE_LIMIT:,}")
         try:
             model = onnx.inliner.inline_local_functions(model)
         except Exception as exc:  # onnx raises several types; each means the same here
             raise ModelError(path, f"cannot inline the model's functions: {exc}") from None
+    elif len(model.graph.node) > NODE_LIMIT:
+        raise ModelError(path, f"has {len(model.graph.node):,} nodes, over the limit of "
+                               f"{NODE_LIMIT:,}")
+    _default_domain(model)
     graph = model.graph
     for sparse in graph.sparse_initializer:
         dense = onnx.TensorProto(name=sparse.values.name or sparse.indices.name,
                                  data_type=sparse.values.data_type, dims=sparse.dims)
         graph.initializer.append(dense)
     del graph.sparse_initializer[:]
+    for t in graph.initializer:
+        if t.dims and min(t.dims) < 0:
+            raise ModelError(path, f"initializer {t.name!r} has dims {list(t.dims)}; dims "
+                                   "cannot be negative")
     listed = {vi.name for vi in graph.input}
     inits = {t.name: t for t in graph.initializer if t.name in listed}
     for vi in graph.input:
@@ -200,7 +220,117 @@ def normalize(path: str | os.PathLike[str], model: onnx.ModelProto) -> onnx.Mode
             shape.ClearField("dim")
             for d in inits[vi.name].dims:
                 shape.dim.add().dim_value = d
+    check_nodes(path, model, graph)
     return model
+
+
+def inlined_size(model: onnx.ModelProto) -> int:
+    """How many nodes the main graph has once its calls of model-local functions are inlined
+    (counted, not built: a function calling another twice, 20 deep, is a million nodes). A call
+    cycle counts as over the limit."""
+    functions = {(f.domain, f.name): f for f in model.functions}
+    sizes: dict[tuple[str, str], int] = {}
+    visiting: set[tuple[str, str]] = set()
+
+    def size(nodes: Iterable[onnx.NodeProto]) -> int:
+        total = 0
+        for n in nodes:
+            key = (n.domain, n.op_type)
+            if key not in functions:
+                total += 1
+                continue
+            if key not in sizes:
+                if key in visiting:
+                    return NODE_LIMIT + 1  # recursion: inlining would never end
+                visiting.add(key)
+                sizes[key] = size(functions[key].node)
+                visiting.discard(key)
+            total += sizes[key]
+            if total > NODE_LIMIT:
+                break
+        return total
+
+    return size(model.graph.node)
+
+
+def _check_text(path: str | os.PathLike[str], model: onnx.ModelProto) -> None:
+    """Every name and op type is text: protobuf hands back invalid UTF-8 as bytes."""
+    graphs = [model.graph]
+    for g in graphs:
+        names = [t.name for t in g.initializer]
+        names += [vi.name for vi in (*g.input, *g.output, *g.value_info)]
+        for n in g.node:
+            names += (n.op_type, n.domain, n.name, *n.input, *n.output)
+            for a in n.attribute:
+                names.append(a.name)
+                graphs += [a.g, *a.graphs] if a.type in _GRAPH_ATTRS else []
+        if not all(type(v) is str for v in names):
+            bad = next(v for v in names if type(v) is not str)
+            raise ModelError(path, f"holds a name or op type that is not UTF-8 text ({bad[:40]!r})")
+    for f in model.functions:
+        names = [f.name, f.domain, *f.input, *f.output]
+        for n in f.node:
+            names += (n.op_type, n.domain, n.name, *n.input, *n.output)
+        if not all(type(v) is str for v in names):
+            raise ModelError(path, f"function {f.name!r} holds a name that is not UTF-8 text")
+
+
+_GRAPH_ATTRS = (onnx.AttributeProto.GRAPH, onnx.AttributeProto.GRAPHS)
+
+
+def _default_domain(model: onnx.ModelProto) -> None:
+    """``ai.onnx`` is the default domain's other name: write it "" everywhere, as onnx's
+    inference and onnxruntime read it."""
+    for opset in model.opset_import:
+        if opset.domain == "ai.onnx":
+            if any(o.domain == "" for o in model.opset_import):
+                continue
+            opset.domain = ""
+    graphs = [model.graph]
+    for g in graphs:
+        for n in g.node:
+            if n.domain == "ai.onnx":
+                n.domain = ""
+            for a in n.attribute:
+                if a.type in _GRAPH_ATTRS:
+                    graphs += [a.g, *a.graphs]
+
+
+def check_nodes(path: str | os.PathLike[str], model: onnx.ModelProto,
+                graph: onnx.GraphProto) -> None:
+    """onnx's checker on each distinct default-domain node of ``graph``: attribute types
+    (``strides`` as an INT, a graph where ints belong) and input and output counts that
+    contradict the op's schema are a ModelError naming the node. Bodies are checked as
+    subgraphs of their own, so a node's graph attributes are emptied for its check."""
+    ctx = onnx.checker.C.CheckerContext()
+    ctx.ir_version = model.ir_version or onnx.IR_VERSION
+    ctx.opset_imports = {o.domain: o.version for o in model.opset_import}
+    if "" not in ctx.opset_imports:
+        return  # nothing to check against; inference says what is wrong
+    seen: set[tuple] = set()
+    for i, n in enumerate(graph.node):
+        if n.domain != "":
+            continue
+        key = (n.op_type, tuple(map(bool, n.input)), len(n.output),
+               tuple(a.SerializeToString() for a in n.attribute if a.type not in _GRAPH_ATTRS),
+               tuple(a.name for a in n.attribute if a.type in _GRAPH_ATTRS))
+        if key in seen:
+            continue
+        seen.add(key)
+        probe = n
+        if any(a.type in _GRAPH_ATTRS for a in n.attribute):
+            probe = onnx.NodeProto()
+            probe.CopyFrom(n)
+            for a in probe.attribute:
+                for g in [a.g] if a.type == onnx.AttributeProto.GRAPH else a.graphs:
+                    g.Clear()
+                    g.name = "body"  # the checker asks every graph for a name
+        try:
+            onnx.checker.check_node(probe, ctx)
+        except onnx.checker.ValidationError as exc:
+            what = str(exc).strip().splitlines()[0] if str(exc).strip() else "invalid"
+            label = f"{n.name!r} ({n.op_type})" if n.name else f"#{i} ({n.op_type})"
+            raise ModelError(path, f"node {label} does not fit the ONNX schema: {what}") from None
 
 
 def real_inputs(graph: onnx.GraphProto) -> list[onnx.ValueInfoProto]:

@@ -28,7 +28,7 @@ from sphinx.config import ENUM
 from sphinx.util import logging
 from sphinx.util.docutils import SphinxDirective, SphinxRole
 
-from . import __version__
+from . import __version__, escape
 from .count import Summary, count
 from .declare import KEYS, DeclarationError, check, parse_lines, quote
 from .graph import build, group_layers, parse_depth
@@ -243,26 +243,30 @@ class CnncountDirective(SphinxDirective):
     def _check(self, rel: str, summary: Summary) -> None:
         """Warn for each declared number the model contradicts and each counting diagnostic."""
         for diagnostic in summary.diagnostics:
-            logger.warning(f"{rel}: {diagnostic.message}", location=self.get_location(),
+            logger.warning(escape.message(f"{rel}: {diagnostic.message}"),
+                           location=self.get_location(),
                            type="cnncount", subtype="diagnostic")
         for note in summary.notes:
-            logger.verbose(f"{rel}: {note}", location=self.get_location())
+            logger.verbose(escape.message(f"{rel}: {note}"), location=self.get_location())
         for i, line in enumerate(self.content):  # a bad line hides none of the others
             source, offset = self.content.info(i)
             where = f"{source}:{offset + 1}"
             try:
                 mismatches = check(summary, parse_lines([line]))
             except DeclarationError as exc:
-                logger.warning(f"{rel}: {str(exc).removeprefix('line 1: ')}", location=where,
+                logger.warning(escape.message(f"{rel}: {str(exc).removeprefix('line 1: ')}"),
+                               location=where,
                                type="cnncount", subtype="error")
                 continue
             for m in mismatches:
                 message = m.message
                 if m.actual is None:
                     message += f" (layers: {', '.join(layer.name for layer in summary.layers)})"
-                logger.warning(message, location=where, type="cnncount", subtype="mismatch")
+                logger.warning(escape.message(message), location=where, type="cnncount",
+                               subtype="mismatch")
 
     def _fail(self, message: str) -> list[nodes.Node]:
+        message = escape.message(message)
         logger.warning(message, location=self.get_location(), type="cnncount", subtype="error")
         node = _error(message)
         self.set_source_info(node)
@@ -305,7 +309,7 @@ class CnncountRole(SphinxRole):
 
     def _fail(self, message: str, subtype: str
               ) -> tuple[list[nodes.Node], list[nodes.system_message]]:
-        logger.warning(message, location=self.get_location(), type="cnncount", subtype=subtype)
+        logger.warning(escape.message(message), location=self.get_location(), type="cnncount", subtype=subtype)
         return [nodes.problematic(self.rawtext, self.rawtext)], []
 
 

@@ -12,6 +12,8 @@ from fractions import Fraction
 from typing import Any
 
 from ..count import Layer, Summary
+from ..escape import name as shown_name
+from ..escape import printable
 from ..declare import SI
 from ..render import fmt_int, fmt_shape, layer_type
 
@@ -54,10 +56,24 @@ def _shown(layer: Layer, key: str) -> str:
 
 def diff_layers(old: Summary, new: Summary) -> list[LayerChange]:
     """Layers of both models, in the new model's order, each removed layer after the layer that
-    preceded it in the old model."""
+    preceded it in the old model (itself removed, or kept)."""
+    news = {layer.name for layer in new.layers}
     olds = {layer.name: layer for layer in old.layers}
-    news = {layer.name: layer for layer in new.layers}
+    # The removed layer that follows each old layer (None: the first), a chain per kept layer.
+    follower: dict[str | None, Layer] = {}
+    prev: str | None = None
+    for layer in old.layers:
+        if layer.name not in news:
+            follower[prev] = layer
+        prev = layer.name
     out: list[LayerChange] = []
+
+    def removed_after(anchor: str | None) -> None:
+        while (removed := follower.get(anchor)) is not None:
+            out.append(LayerChange(removed.name, "removed", removed, None))
+            anchor = removed.name
+
+    removed_after(None)
     for layer in new.layers:
         before = olds.get(layer.name)
         if before is None:
@@ -65,15 +81,7 @@ def diff_layers(old: Summary, new: Summary) -> list[LayerChange]:
         else:
             ch = LayerChange(layer.name, "changed", before, layer)
             out.append(ch if ch.changes() else LayerChange(layer.name, "unchanged", before, layer))
-    prev: str | None = None
-    for layer in old.layers:
-        if layer.name not in news:
-            at = next((k + 1 for k, c in enumerate(out) if c.name == prev), 0) if prev else 0
-            # after prev, and after removed layers already placed there
-            while at < len(out) and out[at].status == "removed":
-                at += 1
-            out.insert(at, LayerChange(layer.name, "removed", layer, None))
-        prev = layer.name
+        removed_after(layer.name)
     return out
 
 
@@ -177,23 +185,24 @@ def _percent(old: int, new: int) -> str:
 
 
 def _layer_text(layer: Layer) -> str:
-    return "; ".join([f"{layer_type(layer)} {fmt_shape(layer.output_shape)}",
+    return "; ".join([f"{shown_name(layer_type(layer))} {fmt_shape(layer.output_shape)}",
                       *(f"{k} {fmt_int(getattr(layer, k))}" for k in ("params", "macs"))])
 
 
 def text(d: Diff) -> str:
     """``~ name: key old -> new (+delta)`` per changed layer, ``+``/``-`` per added/removed layer,
     then the totals and any budget exceeded."""
-    out = [f"{d.old_path} -> {d.new_path}"]
-    width = max((len(c.name) for c in d.layers if c.status != "unchanged"), default=0)
+    out = [printable(f"{d.old_path} -> {d.new_path}")]
+    names = {c.name: shown_name(c.name) for c in d.layers if c.status != "unchanged"}
+    width = max(map(len, names.values()), default=0)
     unchanged = 0
     for c in d.layers:
         if c.status == "unchanged":
             unchanged += 1
         elif c.status == "added":
-            out.append(f"+ {c.name:<{width}}  {_layer_text(c.new)}")  # type: ignore[arg-type]
+            out.append(f"+ {names[c.name]:<{width}}  {_layer_text(c.new)}")  # type: ignore[arg-type]
         elif c.status == "removed":
-            out.append(f"- {c.name:<{width}}  {_layer_text(c.old)}")  # type: ignore[arg-type]
+            out.append(f"- {names[c.name]:<{width}}  {_layer_text(c.old)}")  # type: ignore[arg-type]
         else:
             parts = []
             for key, a, b in c.changes():
@@ -201,8 +210,8 @@ def text(d: Diff) -> str:
                     delta = getattr(c.new, key) - getattr(c.old, key)
                     parts.append(f"{key} {a} -> {b} ({_signed(delta)})")
                 else:
-                    parts.append(f"{key} {a} -> {b}")
-            out.append(f"~ {c.name:<{width}}  {'; '.join(parts)}")
+                    parts.append(f"{key} {shown_name(a)} -> {shown_name(b)}")
+            out.append(f"~ {names[c.name]:<{width}}  {'; '.join(parts)}")
     if unchanged:
         out.append(f"  ({unchanged} layer{'s' if unchanged != 1 else ''} unchanged)")
     totals = []

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import json
+from urllib.parse import quote
 from collections.abc import Callable, Sequence
 from enum import Enum
 from pathlib import Path
 
 from .. import __version__
+from ..escape import message as line
 from .codes import Finding, Rule, Severity
 
 
@@ -27,7 +29,7 @@ def location(f: Finding) -> str:
 
 def text(findings: Sequence[Finding]) -> str:
     """One line per finding, ``path[:line]: CODE message``, then a count."""
-    out = [f"{location(f)}: {f.code} {f.message}" for f in findings]
+    out = [line(f"{location(f)}: {f.code} {f.message}") for f in findings]
     if findings:
         by = {s: sum(1 for f in findings if f.level is s) for s in Severity}
         parts = [f"{n} {s.label}{'s' if n != 1 and s is not Severity.INFO else ''}"
@@ -80,7 +82,7 @@ def sarif_log(findings: Sequence[Finding]) -> dict:
     for f in findings:
         p = Path(f.file)
         artifact = ({"uri": p.as_uri()} if p.is_absolute()
-                    else {"uri": p.as_posix(), "uriBaseId": "%SRCROOT%"})
+                    else {"uri": quote(p.as_posix()), "uriBaseId": "%SRCROOT%"})
         physical: dict = {"artifactLocation": artifact}
         if f.line:
             physical["region"] = {"startLine": f.line}

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from enum import Enum
 
+from .. import escape
 from ..count import Layer, Summary
 from ..graph import ANCHOR_OPS
 from ..load import Shape
@@ -122,10 +123,12 @@ def layer_type(layer: Layer) -> str:
 
 
 def cell(layer: Layer, column: Column) -> str:
+    """A layer's cell as every table shows it; names printable and elided (JSON and CSV keep
+    them whole)."""
     if column is Column.LAYER:
-        return layer.name
+        return escape.name(layer.name)
     if column is Column.TYPE:
-        return layer_type(layer)
+        return escape.name(layer_type(layer))
     if column is Column.OUTPUT:
         return fmt_shape(layer.output_shape)
     if column is Column.RECEPTIVE_FIELD:

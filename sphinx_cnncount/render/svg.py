@@ -19,6 +19,8 @@ from html import escape
 
 import networkx as nx
 
+from ..escape import name as shown_name
+from ..escape import printable
 from ..count import Layer, Summary
 from ..graph import Graph, LayerGroup
 from ..load import Shape
@@ -199,7 +201,7 @@ def lenet_svg(summary: Summary) -> str:
     specs: list[tuple[str, tuple[str, ...], Shape | None, bool]] = [
         ("INPUT", (), in_shape, nhwc)]
     for layer in summary.layers:
-        specs.append((layer.name, _caption(layer), layer.output_shape, False))
+        specs.append((shown_name(layer.name), _caption(layer), layer.output_shape, False))
     spatial = [m[1:] for _, _, s, cl in specs if (m := _maps(s, cl))]
     scale = PLANE_MAX / max((d for hw in spatial for d in hw), default=1)
     units = [u for _, _, s, cl in specs if not _maps(s, cl) and (u := _units(s))]
@@ -268,7 +270,8 @@ def lenet_svg(summary: Summary) -> str:
         for k, line in enumerate(items[i].caption):
             body.append(_text(mids[i], height - 24 + k * (CAPTION_SIZE + 2), line,
                               size=CAPTION_SIZE))
-    label = f"{summary.model}: " + ", ".join(" ".join(item.label) for item in items)
+    label = f"{printable(summary.model)}: " + ", ".join(" ".join(item.label)
+                                                               for item in items)
     return _svg(width, height, label, body)
 
 
@@ -283,7 +286,7 @@ def _label(name: str, kind: str, size: str) -> tuple[str, ...]:
 def _caption(layer: Layer) -> tuple[str, ...]:
     """The paper's word for the layer's operation, on two lines when long."""
     kind = layer_type(layer)
-    text = _VERBS.get(kind, kind)
+    text = _VERBS.get(kind, shown_name(kind))
     breaks = [i + 1 for i, ch in enumerate(text) if ch in " +"]
     if len(text) <= 12 or not breaks:
         return (text,)
@@ -340,7 +343,8 @@ def graph_svg(summary: Summary, edges: Edges, uid: str = "cnncount") -> str:
         rows.append(row)
     row_of = {v: r for r, row in enumerate(rows) for v in row}
 
-    lines = [(layer.name, f"{layer_type(layer)}  {fmt_shape(layer.output_shape)}")
+    lines = [(shown_name(layer.name),
+              f"{shown_name(layer_type(layer))}  {fmt_shape(layer.output_shape)}")
              for layer in summary.layers]
     box_w = max(120.0, *(max(_text_w(a, FONT_SIZE), _text_w(b, FONT_SIZE - 1)) + 16
                          for a, b in lines))
@@ -379,5 +383,5 @@ def graph_svg(summary: Summary, edges: Edges, uid: str = "cnncount") -> str:
         body.append(_text(x, y + 31, lines[v][1], size=FONT_SIZE - 1))
     defs = (f'<marker id="{uid}-arrow" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" '
             f'markerHeight="7" orient="auto"><path d="M0,0 L10,5 L0,10 z" fill="#666"/></marker>')
-    label = f"{summary.model}: layer graph of {n} layers"
+    label = f"{printable(summary.model)}: layer graph of {n} layers"
     return _svg(width, height, label, body, defs)

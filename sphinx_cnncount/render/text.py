@@ -8,6 +8,7 @@ import json
 from json.encoder import encode_basestring_ascii as quote  # what json.dumps uses for a str
 from enum import Enum
 
+from .. import escape
 from ..count import Layer, Summary
 from ..load import all_known
 from . import DEFAULT_COLUMNS, Column, fmt_field, fmt_full_shape, fmt_int, table_rows
@@ -28,7 +29,7 @@ def render(summary: Summary, fmt: Format, columns: tuple[Column, ...] | None = N
 
 
 def _inputs_line(summary: Summary) -> str:
-    return ", ".join(f"{t.name} {fmt_full_shape(t.shape)}" for t in summary.inputs)
+    return ", ".join(f"{escape.name(t.name)} {fmt_full_shape(t.shape)}" for t in summary.inputs)
 
 
 def table(summary: Summary, columns: tuple[Column, ...] = DEFAULT_COLUMNS) -> str:
@@ -44,7 +45,7 @@ def table(summary: Summary, columns: tuple[Column, ...] = DEFAULT_COLUMNS) -> st
     rule_width = sum(widths) + 2 * (len(widths) - 1)
     t = summary.totals
     out = [
-        f'Model: "{summary.model}"    input: {_inputs_line(summary)}',
+        f'Model: "{escape.printable(summary.model)}"    input: {_inputs_line(summary)}',
         "=" * rule_width,
         line(header),
         "=" * rule_width,
@@ -65,16 +66,20 @@ def table(summary: Summary, columns: tuple[Column, ...] = DEFAULT_COLUMNS) -> st
 
 
 def markdown(summary: Summary, columns: tuple[Column, ...] = DEFAULT_COLUMNS) -> str:
-    """A GitHub-flavoured markdown table with a bold totals row."""
+    """A GitHub-flavoured markdown table with a bold totals row; names are text, never markup
+    or HTML."""
     header, body, total = table_rows(summary, columns)
 
     def row(cells: list[str]) -> str:
-        return "| " + " | ".join(c.replace("|", "\\|") for c in cells) + " |"
+        return "| " + " | ".join(cells) + " |"
+
+    def escaped(cells: list[str]) -> list[str]:
+        return [escape.markdown(c) for c in cells]
 
     align = ["---:" if c.numeric else ":---" for c in columns]
-    total = [f"**{c}**" if c else c for c in total]
-    return "\n".join([row(header), "| " + " | ".join(align) + " |",
-                      *(row(r) for r in body), row(total)]) + "\n"
+    bold = [f"**{c}**" if c else c for c in escaped(total)]
+    return "\n".join([row(escaped(header)), "| " + " | ".join(align) + " |",
+                      *(row(escaped(r)) for r in body), row(bold)]) + "\n"
 
 
 def csv_text(summary: Summary, columns: tuple[Column, ...] | None = None) -> str:
@@ -86,7 +91,7 @@ def csv_text(summary: Summary, columns: tuple[Column, ...] | None = None) -> str
     w.writerow(["output_shape" if c is Column.OUTPUT else "op_types" if c is Column.TYPE
                 else c.value for c in cols])
     for layer in summary.layers:
-        w.writerow([_csv_cell(layer, c) for c in cols])
+        w.writerow([escape.spreadsheet(_csv_cell(layer, c)) for c in cols])
     w.writerow(["total" if c is Column.LAYER else getattr(summary.totals, c.value)
                 if c.numeric and hasattr(summary.totals, c.value) else "" for c in cols])
     return buf.getvalue()
