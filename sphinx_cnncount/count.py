@@ -23,6 +23,15 @@ FLOAT_TYPES = frozenset({
         if hasattr(onnx.TensorProto, n)),
 })
 
+# The integer element types a quantized weight (or its int32 bias) is stored in.
+INT_TYPES = frozenset({
+    onnx.TensorProto.INT8, onnx.TensorProto.UINT8, onnx.TensorProto.INT16,
+    onnx.TensorProto.UINT16, onnx.TensorProto.INT32, onnx.TensorProto.UINT32,
+    onnx.TensorProto.INT64, onnx.TensorProto.UINT64,
+    *(getattr(onnx.TensorProto, n) for n in ("INT4", "UINT4", "INT2", "UINT2")
+      if hasattr(onnx.TensorProto, n)),
+})
+NUMERIC_TYPES = FLOAT_TYPES | INT_TYPES
 
 
 @dataclass(frozen=True)
@@ -335,7 +344,9 @@ def _param_slot(spec: OpSpec | None, slot: int, t: str,
     """Whether constant input ``t`` at ``slot`` is a parameter: None if not, else whether
     trainable."""
     if spec is not None and slot in spec.params:
-        return spec.params[slot]
+        # A weight slot holds numbers: float, or the integers of a quantized weight. A string,
+        # bool or untyped tensor there is no parameter (the file is malformed).
+        return spec.params[slot] if dtypes.get(t) in NUMERIC_TYPES else None
     if spec is not None and slot in spec.fixed:
         return None
     if dtypes.get(t) not in FLOAT_TYPES:

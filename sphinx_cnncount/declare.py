@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 import shlex
 from dataclasses import dataclass
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from decimal import Decimal, InvalidOperation
 
 from .count import Summary
 from .load import Shape
@@ -34,38 +34,72 @@ class DeclarationError(ValueError):
 
 @dataclass(frozen=True)
 class Declared:
-    """A number as written: it holds for ``actual`` when ``actual`` rounds to it."""
+    """A number as written: it holds for ``actual`` when ``actual`` rounds to it.
+
+    Kept as exact integers: ``digits`` units of ``unit`` (``1.81G`` is 181 units of 10^7; a
+    plain ``60,840`` is 60,840 units of 1), so matching never depends on a decimal context.
+    """
 
     text: str
-    mantissa: Decimal
-    scale: int  # 1, or the SI multiplier
+    digits: int
+    unit: int  # 1 for an exact number, else the place value of the last digit written
+
+    @property
+    def scale(self) -> int:
+        return self.unit
 
     def matches(self, actual: int) -> bool:
-        if self.scale == 1:
-            return Decimal(actual) == self.mantissa
-        exp = self.mantissa.as_tuple().exponent
-        quantum = Decimal(1).scaleb(exp if isinstance(exp, int) else 0)
-        return (Decimal(actual) / self.scale).quantize(quantum, ROUND_HALF_UP) == self.mantissa
+        if self.unit == 1:
+            return actual == self.digits
+        return (2 * actual + self.unit) // (2 * self.unit) == self.digits  # round half up
+
+
+# A count has at most this many digits (2^63 per dim, a handful of dims): a longer declaration
+# is a typo, and reading ``1e10000000`` exactly would take minutes.
+MAX_DIGITS = 80
 
 
 def parse_number(text: str | int) -> Declared:
     if isinstance(text, bool):
         raise DeclarationError(f"expected a number, got {text!r}")
     if isinstance(text, int):
-        return Declared(str(text), Decimal(text), 1)
+        if abs(text) >= 10**MAX_DIGITS:
+            raise DeclarationError(f"{text!r} is too large to be a count")
+        return Declared(str(text), text, 1)
     raw = str(text).strip()
     s = raw.replace(",", "").replace("_", "")
-    scale = 1
+    scale = 0  # power of ten of the SI suffix
     if s and s[-1] in SI:
-        scale = SI[s[-1]]
+        scale = len(str(SI[s[-1]])) - 1
         s = s[:-1]
+    if len(s) > 2 * MAX_DIGITS:
+        raise DeclarationError(f"{raw[:40]!r}... is too long to be a count")
     try:
         value = Decimal(s)
     except InvalidOperation:
         raise DeclarationError(f"{raw!r} is not a number (write 60,840 or 1.81G)") from None
-    if not value.is_finite() or (scale == 1 and value != value.to_integral_value()):
-        raise DeclarationError(f"{raw!r} is not a whole number; use an SI suffix for a rounded figure")
-    return Declared(raw, value, scale)
+    if not value.is_finite():
+        raise DeclarationError(f"{raw!r} is not a number (write 60,840 or 1.81G)")
+    sign, digit_tuple, exponent = value.as_tuple()
+    exponent = int(exponent)
+    if value and value.adjusted() + scale >= MAX_DIGITS:
+        raise DeclarationError(f"{raw!r} is too large to be a count")
+    place = exponent + scale  # the power of ten of the last digit written
+    digits = int("".join(map(str, digit_tuple)) or "0") * (-1 if sign else 1)
+    if place < 0:
+        # Trailing zeros after the point say nothing finer: 60840.0 is 60840.
+        while place < 0 and digits % 10 == 0 and digits:
+            digits //= 10
+            place += 1
+        if place < 0 and digits:
+            what = "a whole number" if not scale else "a count to a whole unit"
+            raise DeclarationError(f"{raw!r} is not {what}; "
+                                   + ("use an SI suffix for a rounded figure" if not scale
+                                      else "write fewer decimals"))
+        place = max(place, 0)
+    if not scale:
+        return Declared(raw, digits * 10**place, 1)
+    return Declared(raw, digits, 10**place)
 
 
 def parse_shape(text: str) -> tuple[int, ...]:
@@ -178,7 +212,7 @@ def check(summary: Summary, declarations: list[Declaration]) -> list[Mismatch]:
             raise DeclarationError(f"{key} is a figure of the totals, not of a layer")
         actual = getattr(record, key)
         if not declared.matches(actual):
-            shown = declared.text if declared.scale != 1 else fmt_int(int(declared.mantissa))
+            shown = declared.text if declared.unit != 1 else fmt_int(declared.digits)
             out.append(Mismatch(d.target, key, shown, fmt_int(actual), d.line))
     return out
 

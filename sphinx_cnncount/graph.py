@@ -21,6 +21,7 @@ _RANDOM_OPS = frozenset(
 _SHAPE_OPS = frozenset({"Shape", "Size"})
 
 SCOPE_KEY = "pkg.torch.onnx.name_scopes"
+_SCOPE_TEXT_LIMIT = 1 << 16  # characters of one node's scope list; a deep model's are a few hundred
 
 
 if TYPE_CHECKING:
@@ -271,9 +272,12 @@ def node_scopes(node: onnx.NodeProto, name: str | None = None) -> tuple[str, ...
 def _metadata_scopes(node: onnx.NodeProto) -> tuple[str, ...] | None:
     for prop in node.metadata_props:
         if prop.key == SCOPE_KEY:
+            value = prop.value
+            if len(value) > _SCOPE_TEXT_LIMIT or not value.startswith("["):
+                return None  # no exporter writes this; reading it could take long
             try:
-                scopes = ast.literal_eval(prop.value)
-            except (ValueError, SyntaxError):
+                scopes = ast.literal_eval(value)
+            except (ValueError, SyntaxError, TypeError, RecursionError, MemoryError):
                 return None
             if isinstance(scopes, list) and all(isinstance(s, str) for s in scopes):
                 return tuple(s for s in scopes[1:-1] if s)

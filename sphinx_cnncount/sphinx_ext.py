@@ -214,8 +214,14 @@ class CnncountDirective(SphinxDirective):
 
         container = nodes.container(classes=["cnncount", *self.options.get("class", [])])
         self.set_source_info(container)
-        svg = render_svg(kind, summary, result.edges,
-                         uid=f"cnncount-{self.env.new_serialno('cnncount')}")
+        try:
+            svg = render_svg(kind, summary, result.edges,
+                             uid=f"cnncount-{self.env.new_serialno('cnncount')}")
+        except Exception as exc:  # a drawing bug must not stop the build; the table still shows
+            logger.warning(escape.message(f"{rel}: the diagram could not be drawn "
+                                          f"({type(exc).__name__}: {exc})"),
+                           location=self.get_location(), type="cnncount", subtype="error")
+            svg = ""
         if svg:
             container += nodes.raw("", svg, format="html", classes=["cnncount-diagram"])
         table = table_node(summary, columns)

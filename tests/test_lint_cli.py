@@ -181,12 +181,16 @@ def test_unreadable_model_among_good_ones(capsys, work):
     assert "models/lenet5.onnx: CNC106" in out  # the others are still linted
 
 
-def test_bad_toml_is_exit_2(capsys, work):
-    (work / "models" / "lenet5.cnncount.toml").write_text("[layers.C3]\nparams = 1.5\n")
-    rc, _, err = run(capsys, "models/lenet5.onnx", "--isolated")
-    assert rc == 2
-    assert err.startswith("cnncount: error: models/lenet5.cnncount.toml:2: params = 1.5: write "
-                          "an exact int")
+def test_a_bad_declaration_is_a_finding_at_its_line_and_the_rest_is_checked(capsys, work):
+    (work / "models" / "lenet5.cnncount.toml").write_text(
+        "[layers.C3]\nparams = 1.5\n[layers.C1]\nparams = 157\n")
+    rc, out, err = run(capsys, "models/lenet5.onnx", "--isolated")
+    assert (rc, err) == (1, "")
+    lines = out.splitlines()
+    assert lines[0] == ("models/lenet5.cnncount.toml:2: CNC003 params = 1.5: write an exact int "
+                        '(60840) or a string with an SI suffix ("1.81G")')
+    assert lines[1] == ("models/lenet5.cnncount.toml:4: CNC001 lenet5.onnx: C1: params declared "
+                        "157, model has 156")
 
 
 def test_the_cnncount_command_has_lint_and_diff():
@@ -248,8 +252,9 @@ def test_sarif_format(capsys, work):
     (run_,) = log["runs"]
     rules = run_["tool"]["driver"]["rules"]
     assert [r["id"] for r in rules] == [r.code for r in Rule]
-    assert rules[0]["name"] == "declared-mismatch"
-    assert rules[0]["defaultConfiguration"]["level"] == "error"
+    assert rules[1]["name"] == "declared-mismatch"
+    assert rules[1]["defaultConfiguration"]["level"] == "error"
+    assert run_["invocations"] == [{"executionSuccessful": True, "toolExecutionNotifications": []}]
     mismatch, share = run_["results"]
     assert mismatch["ruleId"] == "CNC001" and mismatch["level"] == "error"
     assert rules[mismatch["ruleIndex"]]["id"] == "CNC001"

@@ -10,7 +10,7 @@ import argparse
 import os
 import sys
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -95,6 +95,28 @@ class Run:
     config: Any
     errors: int = 0
     cache: dict[tuple, Any] = field(default_factory=dict)
+    debug: bool = False  # --debug: a failure raises (and shows its traceback)
+
+    def failed(self, model: str, exc: BaseException, file: str | None = None,
+               line: int | None = None) -> Any:
+        """The analysis-error finding for a model (or a document) that could not be analysed;
+        it makes the run exit 2."""
+        from ..load import ModelError
+        from .codes import Finding
+
+        self.errors += 1
+        if self.debug:
+            raise exc
+        if isinstance(exc, ModelError):
+            reason = exc.reason
+        elif isinstance(exc, RecursionError):
+            reason = "the graph is too deeply nested"
+        elif isinstance(exc, ValueError):
+            reason = str(exc)
+        else:
+            reason = (f"internal error ({type(exc).__name__}: {exc}); rerun with --debug and "
+                      "report it")
+        return Finding(Rule.ANALYSIS_ERROR, reason, model, file or model, line)
 
     def analyze(self, path: str, depth: int, dims: dict[str, int] | None = None,
                 shapes: dict[str, tuple[int, ...]] | None = None) -> Any:
@@ -143,16 +165,20 @@ def _settings(args: argparse.Namespace) -> Run:
                       **parse_input_shapes(args.input_shape)},
         depth=args.depth if args.depth is not None else config.depth,
         config=config,
+        debug=args.debug,
     )
 
 
 def lint_models(run: Run, models: Sequence[str], expect: str | None, no_expect: bool) -> list:
-    """Findings for each model: its expectation file's, then the architecture rules'."""
+    """Findings for each model, each on its own: its expectation file's, then the architecture
+    rules'. A model that cannot be analysed is an analysis-error finding (and exit 2 at the
+    end); an expectation file that cannot be read is a bad-declaration finding at its line."""
     from ..load import ModelError
-    from .expect import check_expectations, default_path, load_expectations
+    from .codes import Finding
+    from .expect import ExpectError, check_expectations, default_path, load_expectations
     from .rules import Context, run_checks
 
-    findings = []
+    findings: list[Finding] = []
     for model in models:
         exp = None
         if not no_expect:
@@ -160,18 +186,33 @@ def lint_models(run: Run, models: Sequence[str], expect: str | None, no_expect: 
             if source is None and default_path(model).is_file():
                 source = default_path(model)
             if source is not None:
-                exp = load_expectations(source)
+                try:
+                    exp = load_expectations(source)
+                except ExpectError as exc:
+                    findings.append(_bad_expectations(exc, model))
+                else:
+                    findings.extend(_bad_expectations(p, model) for p in exp.problems)
         depth = run.depth or (exp.depth if exp else None) or 1
         try:
             loaded, g, summary = run.analyze(model, depth)
-        except ModelError as exc:
-            run.errors += 1
-            error(str(exc))
+        except (ModelError, ValueError, RecursionError, MemoryError) as exc:
+            findings.append(run.failed(model, exc))
             continue
-        if exp is not None:
-            findings.extend(check_expectations(summary, exp, model))
-        findings.extend(run_checks(Context(model, loaded, g, summary, run.thresholds)))
+        try:
+            if exp is not None:
+                findings.extend(check_expectations(summary, exp, model))
+            findings.extend(run_checks(Context(model, loaded, g, summary, run.thresholds)))
+        except ExpectError as exc:
+            findings.append(_bad_expectations(exc, model))
+        except Exception as exc:  # a bug of ours: reported for this model, the others go on
+            findings.append(run.failed(model, exc))
     return findings
+
+
+def _bad_expectations(exc: Any, model: str) -> Any:
+    from .codes import Finding
+
+    return Finding(Rule.BAD_DECLARATION, exc.reason, model, exc.path, exc.line or None)
 
 
 def lint_docs(run: Run, roots: Sequence[str]) -> list:
@@ -180,6 +221,7 @@ def lint_docs(run: Run, roots: Sequence[str]) -> list:
     from ..load import ModelError, parse_dims, parse_input_shapes
     from ..render import parse_columns
     from ..render.svg import parse_diagram
+    from ..files import FileProblem, read_text
     from .docs import parse_rst, resolve_model, rst_files, source_root, sphinx_defaults
     from .expect import check_declarations, validate
     from .codes import Finding
@@ -193,9 +235,10 @@ def lint_docs(run: Run, roots: Sequence[str]) -> list:
         for rst in rst_files(root):
             file = os.path.relpath(rst) if not os.path.isabs(root) else str(rst)
             try:
-                text = rst.read_text(encoding="utf-8")
-            except (OSError, UnicodeDecodeError) as exc:
-                raise ValueError(f"{file}: cannot read: {exc}") from None
+                text = read_text(rst)
+            except FileProblem as exc:
+                findings.append(run.failed(file, ValueError(str(exc).partition(": ")[2])))
+                continue
             for directive in parse_rst(text, file):
                 model = resolve_model(directive, srcdir)
                 where = f"{file}:{directive.line}"
@@ -227,9 +270,9 @@ def lint_docs(run: Run, roots: Sequence[str]) -> list:
                 # Sphinx build too.
                 try:
                     _, _, summary = run.analyze(model, depth, dims, shapes)
-                except ModelError as exc:
-                    run.errors += 1
-                    error(f"{where}: {exc}")
+                except (ModelError, ValueError, RecursionError, MemoryError) as exc:
+                    failure = run.failed(model, exc, file, directive.line)
+                    findings.append(replace(failure, message=f"{model}: {failure.message}"))
                     continue
                 findings.extend(check_declarations(summary, good, model, file))
     return findings
@@ -243,11 +286,18 @@ def lint_command(args: argparse.Namespace) -> int:
     if args.expect and len(args.models) != 1:
         return error("lint: --expect takes one model; give per-model files in "
                      "[tool.cnncount.expect] or as MODEL.cnncount.toml")
+    if args.expect and not os.path.exists(args.expect):  # named on the command line: a usage error
+        return error(f"{args.expect}: no such expectation file")
     run = _settings(args)
     findings = lint_models(run, args.models, args.expect, args.no_expect)
     findings += lint_docs(run, args.docs)
     kept = []
     for f in findings:
+        if f.rule is Rule.ANALYSIS_ERROR:  # never filtered: nothing about it was checked
+            error(f"{f.file}:{f.line}: {f.message}" if f.line else
+                  f.message if f.message.startswith(f"{f.file}:") else f"{f.file}: {f.message}")
+            kept.append(f)
+            continue
         if f.rule not in run.enabled:
             continue
         ignored = run.config.ignored_for(f.file) | run.config.ignored_for(f.model)

@@ -34,6 +34,9 @@ class Rule(Enum):
     """Every rule: (code, kebab name, default severity, what it finds). The one source of truth
     for the CLI, the output formats, SARIF metadata and the Sphinx warning subtype."""
 
+    ANALYSIS_ERROR = ("CNC000", "analysis-error", Severity.ERROR,
+                      "A model, its expectation file or a document could not be read or "
+                      "analysed; nothing about it was checked")
     DECLARED_MISMATCH = ("CNC001", "declared-mismatch", Severity.ERROR,
                          "A declared number or shape does not match the model")
     UNKNOWN_LAYER = ("CNC002", "unknown-layer", Severity.ERROR,

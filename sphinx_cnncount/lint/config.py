@@ -32,6 +32,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ..files import FileProblem, read_text
 from .codes import DEFAULT_THRESHOLDS, Rule, Severity
 
 KEYS = frozenset({"select", "ignore", "fail-level", "depth", "dims", "input-shapes", "severity",
@@ -89,8 +90,8 @@ def find_pyproject(start: Path | None = None) -> Path | None:
         f = d / "pyproject.toml"
         if f.is_file():
             try:
-                data = tomllib.loads(f.read_text(encoding="utf-8"))
-            except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+                data = tomllib.loads(read_text(f))
+            except (FileProblem, tomllib.TOMLDecodeError):
                 continue
             if isinstance(data.get("tool"), dict) and "cnncount" in data["tool"]:
                 return f
@@ -122,14 +123,14 @@ def load_config(path: str | os.PathLike[str] | None = None) -> Config:
     if f is None:
         return Config()
     try:
-        data = tomllib.loads(f.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise ConfigError(f"{f}: no such file") from None
-    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        data = tomllib.loads(read_text(f))
+    except FileProblem as exc:
+        raise ConfigError(str(exc)) from None
+    except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{f}: cannot read: {exc}") from None
-    table = data.get("tool", {}).get("cnncount", {})
+    tool = _table(f"{f}: [tool]", data.get("tool", {}))
     w = f"{f}: [tool.cnncount]"
-    table = _table(w, table)
+    table = _table(w, tool.get("cnncount", {}))
     unknown = sorted(set(table) - KEYS)
     if unknown:
         raise ConfigError(f"{w}: unknown key {unknown[0]!r} (known: {', '.join(sorted(KEYS))})")
@@ -158,6 +159,11 @@ def load_config(path: str | os.PathLike[str] | None = None) -> Config:
         raise ConfigError(f"{w}.dims values must be ints")
     kw["dims"] = dict(dims)
     shapes = _table(f"{w}.input-shapes", table.get("input-shapes", {}))
+    for k, v in shapes.items():
+        if not (isinstance(v, str) or (isinstance(v, list) and v and all(
+                isinstance(d, int) and not isinstance(d, bool) for d in v))):
+            raise ConfigError(f"{w}.input-shapes.{k} must be a shape: \"1x3x224x224\" or "
+                              "[1, 3, 224, 224]")
     kw["input_shapes"] = {k: (v if isinstance(v, str) else "x".join(map(str, v)))
                           for k, v in shapes.items()}
     thresholds = dict(DEFAULT_THRESHOLDS)

@@ -101,7 +101,7 @@ class Budget:
         return new - old > self.allowance(old)
 
 
-_BUDGET = re.compile(r"^\s*([A-Za-z_-]+)\s*=\s*\+?\s*(\d+(?:\.\d+)?)\s*([kKMGT]?)\s*(%?)\s*$")
+_BUDGET = re.compile(r"^([A-Za-z_-]+)=\+?(\d+(?:\.\d+)?)([kKMGT]?)(%?)$")  # on a spaceless spec
 
 
 def parse_budgets(specs: Sequence[str]) -> list[Budget]:
@@ -109,7 +109,7 @@ def parse_budgets(specs: Sequence[str]) -> list[Budget]:
     out = []
     for spec in specs:
         for part in (p for p in spec.split(",") if p.strip()):
-            m = _BUDGET.match(part)
+            m = _BUDGET.match(re.sub(r"\s+", "", part))
             if not m or (m.group(3) and m.group(4)):
                 raise ValueError(f"--fail-on expects KEY=+N%, KEY=+N or KEY=+1.5M, got {part!r}")
             key = m.group(1).lower().replace("-", "_")

@@ -17,12 +17,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..declare import Declaration, DeclarationError, parse_lines
+from ..files import read_text
 from ..graph import parse_depth
 from ..load import parse_dims
 
-_DIRECTIVE = re.compile(r"^(\s*)\.\.\s+cnncount::\s*(.*?)\s*$")
-_ANY_DIRECTIVE = re.compile(r"^(\s*)\.\.\s+([\w:.-]+)::(.*)$")
-_OPTION = re.compile(r"^:([\w-]+):\s*(.*?)\s*$")
+# Linear-time patterns: the captured text is stripped in code, never by a lazy group before
+# ``\s*$`` (which backtracks quadratically on a line of spaces).
+_DIRECTIVE = re.compile(r"^([ \t]*)\.\.[ \t]+cnncount::(.*)$")
+_ANY_DIRECTIVE = re.compile(r"^([ \t]*)\.\.[ \t]+([\w:.-]+?)::(.*)$")
+_OPTION = re.compile(r"^:([\w-]+):(.*)$")
 LITERAL_DIRECTIVES = frozenset({"code-block", "code", "sourcecode", "parsed-literal", "doctest",
                                 "testcode", "testoutput", "ipython", "highlight", "math"})
 # ``a=1x3x224x224 b=1x10`` or ``a=1x3, b=1x10``: a comma separates two specs only before NAME=.
@@ -113,7 +116,7 @@ def parse_rst(text: str, file: str = "<string>") -> list[Directive]:
 def _read_block(lines: list[str], i: int, m: re.Match[str], file: str) -> tuple[Directive, int]:
     """Read the directive starting at ``lines[i]``; return it and the index after its block."""
     base = len(m.group(1))
-    model = m.group(2)
+    model = m.group(2).strip()
     j = i + 1
     block: list[tuple[int, str]] = []  # (index, line) of the indented body
     while j < len(lines) and (not lines[j].strip() or _indent(lines[j]) > base):
@@ -127,7 +130,8 @@ def _read_block(lines: list[str], i: int, m: re.Match[str], file: str) -> tuple[
     # Options come first, with no blank line before them.
     while k < len(block) and block[k][1].strip() and (om := _OPTION.match(block[k][1].strip())):
         name = om.group(1).lower()
-        options[name] = (options[name] + " " + om.group(2)) if name in options else om.group(2)
+        value = om.group(2).strip()
+        options[name] = (options[name] + " " + value) if name in options else value
         k += 1
     while k < len(block) and not block[k][1].strip():
         k += 1
@@ -178,8 +182,8 @@ def sphinx_defaults(srcdir: Path) -> tuple[int | None, dict[str, int]]:
     depth: int | None = None
     dims: dict[str, int] = {}
     try:
-        tree = ast.parse(conf.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, SyntaxError, ValueError):
+        tree = ast.parse(read_text(conf))
+    except (SyntaxError, ValueError, RecursionError, MemoryError):  # FileProblem is a ValueError
         return depth, dims
     for stmt in tree.body:
         if not (isinstance(stmt, ast.Assign) and len(stmt.targets) == 1

@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from ..count import Summary
+from ..files import FileProblem, read_text
 from ..declare import (KEYS, NUMBER_KEYS, SHAPE_KEYS, Declaration, DeclarationError, Mismatch,
                        check, parse_number, parse_shape)
 from .rules import Finding, Rule
@@ -34,7 +35,13 @@ SUFFIX = ".cnncount.toml"
 
 
 class ExpectError(ValueError):
-    """An expectation file that cannot be used; str() is ``path[:line]: what``."""
+    """An expectation file, or a declaration in it, that cannot be used; str() is
+    ``path[:line]: what``, and ``path``, ``line`` (0: the whole file) and ``reason`` are kept
+    for the finding lint reports it as."""
+
+    def __init__(self, path: str, line: int, reason: str) -> None:
+        super().__init__(f"{path}:{line}: {reason}" if line else f"{path}: {reason}")
+        self.path, self.line, self.reason = path, line, reason
 
 
 @dataclass(frozen=True)
@@ -42,6 +49,7 @@ class Expectations:
     path: str
     declarations: tuple[Declaration, ...]  # .line is the 1-based TOML line, 0 when unknown
     depth: int | None = None
+    problems: tuple[ExpectError, ...] = ()  # declarations that cannot be read, each located
 
 
 def default_path(model: str | os.PathLike[str]) -> Path:
@@ -88,17 +96,17 @@ def _line_of(lines: dict[tuple[str, ...], int], path: tuple[str, ...]) -> int:
     return 0
 
 
-def _value(where: str, key: str, value: Any) -> str | int:
-    """A TOML value as declare.check takes it."""
+def _value(where: tuple[str, int], key: str, value: Any) -> str | int:
+    """A TOML value as declare.check takes it; ``where``: (file, line)."""
     if key in LIST_KEYS:
         if isinstance(value, str):
             return value
         if isinstance(value, list) and all(isinstance(v, str) for v in value):
             return "+".join(value)
-        raise ExpectError(f"{where}: {key} must be a list of strings")
+        raise ExpectError(*where, f"{key} must be a list of strings")
     if isinstance(value, bool) or isinstance(value, float):
-        raise ExpectError(f"{where}: {key} = {value!r}: write an exact int (60840) or a string "
-                          "with an SI suffix (\"1.81G\")")
+        raise ExpectError(*where, f"{key} = {value!r}: write an exact int (60840) or a string "
+                                  "with an SI suffix (\"1.81G\")")
     if isinstance(value, int):
         return value
     if isinstance(value, str):
@@ -106,57 +114,63 @@ def _value(where: str, key: str, value: Any) -> str | int:
     if key in SHAPE_KEYS and isinstance(value, list) and all(
             isinstance(v, int) and not isinstance(v, bool) for v in value):
         return "x".join(str(v) for v in value)
-    raise ExpectError(f"{where}: {key} = {value!r} is neither a number nor a shape")
+    raise ExpectError(*where, f"{key} = {value!r} is neither a number nor a shape")
 
 
 def load_expectations(path: str | os.PathLike[str]) -> Expectations:
     """Read and validate an expectation file, keeping each declaration's line."""
     shown = os.fspath(path)
     try:
-        text = Path(path).read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise ExpectError(f"{shown}: no such expectation file") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ExpectError(f"{shown}: cannot read: {exc}") from None
+        text = read_text(path)
+    except FileProblem as exc:
+        reason = str(exc).removeprefix(f"{shown}: ")
+        raise ExpectError(shown, 0, "no such expectation file" if reason == "no such file"
+                          else reason) from None
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        raise ExpectError(f"{shown}: not valid TOML: {exc}") from None
+        raise ExpectError(shown, getattr(exc, "lineno", 0) or 0, f"not valid TOML: {exc}") from None
     lines = key_lines(text)
     unknown = set(data) - {"total", "layers", "depth"}
     if unknown:
         key = sorted(unknown)[0]
-        raise ExpectError(f"{shown}:{_line_of(lines, (key,))}: unknown table or key {key!r} "
+        raise ExpectError(shown, _line_of(lines, (key,)), f"unknown table or key {key!r} "
                           "(expected [total], [layers.NAME] and depth)")
     depth = data.get("depth")
     if depth is not None and (not isinstance(depth, int) or isinstance(depth, bool) or depth < 1):
-        raise ExpectError(f"{shown}:{_line_of(lines, ('depth',))}: depth must be an int >= 1")
+        raise ExpectError(shown, _line_of(lines, ("depth",)), "depth must be an int >= 1")
     tables: list[tuple[str, tuple[str, ...], Any]] = []
     if "total" in data:
         tables.append(("total", ("total",), data["total"]))
     layers = data.get("layers", {})
     if not isinstance(layers, dict):
-        raise ExpectError(f"{shown}:{_line_of(lines, ('layers',))}: layers must be a table of "
+        raise ExpectError(shown, _line_of(lines, ("layers",)), "layers must be a table of "
                           "[layers.NAME] tables")
     tables.extend((name, ("layers", name), rec) for name, rec in layers.items())
     decls: list[Declaration] = []
+    problems: list[ExpectError] = []  # a bad declaration hides none of the others
     for target, where_path, record in tables:
         if not isinstance(record, dict):
-            raise ExpectError(f"{shown}:{_line_of(lines, where_path)}: {'.'.join(where_path)} "
-                              "must be a table")
+            problems.append(ExpectError(shown, _line_of(lines, where_path),
+                                        f"{'.'.join(where_path)} must be a table"))
+            continue
         for key, value in record.items():
             line = _line_of(lines, where_path + (key,))
-            if isinstance(value, dict):  # [layers.layer1.0] is the table "0" inside "layer1"
-                raise ExpectError(f"{shown}:{line}: [layers.{target}.{key}] is a table inside "
-                                  f"[layers.{target}]; quote a layer name with a dot: "
-                                  f"[layers.\"{target}.{key}\"]")
-            norm = key.strip().lower().replace("-", "_")
-            d = Declaration(target, norm, _value(f"{shown}:{line}", norm, value), line)
-            problem = validate(d, KEYS + LIST_KEYS)
-            if problem:
-                raise ExpectError(f"{shown}:{line}: {problem}")
+            try:
+                if isinstance(value, dict):  # [layers.layer1.0] is the table "0" in "layer1"
+                    raise ExpectError(shown, line, f"[layers.{target}.{key}] is a table inside "
+                                      f"[layers.{target}]; quote a layer name with a dot: "
+                                      f"[layers.\"{target}.{key}\"]")
+                norm = key.strip().lower().replace("-", "_")
+                d = Declaration(target, norm, _value((shown, line), norm, value), line)
+                problem = validate(d, KEYS + LIST_KEYS)
+                if problem:
+                    raise ExpectError(shown, line, problem)
+            except ExpectError as exc:
+                problems.append(exc)
+                continue
             decls.append(d)
-    return Expectations(shown, tuple(decls), depth)
+    return Expectations(shown, tuple(decls), depth, tuple(problems))
 
 
 def validate(d: Declaration, keys: tuple[str, ...] = KEYS) -> str | None:
@@ -221,4 +235,4 @@ def check_expectations(summary: Summary, exp: Expectations, model: str) -> list[
     try:
         return check_declarations(summary, exp.declarations, model, exp.path)
     except DeclarationError as exc:
-        raise ExpectError(f"{exp.path}: {exc}") from None
+        raise ExpectError(exp.path, 0, str(exc)) from None

@@ -78,6 +78,7 @@ def sarif_log(findings: Sequence[Finding]) -> dict:
     """A SARIF 2.1.0 log with one run, every rule's metadata and one result per finding."""
     rules = list(Rule)
     index = {r: i for i, r in enumerate(rules)}
+    failures = [f for f in findings if f.rule is Rule.ANALYSIS_ERROR]
     results = []
     for f in findings:
         p = Path(f.file)
@@ -115,6 +116,15 @@ def sarif_log(findings: Sequence[Finding]) -> dict:
                 } for r in rules],
             }},
             "originalUriBaseIds": {"%SRCROOT%": {"uri": Path.cwd().as_uri() + "/"}},
+            # Code scanning shows a run with a model it could not read as failed, not clean.
+            "invocations": [{
+                "executionSuccessful": not failures,
+                "toolExecutionNotifications": [{
+                    "level": "error",
+                    "message": {"text": f"{f.file}: {f.message}"},
+                    "descriptor": {"id": f.code},
+                } for f in failures],
+            }],
             "results": results,
         }],
     }

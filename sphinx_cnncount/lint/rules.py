@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
+from functools import cached_property
 from math import prod
 from typing import Any
 
@@ -36,11 +37,14 @@ class Context:
     summary: Summary
     thresholds: dict[str, float] = field(default_factory=lambda: dict(DEFAULT_THRESHOLDS))
 
+    @cached_property
+    def _layers_by_node(self) -> dict[str, str]:
+        return {node: layer.name for layer in reversed(self.summary.layers)
+                for node in layer.nodes}
+
     def layer_of(self, node_name: str) -> str | None:
-        for layer in self.summary.layers:
-            if node_name in layer.nodes:
-                return layer.name
-        return None
+        """The layer a node (by its display name) belongs to."""
+        return self._layers_by_node.get(node_name)
 
     def finding(self, rule: Rule, message: str, node: str | None = None,
                 layer: str | None = None) -> Finding:
@@ -89,7 +93,16 @@ class Axis:
 
 
 def window_axes(node: onnx.NodeProto, x_shape: tuple, w_shape: tuple | None) -> list[Axis] | None:
-    """The spatial axes of a Conv or pool node, or None when a dim or the kernel is unknown."""
+    """The spatial axes of a Conv or pool node, or None when a dim or the kernel is unknown, or
+    its attributes are not the int lists they should be (the counter reports such a node)."""
+    try:
+        return _window_axes(node, x_shape, w_shape)
+    except (TypeError, ValueError):
+        return None
+
+
+def _window_axes(node: onnx.NodeProto, x_shape: tuple, w_shape: tuple | None
+                 ) -> list[Axis] | None:
     attrs = {a.name: helper.get_attribute_value(a) for a in node.attribute}
     spatial = x_shape[2:]
     if not spatial or not is_known(spatial):

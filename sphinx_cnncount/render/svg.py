@@ -174,15 +174,15 @@ class _Item:
 
 def _maps(shape: Shape | None, channels_last: bool = False) -> tuple[int, int, int] | None:
     """(channels, height, width) of a feature-map output (batch dropped), else None."""
-    if shape is None or len(shape) < 4 or not all(isinstance(d, int) for d in shape):
-        return None
+    if shape is None or len(shape) < 4 or not all(isinstance(d, int) and d > 0 for d in shape):
+        return None  # unknown, or empty (a valid Slice to a zero side): nothing to draw
     c, h, w = (shape[3], shape[1], shape[2]) if channels_last else (shape[1], *shape[-2:])
     return None if h == w == 1 else (c, h, w)  # type: ignore[return-value]
 
 
 def _units(shape: Shape | None) -> int | None:
     """The size of a vector output (a 1x1 map counts as one), else None."""
-    if shape is None or not all(isinstance(d, int) for d in shape[1:]):
+    if shape is None or not all(isinstance(d, int) and d > 0 for d in shape[1:]):
         return None
     return math.prod(shape[1:])  # type: ignore[arg-type]
 
