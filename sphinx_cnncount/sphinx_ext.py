@@ -13,6 +13,8 @@ import functools
 import hashlib
 import os
 import pickle
+import shutil
+import stat
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -69,27 +71,43 @@ class Analysis:
 def analysis(path: str, options: Options, cache_dir: str | None = None) -> Analysis:
     """The summary of the model at ``path`` (absolute); raises ModelError or ValueError.
 
-    One analysis per model, options and file version per build: in memory for the pages one
-    process reads, and in ``cache_dir`` (under the doctree directory) for the processes of a
-    parallel build, which Sphinx forks before any page is read.
+    One analysis per model content and options per build: in memory for the pages one process
+    reads, and in ``cache_dir`` (under the doctree directory) for the processes of a parallel
+    build, which Sphinx forks before any page is read. Keyed by a hash of the file's bytes, so a
+    model replaced by one of the same size and mtime (``cp -p``, ``rsync -a``) is read again.
     """
+    digest = model_digest(path)
+    if digest is None:
+        cache_dir = None  # the loader says what is wrong; nothing is cached for it
+    return _analyze(path, digest or "", options, cache_dir)
+
+
+@functools.lru_cache(maxsize=256)
+def _digest(path: str, identity: tuple[int, ...]) -> str:
+    with open(path, "rb") as f:
+        return hashlib.file_digest(f, "sha256").hexdigest()
+
+
+def model_digest(path: str) -> str | None:
+    """The sha256 of a regular file's bytes (None if it is not one), hashed once per version of
+    the file: its inode, size, mtime and ctime (writing a file always moves its ctime)."""
     try:
         st = os.stat(path)
-        version = (st.st_mtime_ns, st.st_size)
+        if not stat.S_ISREG(st.st_mode):
+            return None
+        return _digest(path, (st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns))
     except OSError:
-        version = (-1, -1)  # the loader says what is wrong; nothing is cached for it
-        cache_dir = None
-    return _analyze(path, version, options, cache_dir)
+        return None
 
 
 @functools.lru_cache(maxsize=64)
-def _analyze(path: str, version: tuple[int, int], options: Options,
+def _analyze(path: str, digest: str, options: Options,
              cache_dir: str | None = None) -> Analysis:
-    """Keyed by ``version`` (mtime, size) so that an edited model is read again."""
+    """Keyed by ``digest`` (the file's content) so that an edited model is read again."""
     if cache_dir is None:
         return _compute(path, options)
-    key = hashlib.sha256(repr((__version__, path, version, options)).encode()).hexdigest()[:24]
-    stored = Path(cache_dir) / f"{key}.pickle"
+    key = hashlib.sha256(repr((__version__, path, digest, options)).encode()).hexdigest()[:24]
+    stored = Path(cache_dir) / f"{digest[:16]}-{key}.pickle"  # pruned by the model's digest
     stored.parent.mkdir(parents=True, exist_ok=True)
     with open(stored.with_suffix(".lock"), "a") as lock:
         if fcntl is not None:  # the first process analyses, the others wait and read
@@ -128,10 +146,60 @@ def _failure(rel: str, exc: Exception) -> str:
 
 
 def _model_path(env: BuildEnvironment, text: str) -> tuple[str, str]:
-    """(path as written relative to the source dir, absolute path); a dependency of the doc."""
+    """(path as written relative to the source dir, absolute path); a dependency of the doc,
+    by mtime as Sphinx tracks it and by content (``outdated_by_content``)."""
     rel, path = env.relfn2path(text.strip(), env.docname)
     env.note_dependency(rel)
-    return rel, os.fspath(path)
+    path = os.fspath(path)
+    models = env.__dict__.setdefault("cnncount_models", {})
+    models.setdefault(env.docname, {})[path] = model_digest(path)
+    return rel, path
+
+
+# Which model files (and their content's hash) each document read: a model replaced by one with
+# an older mtime must still make its pages outdated. Kept on the environment, so purged and
+# merged per document for parallel builds.
+
+
+def outdated_by_content(app: Sphinx, env: BuildEnvironment, added: set[str],
+                        changed: set[str], removed: set[str]) -> list[str]:
+    """Documents whose model's bytes changed since they were read (Sphinx compares mtimes)."""
+    models: dict[str, dict[str, str | None]] = getattr(env, "cnncount_models", {})
+    return [doc for doc, used in models.items()
+            if doc not in removed and any(model_digest(p) != d for p, d in used.items())]
+
+
+def purge_doc(app: Sphinx, env: BuildEnvironment, docname: str) -> None:
+    getattr(env, "cnncount_models", {}).pop(docname, None)
+
+
+def merge_info(app: Sphinx, env: BuildEnvironment, docnames: set[str],
+               other: BuildEnvironment) -> None:
+    mine = env.__dict__.setdefault("cnncount_models", {})
+    theirs = getattr(other, "cnncount_models", {})
+    mine.update((doc, theirs[doc]) for doc in docnames if doc in theirs)
+
+
+def start_cache(app: Sphinx) -> None:
+    """A fresh environment (``-E``) starts with an empty analysis cache."""
+    cache = _cache_dir(app.env)
+    if app.fresh_env_used and os.path.isdir(cache):
+        shutil.rmtree(cache, ignore_errors=True)
+
+
+def prune_cache(app: Sphinx, exception: BaseException | None) -> None:
+    """Drop the cached analyses of model versions no document uses any more."""
+    cache = Path(_cache_dir(app.env))
+    if exception is not None or not cache.is_dir():
+        return
+    used = {d[:16] for models in getattr(app.env, "cnncount_models", {}).values()
+            for d in models.values() if d}
+    for entry in cache.iterdir():
+        if entry.name.partition("-")[0] not in used:
+            try:
+                entry.unlink()
+            except OSError:
+                pass
 
 
 def _config_dims(value: Any) -> dict[str, int]:
@@ -342,9 +410,14 @@ def setup(app: Sphinx) -> ExtensionMetadata:
     app.add_role("cnncount", CnncountRole())
     app.add_css_file(CSS_FILE)
     app.connect("builder-inited", add_static_path)
+    app.connect("builder-inited", start_cache)
+    app.connect("env-get-outdated", outdated_by_content)
+    app.connect("env-purge-doc", purge_doc)
+    app.connect("env-merge-info", merge_info)
+    app.connect("build-finished", prune_cache)
     return {
         "version": __version__,
-        "env_version": 1,
+        "env_version": 2,
         "parallel_read_safe": True,
         "parallel_write_safe": True,
     }

@@ -230,7 +230,7 @@ def test_setup_metadata() -> None:
             return lambda *args, **kwargs: calls.append(name)
 
     meta = sphinx_ext.setup(Recorder())  # type: ignore[arg-type]
-    assert meta == {"version": __version__, "env_version": 1,
+    assert meta == {"version": __version__, "env_version": 2,
                     "parallel_read_safe": True, "parallel_write_safe": True}
     assert calls.count("add_config_value") == 4
 
@@ -352,6 +352,39 @@ def test_editing_the_model_rereads_the_page(app: SphinxTestApp) -> None:
     html = page.read_text("utf8")
     assert f'<span class="cnncount">{(3 * 3 * 1 + 1) * 8}</span>' in html
     assert "8@6x6" in html  # (8 - 3)/1 + 1 = 6
+
+
+def sized_conv(side: int) -> onnx.ModelProto:
+    """one_conv(4) on a side x side input: 8 and 9 give files of the same size."""
+    m = one_conv(4)
+    m.graph.input[0].type.tensor_type.shape.dim[2].dim_value = side
+    m.graph.input[0].type.tensor_type.shape.dim[3].dim_value = side
+    return m
+
+
+@pytest.mark.parametrize("fresh", [False, True])
+def test_a_model_replaced_with_an_old_mtime_is_read_again(make_app, tmp_path: Path,
+                                                          fresh: bool) -> None:
+    """cp -p, rsync -a and tar keep the old file's size and mtime: the content decides."""
+    srcdir = tmp_path / "src"
+    shutil.copytree(ROOTS / "test-rebuild", srcdir)
+    (srcdir / "index.rst").write_text("Page\n====\n\n.. cnncount:: net.onnx\n   :columns: "
+                                      "layer, output, macs\n", encoding="utf8")
+    model = srcdir / "net.onnx"
+    onnx.save(sized_conv(8), model)
+    stamp = model.stat()
+    make_app("html", srcdir=srcdir).build()
+    page = srcdir / "_build" / "html" / "index.html"
+    assert "4@6x6" in page.read_text("utf8")
+    onnx.save(sized_conv(9), model)
+    assert model.stat().st_size == stamp.st_size
+    os.utime(model, ns=(stamp.st_atime_ns, stamp.st_mtime_ns))
+    sphinx_ext._analyze.cache_clear()  # a new sphinx-build process
+    make_app("html", srcdir=srcdir, freshenv=fresh).build()
+    html = page.read_text("utf8")
+    assert "4@7x7" in html and f"{3 * 3 * 4 * 7 * 7:,}" in html
+    cached = sorted((srcdir / "_build" / "doctrees" / "cnncount").glob("*.pickle"))
+    assert len(cached) == 1  # the first version's analysis is pruned
 
 
 @pytest.mark.sphinx("html", testroot="basic", freshenv=True)
