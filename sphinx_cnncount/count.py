@@ -10,7 +10,8 @@ from typing import Any
 import onnx
 
 from . import graph as graphmod
-from .load import LoadedModel, Shape, all_known, load, numel, shape_of
+from .load import LoadedModel, load
+from .shapes import Shape, all_known, numel, shape_of
 from .memory import activation_memory
 from .ops import Cost, NodeView, OpSpec, UnknownShape, spec_for
 from .ops.base import zero_cost

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
 from .count import Summary
-from .load import Shape
+from .shapes import Shape
 from .render import fmt_field, fmt_int, fmt_shape
 
 SI = {"k": 10**3, "K": 10**3, "M": 10**6, "G": 10**9, "T": 10**12}

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 
 import onnx
 
-from .load import ModelError, NodeRows, node_rows
+from .shapes import ModelError, NodeRows, node_rows
 
 # Ops whose output is a value computed from constants at export time, never from the input.
 _RANDOM_OPS = frozenset(

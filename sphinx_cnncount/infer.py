@@ -20,8 +20,8 @@ from math import prod
 
 import onnx
 
-from .load import (ModelError, NodeRows, Shape, all_known, dims_of, is_known, node_rows, numel,
-                   shape_of)
+from .shapes import (ModelError, NodeRows, Shape, all_known, dims_of, is_known, node_rows,
+                     numel, shape_of)
 
 
 def infer(path: str | os.PathLike[str], model: onnx.ModelProto, rows: NodeRows | None = None

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 import onnx
 
 from .graph import Graph
-from .load import Shape, numel
+from .shapes import Shape, numel
 
 # Bits per element of each ONNX element type (sub-byte types pack two to a byte).
 _BITS = {

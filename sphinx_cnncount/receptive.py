@@ -12,7 +12,7 @@ from __future__ import annotations
 import onnx
 
 from .graph import Graph
-from .load import Shape, is_known
+from .shapes import Shape, is_known
 
 Field = tuple[tuple[int, int] | None, ...] | None  # per axis: (size, stride), None = no field
 

@@ -20,7 +20,8 @@ from onnx import helper
 
 from ..count import Summary
 from ..graph import Graph
-from ..load import LoadedModel, is_known
+from ..load import LoadedModel
+from ..shapes import is_known
 from ..render import fmt_int
 from .codes import DEFAULT_THRESHOLDS, DIAGNOSTIC_RULES, Finding, Rule, Severity
 

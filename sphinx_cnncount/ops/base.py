@@ -11,7 +11,7 @@ from typing import Any
 import onnx
 from onnx import helper
 
-from ..load import Shape, is_known
+from ..shapes import Shape, is_known
 
 
 class UnknownShape(Exception):

@@ -12,7 +12,7 @@ from enum import Enum
 from .. import escape
 from ..count import Layer, Summary
 from ..graph import ANCHOR_OPS
-from ..load import Shape
+from ..shapes import Shape
 from ..ops import ZERO_COST
 
 

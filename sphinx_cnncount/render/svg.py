@@ -23,7 +23,7 @@ from ..escape import name as shown_name
 from ..escape import printable
 from ..count import Layer, Summary
 from ..graph import Graph, LayerGroup
-from ..load import Shape
+from ..shapes import Shape
 from . import fmt_shape, layer_type
 
 Edges = tuple[tuple[int, int], ...]  # (from layer, to layer), indices into summary.layers

@@ -10,7 +10,7 @@ from enum import Enum
 
 from .. import escape
 from ..count import Layer, Summary
-from ..load import all_known
+from ..shapes import all_known
 from . import DEFAULT_COLUMNS, Column, fmt_field, fmt_full_shape, fmt_int, table_rows
 
 
