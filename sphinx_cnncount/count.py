@@ -1,38 +1,35 @@
-"""Walk the layer graph, apply the op handlers, aggregate layers -> Summary."""
+"""Walk the layer graph, apply the op handlers, aggregate layers -> Summary.
+
+The walk calls the rooms that know each part: ``params.py`` what a parameter is, ``ops/`` what
+each node costs, ``bodies.py`` how often a body runs, ``receptive.py`` and ``memory.py`` the
+per-tensor metrics. A figure that could not be computed is None (shown as ``?``), never a zero
+that looks real, and the summary says why it is partial.
+"""
 
 from __future__ import annotations
 
 import os
-from math import prod
 from dataclasses import asdict, dataclass, field, fields
+from math import prod
 from typing import Any
 
 import onnx
 
+from . import bodies
 from . import graph as graphmod
+from .infer import Inference
 from .load import LoadedModel, load
-from .shapes import Shape, all_known, numel, shape_of
 from .memory import activation_memory
 from .ops import Cost, NodeView, OpSpec, UnknownShape, spec_for
 from .ops.base import zero_cost
+from .params import FLOAT_TYPES, INT_TYPES, NUMERIC_TYPES, param_leaves, param_slot
 from .receptive import receptive_fields, spatial_field
+from .shapes import Diagnostic, Shape, all_known, numel
 
-FLOAT_TYPES = frozenset({
-    onnx.TensorProto.FLOAT, onnx.TensorProto.FLOAT16, onnx.TensorProto.DOUBLE,
-    onnx.TensorProto.BFLOAT16, *(getattr(onnx.TensorProto, n) for n in (
-        "FLOAT8E4M3FN", "FLOAT8E4M3FNUZ", "FLOAT8E5M2", "FLOAT8E5M2FNUZ", "FLOAT4E2M1")
-        if hasattr(onnx.TensorProto, n)),
-})
+__all__ = ["ControlFlow", "Diagnostic", "FLOAT_TYPES", "INT_TYPES", "Layer", "NUMERIC_TYPES",
+           "Summary", "TensorInfo", "Totals", "analyze", "count"]
 
-# The integer element types a quantized weight (or its int32 bias) is stored in.
-INT_TYPES = frozenset({
-    onnx.TensorProto.INT8, onnx.TensorProto.UINT8, onnx.TensorProto.INT16,
-    onnx.TensorProto.UINT16, onnx.TensorProto.INT32, onnx.TensorProto.UINT32,
-    onnx.TensorProto.INT64, onnx.TensorProto.UINT64,
-    *(getattr(onnx.TensorProto, n) for n in ("INT4", "UINT4", "INT2", "UINT2")
-      if hasattr(onnx.TensorProto, n)),
-})
-NUMERIC_TYPES = FLOAT_TYPES | INT_TYPES
+METRICS = ("macs", "flops", "connections")
 
 
 @dataclass(frozen=True)
@@ -43,45 +40,51 @@ class TensorInfo:
 
 @dataclass(frozen=True)
 class Totals:
-    params: int
-    trainable_params: int
-    non_trainable_params: int
-    connections: int
-    macs: int
-    flops: int
-    backward_macs: int = 0
-    training_macs: int = 0  # forward + backward
-    activation_bytes: int = 0  # every layer's outputs, summed
-    peak_activation_bytes: int = 0  # the most that is live at once in a topological schedule
+    """The model's figures; None where some layer's could not be counted."""
+
+    params: int | None
+    trainable_params: int | None
+    non_trainable_params: int | None
+    connections: int | None
+    macs: int | None
+    flops: int | None
+    backward_macs: int | None = 0
+    training_macs: int | None = 0  # forward + backward
+    activation_bytes: int | None = 0  # every layer's outputs, summed
+    peak_activation_bytes: int | None = 0  # the most that is live at once, topological order
 
 
 @dataclass(frozen=True)
 class Layer:
-    """One row of the summary: the nodes of a module scope (or one node outside any)."""
+    """One row of the summary: the nodes of a module scope (or one node outside any). A figure
+    is None when some node of the layer could not be counted."""
 
     name: str
     op_types: tuple[str, ...]  # distinct, in order of first appearance
     nodes: tuple[str, ...]
     output_shape: Shape | None
-    params: int
-    trainable_params: int
-    non_trainable_params: int
-    connections: int
-    macs: int
-    flops: int
+    params: int | None
+    trainable_params: int | None
+    non_trainable_params: int | None
+    connections: int | None
+    macs: int | None
+    flops: int | None
     receptive_field: dict[str, list[int]] | None = None  # {"size": [h, w], "stride": [h, w]}
-    backward_macs: int = 0  # gradient w.r.t. the input (when needed) and the weights
-    activation_bytes: int = 0  # bytes of the tensors the layer hands on
+    backward_macs: int | None = 0  # gradient w.r.t. the input (when needed) and the weights
+    activation_bytes: int | None = 0  # bytes of the tensors the layer hands on
 
 
 @dataclass(frozen=True)
-class Diagnostic:
-    """Something the counter could not do fully; the rest of the model is still counted."""
+class ControlFlow:
+    """How a control-flow node was counted: which branch, how many iterations, and whether
+    that is exact (``approximation`` None) or a stated guess."""
 
-    kind: str  # "unsupported-op" | "unknown-shape" | "invalid-node" | "empty-output" | "subgraph"
-    message: str
-    node: str = ""
-    op_type: str = ""
+    node: str
+    op_type: str
+    layer: str | None
+    counted: str  # "then_branch", "else_branch", "body x 12", ...
+    reason: str
+    approximation: bool = False
 
 
 @dataclass(frozen=True)
@@ -94,6 +97,9 @@ class Summary:
     tensors: dict[str, Shape | None] = field(default_factory=dict)
     notes: tuple[str, ...] = ()
     diagnostics: tuple[Diagnostic, ...] = ()
+    status: str = "complete"  # or "partial": see ``incomplete``
+    incomplete: tuple[str, ...] = ()  # what was not counted, or only approximately, and why
+    control_flow: tuple[ControlFlow, ...] = ()
 
     def layer(self, name: str) -> Layer:
         for layer in self.layers:
@@ -110,6 +116,8 @@ class Summary:
         totals = self.totals
         return {
             "model": self.model,
+            "status": self.status,
+            "incomplete": list(self.incomplete),
             "inputs": [{"name": t.name, "shape": shape(t.shape)} for t in self.inputs],
             "outputs": [{"name": t.name, "shape": shape(t.shape)} for t in self.outputs],
             "totals": {f.name: getattr(totals, f.name) for f in fields(totals)},
@@ -119,6 +127,7 @@ class Summary:
                  "output_shape": shape(layer.output_shape)}
                 for layer in self.layers
             ],
+            "control_flow": [asdict(c) for c in self.control_flow],
             "tensors": {name: None if s is None else list(s) for name, s in self.tensors.items()}
             if tensor_lists else self.tensors,
             "diagnostics": [asdict(d) for d in self.diagnostics],
@@ -135,24 +144,81 @@ def analyze(
     return count(load(path, dims, input_shapes), depth)
 
 
+class _Tally:
+    """MACs, FLOPs and connections being summed, with the metrics some term left unknown."""
+
+    __slots__ = ("macs", "flops", "connections", "backward", "unknown")
+
+    def __init__(self) -> None:
+        self.macs = self.flops = self.connections = self.backward = 0
+        self.unknown: set[str] = set()
+
+    def add(self, cost: Cost, times: int = 1, backward: int = 0) -> None:
+        self.macs += cost.macs * times
+        self.flops += cost.flops * times
+        self.connections += cost.connections * times
+        self.backward += backward * times
+
+    def merge(self, other: _Tally, times: int = 1) -> None:
+        self.add(Cost(other.macs, other.flops, other.connections), times, other.backward)
+        self.unknown |= other.unknown
+
+    def value(self, metric: str) -> int | None:
+        if metric in self.unknown or (metric == "backward" and "macs" in self.unknown):
+            return None
+        return getattr(self, metric)
+
+    @property
+    def key(self) -> tuple[int, int]:
+        return (self.macs, self.flops)
+
+
+class _Walk:
+    """The state of one count: handler results memoized, parameters owned, what was missed."""
+
+    def __init__(self, g: graphmod.Graph, loaded: LoadedModel) -> None:
+        self.g = g
+        self.shapes, self.dtypes = loaded.shapes, loaded.dtypes
+        # Handlers are pure functions of (op, attributes, shapes, parameter flags): a model
+        # repeats the same few layers many times, so each distinct node is costed once.
+        self.costed: dict[tuple[Any, ...], Cost | Diagnostic] = {}
+        self.owner: set[str] = set()  # parameter tensors already counted
+        self.diagnostics: list[Diagnostic] = []
+        self.unsupported: dict[tuple[str, str], list[str]] = {}
+        self.control_flow: list[ControlFlow] = []
+
+    def cost(self, spec: OpSpec, node: onnx.NodeProto, key: tuple[Any, ...],
+             ins: tuple[Shape | None, ...], outs: tuple[Shape | None, ...],
+             flags: tuple[bool, ...], name: str, tally: _Tally, backward: int | None = None
+             ) -> Cost | None:
+        """Add one node's cost to ``tally``; None (and the metrics it could have marked
+        unknown, with a diagnostic) when the handler cannot cost it."""
+        cost = self.costed.get(key)
+        if cost is None:
+            cost = self.costed[key] = _cost(spec, NodeView(node, ins, outs, flags))
+        if type(cost) is Diagnostic:
+            op = node.op_type
+            self.diagnostics.append(Diagnostic(cost.kind, f"{op} {name!r}: {cost.message}",
+                                               name, op))
+            tally.unknown |= spec.metrics
+            return None
+        tally.add(cost)  # type: ignore[arg-type]
+        return cost  # type: ignore[return-value]
+
+
 def count(loaded: LoadedModel, depth: int = 1, g: graphmod.Graph | None = None) -> Summary:
     """Count a loaded model; pass ``g`` when the caller already built its graph."""
     if g is None:
         g = graphmod.build(loaded.path, loaded.model.graph, loaded.rows)
     groups = graphmod.group_layers(g, depth)
     layer_of = {i: li for li, group in enumerate(groups) for i in group.nodes}
-    shapes, dtypes = loaded.shapes, loaded.dtypes
-    diagnostics: list[Diagnostic] = []
-    macs, flops, connections = [0] * len(groups), [0] * len(groups), [0] * len(groups)
-    backward = [0] * len(groups)
+    walk = _Walk(g, loaded)
+    shapes, dtypes, shape_get = walk.shapes, walk.dtypes, walk.shapes.get
+    tallies = [_Tally() for _ in groups]
     needs_grad: set[str] = set()  # activations that depend on a trainable parameter
-    params = [[0, 0] for _ in groups]  # per layer: trainable, non-trainable
-    owner: set[str] = set()
-    unsupported: dict[tuple[str, str], list[str]] = {}
-    # Handlers are pure functions of (op, attributes, shapes, parameter flags): a model repeats
-    # the same few layers many times, so each distinct node is costed once.
-    costed: dict[tuple[Any, ...], Cost | Diagnostic] = {}
-    constants, producer, initializers, shape_get = g.constants, g.producer, g.initializers, shapes.get
+    params: list[list[int | None]] = [[0, 0] for _ in groups]  # trainable, non-trainable
+    inference = loaded.inference
+    constants, producer, initializers = g.constants, g.producer, g.initializers
     live = sorted(layer_of)  # node order; nodes folded at export time cost nothing
     op_types, domains, inputs_of, outputs_of = g.rows.op_types, g.rows.domains, g.rows.inputs, \
         g.rows.outputs
@@ -171,46 +237,39 @@ def count(loaded: LoadedModel, depth: int = 1, g: graphmod.Graph | None = None) 
             operands += tuple(t for t in graphmod._node_inputs(g.nodes[i]) if t not in ins)
         flags = [False] * len(ins)  # per input slot: does it read a parameter?
         for slot, t in enumerate(operands) if not constants.isdisjoint(operands) else ():
-            trainable = _param_slot(spec, slot, t, shapes, dtypes) if t in constants else None
+            trainable = param_slot(spec, slot, t, shapes, dtypes, g.runtime) \
+                if t in constants else None
             if trainable is None:
                 continue
             if slot < len(ins):
                 flags[slot] = True
             # A stored tensor is its own leaf; a computed constant is made of its leaves.
-            for root in _param_leaves(g, t, dtypes) if t in producer else (t,):
-                if root in owner:
+            for root in param_leaves(g, t, dtypes) if t in producer else (t,):
+                if root in walk.owner:
                     continue
                 n = prod(shape_get(root)) if root in initializers else numel(shape_get(root))
-                if root != t and (n or 0) <= 1:
+                if root != t and (n or 0) <= 1 and dtypes.get(root) in FLOAT_TYPES:
                     continue  # a scalar folded into the weight (an epsilon, a scale)
-                owner.add(root)
+                walk.owner.add(root)
                 if n is None:
-                    diagnostics.append(Diagnostic(
-                        "unknown-shape", f"parameter {root!r} has no known shape; "
-                        "counted as zero", g.names[i], op))
+                    walk.diagnostics.append(Diagnostic(
+                        "unknown-shape", f"parameter {root!r} has no known shape; its "
+                        "layer's parameters are unknown", g.names[i], op))
+                    params[li][0 if trainable else 1] = None
                     continue
-                params[li][0 if trainable else 1] += n
-        if control_flow:  # weights stored inside the bodies
-            for attr in g.nodes[i].attribute:
-                for body in graphmod._subgraphs(attr):
-                    for t in body.initializer:
-                        key = f"{g.names[i]}/{body.name}/{t.name}"
-                        n = numel(tuple(t.dims))
-                        if t.data_type in FLOAT_TYPES and n is not None and n > 1 \
-                                and key not in owner:
-                            owner.add(key)
-                            params[li][0] += n
+                k = 0 if trainable else 1
+                if params[li][k] is not None:
+                    params[li][k] += n  # type: ignore[operator]
+        if control_flow:
+            n_body = _body_params(g.nodes[i], g.names[i], walk.owner)
+            if params[li][0] is not None:
+                params[li][0] += n_body  # type: ignore[operator]
+            if spec is None:
+                _count_bodies(walk, i, inference, tallies[li], groups[li].name)
+                continue
         if spec is None:
-            if control_flow:
-                sub = _count_subgraphs(g.nodes[i], shapes)
-                macs[li] += sub.macs
-                flops[li] += sub.flops
-                connections[li] += sub.connections
-                diagnostics.append(Diagnostic(
-                    "subgraph", f"{op} {g.names[i]!r}: its body is counted once",
-                    g.names[i], op))
-            else:
-                unsupported.setdefault((domain or "ai.onnx", op), []).append(g.names[i])
+            walk.unsupported.setdefault((domain or "ai.onnx", op), []).append(g.names[i])
+            tallies[li].unknown.update(METRICS)
             continue
         if any(flags) or not needs_grad.isdisjoint(ins):
             needs_grad.update(outs)
@@ -218,31 +277,29 @@ def count(loaded: LoadedModel, depth: int = 1, g: graphmod.Graph | None = None) 
         if spec.cost is zero_cost:
             continue
         node = g.nodes[i]
-        key = (op, domain, g.rows.attr_keys[i],
-               tuple(map(shape_get, ins)), tuple(map(shape_get, outs)), tuple(flags))
-        cost = costed.get(key)
-        if cost is None:
-            cost = costed[key] = _cost(spec, NodeView(node, key[3], key[4], key[5]))
-        if type(cost) is Diagnostic:
-            diagnostics.append(Diagnostic(
-                cost.kind, f"{op} {g.names[i]!r}: {cost.message}", g.names[i], op))
-            continue
-        if cost.macs:
-            macs[li] += cost.macs
-            backward[li] += cost.macs * _gradient_operands(op, ins, flags, needs_grad)
-        flops[li] += cost.flops
-        connections[li] += cost.connections
-    for (domain, op), names in sorted(unsupported.items()):
+        in_shapes, out_shapes = tuple(map(shape_get, ins)), tuple(map(shape_get, outs))
+        key = (op, domain, g.rows.attr_keys[i], in_shapes, out_shapes, tuple(flags))
+        tally = tallies[li]
+        cost = walk.cost(spec, node, key, in_shapes, out_shapes, tuple(flags), g.names[i], tally)
+        if cost is not None and cost.macs:
+            tally.backward += cost.macs * _gradient_operands(op, ins, flags, needs_grad)
+    for (domain, op), names in sorted(walk.unsupported.items()):
         where = ", ".join(repr(n) for n in names[:3]) + (", ..." if len(names) > 3 else "")
-        diagnostics.append(Diagnostic(
+        walk.diagnostics.append(Diagnostic(
             "unsupported-op",
-            f"no rule for op {op} (domain {domain}), {len(names)} node(s): {where}; "
-            "counted as zero",
-            names[0], op))
-    diagnostics += _output_shape_diagnostics(g, live, loaded)
+            f"no rule for op {op} (domain {domain}), {len(names)} node(s): {where}; its cost "
+            "is unknown", names[0], op))
+    walk.diagnostics += _output_shape_diagnostics(g, live, loaded)
+    if inference is not None:
+        walk.diagnostics[:0] = inference.diagnostics
+        for d in inference.decisions:
+            walk.control_flow.insert(0, ControlFlow(
+                d.node, "If", None, d.branch,
+                f"its condition is known ({str(d.condition).lower()}): the branch that runs is "
+                "counted as part of the graph"))
 
-    fields = receptive_fields(g, shapes)
-    handed_on, peak = activation_memory(g, layer_of, len(groups), shapes, dtypes)
+    fields_ = receptive_fields(g, shapes)
+    handed_on, peak, unsized = activation_memory(g, layer_of, len(groups), shapes, dtypes)
     layers = []
     seen: dict[str, int] = {}
     for li, group in enumerate(groups):
@@ -253,38 +310,48 @@ def count(loaded: LoadedModel, depth: int = 1, g: graphmod.Graph | None = None) 
         else:
             seen[name] = 1
         out = next((t for t in g.rows.outputs[group.nodes[-1]] if t), "")
-        op_types = tuple(dict.fromkeys([g.rows.op_types[i] for i in group.nodes]))
+        types = tuple(dict.fromkeys([g.rows.op_types[i] for i in group.nodes]))
         trainable, non_trainable = params[li]
+        tally = tallies[li]
         layers.append(Layer(
             name=name,
-            op_types=op_types,
+            op_types=types,
             nodes=tuple([g.names[i] for i in group.nodes]),
             output_shape=shapes.get(out) if out else None,
-            params=trainable + non_trainable,
+            params=_plus(trainable, non_trainable),
             trainable_params=trainable,
             non_trainable_params=non_trainable,
-            connections=connections[li],
-            macs=macs[li],
-            flops=flops[li],
-            receptive_field=spatial_field(fields.get(out)) if out else None,
-            backward_macs=backward[li],
+            connections=tally.value("connections"),
+            macs=tally.value("macs"),
+            flops=tally.value("flops"),
+            receptive_field=spatial_field(fields_.get(out)) if out else None,
+            backward_macs=tally.value("backward"),
             activation_bytes=handed_on[li],
         ))
+    layer_names = {i: layers[li].name for i, li in layer_of.items()}
+    walk.control_flow = [_with_layer(c, inference, layer_names, g) if c.layer is None else c
+                         for c in walk.control_flow]
+    macs, backward = _sum(layers, "macs"), _sum(layers, "backward_macs")
     totals = Totals(
-        params=sum(layer.params for layer in layers),
-        trainable_params=sum(layer.trainable_params for layer in layers),
-        non_trainable_params=sum(layer.non_trainable_params for layer in layers),
-        connections=sum(layer.connections for layer in layers),
-        macs=sum(layer.macs for layer in layers),
-        flops=sum(layer.flops for layer in layers),
-        backward_macs=sum(backward),
-        training_macs=sum(layer.macs for layer in layers) + sum(backward),
-        activation_bytes=sum(handed_on),
+        params=_sum(layers, "params"),
+        trainable_params=_sum(layers, "trainable_params"),
+        non_trainable_params=_sum(layers, "non_trainable_params"),
+        connections=_sum(layers, "connections"),
+        macs=macs,
+        flops=_sum(layers, "flops"),
+        backward_macs=backward,
+        training_macs=_plus(macs, backward),
+        activation_bytes=_sum(layers, "activation_bytes"),
         peak_activation_bytes=peak,
     )
     tensor_names = dict.fromkeys([*g.inputs, *sorted(g.initializers),
                                   *(t for outs in g.rows.outputs for t in outs)])
     tensor_names.pop("", None)  # an absent optional output
+    incomplete = _incomplete(walk, layers, loaded)
+    if unsized and not any("shape" in line for line in incomplete):
+        incomplete += (f"the sizes of {unsized} value{'s' if unsized != 1 else ''} (sequences, "
+                       "or tensors of unknown type) are unknown: activation bytes are not "
+                       "counted",)
     return Summary(
         model=os.path.basename(loaded.path),
         inputs=tuple(TensorInfo(t, shapes.get(t)) for t in g.inputs),
@@ -293,8 +360,55 @@ def count(loaded: LoadedModel, depth: int = 1, g: graphmod.Graph | None = None) 
         layers=tuple(layers),
         tensors=dict(zip(tensor_names, map(shapes.get, tensor_names))),
         notes=loaded.notes,
-        diagnostics=tuple(diagnostics),
+        diagnostics=tuple(walk.diagnostics),
+        status="partial" if incomplete else "complete",
+        incomplete=incomplete,
+        control_flow=tuple(walk.control_flow),
     )
+
+
+def _plus(a: int | None, b: int | None) -> int | None:
+    return None if a is None or b is None else a + b
+
+
+def _sum(layers: list[Layer], key: str) -> int | None:
+    values = [getattr(layer, key) for layer in layers]
+    return None if None in values else sum(values)
+
+
+def _with_layer(c: ControlFlow, inference: Inference | None, layer_names: dict[int, str],
+                g: graphmod.Graph) -> ControlFlow:
+    """A decided If's record names the layer of the node that now writes its first output."""
+    decision = next((d for d in (inference.decisions if inference else ())
+                     if d.node == c.node and d.outputs), None)
+    if decision is None:
+        return c
+    producer = g.producer.get(decision.outputs[0])
+    layer = layer_names.get(producer) if producer is not None else None
+    return ControlFlow(c.node, c.op_type, layer, c.counted, c.reason, c.approximation)
+
+
+def _incomplete(walk: _Walk, layers: list[Layer], loaded: LoadedModel) -> tuple[str, ...]:
+    """One line per reason the count is partial: what was not counted, or only approximately."""
+    out: list[str] = []
+    for (domain, op), names in sorted(walk.unsupported.items()):
+        out.append(f"{len(names)} {op} node(s) (domain {domain}) have no rule: their cost is "
+                   "unknown")
+    kinds: dict[str, list[Diagnostic]] = {}
+    for d in walk.diagnostics:
+        kinds.setdefault(d.kind, []).append(d)
+    if "unknown-shape" in kinds:
+        n = len(kinds["unknown-shape"])
+        out.append(f"{n} shape{'s' if n != 1 else ''} could not be determined: "
+                   f"{kinds['unknown-shape'][0].message}" + (", ..." if n > 1 else ""))
+    if "invalid-node" in kinds:
+        n = len(kinds["invalid-node"])
+        out.append(f"{n} node{'s' if n != 1 else ''} contradict their inputs: "
+                   f"{kinds['invalid-node'][0].message}")
+    out += [d.message for d in kinds.get("external-data", [])]
+    out += [f"{c.op_type} {c.node!r}: {c.reason}" for c in walk.control_flow if c.approximation]
+    out += [d.message for d in kinds.get("control-flow", [])]
+    return tuple(out)
 
 
 def _cost(spec: OpSpec, view: NodeView) -> Cost | Diagnostic:
@@ -302,60 +416,31 @@ def _cost(spec: OpSpec, view: NodeView) -> Cost | Diagnostic:
     try:
         return spec.cost(view)
     except UnknownShape as exc:
-        return Diagnostic("unknown-shape", f"{exc}; counted as zero")
+        return Diagnostic("unknown-shape", f"{exc}; its cost is unknown")
     except (ArithmeticError, LookupError, TypeError, ValueError, AttributeError) as exc:
         # Attributes that contradict the shapes (a malformed or hand-edited model).
         return Diagnostic("invalid-node", f"attributes do not fit its inputs "
-                          f"({type(exc).__name__}: {exc}); counted as zero")
+                          f"({type(exc).__name__}: {exc}); its cost is unknown")
 
 
 def _output_shape_diagnostics(g: graphmod.Graph, live: list[int],
                               loaded: LoadedModel) -> list[Diagnostic]:
-    """Outputs that something reads whose shape is unknown, or has a side below 1."""
+    """Outputs that something reads whose shape is unknown."""
     diagnostics = []
     graph_outputs, consumers, non_tensors = set(g.outputs), g.consumers, loaded.non_tensors
-    if _all_known_positive([loaded.shapes.get(t) for i in live for t in g.rows.outputs[i] if t]):
+    if all_known([loaded.shapes.get(t) for i in live for t in g.rows.outputs[i] if t]):
         return diagnostics  # the common case, found without a loop in Python
     for i in live:
         for t in g.rows.outputs[i]:
             if not t or not (t in consumers or t in graph_outputs) or t in non_tensors:
                 continue
-            shape = loaded.shapes.get(t)
-            op, name = g.rows.op_types[i], g.names[i]
-            if numel(shape) is None:
+            if numel(loaded.shapes.get(t)) is None:
+                op, name = g.rows.op_types[i], g.names[i]
                 diagnostics.append(Diagnostic(
                     "unknown-shape",
                     f"shape inference could not determine the shape of {t!r} "
                     f"({op} {name!r})", name, op))
-            elif min(shape, default=1) < 1:  # type: ignore[arg-type,type-var]
-                diagnostics.append(Diagnostic(
-                    "empty-output",
-                    f"{op} {name!r} gives {t!r} the shape {list(shape)}, "  # type: ignore[arg-type]
-                    "with a side below 1: its window is larger than its input", name, op))
     return diagnostics
-
-
-def _all_known_positive(shapes: list[Shape | None]) -> bool:
-    """Whether every shape is known and has no side below 1 (in C: min over the dims)."""
-    return all_known(shapes) and min(map(min, filter(None, shapes)), default=1) >= 1  # type: ignore[arg-type]
-
-
-def _param_slot(spec: OpSpec | None, slot: int, t: str,
-                shapes: dict[str, Shape], dtypes: dict[str, int]) -> bool | None:
-    """Whether constant input ``t`` at ``slot`` is a parameter: None if not, else whether
-    trainable."""
-    if spec is not None and slot in spec.params:
-        # A weight slot holds numbers: float, or the integers of a quantized weight. A string,
-        # bool or untyped tensor there is no parameter (the file is malformed).
-        return spec.params[slot] if dtypes.get(t) in NUMERIC_TYPES else None
-    if spec is not None and slot in spec.fixed:
-        return None
-    if dtypes.get(t) not in FLOAT_TYPES:
-        return None  # shapes, axes, indices: never parameters
-    n = numel(shapes.get(t))
-    if n is None or n <= 1:
-        return None  # a scalar constant (epsilon, 1/sqrt(d), an exponent) is not learned
-    return True
 
 
 # The operand slots whose gradient a linear op's backward pass computes (each costs as many MACs
@@ -367,7 +452,7 @@ def _gradient_operands(op: str, ins: tuple[str, ...], params: list[bool],
                        needs_grad: set[str]) -> int:
     """How many operands of a linear op need a gradient: its parameters always; an activation
     only when it depends on a parameter (no input-gradient for the model's input)."""
-    if op in ("LSTM", "GRU", "RNN"):
+    if op in ("LSTM", "GRU", "RNN", "DynamicQuantizeLSTM"):
         return 1 + (ins[0] in needs_grad)
     if op == "Einsum":
         slots: range | tuple[int, ...] = range(len(ins))
@@ -378,62 +463,109 @@ def _gradient_operands(op: str, ins: tuple[str, ...], params: list[bool],
 
 
 # Input slots of the two factors of a product, where they are not the first two inputs.
-_FACTORS = {"QLinearConv": (0, 3), "QLinearMatMul": (0, 3)}
+_FACTORS = {"QLinearConv": (0, 3), "QLinearMatMul": (0, 3), "QGemm": (0, 3)}
 
 
-def _param_leaves(g: graphmod.Graph, t: str, dtypes: dict[str, int]) -> list[str]:
-    """The stored tensors a constant operand is made of: itself when stored, else the float
-    tensors of the constant subgraph that computes it (through Transpose, Reshape, a weight
-    norm's ``g * v / |v|``), or the int8 tensor behind a DequantizeLinear. Shapes, axes and
-    indices feeding that subgraph are not parameters."""
-    leaves: list[str] = []
-    stack = [(t, False)]
-    seen: set[str] = set()
-    while stack:
-        x, quantized = stack.pop()
-        if x in seen or not x:
+# ---------------------------------------------------------------------------------------------
+# Bodies: their parameters once, their cost as often as they run
+
+
+def _body_params(node: onnx.NodeProto, name: str, owner: set[str]) -> int:
+    """Float tensors stored in a node's bodies, at any depth (initializers and Constant nodes
+    with more than one element), each counted once."""
+    total = 0
+    for attr, body in bodies.subgraphs(node):
+        stored = [(t.name, t) for t in body.initializer]
+        stored += [(n.output[0], a.t) for n in body.node if n.op_type == "Constant" and n.output
+                   for a in n.attribute if a.name == "value" and a.type == onnx.AttributeProto.TENSOR]
+        for tensor_name, t in stored:
+            key = f"{name}/{attr}/{tensor_name}"
+            n = numel(tuple(t.dims))
+            if t.data_type in FLOAT_TYPES and n is not None and n > 1 and key not in owner:
+                owner.add(key)
+                total += n
+        for inner in body.node:
+            if bodies.has_body(inner):
+                total += _body_params(inner, f"{name}/{attr}/{inner.name or inner.op_type}",
+                                      owner)
+    return total
+
+
+def _count_bodies(walk: _Walk, i: int, inference: Inference | None, tally: _Tally,
+                  layer: str) -> None:
+    """Add a control-flow node's bodies to its layer's tally, as often as they run."""
+    g = walk.g
+    node, name = g.nodes[i], g.names[i]
+    inferred = inference.bodies.get(node.output[0], {}) if inference and node.output else {}
+    values = inference.values if inference else {}
+    costs = {attr: _body_tally(walk, body, inferred.get(attr), name)
+             for attr, body in bodies.subgraphs(node)}
+    op = node.op_type
+    if op == "If" and costs:
+        attr, chosen = max(costs.items(), key=lambda kv: kv[1].key)
+        others = "; ".join(f"{a}: {t.macs:,} MACs" for a, t in sorted(costs.items(), reverse=True))
+        tally.merge(chosen)
+        walk.control_flow.append(ControlFlow(
+            name, op, layer, attr, f"its condition depends on the data: the costlier branch "
+            f"({attr}) is counted ({others})", approximation=True))
+        return
+    if op == "Loop":
+        runs = bodies.loop_runs(node, values)
+    elif op == "Scan":
+        runs = bodies.scan_runs(node, walk.shapes)
+    else:
+        runs = bodies.Runs(1, f"a {op} of domain {node.domain or 'ai.onnx'}: its bodies are "
+                              "counted once")
+    for t in costs.values():
+        tally.merge(t, runs.times)
+    counted = f"body x {runs.times:,}" if op in ("Loop", "Scan") else "bodies once"
+    walk.control_flow.append(ControlFlow(
+        name, op, layer, counted, runs.approximation or f"{runs.times:,} iterations",
+        approximation=runs.approximation is not None))
+
+
+def _body_tally(walk: _Walk, body: onnx.GraphProto, inferred: Inference | None,
+                owner_name: str) -> _Tally:
+    """One pass through a body: its nodes costed with the shapes its own inference found,
+    nested bodies as often as they run."""
+    tally = _Tally()
+    shapes = inferred.shapes if inferred is not None else {}
+    nodes = inferred.model.graph.node if inferred is not None else body.node
+    for inner in nodes:
+        spec = spec_for(inner.domain, inner.op_type)
+        name = inner.name or inner.op_type
+        if bodies.has_body(inner):
+            sub_inference = inferred.bodies.get(inner.output[0], {}) if inferred and inner.output \
+                else {}
+            sub = {attr: _body_tally(walk, b, sub_inference.get(attr), name)
+                   for attr, b in bodies.subgraphs(inner)}
+            if inner.op_type == "If" and sub:
+                attr, chosen = max(sub.items(), key=lambda kv: kv[1].key)
+                tally.merge(chosen)
+                walk.control_flow.append(ControlFlow(
+                    name, "If", None, attr, f"inside {owner_name!r}: its condition depends on "
+                    f"the data: the costlier branch ({attr}) is counted", approximation=True))
+                continue
+            runs = bodies.loop_runs(inner, inferred.values if inferred else {}) \
+                if inner.op_type == "Loop" else bodies.scan_runs(inner, shapes) \
+                if inner.op_type == "Scan" else bodies.Runs(1)
+            for t in sub.values():
+                tally.merge(t, runs.times)
+            if runs.approximation:
+                walk.control_flow.append(ControlFlow(
+                    name, inner.op_type, None, f"body x {runs.times:,}",
+                    f"inside {owner_name!r}: {runs.approximation}", approximation=True))
             continue
-        seen.add(x)
-        node = g.nodes[g.producer[x]] if x in g.producer else None
-        if node is None or node.op_type in _STORED or not any(node.input):
-            if dtypes.get(x) in FLOAT_TYPES or quantized or x == t:
-                leaves.append(x)
-        elif node.op_type in ("DequantizeLinear", "QuantizeLinear"):
-            stack.append((node.input[0], True))  # the weight; not its scale and zero point
-        elif node.op_type not in ("Shape", "Size"):
-            stack.extend((u, quantized) for u in reversed(node.input) if u in g.constants)
-    return leaves
-
-
-# Ops whose output is a stored tensor in its own right (its input, if any, is only a shape).
-_STORED = frozenset({"Constant", "ConstantOfShape"})
-
-
-def _count_subgraphs(node: onnx.NodeProto, shapes: dict[str, Shape]) -> Cost:
-    """The cost of one pass through a control-flow node's bodies (If: its costlier branch)."""
-
-    bodies = []
-    for attr in node.attribute:
-        for body in graphmod._subgraphs(attr):
-            local = dict(shapes)
-            for vi in list(body.input) + list(body.value_info) + list(body.output):
-                s = shape_of(vi.type)
-                if s is not None:
-                    local[vi.name] = s
-            for t in body.initializer:
-                local[t.name] = tuple(int(d) for d in t.dims)
-            total = Cost()
-            for inner in body.node:
-                spec = spec_for(inner.domain, inner.op_type)
-                if spec is None:
-                    continue
-                view = NodeView(inner, tuple(local.get(t) if t else None for t in inner.input),
-                                tuple(local.get(t) if t else None for t in inner.output))
-                try:
-                    total = total + spec.cost(view)
-                except UnknownShape:
-                    continue
-            bodies.append(total)
-    if node.op_type == "If":
-        return max(bodies, key=lambda c: (c.macs, c.flops), default=Cost())
-    return sum(bodies, Cost())
+        if spec is None:
+            walk.unsupported.setdefault((inner.domain or "ai.onnx", inner.op_type),
+                                        []).append(name)
+            tally.unknown.update(METRICS)
+            continue
+        if spec.cost is zero_cost:
+            continue
+        ins = tuple(shapes.get(t) if t else None for t in inner.input)
+        outs = tuple(shapes.get(t) if t else None for t in inner.output)
+        key = (inner.op_type, inner.domain, tuple(a.SerializeToString() for a in inner.attribute),
+               ins, outs, ())
+        walk.cost(spec, inner, key, ins, outs, (), name, tally)
+    return tally

@@ -48,6 +48,7 @@ class Graph:
     rows: NodeRows  # each node's fields, in the same order as ``nodes``
 
     constant_nodes: frozenset[int] = frozenset()  # nodes whose outputs are all constants
+    runtime: frozenset[str] = frozenset()  # constants made from an activation's shape
 
     @cached_property
     def edges(self) -> dict[tuple[int, int], list[str]]:
@@ -147,7 +148,7 @@ def build(path: str, graph: onnx.GraphProto, rows: NodeRows | None = None) -> Gr
         consumers = {t: sorted(pos[i] for i in c) for t, c in consumers.items()}
     names = tuple(name or f"{op}_{i}" for i, (op, name) in enumerate(zip(rows.op_types,
                                                                           rows.names)))
-    constants, constant_nodes = _constant_tensors(nodes, rows, initializers)
+    constants, constant_nodes, runtime = _constant_tensors(nodes, rows, initializers)
     return Graph(
         nodes=tuple(nodes),
         names=names,
@@ -158,6 +159,7 @@ def build(path: str, graph: onnx.GraphProto, rows: NodeRows | None = None) -> Gr
         inputs=inputs,
         outputs=tuple(vi.name for vi in graph.output),
         constant_nodes=constant_nodes,
+        runtime=runtime,
         rows=rows,
     )
 
@@ -229,12 +231,16 @@ def _label(node: onnx.NodeProto | None, i: int) -> str:
 
 
 def _constant_tensors(nodes: list[onnx.NodeProto], rows: NodeRows,
-                      initializers: frozenset[str]) -> tuple[frozenset[str], frozenset[int]]:
+                      initializers: frozenset[str]
+                      ) -> tuple[frozenset[str], frozenset[int], frozenset[str]]:
     """Tensors fixed before any input arrives: initializers, Constant outputs, and the outputs of
-    deterministic nodes that read only constants (or only the static shape of a tensor); and
-    the nodes that compute them."""
+    deterministic nodes that read only constants (or only the static shape of a tensor); the
+    nodes that compute them; and those of the constants that are made from an activation's
+    shape (a Shape of the input, a Range grid, a zero state sized like the batch): run-time
+    constants, never parameters."""
     const = set(initializers)
     const.add("")  # an absent optional input
+    runtime: set[str] = set()
     folded = []
     for i, (op, domain, ins, outs) in enumerate(zip(rows.op_types, rows.domains, rows.inputs,
                                                     rows.outputs)):  # topological: one pass
@@ -245,8 +251,11 @@ def _constant_tensors(nodes: list[onnx.NodeProto], rows: NodeRows,
             const.update(outs)
             if any(outs):
                 folded.append(i)
+            if (op in _SHAPE_OPS and ins and ins[0] not in const) or not runtime.isdisjoint(ins):
+                runtime.update(outs)
     const.discard("")
-    return frozenset(const), frozenset(folded)
+    runtime.discard("")
+    return frozenset(const), frozenset(folded), frozenset(runtime)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -1,71 +1,325 @@
-"""Shapes for every tensor: onnx's shape inference, and the few things it needs help with.
+"""Shapes for every tensor: onnx's shape inference, and what it needs help with.
 
 onnx's ``infer_shapes`` (with data propagation) does the work. This module prepares the model
-for it (the bytes of large tensors are dropped, their dims kept) and fills what it leaves:
+for it (the bytes of large tensors are dropped, their dims kept; small integer tensors stored in
+an external data file are read, ``external.py``) and, where it leaves gaps, repeats rounds until
+one learns nothing new:
 
-* ops whose output has their input's shape but that inference skips (GroupNormalization and
-  other function ops at some opsets);
-* shape arithmetic that data propagation gives up on (Shape, Gather, Where, Equal, Concat over
-  bound dims), evaluated with onnx's reference evaluator;
-* the pooling rule it misses: with ceil_mode, a window that would start in the padding is
-  dropped.
+* shape rules for the ops onnx has no schema for (onnxruntime's contrib ops) or leaves unknown
+  (function ops), ``ops.shape_rule``, and the exporter's own annotations where the inputs are
+  bound as the file declares them;
+* the values of shape arithmetic that data propagation gives up on, ``fold.py``;
+* If nodes whose condition is now known, replaced by their branch, ``bodies.py``.
 
-These are the only shape rules written here by hand.
+Bodies that stay (an If whose condition depends on data, Loop, Scan) are inferred the same way
+as graphs of their own. The pooling rule onnx misses (ceil_mode) is corrected after every
+inference. These are the only shape rules written here by hand.
 """
 
 from __future__ import annotations
 
 import os
-from math import prod
+from dataclasses import dataclass, field
 
+import numpy as np
 import onnx
 
-from .shapes import (ModelError, NodeRows, Shape, all_known, dims_of, is_known, node_rows,
-                     numel, shape_of)
+from . import bodies, fold
+from .external import ExternalReport, inline_integer_data
+from .ops import NodeView, shape_rule
+from .shapes import (Diagnostic, ModelError, NodeRows, Shape, all_known, dims_of, is_known,
+                     node_rows, shape_of)
+
+ROUNDS = 16  # rounds of rules, folding and decided branches; real models settle in two or three
 
 
-def infer(path: str | os.PathLike[str], model: onnx.ModelProto, rows: NodeRows | None = None
-          ) -> tuple[onnx.ModelProto, dict[str, Shape], dict[str, int], set[str]]:
-    """Infer the shapes of ``model`` (whose inputs are bound), in place where it can: the
-    inferred model, the shape and element type of every tensor, and its non-tensor values.
-    ``rows``: the model's nodes, when the caller has read them."""
-    if rows is None:
-        rows = node_rows(model.graph)
-    stored = _drop_weight_bytes(model)
+@dataclass
+class Inference:
+    """A graph's tensors as inference (and the rounds after it) know them.
+
+    ``model`` is the graph to count: the file's nodes with every decided If replaced by its
+    branch. ``bodies`` holds, per control-flow node left (by its first output), the inference of
+    each of its bodies (by attribute name).
+    """
+
+    model: onnx.ModelProto
+    shapes: dict[str, Shape]
+    dtypes: dict[str, int]
+    non_tensors: set[str]
+    values: dict[str, np.ndarray] = field(default_factory=dict)
+    bodies: dict[str, dict[str, Inference]] = field(default_factory=dict)
+    decisions: list[bodies.Decision] = field(default_factory=list)
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+    external: ExternalReport | None = None
+    structure_changed: bool = False  # nodes differ from the file's (a decided If)
+
+
+def infer(path: str | os.PathLike[str], model: onnx.ModelProto, rows: NodeRows | None = None,
+          declared: dict[str, Shape] | None = None) -> Inference:
+    """Infer the shapes of ``model`` (whose inputs are bound), in place where it can.
+
+    ``rows``: the model's nodes, when the caller has read them. ``declared``: the exporter's
+    annotations (value_info and outputs) with their symbols bound, when the inputs are bound
+    as the file declares them; they fill gaps and are checked against inference.
+    """
+    report = inline_integer_data(path, model)
+    result = _infer_graph(path, model, rows, declared or {}, depth=0)
+    result.external = report
+    result.diagnostics[:0] = [Diagnostic("external-data", m) for m in report.messages()]
+    return result
+
+
+def _infer_graph(path: str | os.PathLike[str], model: onnx.ModelProto, rows: NodeRows | None,
+                 declared: dict[str, Shape], depth: int) -> Inference:
     graph = model.graph
+    stored = _drop_weight_bytes(graph)
     # Stale annotations may carry the unbound symbols; inference recomputes them all.
     declared_outputs = {vi.name: shape_of(vi.type) for vi in graph.output}
     del graph.value_info[:]
     for vi in graph.output:
         if vi.type.HasField("tensor_type"):
             vi.type.tensor_type.ClearField("shape")
-    inferred = _infer(path, model)
-    if _correct_ceil_pools(inferred.graph, rows):
-        inferred = _infer(path, inferred)
+    inferred = _infer_pass(path, model)
     shapes, dtypes, non_tensors = _annotations(inferred.graph, stored)
-    if _has_gaps(rows, shapes):
-        for _ in range(3):  # each round lets onnx carry a filled gap further downstream
-            if not _fill_gaps(inferred.graph):
+    result = Inference(model, shapes, dtypes, non_tensors)
+    control_flow = _may_have_bodies(rows) and any(map(bodies.has_body, graph.node))
+    if control_flow or _has_gaps(graph, rows, shapes):
+        filled: dict[str, onnx.ValueInfoProto] = {}
+        result.values = fold.stored_values(graph)
+        _rounds(path, model, stored, declared, result, filled)
+        rows = None  # the rounds may have replaced an If by its branch
+        control_flow = any(map(bodies.has_body, graph.node))
+        for _ in range(4):  # a body's outputs can give its node's outputs their shapes
+            if not control_flow:
                 break
-            inferred = _infer(path, inferred)
-        shapes, dtypes, non_tensors = _annotations(inferred.graph, stored)
-        folded = _fold_shape_values(path, inferred) if _has_gaps(rows, shapes) else None
-        if folded is not None:  # the folded copy knows more shapes; the original keeps its nodes
-            more, _, _ = _annotations(folded.graph)
-            shapes.update((name, shape) for name, shape in more.items()
-                          if is_known(shape) and not is_known(shapes.get(name)))
-    for i, op in enumerate(rows.op_types):
-        if op == "Constant" and rows.domains[i] in ("", "ai.onnx"):
-            node = inferred.graph.node[i]
-            for a in node.attribute:
-                if a.name == "value" and a.type == onnx.AttributeProto.TENSOR:
-                    shapes.setdefault(node.output[0], tuple(int(d) for d in a.t.dims))
-                    dtypes.setdefault(node.output[0], a.t.data_type)
+            _infer_all_bodies(path, model, result, depth)
+            if not _body_outputs(graph, result, filled):
+                break
+            _rounds(path, model, stored, declared, result, filled, force=True)
+            control_flow = any(map(bodies.has_body, graph.node))
     for name, shape in declared_outputs.items():
-        if name not in shapes and is_known(shape):
-            shapes[name] = shape
-    shapes.pop("", None)  # "" is an absent optional input or output, never a tensor
-    return inferred, shapes, dtypes, non_tensors
+        if name not in result.shapes and is_known(shape):
+            result.shapes[name] = shape
+    result.shapes.pop("", None)  # "" is an absent optional input or output, never a tensor
+    if declared:
+        result.diagnostics += _disagreements(result.shapes, declared)
+    if control_flow:
+        _infer_all_bodies(path, model, result, depth)
+    return result
+
+
+def _infer_all_bodies(path: str | os.PathLike[str], model: onnx.ModelProto, result: Inference,
+                      depth: int) -> None:
+    result.bodies = {}
+    for node in model.graph.node:
+        if bodies.has_body(node) and node.output:
+            _infer_bodies(path, model, node, result, depth)
+
+
+def _body_outputs(graph: onnx.GraphProto, result: Inference,
+                  filled: dict[str, onnx.ValueInfoProto]) -> bool:
+    """Shapes of Loop and Scan outputs read off their inferred bodies, where onnx's inference
+    leaves them unknown: a carried value that leaves the body with the shape it entered keeps
+    it; a scanned output stacks the body's per-iteration shape. True if any was found."""
+    found = False
+    for node in graph.node:
+        if node.op_type not in ("Loop", "Scan") or not node.output:
+            continue
+        inferred = result.bodies.get(node.output[0], {}).get("body")
+        body = next((a.g for a in node.attribute if a.name == "body"), None)
+        if inferred is None or body is None:
+            continue
+        shapes = [inferred.shapes.get(vi.name) for vi in body.output]
+        if node.op_type == "Loop":
+            carried = len(node.input) - 2
+            entered = [result.shapes.get(t) for t in node.input[2:]]
+            left = shapes[1:1 + carried]
+            runs = bodies.loop_runs(node, result.values)
+            times = runs.times if runs.approximation is None else None
+            stacked = [None if s is None or times is None else (times, *s)
+                       for s in shapes[1 + carried:]]
+        else:
+            m = bodies._int_attr(node, "num_scan_inputs", 0)
+            carried = len(node.input) - m
+            entered = [result.shapes.get(t) for t in node.input[:carried]]
+            left = shapes[:carried]
+            runs = bodies.scan_runs(node, result.shapes)
+            axes = bodies._ints_attr(node, "scan_output_axes") or [0] * len(shapes[carried:])
+            stacked = []
+            for s, axis in zip(shapes[carried:], axes, strict=False):
+                if s is None or runs.approximation is not None:
+                    stacked.append(None)
+                    continue
+                axis = axis + len(s) + 1 if axis < 0 else axis
+                stacked.append((*s[:axis], runs.times, *s[axis:]))
+        finals = [a if a is not None and is_known(a) and a == b else None
+                  for a, b in zip(left, entered, strict=False)]
+        for name, shape in zip(node.output, [*finals, *stacked], strict=False):
+            if not name or shape is None or is_known(result.shapes.get(name)) or name in filled:
+                continue
+            elem = result.dtypes.get(name) or inferred.dtypes.get(
+                body.output[list(node.output).index(name) + (1 if node.op_type == "Loop" else 0)].name,
+                onnx.TensorProto.FLOAT)
+            filled[name] = onnx.helper.make_tensor_value_info(name, elem, list(shape))
+            found = True
+    return found
+
+
+def _may_have_bodies(rows: NodeRows | None) -> bool:
+    """Whether some node may carry a body (the default domain's If, Loop, Scan, SequenceMap;
+    any op of another domain may), read from the rows without touching protobuf."""
+    if rows is None:
+        return True
+    return bool(set(rows.domains) - {"", "ai.onnx"}) or \
+        bool({"If", "Loop", "Scan", "SequenceMap"} & set(rows.op_types))
+
+
+def _rounds(path: str | os.PathLike[str], model: onnx.ModelProto, stored: Stored,
+            declared: dict[str, Shape], result: Inference,
+            filled: dict[str, onnx.ValueInfoProto], force: bool = False) -> None:
+    """Rules, folding and decided branches, each round inferring again, until a round learns
+    nothing new. ``filled``: the shapes given to inference as annotations (kept across calls);
+    ``force``: infer again at least once (``filled`` grew since the last inference)."""
+    graph = model.graph
+    values = result.values
+    opsets = list(model.opset_import)
+    for _ in range(ROUNDS):
+        learned = _fill(graph, result.shapes, result.dtypes, declared, filled) or force
+        force = False
+        new = fold.evaluate(graph, opsets, result.shapes, values)
+        values.update(new)
+        names = {i: n.name for i, n in enumerate(graph.node)}
+        decided = bodies.decide_ifs(graph, values, names)
+        if decided:
+            result.decisions += decided
+            result.structure_changed = True
+            stored.update(_drop_weight_bytes(graph))  # the branches' initializers
+            values.update(fold.stored_values(graph))
+        if not (learned or new or decided):
+            break
+        work = _work_copy(model, values, filled)
+        inferred = _infer_pass(path, work)
+        result.shapes, result.dtypes, result.non_tensors = _annotations(inferred.graph, stored)
+        if not _has_gaps(graph, None, result.shapes) and not any(
+                n.op_type == "If" for n in graph.node):
+            break
+
+
+def _fill(graph: onnx.GraphProto, shapes: dict[str, Shape], dtypes: dict[str, int],
+          declared: dict[str, Shape], filled: dict[str, onnx.ValueInfoProto]) -> bool:
+    """Shapes for node outputs inference left unknown: an op's shape rule, else the exporter's
+    annotation. True if any was found."""
+    found = False
+    for node in graph.node:
+        outs = [o for o in node.output if o]
+        if not outs or all(is_known(shapes.get(o)) or o in filled for o in outs):
+            continue
+        rule = shape_rule(node.domain, node.op_type)
+        ruled: tuple[Shape | None, ...] = ()
+        if rule is not None:
+            try:
+                ruled = rule(NodeView(node, tuple(shapes.get(t) if t else None
+                                                  for t in node.input), ()))
+            except (ArithmeticError, LookupError, TypeError, ValueError):
+                ruled = ()  # shapes that contradict the op: the counter reports the node
+        for k, o in enumerate(node.output):
+            if not o or o in filled or is_known(shapes.get(o)):
+                continue
+            shape = ruled[k] if k < len(ruled) and ruled[k] is not None else declared.get(o)
+            if shape is None or (not is_known(shape) and shape == shapes.get(o)):
+                continue
+            elem = dtypes.get(o) or _elem_type(node, dtypes)
+            filled[o] = onnx.helper.make_tensor_value_info(
+                o, elem, [d if isinstance(d, (int, str)) else None for d in shape])
+            found = True
+    return found
+
+
+def _elem_type(node: onnx.NodeProto, dtypes: dict[str, int]) -> int:
+    """An output's element type where inference gave none: its first typed input's."""
+    return next((dtypes[t] for t in node.input if t in dtypes), onnx.TensorProto.FLOAT)
+
+
+def _work_copy(model: onnx.ModelProto, values: dict[str, np.ndarray],
+               filled: dict[str, onnx.ValueInfoProto]) -> onnx.ModelProto:
+    """What inference sees in a round: the model with every folded node replaced by Constant
+    nodes of its values, and the filled shapes as annotations."""
+    work = onnx.ModelProto()
+    work.CopyFrom(model)
+    nodes = []
+    for node in work.graph.node:
+        outs = [o for o in node.output if o]
+        if outs and all(o in values for o in outs) and node.op_type != "Constant":
+            nodes.extend(fold.constant_nodes(node, values))
+        else:
+            nodes.append(node)
+    del work.graph.node[:]
+    work.graph.node.extend(nodes)
+    work.graph.value_info.extend(filled.values())
+    return work
+
+
+def _infer_pass(path: str | os.PathLike[str], model: onnx.ModelProto) -> onnx.ModelProto:
+    """onnx's inference, then the ceil_mode pooling rule it misses (and again if that changed
+    a shape, so the corrected shape reaches downstream)."""
+    inferred = _infer(path, model)
+    if _correct_ceil_pools(inferred.graph):
+        inferred = _infer(path, inferred)
+    return inferred
+
+
+def _has_gaps(graph: onnx.GraphProto, rows: NodeRows | None, shapes: dict[str, Shape]) -> bool:
+    """Whether inference left some node output without a fully known shape."""
+    outputs = rows.outputs if rows is not None else (tuple(n.output) for n in graph.node)
+    return not all_known([shapes.get(o) for outs in outputs for o in outs if o])
+
+
+def _constant_shapes(graph: onnx.GraphProto, rows: NodeRows | None, result: Inference) -> None:
+    """Constant nodes' outputs have the dims of their tensor, whatever inference says."""
+    ops = rows.op_types if rows is not None else [n.op_type for n in graph.node]
+    for i, op in enumerate(ops):
+        node = graph.node[i]
+        if op != "Constant" or node.domain not in ("", "ai.onnx") or not node.output:
+            continue
+        for a in node.attribute:
+            if a.name == "value" and a.type == onnx.AttributeProto.TENSOR:
+                result.shapes.setdefault(node.output[0], tuple(int(d) for d in a.t.dims))
+                result.dtypes.setdefault(node.output[0], a.t.data_type)
+
+
+def _disagreements(shapes: dict[str, Shape], declared: dict[str, Shape]) -> list[Diagnostic]:
+    """Where the exporter's annotation and inference both know a shape and differ: inference's
+    is used, and the difference is said."""
+    out = []
+    for name, shape in declared.items():
+        inferred = shapes.get(name)
+        if is_known(shape) and is_known(inferred) and tuple(shape) != tuple(inferred):
+            out.append(Diagnostic(
+                "annotation-mismatch",
+                f"the exporter annotated {name!r} as {list(shape)}, inference gives "
+                f"{list(inferred)}; inference's shape is used"))  # type: ignore[arg-type]
+    return out
+
+
+def _infer_bodies(path: str | os.PathLike[str], model: onnx.ModelProto, node: onnx.NodeProto,
+                  result: Inference, depth: int) -> None:
+    """Infer each body of a control-flow node left in the graph, as a graph of its own."""
+    if depth + 1 > bodies.MAX_DEPTH:
+        result.diagnostics.append(Diagnostic(
+            "control-flow", f"{node.op_type} {node.name!r}: bodies nested more than "
+            f"{bodies.MAX_DEPTH} deep are not counted", node.name, node.op_type))
+        return
+    inferred: dict[str, Inference] = {}
+    for attr, body in bodies.subgraphs(node):
+        sub = bodies.body_model(node, attr, body, result.shapes, result.dtypes, result.values,
+                                model.opset_import, model.ir_version)
+        try:
+            inferred[attr] = _infer_graph(path, sub, None, {}, depth + 1)
+        except ModelError as exc:
+            result.diagnostics.append(Diagnostic(
+                "unknown-shape", f"{node.op_type} {node.name!r}: its {attr} could not be "
+                f"inferred ({exc.reason})", node.name, node.op_type))
+    result.bodies[node.output[0]] = inferred
 
 
 Stored = dict[str, tuple[tuple[int, ...], int]]  # initializer -> dims, element type
@@ -109,190 +363,13 @@ def _infer(path: str | os.PathLike[str], model: onnx.ModelProto) -> onnx.ModelPr
         raise ModelError(path, f"onnx shape inference failed: {first}") from None
 
 
-# Ops whose first output has the shape of their first input. onnx's inference leaves some of
-# them unknown (GroupNormalization and other function ops at some opsets).
-SAME_SHAPE_OPS = frozenset({
-    "GroupNormalization", "LayerNormalization", "InstanceNormalization", "BatchNormalization",
-    "Relu", "LeakyRelu", "PRelu", "Sigmoid", "HardSigmoid", "HardSwish", "Tanh", "Gelu", "Mish",
-    "Elu", "Selu", "Celu", "Softplus", "Softsign", "Softmax", "LogSoftmax", "Swish", "Clip",
-    "Dropout", "Identity", "LRN",
-})
-
-
-def _fill_gaps(graph: onnx.GraphProto) -> bool:
-    """Annotate same-shape ops whose output inference left unknown; True if any was filled."""
-    known = {vi.name: vi for vi in list(graph.input) + list(graph.value_info)}
-    known.update((vi.name, vi) for vi in graph.output if vi.type.tensor_type.HasField("shape"))
-    for t in graph.initializer:
-        known.setdefault(t.name, onnx.helper.make_tensor_value_info(t.name, t.data_type, t.dims))
-    filled = False
-    for node in graph.node:
-        if node.op_type not in SAME_SHAPE_OPS or node.domain not in ("", "ai.onnx"):
-            continue
-        if not node.input or not node.output or node.output[0] in known:
-            continue
-        src = known.get(node.input[0])
-        if src is None or not src.type.tensor_type.HasField("shape"):
-            continue
-        vi = onnx.ValueInfoProto()
-        vi.CopyFrom(src)
-        vi.name = node.output[0]
-        graph.value_info.append(vi)
-        known[vi.name] = vi
-        filled = True
-    return filled
-
-
-_INT_TYPES = frozenset({
-    onnx.TensorProto.INT64, onnx.TensorProto.INT32, onnx.TensorProto.INT16,
-    onnx.TensorProto.INT8, onnx.TensorProto.UINT8, onnx.TensorProto.BOOL,
-})
-_FOLD_LIMIT = 1 << 16  # elements: shape arithmetic is small; weights are not folded
-
-
-def _has_gaps(rows: NodeRows, shapes: dict[str, Shape]) -> bool:
-    """Whether inference left some node output without a fully known shape."""
-    return not all_known([shapes.get(o) for outs in rows.outputs for o in outs if o])
-
-
-def _fold_shape_values(path: str | os.PathLike[str], model: onnx.ModelProto) -> onnx.ModelProto | None:
-    """Evaluate the shape arithmetic onnx's data propagation gives up on (Shape, Gather, Where,
-    Equal, Concat ... over bound dims and inline integer constants) with onnx's reference
-    evaluator, then infer again on a copy where those values are constants.
-
-    Only values derived from dims and from integer constants stored inline in the file are
-    evaluated: float tensors (weights) and external data never enter, and nothing larger than
-    _FOLD_LIMIT elements is computed.
-    """
-    from onnx import numpy_helper
-    from onnx.reference import ReferenceEvaluator
-
-    graph = model.graph
-    shapes = {vi.name: shape_of(vi.type) for vi in list(graph.input) + list(graph.value_info)}
-    values: dict[str, object] = {}
-    for t in graph.initializer:
-        if (t.data_location != onnx.TensorProto.EXTERNAL and t.data_type in _INT_TYPES
-                and prod(t.dims) <= _FOLD_LIMIT):
-            values[t.name] = numpy_helper.to_array(t)
-    pending: set[str] = set()  # outputs of the nodes the evaluator will compute
-    nodes: list[onnx.NodeProto] = []
-    import numpy as np
-
-    for node in graph.node:
-        if node.domain not in ("", "ai.onnx") or any(
-                a.type in (onnx.AttributeProto.GRAPH, onnx.AttributeProto.GRAPHS)
-                for a in node.attribute):
-            continue
-        if node.attribute and not inline_only(node):
-            continue  # its value would be read from a file beside the model (or anywhere)
-        if node.op_type in ("Shape", "Size"):
-            shape = shapes.get(node.input[0])
-            if not is_known(shape):
-                continue
-            attrs = {a.name: a.i for a in node.attribute}
-            dims = list(shape)[attrs.get("start", 0):attrs.get("end", len(shape))] \
-                if "end" in attrs else list(shape)[attrs.get("start", 0):]
-            values[node.output[0]] = (np.array(dims, dtype=np.int64) if node.op_type == "Shape"
-                                      else np.array(numel(shape), dtype=np.int64))
-            continue
-        if node.op_type.startswith("Random") or node.op_type in ("Dropout", "Bernoulli"):
-            continue
-        ins = [t for t in node.input if t]
-        if not all(t in values or t in pending for t in ins):
-            continue
-        if node.op_type == "Constant" and not _is_int_constant(node):
-            continue
-        out_shapes = [shapes.get(o) for o in node.output if o]
-        if any((numel(s) or 0) > _FOLD_LIMIT for s in out_shapes):
-            continue
-        if node.op_type == "ConstantOfShape" and not all(is_known(s) for s in out_shapes):
-            continue
-        nodes.append(node)
-        pending.update(o for o in node.output if o)
-    if not nodes:
-        return None
-    needed = {t for n in nodes for t in n.input if t and t in values}
-    sub = onnx.helper.make_graph(
-        nodes, "shape_values", [],
-        [onnx.helper.make_empty_tensor_value_info(o) for o in pending],
-        [numpy_helper.from_array(np.asarray(values[t]), t) for t in sorted(needed)],
-    )
-    submodel = onnx.helper.make_model(sub, opset_imports=list(model.opset_import))
-    try:
-        results = ReferenceEvaluator(submodel).run(None, {})
-    except Exception:  # the evaluator cannot run some op here; keep what inference found
-        return None
-    outputs = [o.name for o in sub.output]
-    computed = {}
-    for name, value in zip(outputs, results, strict=True):
-        arr = np.asarray(value)
-        if arr.size > _FOLD_LIMIT:
-            return None
-        computed[name] = arr
-    folded = onnx.ModelProto()
-    folded.CopyFrom(model)
-    drop = {id(n) for n in nodes}
-    keep = [n for n in graph.node if id(n) not in drop
-            and not (n.op_type in ("Shape", "Size") and n.output[0] in values)]
-    del folded.graph.node[:]
-    folded.graph.node.extend(keep)
-    del folded.graph.value_info[:]
-    produced = {o for n in keep for o in n.output}
-    static = {**{k: v for k, v in values.items() if k not in produced}, **computed}
-    existing = {t.name for t in folded.graph.initializer}
-    for name, value in static.items():
-        if name not in existing:
-            folded.graph.initializer.append(numpy_helper.from_array(np.asarray(value), name))
-    try:
-        return _infer(path, folded)
-    except ModelError:
-        return None
-
-
-_TENSOR_ATTRS = frozenset({onnx.AttributeProto.TENSOR, onnx.AttributeProto.TENSORS,
-                           onnx.AttributeProto.SPARSE_TENSOR, onnx.AttributeProto.SPARSE_TENSORS,
-                           onnx.AttributeProto.GRAPH, onnx.AttributeProto.GRAPHS})
-
-
-def inline_only(node: onnx.NodeProto) -> bool:
-    """Whether every tensor a node's attributes hold (Constant's and ConstantOfShape's
-    ``value``, sparse values, the initializers and nodes of its bodies) is stored inline in the
-    file. A node that is not is never evaluated: onnx's reference evaluator would read the
-    tensor's external location, which names any file it likes."""
-    for a in node.attribute:
-        if a.type not in _TENSOR_ATTRS:
-            continue
-        tensors = [a.t, *a.tensors]
-        for sp in [a.sparse_tensor, *a.sparse_tensors]:
-            tensors += [sp.values, sp.indices]
-        if any(t.data_location == onnx.TensorProto.EXTERNAL or t.external_data
-               for t in tensors):
-            return False
-        for g in [a.g, *a.graphs]:
-            stored = [*g.initializer, *(s for sp in g.sparse_initializer
-                                        for s in (sp.values, sp.indices))]
-            if any(t.data_location == onnx.TensorProto.EXTERNAL or t.external_data
-                   for t in stored) or not all(map(inline_only, g.node)):
-                return False
-    return True
-
-
-def _is_int_constant(node: onnx.NodeProto) -> bool:
-    for a in node.attribute:
-        if a.name == "value":
-            return a.t.data_type in _INT_TYPES and a.t.data_location != onnx.TensorProto.EXTERNAL
-        if a.name in ("value_int", "value_ints"):
-            return True
-    return False
-
-
-def _correct_ceil_pools(graph: onnx.GraphProto, rows: NodeRows) -> bool:
+def _correct_ceil_pools(graph: onnx.GraphProto) -> bool:
     """Apply the pooling rule onnx's shape inference misses: with ceil_mode, a window that would
     start in the right padding is dropped (MaxPool in=3, k=1, s=3 gives 1, not 2, as onnxruntime
     and onnx's reference evaluator compute). Rewrites the annotations, in place, so that a second
     inference carries the corrected shapes downstream; True if any shape changed."""
-    pools = [graph.node[i] for i, op in enumerate(rows.op_types)
-             if op in ("MaxPool", "AveragePool", "LpPool") and rows.outputs[i]]
+    pools = [n for n in graph.node if n.op_type in ("MaxPool", "AveragePool", "LpPool")
+             and n.output]
     pools = [n for n in pools if any(a.name == "ceil_mode" and a.i for a in n.attribute)]
     if not pools:
         return False
@@ -338,7 +415,7 @@ def _correct_ceil_pools(graph: onnx.GraphProto, rows: NodeRows) -> bool:
 _KEEP_BYTES = 4096  # tensors up to this size keep their values: shapes, axes, scales
 
 
-def _drop_weight_bytes(model: onnx.ModelProto) -> Stored:
+def _drop_weight_bytes(graph: onnx.GraphProto) -> Stored:
     """Forget the values of large weights stored in the file, keeping their dims and type, and
     return those (one pass over what may be tens of thousands of tensors).
 
@@ -347,13 +424,16 @@ def _drop_weight_bytes(model: onnx.ModelProto) -> Stored:
     (Resize's scales) keep their values: inference reads those.
     """
     stored: Stored = {}
-    for t in model.graph.initializer:
+    for t in graph.initializer:
         stored[t.name] = (tuple(t.dims), t.data_type)
         if t.data_location == onnx.TensorProto.EXTERNAL:
             # Where the bytes are is of no use here; dropped, it is not copied into inference.
             # The location stays EXTERNAL: no value is taken from an empty tensor.
             del t.external_data[:]
-        elif t.data_type not in _INT_TYPES and t.ByteSize() > _KEEP_BYTES:
+        elif t.data_type not in fold.INT_TYPES and t.ByteSize() > _KEEP_BYTES:
             for name in ("raw_data", "float_data", "double_data", "int32_data", "uint64_data"):
                 t.ClearField(name)
+    for node in graph.node:  # the bodies' weights too: inference copies them every pass
+        for _, body in bodies.subgraphs(node) if node.attribute else ():
+            _drop_weight_bytes(body)
     return stored

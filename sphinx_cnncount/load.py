@@ -14,10 +14,12 @@ from dataclasses import dataclass, field
 from math import prod
 from pathlib import Path
 
+import numpy as np
 import onnx
 import onnx.inliner
 from google.protobuf.message import DecodeError
 
+from .infer import Inference, infer
 from .shapes import (Dim, ModelError, NodeRows, Shape, all_known, dims_of, is_known, node_rows,
                      numel, shape_of)
 
@@ -39,6 +41,7 @@ class LoadedModel:
     notes: tuple[str, ...] = field(default=())
     non_tensors: frozenset[str] = frozenset()  # sequence, map and optional values
     rows: NodeRows | None = None  # the nodes of ``model.graph``, read once
+    inference: Inference | None = None  # folded values, bodies, decided branches, diagnostics
 
 
 def parse_input_shapes(specs: list[str] | tuple[str, ...]) -> dict[str, tuple[int, ...]]:
@@ -162,6 +165,17 @@ def normalize(path: str | os.PathLike[str], model: onnx.ModelProto) -> onnx.Mode
     return model
 
 
+def _stand_in(t: onnx.TensorProto) -> onnx.TensorProto:
+    """A one-element inline tensor of ``t``'s type, for a check that never reads its data."""
+    try:
+        dtype = onnx.helper.tensor_dtype_to_np_dtype(t.data_type)
+    except (KeyError, ValueError, TypeError):
+        dtype = np.float32
+    if dtype.kind in "OSU":  # strings
+        return onnx.helper.make_tensor(t.name, onnx.TensorProto.STRING, [], [b""])
+    return onnx.numpy_helper.from_array(np.zeros((), dtype=dtype), t.name)
+
+
 def inlined_size(model: onnx.ModelProto) -> int:
     """How many nodes the main graph has once its calls of model-local functions are inlined
     (counted, not built: a function calling another twice, 20 deep, is a million nodes). A call
@@ -214,6 +228,7 @@ def _check_text(path: str | os.PathLike[str], model: onnx.ModelProto) -> None:
 
 
 _GRAPH_ATTRS = (onnx.AttributeProto.GRAPH, onnx.AttributeProto.GRAPHS)
+_TENSOR_ATTRS = (onnx.AttributeProto.TENSOR, onnx.AttributeProto.TENSORS)
 
 
 def _default_domain(model: onnx.ModelProto) -> None:
@@ -256,13 +271,18 @@ def check_nodes(path: str | os.PathLike[str], model: onnx.ModelProto,
             continue
         seen.add(key)
         probe = n
-        if any(a.type in _GRAPH_ATTRS for a in n.attribute):
+        if any(a.type in _GRAPH_ATTRS or a.type in _TENSOR_ATTRS for a in n.attribute):
             probe = onnx.NodeProto()
             probe.CopyFrom(n)
             for a in probe.attribute:
                 for g in [a.g] if a.type == onnx.AttributeProto.GRAPH else a.graphs:
                     g.Clear()
                     g.name = "body"  # the checker asks every graph for a name
+                # The checker would look for an external tensor's file (relative to the working
+                # directory): only the attribute's type is checked here, never its data.
+                for t in [a.t] if a.type == onnx.AttributeProto.TENSOR else a.tensors:
+                    if t.data_location == onnx.TensorProto.EXTERNAL:
+                        t.CopyFrom(_stand_in(t))
         try:
             onnx.checker.check_node(probe, ctx)
         except onnx.checker.ValidationError as exc:
@@ -281,16 +301,39 @@ def real_inputs(graph: onnx.GraphProto) -> list[onnx.ValueInfoProto]:
 INT64_MAX = 2**63 - 1  # an ONNX dim is an int64
 
 
+@dataclass(frozen=True)
+class Flags:
+    """How the user binds dims where the message is read: the CLI's flags, the Sphinx
+    directive's options, a configuration file's keys."""
+
+    dim: str = "--dim"
+    input_shape: str = "--input-shape"
+
+    def bind_dim(self, sym: str) -> str:
+        return f"{self.dim} {sym}=SIZE"
+
+    def bind_shape(self, name: str) -> str:
+        return f"{self.input_shape} {name}=DxDx..."
+
+
+CLI_FLAGS = Flags()
+
+
 def bind_inputs(
     path: str | os.PathLike[str],
     model: onnx.ModelProto,
     dims: dict[str, int],
     input_shapes: dict[str, tuple[int, ...]],
-) -> list[str]:
-    """Give every real graph input concrete dims, in place; return the notes to show.
+    flags: Flags = CLI_FLAGS,
+    strict: frozenset[str] | None = None,
+) -> tuple[list[str], dict[str, int]]:
+    """Give every real graph input concrete dims, in place; return the notes to show and the
+    value each symbol was bound to.
 
     A leading symbolic dim (the batch) defaults to 1, and so does the same symbol wherever else
-    it stands; any other unbound symbol is an error that names it and the flag that binds it.
+    it stands; any other unbound symbol is an error that names it and how to bind it. A symbol
+    in ``strict`` (default: every one in ``dims`` but ``batch``) that no input has is an error
+    too: a typo would otherwise be ignored.
     """
     notes: list[str] = []
     inputs = real_inputs(model.graph)
@@ -298,10 +341,18 @@ def bind_inputs(
     for name, shape in input_shapes.items():
         if name not in names:
             raise ModelError(
-                path, f"--input-shape names {name!r}, but the model's inputs are {sorted(names)}"
-            )
-        _check_dims(path, f"--input-shape {name}", shape)
-    _check_dims(path, "--dim", tuple(dims.values()))
+                path, f"{flags.input_shape} names {name!r}, but the model's inputs are "
+                      f"{sorted(names)}")
+        _check_dims(path, f"{flags.input_shape} {name}", shape)
+    _check_dims(path, flags.dim, tuple(dims.values()))
+    symbols = {d.dim_param for vi in inputs if vi.type.HasField("tensor_type")
+               for d in vi.type.tensor_type.shape.dim
+               if not d.HasField("dim_value") and d.dim_param}
+    for sym in sorted(set(dims) - {"batch"} if strict is None else strict):
+        if sym not in symbols:
+            known = ", ".join(sorted(symbols)) or "none"
+            raise ModelError(path, f"{flags.dim} {sym}: the model's inputs have no symbolic dim "
+                                   f"{sym!r} (their symbols: {known})")
     bound = dict(dims)
     for vi in inputs:  # first the batch: a leading symbol nobody bound
         tt = vi.type.tensor_type
@@ -312,7 +363,8 @@ def bind_inputs(
             bound[d.dim_param or ""] = bound.get("batch", 1)
             notes.append(
                 f"note: batch dim {d.dim_param or '?'} of input {vi.name!r} set to "
-                f"{bound[d.dim_param or '']} (bind it with --dim {d.dim_param or 'batch'}=SIZE)"
+                f"{bound[d.dim_param or '']} (bind it with "
+                f"{flags.bind_dim(d.dim_param or 'batch')})"
             )
     for vi in inputs:
         if not vi.type.HasField("tensor_type"):
@@ -322,24 +374,22 @@ def bind_inputs(
             declared = len(tt.shape.dim) if tt.HasField("shape") else None
             if declared is not None and declared != len(input_shapes[vi.name]):
                 raise ModelError(
-                    path, f"input {vi.name!r} has {declared} dims, but --input-shape gives "
-                          f"{len(input_shapes[vi.name])}")
+                    path, f"input {vi.name!r} has {declared} dims, but {flags.input_shape} "
+                          f"gives {len(input_shapes[vi.name])}")
             tt.ClearField("shape")
             for d in input_shapes[vi.name]:
                 tt.shape.dim.add().dim_value = d
             continue
         if not tt.HasField("shape"):
             raise ModelError(
-                path,
-                f"input {vi.name!r} has no shape; give one with --input-shape {vi.name}=DxDx...",
-            )
+                path, f"input {vi.name!r} has no shape; give one with {flags.bind_shape(vi.name)}")
         for i, d in enumerate(tt.shape.dim):
             if d.HasField("dim_value"):
                 if d.dim_value <= 0:
                     raise ModelError(
                         path,
                         f"input {vi.name!r} has dim {d.dim_value} at axis {i}; dims must be "
-                        f"positive (bind it with --input-shape {vi.name}=DxDx...)",
+                        f"positive (bind it with {flags.bind_shape(vi.name)})",
                     )
                 continue
             sym = d.dim_param
@@ -349,17 +399,46 @@ def bind_inputs(
                 raise ModelError(
                     path,
                     f"input {vi.name!r} has symbolic dim {sym!r} at axis {i}; "
-                    f"bind it with --dim {sym}=SIZE",
+                    f"bind it with {flags.bind_dim(sym)}",
                 )
             else:
                 raise ModelError(
                     path,
                     f"input {vi.name!r} has an unnamed dim at axis {i}; "
-                    f"give its shape with --input-shape {vi.name}=DxDx...",
+                    f"give its shape with {flags.bind_shape(vi.name)}",
                 )
             d.Clear()
             d.dim_value = value
-    return notes
+    return notes, {k: v for k, v in bound.items() if k}
+
+
+def declared_annotations(graph: onnx.GraphProto, file_inputs: dict[str, Shape | None],
+                         ) -> dict[str, Shape]:
+    """The exporter's annotations (value_info) of a graph whose inputs are now bound, with the
+    symbols they share with the inputs replaced by the bound values; empty when the inputs are
+    not bound as the file declares them (a different --input-shape): then the annotations
+    describe other shapes. (A graph output's declared shape is used only where inference has
+    no entry at all for it: files declare a static guess there for data-dependent outputs.)"""
+    if not graph.value_info:
+        return {}
+    values: dict[str, int] = {}
+    for vi in real_inputs(graph):
+        declared, bound = file_inputs.get(vi.name), shape_of(vi.type)
+        if declared is None or bound is None or len(declared) != len(bound):
+            return {}
+        for d, b in zip(declared, bound, strict=True):
+            if isinstance(d, int):
+                if d != b:
+                    return {}
+            elif isinstance(d, str) and d:
+                if values.setdefault(d, b) != b:  # type: ignore[arg-type]
+                    return {}
+    out: dict[str, Shape] = {}
+    for vi in graph.value_info:
+        shape = shape_of(vi.type)
+        if shape is not None:
+            out[vi.name] = tuple(values.get(d, d) if isinstance(d, str) else d for d in shape)
+    return out
 
 
 def _check_dims(path: str | os.PathLike[str], flag: str, values: tuple[int, ...]) -> None:
@@ -368,17 +447,212 @@ def _check_dims(path: str | os.PathLike[str], flag: str, values: tuple[int, ...]
             raise ModelError(path, f"{flag}: dims must be positive integers below 2^63, got {v}")
 
 
+WINDOW_OPS = frozenset({"Conv", "ConvInteger", "QLinearConv", "MaxPool", "AveragePool",
+                        "LpPool", "ConvTranspose"})
+
+
+class WindowError(ModelError):
+    """A window larger than its input: the bound input is too small for the model."""
+
+    def __init__(self, path: str | os.PathLike[str], message: str, node: str = "") -> None:
+        super().__init__(path, message)
+        self.node = node
+
+
+def check_shapes(path: str | os.PathLike[str], graph: onnx.GraphProto, rows: NodeRows,
+                 shapes: dict[str, Shape], flags: Flags, bound_by_user: bool) -> None:
+    """Shapes no real run could have are errors, never numbers: a negative dim anywhere, a
+    window op whose output side is below 1 (its window is larger than its padded input), and,
+    when the user bound the inputs, channels that contradict a convolution's weight."""
+    for i, op in enumerate(rows.op_types):
+        if op in WINDOW_OPS and op != "ConvTranspose" and rows.domains[i] in ("", "ai.onnx"):
+            _check_window(path, graph.node[i], i, shapes)
+    if all_known(shapes.get(o) for outs in rows.outputs for o in outs if o) and min(
+            (min(s, default=1) for outs in rows.outputs for o in outs if o
+             and (s := shapes.get(o)) is not None), default=1) >= 1:
+        if not bound_by_user:
+            return  # the common case: every shape known and positive
+    for i, (op, outs) in enumerate(zip(rows.op_types, rows.outputs, strict=True)):
+        for o in outs:
+            shape = shapes.get(o)
+            if not shape or not any(isinstance(d, int) and d < 1 for d in shape):
+                continue
+            node = graph.node[i]
+            label = f"{op} {node.name!r}" if node.name else f"{op} #{i}"
+            x = shapes.get(node.input[0]) if node.input else None
+            if op in WINDOW_OPS and rows.domains[i] in ("", "ai.onnx"):
+                raise WindowError(path, f"{label}{_window_text(node, shapes)} is larger than "
+                                        f"its padded input {_sides(x, node)}: output "
+                                        f"{list(shape)}", node.name or f"{op}_{i}")
+            if any(isinstance(d, int) and d < 0 for d in shape):
+                raise ModelError(path, f"{label} gives {o!r} the shape {list(shape)}: dims "
+                                       "cannot be negative")
+    if not bound_by_user:
+        return
+    for i, op in enumerate(rows.op_types):
+        if op not in ("Conv", "ConvInteger", "QLinearConv") or rows.domains[i] not in ("", "ai.onnx"):
+            continue
+        ins = rows.inputs[i]
+        w_slot = 3 if op == "QLinearConv" else 1
+        if len(ins) <= w_slot:
+            continue
+        x, w = shapes.get(ins[0]), shapes.get(ins[w_slot])
+        node = graph.node[i]
+        group = next((a.i for a in node.attribute if a.name == "group"), 1) or 1
+        if (is_known(x) and is_known(w) and len(x) >= 2 and len(w) >= 2  # type: ignore[arg-type]
+                and x[1] != w[1] * group):  # type: ignore[index,operator]
+            label = f"{op} {node.name!r}" if node.name else f"{op} #{i}"
+            raise ModelError(path, f"{label}: its input has {x[1]} channels, but its weight "
+                                   f"{list(w)} reads {w[1] * group}; bind the inputs with "  # type: ignore
+                                   f"channels that fit ({flags.input_shape})")
+
+
+def _check_window(path: str | os.PathLike[str], node: onnx.NodeProto, i: int,
+                  shapes: dict[str, Shape]) -> None:
+    """A window longer than its padded input, on any axis, is a WindowError. (onnx's inference
+    divides a negative span rounding toward zero, so such a window can get a side of 1.)"""
+    x = shapes.get(node.input[0]) if node.input else None
+    if x is None or len(x) < 3 or not is_known(x):
+        return
+    if _string(node, "auto_pad", "NOTSET") not in ("NOTSET", "VALID"):
+        return  # SAME pads the input to fit
+    kernel = _ints(node, "kernel_shape")
+    w_slot = 3 if node.op_type == "QLinearConv" else 1
+    if not kernel and len(node.input) > w_slot:
+        w = shapes.get(node.input[w_slot])
+        kernel = list(w[2:]) if w is not None and is_known(w) else []  # type: ignore[arg-type]
+    n = len(x) - 2
+    dilations = _ints(node, "dilations") or [1] * n
+    pads = _ints(node, "pads") if _string(node, "auto_pad", "NOTSET") == "NOTSET" else []
+    pads = pads or [0] * 2 * n
+    if len(kernel) != n or len(dilations) != n or len(pads) != 2 * n:
+        return  # attributes that do not fit: the counter reports the node
+    for k in range(n):
+        if dilations[k] * (kernel[k] - 1) + 1 > x[2 + k] + pads[k] + pads[k + n]:  # type: ignore
+            out = shapes.get(node.output[0]) if node.output else None
+            label = f"{node.op_type} {node.name!r}" if node.name else f"{node.op_type} #{i}"
+            raise WindowError(path, f"{label}{_window_text(node, shapes)} is larger than its "
+                                    f"padded input {_sides(x, node)}"
+                                    + (f": output {list(out)}" if out is not None else ""),
+                              node.name or f"{node.op_type}_{i}")
+
+
+def _string(node: onnx.NodeProto, name: str, default: str) -> str:
+    for a in node.attribute:
+        if a.name == name and a.type == onnx.AttributeProto.STRING:
+            return a.s.decode("utf-8", "replace")
+    return default
+
+
+def _ints(node: onnx.NodeProto, name: str) -> list[int]:
+    return next((list(a.ints) for a in node.attribute if a.name == name), [])
+
+
+def _window_text(node: onnx.NodeProto, shapes: dict[str, Shape]) -> str:
+    """`` (5x5, stride 2)``: the window as the seed article writes it, where it is known."""
+    kernel = _ints(node, "kernel_shape")
+    w_slot = 3 if node.op_type == "QLinearConv" else 1
+    if not kernel and node.op_type != "ConvTranspose" and len(node.input) > w_slot:
+        w = shapes.get(node.input[w_slot])
+        kernel = list(w[2:]) if w is not None and is_known(w) else []  # type: ignore[arg-type]
+    if not kernel:
+        return ""
+    strides = set(_ints(node, "strides") or [1])
+    stride = str(strides.pop()) if len(strides) == 1 else "x".join(map(str, _ints(node, "strides")))
+    return f" ({'x'.join(map(str, kernel))}, stride {stride})"
+
+
+def _sides(shape: Shape | None, node: onnx.NodeProto | None = None) -> str:
+    """The spatial sides of a window's input, padded as its pads say."""
+    if shape is None or len(shape) < 3:
+        return "?" if shape is None else "x".join(map(str, shape))
+    pads = _ints(node, "pads") if node is not None else []
+    n = len(shape) - 2
+    if len(pads) == 2 * n and all(isinstance(d, int) for d in shape[2:]):
+        return "x".join(str(d + pads[k] + pads[k + n]) for k, d in enumerate(shape[2:]))  # type: ignore
+    return "x".join(map(str, shape[2:]))
+
+
+def _smallest_fit(path: str | os.PathLike[str], dims: dict[str, int] | None,
+                  input_shapes: dict[str, tuple[int, ...]] | None, flags: Flags,
+                  strict: frozenset[str] | None) -> str | None:
+    """The smallest square input side for which every window fits, where the model has one
+    input whose bound spatial dims are all equal; None otherwise. Searched by loading the model
+    at other sides (the error path only)."""
+    model = normalize(path, read_model(path))
+    inputs = real_inputs(model.graph)
+    if len(inputs) != 1:
+        return None
+    probe = onnx.ModelProto()
+    probe.CopyFrom(model)
+    bind_inputs(path, probe, dict(dims or {}), dict(input_shapes or {}), flags, strict)
+    shape = shape_of(real_inputs(probe.graph)[0].type)
+    if shape is None or len(shape) < 3 or not is_known(shape):
+        return None
+    channels_last = len(shape) == 4 and shape[3] in (1, 3, 4) and shape[1] > 4  # type: ignore
+    axes = range(1, len(shape) - 1) if channels_last else range(2, len(shape))
+    side = shape[axes[0]]
+    if any(shape[a] != side for a in axes):
+        return None
+    name = inputs[0].name
+
+    def fits(s: int) -> bool:
+        trial = list(shape)
+        for a in axes:
+            trial[a] = s
+        try:
+            load(path, dims, {**(input_shapes or {}), name: tuple(trial)}, flags, strict,
+                 suggest=False)  # type: ignore[arg-type]
+        except WindowError:
+            return False
+        except ModelError:
+            return True  # fits the windows; some other problem is for that load to say
+        return True
+
+    lo, hi = side, max(2 * side, 2)  # type: ignore[operator]
+    while not fits(hi):
+        lo, hi = hi, 2 * hi
+        if hi > 1 << 20:
+            return None
+    while hi - lo > 1:  # lo does not fit, hi does
+        mid = (lo + hi) // 2
+        lo, hi = (lo, mid) if fits(mid) else (mid, hi)
+    best = list(shape)
+    for a in axes:
+        best[a] = hi
+    return f"{name}=" + "x".join(map(str, best))
+
+
 def load(
     path: str | os.PathLike[str],
     dims: dict[str, int] | None = None,
     input_shapes: dict[str, tuple[int, ...]] | None = None,
+    flags: Flags = CLI_FLAGS,
+    strict: frozenset[str] | None = None,
+    suggest: bool = True,
 ) -> LoadedModel:
-    """Read ``path``, bind its input dims and infer every tensor's shape (``infer.py``)."""
-    from .infer import infer  # infer.py builds on this module's types
-
+    """Read ``path``, bind its input dims and infer every tensor's shape (``infer.py``).
+    ``flags``: how the messages tell the user to bind a dim; ``strict``: the symbols the user
+    named, each of which the model must have (default: all of ``dims`` but ``batch``).
+    A window larger than its input is an error that says, where it can, the smallest input that
+    fits (``suggest``)."""
     model = normalize(path, read_model(path))
-    notes = bind_inputs(path, model, dict(dims or {}), dict(input_shapes or {}))
-    rows = node_rows(model.graph)  # inference keeps the nodes as they are
-    inferred, shapes, dtypes, non_tensors = infer(path, model, rows)
-    return LoadedModel(os.fspath(path), inferred, shapes, dtypes, tuple(notes),
-                       frozenset(non_tensors), rows)
+    file_inputs = {vi.name: shape_of(vi.type) for vi in real_inputs(model.graph)}
+    notes, _ = bind_inputs(path, model, dict(dims or {}), dict(input_shapes or {}), flags,
+                           strict)
+    declared = declared_annotations(model.graph, file_inputs)
+    rows = node_rows(model.graph)  # inference keeps the nodes, unless it decides an If
+    inference = infer(path, model, rows, declared)
+    if inference.structure_changed:
+        rows = node_rows(inference.model.graph)
+    try:
+        check_shapes(path, inference.model.graph, rows, inference.shapes, flags,
+                     bool(dims or input_shapes))
+    except WindowError as exc:
+        fit = _smallest_fit(path, dims, input_shapes, flags, strict) if suggest else None
+        if fit is None:
+            raise
+        raise WindowError(path, f"{exc.reason}; the smallest input that fits is "
+                                f"{flags.input_shape} {fit}", exc.node) from None
+    return LoadedModel(os.fspath(path), inference.model, inference.shapes, inference.dtypes,
+                       tuple(notes), frozenset(inference.non_tensors), rows, inference)

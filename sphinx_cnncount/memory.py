@@ -24,18 +24,20 @@ _BITS = {
 }
 
 
-def tensor_bytes(shape: Shape | None, dtype: int | None) -> int:
-    """Bytes of one tensor; 0 when its shape or element type is unknown."""
+def tensor_bytes(shape: Shape | None, dtype: int | None) -> int | None:
+    """Bytes of one tensor; None when its shape or element type is unknown."""
     n = numel(shape)
     if n is None or dtype not in _BITS:
-        return 0
+        return None
     return -(-n * _BITS[dtype] // 8)  # ceil
 
 
 def activation_memory(g: Graph, layer_of: dict[int, int], n_layers: int,
-                      shapes: dict[str, Shape], dtypes: dict[str, int]) -> tuple[list[int], int]:
+                      shapes: dict[str, Shape], dtypes: dict[str, int]
+                      ) -> tuple[list[int | None], int | None, int]:
     """Per layer, the bytes of the tensors it hands on (that another layer or the caller reads);
-    and the most activation bytes live at once when the nodes run in topological order.
+    the most activation bytes live at once when the nodes run in topological order; and how
+    many tensors' sizes are unknown (a layer handing one on, and the peak, are then None).
 
     A tensor lives from the node that makes it (or the start, for an input) to its last reader,
     or to the end for a graph output; a node folded at export time (a Shape reading the dims)
@@ -45,8 +47,9 @@ def activation_memory(g: Graph, layer_of: dict[int, int], n_layers: int,
     n = len(g.nodes)
     constants, constant_nodes, consumers = g.constants, g.constant_nodes, g.consumers
     keep = set(g.outputs)
-    handed_on = [0] * n_layers
+    handed_on: list[int | None] = [0] * n_layers
     delta = [0] * (n + 3)
+    unknown = 0
 
     def last_use(readers: Sequence[int]) -> int:  # the last reader not folded at export, else -1
         for r in reversed(readers):
@@ -57,35 +60,43 @@ def activation_memory(g: Graph, layer_of: dict[int, int], n_layers: int,
     for t in dict.fromkeys(g.inputs):
         end = last_use(consumers.get(t, ()))
         size = tensor_bytes(shapes.get(t), dtypes.get(t))
+        if size is None:
+            unknown += 1
+            continue
         delta[0] += size
         # An input nothing (but a folded node) reads is never freed.
         delta[n + 1 if t in keep or end < 0 else end + 2] -= size
-    sizes: dict[tuple[Shape | None, int | None], int] = {}  # most activations share a shape
+    sizes: dict[tuple[Shape | None, int | None], int | None] = {}  # most activations share one
     shape_of, dtype_of, layer = shapes.get, dtypes.get, layer_of.get
     for i, li in layer_of.items():
         for t in g.rows.outputs[i]:
             if not t or t in constants:
                 continue
             key = (shape_of(t), dtype_of(t))
-            size = sizes.get(key)
-            if size is None:
+            if key in sizes:
+                size = sizes[key]
+            else:
                 size = sizes[key] = tensor_bytes(*key)
+            readers = consumers.get(t, ())
+            handed = t in keep or any(layer(c, li) != li for c in readers)
+            if size is None:
+                unknown += 1
+                if handed:
+                    handed_on[li] = None
+                continue
             delta[i + 1] += size
+            if handed and handed_on[li] is not None:
+                handed_on[li] += size  # type: ignore[operator]
             if t in keep:
                 delta[n + 1] -= size
-                handed_on[li] += size
                 continue
-            readers = consumers.get(t, ())
             last = readers[-1] if readers else -1
             if last in constant_nodes:
                 last = last_use(readers)
             delta[max(i, last) + 2] -= size
-            # Read by another layer (a folded node belongs to none: None).
-            if any(layer(c, li) != li for c in readers):
-                handed_on[li] += size
     peak = current = 0
     for d in delta:
         current += d
         if current > peak:
             peak = current
-    return handed_on, peak
+    return handed_on, (peak if not unknown else None), unknown

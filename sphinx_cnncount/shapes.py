@@ -45,6 +45,16 @@ def numel(shape: Shape | None) -> int | None:
     return prod(shape) if is_known(shape) else None  # type: ignore[arg-type]
 
 
+@dataclass(frozen=True)
+class Diagnostic:
+    """Something the counter could not do fully; the rest of the model is still counted."""
+
+    kind: str  # "unsupported-op", "unknown-shape", "invalid-node", "control-flow", ...
+    message: str
+    node: str = ""
+    op_type: str = ""
+
+
 class ModelError(Exception):
     """A model that cannot be analysed; the message says what is wrong and what to do."""
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 from pathlib import Path
 
 import numpy as np
@@ -151,13 +153,17 @@ def test_no_floor_drop(tmp_path, attrs):
     assert lint(tmp_path, model([node], {"x": [1, 1, 6, 6]}, ["y"])) == []
 
 
-def test_window_too_large_is_an_error_and_not_a_floor_drop(tmp_path):
-    findings = lint(tmp_path, pool_model(3, 5, 2))
-    assert codes(findings) == [("CNC102", "pool")]
-    (f,) = findings
-    assert f.level is Severity.ERROR
-    assert f.message == ("pool: MaxPool 'pool' (5x5, stride 2) is larger than its padded input "
-                         "3x3 (input 3x3): output side 0x0")
+def test_window_too_large_is_an_error_and_not_a_floor_drop(tmp_path, capsys):
+    """Found while loading (the model has no shapes to count), said as CNC102 with what fits."""
+    from sphinx_cnncount.cli import main
+
+    onnx.save(pool_model(3, 5, 2), tmp_path / "m.onnx")
+    assert main(["lint", str(tmp_path / "m.onnx"), "--isolated", "--format", "json"]) == 1
+    (f,) = json.loads(capsys.readouterr().out)
+    assert (f["code"], f["severity"], f["node"]) == ("CNC102", "error", "pool")
+    assert f["message"] == ("MaxPool 'pool' (5x5, stride 2) is larger than its padded input 3x3: "
+                            "output [1, 2, 0, 0]; the smallest input that fits is --input-shape "
+                            "x=1x2x5x5")
 
 
 def test_conv_floor_drop(tmp_path):
@@ -263,12 +269,13 @@ def test_unsupported_op_and_unknown_shape(tmp_path):
     m = model(nodes, {"x": [1, 4]}, ["y"], extra_opsets=[helper.make_opsetid("com.example", 1)])
     findings = lint(tmp_path, m)
     # one finding per unsupported op type, one per layer with unknown shapes
-    assert codes(findings) == [("CNC202", "odd"), ("CNC201", "after"), ("CNC201", "odd")]
+    assert codes(findings) == [("CNC202", "odd"), ("CNC201", "after"), ("CNC201", "odd"),
+                               ("CNC205", None)]
     assert findings[0].message == ("no rule for op Mystery (domain com.example), 1 node(s): "
-                                   "'/odd/Mystery'; counted as zero")
+                                   "'/odd/Mystery'; its cost is unknown")
     # the Relu's own output, a graph output, is unknown too: grouped into the layer's finding
     assert findings[1].message == ("after: Relu '/after/Relu': output 0 has no inferred shape; "
-                                   "counted as zero (and 1 more unknown shape in this layer)")
+                                   "its cost is unknown (and 1 more unknown shape in this layer)")
     assert findings[2].message == ("odd: shape inference could not determine the shape of 'h' "
                                    "(Mystery '/odd/Mystery')")
     assert all(f.level is Severity.WARNING for f in findings)
@@ -306,19 +313,37 @@ def test_unused_initializer_on_a_real_layout(tmp_path):
 # CNC203 subgraph-counted-once
 
 
-def test_subgraph_counted_once(tmp_path):
+def if_model(cond_node=None):
     def branch(op):
         body = [helper.make_node(op, ["x"], [f"{op}_out"], name=f"{op}_in_branch")]
         return helper.make_graph(body, op, [], [helper.make_tensor_value_info(
             f"{op}_out", onnx.TensorProto.FLOAT, [1, 4])])
 
-    cond = numpy_helper.from_array(np.array(True), "cond")
-    node = helper.make_node("If", ["cond"], ["y"], name="/gate/If",
-                            then_branch=branch("Relu"), else_branch=branch("Sigmoid"))
-    findings = lint(tmp_path, model([node], {"x": [1, 4]}, ["y"], [cond]))
-    (f,) = [f for f in findings if f.rule is Rule.SUBGRAPH]
-    assert (f.code, f.level, f.layer, f.node) == ("CNC203", Severity.INFO, "gate", "/gate/If")
-    assert f.message == "gate: If '/gate/If': its body is counted once"
+    nodes = [cond_node] if cond_node is not None else []
+    nodes.append(helper.make_node("If", ["cond"], ["y"], name="/gate/If",
+                                  then_branch=branch("Relu"), else_branch=branch("HardSwish")))
+    inits = [] if cond_node is not None else [numpy_helper.from_array(np.array(True), "cond")]
+    return model(nodes, {"x": [1, 4]}, ["y"], inits)
+
+
+def test_a_decided_if_is_no_finding(tmp_path):
+    assert codes(lint(tmp_path, if_model())) == []
+
+
+def test_an_if_on_data_is_a_control_flow_estimate_and_a_partial_count(tmp_path):
+    cond = helper.make_node("ReduceMax", ["x"], ["m"], keepdims=0, name="/gate/ReduceMax")
+    positive = helper.make_node("Greater", ["m", "zero"], ["cond"], name="/gate/Greater")
+    m = if_model(cond)
+    m.graph.node.insert(1, positive)
+    m.graph.initializer.append(numpy_helper.from_array(np.array(0.0, np.float32), "zero"))
+    findings = lint(tmp_path, m)
+    assert codes(findings) == [("CNC203", "gate"), ("CNC205", None)]
+    f, partial = findings
+    assert (f.level, f.node) == (Severity.WARNING, "/gate/If")
+    assert f.message == ("gate: If '/gate/If': its condition depends on the data: the costlier "
+                         "branch (else_branch) is counted (then_branch: 0 MACs; else_branch: 0 "
+                         "MACs)")
+    assert partial.message.startswith("the count is partial (1 reason): If '/gate/If': ")
 
 
 @pytest.mark.parametrize("attrs", [dict(strides=[2]), dict(dilations=[1]), dict(pads=[1, 1])])
@@ -329,7 +354,7 @@ def test_attributes_that_do_not_fit_are_the_counters_finding(tmp_path, attrs):
                             **attrs)
     m = model([node], {"x": [1, 3, 8, 8]}, ["y"], [weight("w", 2, 3, 3, 3)])
     findings = lint(tmp_path, m)
-    assert {f.code for f in findings} <= {"CNC106", "CNC201"}
+    assert {f.code for f in findings} <= {"CNC106", "CNC201", "CNC205"}
 
 
 def test_invalid_node(tmp_path):
@@ -338,4 +363,5 @@ def test_invalid_node(tmp_path):
     (f,) = [f for f in lint(tmp_path, m) if f.rule is Rule.INVALID_NODE]
     assert (f.code, f.layer, f.level) == ("CNC204", "c", Severity.ERROR)
     assert f.message == ("c: Conv '/c/Conv': attributes do not fit its inputs (ValueError: "
-                         "kernel_shape [5, 5] but the weight is [2, 3, 3, 3]); counted as zero")
+                         "kernel_shape [5, 5] but the weight is [2, 3, 3, 3]); its cost is "
+                         "unknown")

@@ -6,6 +6,8 @@ import numpy as np
 import pytest
 from onnx import TensorProto, helper, numpy_helper
 
+from sphinx_cnncount.load import ModelError
+
 from .helpers import ints, model, summarize, weight
 
 mk = helper.make_node
@@ -325,32 +327,61 @@ def test_unsupported_op_is_reported_and_the_rest_counted(tmp_path):
     m = model(nodes, {"x": [1, 1, 5, 5]}, ["y", "f"], [weight("w", 2, 1, 3, 3)],
               extra_opsets=[helper.make_opsetid("custom.ops", 1)])
     s = summarize(tmp_path, m)
-    assert s.totals.macs == 9 * 2 * 3 * 3
+    assert s.layer("conv").macs == 9 * 2 * 3 * 3
+    assert s.layer("relu").flops == 2 * 3 * 3
+    fancy = s.layer("fancy")
+    assert (fancy.macs, fancy.flops, fancy.connections) == (None, None, None)  # shown as ?
+    assert (s.totals.macs, s.totals.flops) == (None, None)
+    assert s.status == "partial"
+    assert s.incomplete[0] == ("1 FancyOp node(s) (domain custom.ops) have no rule: their cost "
+                               "is unknown")
     kinds = [(d.kind, d.op_type) for d in s.diagnostics]
     assert ("unsupported-op", "FancyOp") in kinds
     msg = next(d.message for d in s.diagnostics if d.kind == "unsupported-op")
-    assert msg == "no rule for op FancyOp (domain custom.ops), 1 node(s): 'fancy'; counted as zero"
+    assert msg == ("no rule for op FancyOp (domain custom.ops), 1 node(s): 'fancy'; its cost is "
+                   "unknown")
 
 
-def test_if_subgraph_counts_the_costlier_branch_once(tmp_path):
-    def branch(name, k):
-        n = mk("MatMul", ["x", f"{name}_w"], [f"{name}_y"])
-        g = helper.make_graph([n], name, [], [
-            helper.make_tensor_value_info(f"{name}_y", TensorProto.FLOAT, [1, k])],
-            [weight(f"{name}_w", 8, k)])
-        return g
+def if_branch(name, k):
+    n = mk("MatMul", ["x", f"{name}_w"], [f"{name}_y"], name=f"{name}_matmul")
+    return helper.make_graph([n], name, [], [
+        helper.make_tensor_value_info(f"{name}_y", TensorProto.FLOAT, [1, k])],
+        [weight(f"{name}_w", 8, k)])
 
+
+def test_an_if_with_a_known_condition_counts_the_branch_that_runs(tmp_path):
     cond = numpy_helper.from_array(np.array(True), "cond")
-    node = mk("If", ["cond"], ["y"], then_branch=branch("then", 4), else_branch=branch("else", 16))
+    node = mk("If", ["cond"], ["y"], name="gate", then_branch=if_branch("then", 4),
+              else_branch=if_branch("else", 16))
     s = summarize(tmp_path, model([node], {"x": [1, 8]}, ["y"], [cond]))
-    assert s.totals.macs == 8 * 16
+    assert s.totals.macs == 8 * 4
+    assert s.totals.params == 8 * 4  # the branch that runs; the other is never read
+    assert s.tensors["y"] == (1, 4)
+    assert (s.status, s.diagnostics) == ("complete", ())
+    (c,) = s.control_flow
+    assert (c.node, c.counted, c.layer, c.approximation) == ("gate", "then_branch",
+                                                             "then_matmul", False)
+
+
+def test_an_if_with_a_data_condition_counts_the_costlier_branch_and_says_so(tmp_path):
+    nodes = [mk("ReduceSum", ["x"], ["total"], keepdims=0),
+             mk("Greater", ["total", "zero"], ["cond"]),
+             mk("If", ["cond"], ["y"], name="gate", then_branch=if_branch("then", 4),
+                else_branch=if_branch("else", 16))]
+    zero = numpy_helper.from_array(np.array(0.0, np.float32), "zero")
+    s = summarize(tmp_path, model(nodes, {"x": [1, 8]}, ["y"], [zero]))
+    assert s.layer("gate").macs == 8 * 16  # else_branch: 8 x 16 against 8 x 4
     assert s.totals.params == 8 * 4 + 8 * 16  # both branches hold weights
-    # the branches disagree on y's shape ([1, 4] or [1, 16]): it cannot be known from dims
-    assert [d.kind for d in s.diagnostics] == ["subgraph", "unknown-shape"]
+    (c,) = s.control_flow
+    assert (c.counted, c.approximation) == ("else_branch", True)
+    assert c.reason == ("its condition depends on the data: the costlier branch (else_branch) "
+                        "is counted (then_branch: 32 MACs; else_branch: 128 MACs)")
+    assert s.status == "partial"
+    assert f"If 'gate': {c.reason}" in s.incomplete
 
 
-def test_loop_body_is_counted_once_and_said(tmp_path):
-    """A Loop's trip count is data: its body (a MatMul with an 8x8 weight) counts once."""
+def test_a_loop_with_a_constant_trip_count_counts_its_body_that_often(tmp_path):
+    """Five iterations of a MatMul with an 8x8 weight."""
     body = helper.make_graph(
         [mk("MatMul", ["h_in", "w"], ["h_out"]), mk("Identity", ["cond_in"], ["cond_out"])],
         "body",
@@ -363,12 +394,11 @@ def test_loop_body_is_counted_once_and_said(tmp_path):
              numpy_helper.from_array(np.array(True), "cond"), weight("w", 8, 8)]
     node = mk("Loop", ["trips", "cond", "x"], ["y"], body=body, name="loop")
     s = summarize(tmp_path, model([node], {"x": [1, 8]}, ["y"], inits))
-    assert s.totals.macs == 8 * 8
+    assert s.totals.macs == 5 * 8 * 8
     assert s.totals.params == 8 * 8  # the weight the body captures from the outer graph
-    assert [(d.kind, d.message) for d in s.diagnostics] == [
-        ("subgraph", "Loop 'loop': its body is counted once"),
-        # onnx's inference leaves a Loop's carried outputs unshaped; the tool says so
-        ("unknown-shape", "shape inference could not determine the shape of 'y' (Loop 'loop')")]
+    (c,) = s.control_flow
+    assert (c.counted, c.approximation) == ("body x 5", False)
+    assert s.tensors["y"] == (1, 8)  # the carried value keeps its shape through the body
 
 
 def test_scan_body_is_counted_once(tmp_path):
@@ -381,9 +411,11 @@ def test_scan_body_is_counted_once(tmp_path):
          helper.make_tensor_value_info("y_t", TensorProto.FLOAT, [4])])
     node = mk("Scan", ["s0", "xs"], ["s", "ys"], body=body, num_scan_inputs=1, name="scan")
     s = summarize(tmp_path, model([node], {"s0": [4], "xs": [6, 4]}, ["s", "ys"]))
-    assert s.totals.flops == 4  # one Add of 4 units: the body once
+    assert s.totals.flops == 6 * 4  # one Add of 4 units per element of the scanned axis
     assert s.tensors["ys"] == (6, 4)
-    assert [d.kind for d in s.diagnostics] == ["subgraph"]
+    assert (s.status, s.diagnostics) == ("complete", ())
+    (c,) = s.control_flow
+    assert (c.counted, c.approximation) == ("body x 6", False)
 
 
 # Data-movement ops: no arithmetic, no connections, no parameters; the shape is onnx's.
@@ -447,16 +479,18 @@ def test_conv_attributes_contradicting_the_weight_are_reported(tmp_path, attrs, 
     s = summarize(tmp_path, model([node], {"x": x}, ["y"], [weight("w", 2, 3, 3, 3)]))
     kinds = {d.kind: d.message for d in s.diagnostics}
     assert kinds["invalid-node"] == (f"Conv 'conv': attributes do not fit its inputs "
-                                     f"(ValueError: {message}); counted as zero")
-    assert s.totals.macs == 0
+                                     f"(ValueError: {message}); its cost is unknown")
+    assert s.totals.macs is None and s.status == "partial"
 
 
-def test_an_output_side_below_one_is_reported(tmp_path):
+def test_a_window_larger_than_its_input_is_an_error_that_says_what_fits(tmp_path):
     node = mk("Conv", ["x", "w"], ["y"], name="conv", kernel_shape=[3, 3])
-    s = summarize(tmp_path, model([node], {"x": [1, 3, 2, 2]}, ["y"], [weight("w", 2, 3, 3, 3)]))
-    assert [(d.kind, d.message) for d in s.diagnostics] == [
-        ("empty-output", "Conv 'conv' gives 'y' the shape [1, 2, 0, 0], with a side below 1: "
-                         "its window is larger than its input")]
+    with pytest.raises(ModelError) as info:
+        summarize(tmp_path, model([node], {"x": [1, 3, 2, 2]}, ["y"],
+                                  [weight("w", 2, 3, 3, 3)]))
+    assert info.value.reason == ("Conv 'conv' (3x3, stride 1) is larger than its padded input "
+                                 "2x2: output [1, 2, 0, 0]; the smallest input that fits is "
+                                 "--input-shape x=1x3x3x3")
 
 
 def test_weight_norm_counts_both_of_its_tensors(tmp_path):

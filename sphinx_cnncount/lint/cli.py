@@ -173,7 +173,7 @@ def lint_models(run: Run, models: Sequence[str], expect: str | None, no_expect: 
     """Findings for each model, each on its own: its expectation file's, then the architecture
     rules'. A model that cannot be analysed is an analysis-error finding (and exit 2 at the
     end); an expectation file that cannot be read is a bad-declaration finding at its line."""
-    from ..load import ModelError
+    from ..load import ModelError, WindowError
     from .codes import Finding
     from .expect import ExpectError, check_expectations, default_path, load_expectations
     from .rules import Context, run_checks
@@ -195,6 +195,10 @@ def lint_models(run: Run, models: Sequence[str], expect: str | None, no_expect: 
         depth = run.depth or (exp.depth if exp else None) or 1
         try:
             loaded, g, summary = run.analyze(model, depth)
+        except WindowError as exc:  # the model is readable, its shapes impossible
+            findings.append(Finding(Rule.WINDOW_TOO_LARGE, exc.reason, model, model,
+                                    node=exc.node or None))
+            continue
         except (ModelError, ValueError, RecursionError, MemoryError) as exc:
             findings.append(run.failed(model, exc))
             continue

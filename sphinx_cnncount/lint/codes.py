@@ -59,15 +59,20 @@ class Rule(Enum):
     PARAM_SHARE = ("CNC106", "param-share", Severity.INFO,
                    "One layer holds more than a set share of all parameters")
     UNKNOWN_SHAPE = ("CNC201", "unknown-shape", Severity.WARNING,
-                     "Shape inference could not determine a tensor's shape; its cost is counted "
-                     "as zero")
+                     "Shape inference could not determine a tensor's shape; what depends on it "
+                     "is not counted")
     UNSUPPORTED_OP = ("CNC202", "unsupported-op", Severity.WARNING,
-                      "An op the counter has no rule for; counted as zero")
-    SUBGRAPH = ("CNC203", "subgraph-counted-once", Severity.INFO,
-                "A control-flow body (If, Loop, Scan) is counted as one pass")
+                      "An op the counter has no rule for; its cost is unknown")
+    CONTROL_FLOW_ESTIMATE = ("CNC203", "control-flow-estimate", Severity.WARNING,
+                             "A control-flow node is counted approximately: an If on data (its "
+                             "costlier branch), a Loop whose trip count is not known (one "
+                             "iteration)")
     INVALID_NODE = ("CNC204", "invalid-node", Severity.ERROR,
                     "A node's attributes contradict its inputs (kernel_shape, channels, "
-                    "strides); counted as zero")
+                    "strides); its cost is unknown")
+    PARTIAL_COUNT = ("CNC205", "partial-count", Severity.WARNING,
+                     "The count is partial: some figures could not be counted, or only "
+                     "approximately")
 
     def __init__(self, code: str, kebab: str, severity: Severity, summary: str) -> None:
         self.code = code
@@ -96,9 +101,10 @@ class Rule(Enum):
 DIAGNOSTIC_RULES = {
     "unknown-shape": Rule.UNKNOWN_SHAPE,
     "unsupported-op": Rule.UNSUPPORTED_OP,
-    "subgraph": Rule.SUBGRAPH,
+    "control-flow": Rule.CONTROL_FLOW_ESTIMATE,
     "invalid-node": Rule.INVALID_NODE,
-    # "empty-output" (a side below 1) is CNC102's, which names the window that causes it.
+    "external-data": Rule.UNKNOWN_SHAPE,  # integer data not read: the shapes it decides
+    "annotation-mismatch": Rule.UNKNOWN_SHAPE,
 }
 
 

@@ -9,13 +9,21 @@ then reports the node and counts it as zero. Which inputs are parameters is decl
 handler (:class:`OpSpec`), not computed by it.
 
 An op in :data:`ZERO_COST` moves or reshapes data and costs nothing. An op in neither table is
-reported once per model as unsupported and counted as zero; the rest of the model still counts.
+reported once per model as unsupported, its cost unknown; the rest of the model still counts.
+
+Shape rules (:func:`shape_rule`) are a second, smaller table: for the ops onnx's shape inference
+has no schema for (onnxruntime's contrib ops, ``ops/contrib.py``) or leaves unknown at some
+opsets (function ops such as GroupNormalization). A rule is a pure function of a NodeView
+whose ``inputs`` are the input shapes, returning one shape per output.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
+from ..shapes import Shape
 from .base import Cost, NodeView, OpSpec, UnknownShape, zero_cost
-from . import conv, elementwise, gemm, norm, pool, quant, recurrent, shape
+from . import contrib, conv, elementwise, gemm, norm, pool, quant, recurrent, shape
 
 HANDLERS: dict[str, OpSpec] = {
     **conv.OPS,
@@ -26,19 +34,45 @@ HANDLERS: dict[str, OpSpec] = {
     **recurrent.OPS,
     **quant.OPS,
     **shape.OPS,
+    **contrib.DEFAULT_DOMAIN_OPS,
 }
+CONTRIB_HANDLERS: dict[str, OpSpec] = contrib.OPS  # domain com.microsoft
 
 ZERO_COST: frozenset[str] = frozenset(op for op, spec in HANDLERS.items() if spec.cost is zero_cost)
 
-# Domains whose ops the table speaks for. Ops of any other domain are unsupported.
-DOMAINS = frozenset({"", "ai.onnx", "com.microsoft"})
+MS_DOMAIN = "com.microsoft"
 
 
 def spec_for(domain: str, op_type: str) -> OpSpec | None:
-    """The handler entry of an op, or None when the table has no rule for it."""
-    if domain not in DOMAINS:
-        return None
-    return HANDLERS.get(op_type)
+    """The handler entry of an op, or None when the table has no rule for it (ops of any
+    domain but the default one and com.microsoft are unsupported)."""
+    if domain in ("", "ai.onnx"):
+        return HANDLERS.get(op_type)
+    if domain == MS_DOMAIN:
+        return CONTRIB_HANDLERS.get(op_type)
+    return None
 
 
-__all__ = ["Cost", "NodeView", "OpSpec", "UnknownShape", "HANDLERS", "ZERO_COST", "spec_for"]
+ShapeRule = Callable[[NodeView], tuple[Shape | None, ...]]
+
+# Default-domain ops whose first output has the shape of their first input, which onnx's
+# inference leaves unknown at some opsets (GroupNormalization and other function ops).
+SAME_SHAPE_OPS = frozenset({
+    "GroupNormalization", "LayerNormalization", "InstanceNormalization", "BatchNormalization",
+    "Relu", "LeakyRelu", "PRelu", "Sigmoid", "HardSigmoid", "HardSwish", "Tanh", "Gelu", "Mish",
+    "Elu", "Selu", "Celu", "Softplus", "Softsign", "Softmax", "LogSoftmax", "Swish", "Clip",
+    "Dropout", "Identity", "LRN",
+})
+_SHAPES: dict[str, dict[str, ShapeRule]] = {
+    "": {**{op: contrib.same_shape() for op in SAME_SHAPE_OPS}, **contrib.DEFAULT_DOMAIN_SHAPES},
+    MS_DOMAIN: contrib.SHAPES,
+}
+
+
+def shape_rule(domain: str, op_type: str) -> ShapeRule | None:
+    """The shape rule of an op onnx's inference does not know, or None."""
+    return _SHAPES.get("" if domain == "ai.onnx" else domain, {}).get(op_type)
+
+
+__all__ = ["Cost", "NodeView", "OpSpec", "UnknownShape", "HANDLERS", "CONTRIB_HANDLERS",
+           "ZERO_COST", "spec_for", "shape_rule"]

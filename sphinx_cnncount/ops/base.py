@@ -96,16 +96,25 @@ class OpSpec:
     ``fixed`` lists float input slots that are never parameters (scales, clip bounds, pads).
     Any other float constant input with more than one element counts as a trainable
     parameter: that is how a bias Add or a scale Mul of a decomposed layer is counted.
+    ``metrics`` are the figures the op can have besides zero: when its cost cannot be computed
+    (a shape is unknown) those are unknown and the others are still exactly zero (an unknown
+    Sigmoid has unknown FLOPs and no MACs).
     """
 
     cost: Callable[[NodeView], Cost]
     params: Mapping[int, bool] = field(default_factory=lambda: MappingProxyType({}))
     fixed: frozenset[int] = frozenset()
+    metrics: frozenset[str] = frozenset({"flops"})
+
+
+LINEAR = frozenset({"macs", "flops", "connections"})  # products: Conv, Gemm, MatMul, RNNs
+CONNECTING = frozenset({"flops", "connections"})  # windows, reductions, biases, normalizations
+ARITHMETIC = frozenset({"flops"})  # elementwise ops and activations
 
 
 def spec(cost: Callable[[NodeView], Cost], params: Mapping[int, bool] | None = None,
-         fixed: tuple[int, ...] = ()) -> OpSpec:
-    return OpSpec(cost, MappingProxyType(dict(params or {})), frozenset(fixed))
+         fixed: tuple[int, ...] = (), metrics: frozenset[str] = ARITHMETIC) -> OpSpec:
+    return OpSpec(cost, MappingProxyType(dict(params or {})), frozenset(fixed), metrics)
 
 
 TRAINABLE = True

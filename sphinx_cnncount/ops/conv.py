@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from math import prod
 
-from .base import TRAINABLE, Cost, NodeView, spec
+from .base import LINEAR, TRAINABLE, Cost, NodeView, spec
 
 
 def conv_cost(w: int, b: int):
@@ -51,10 +51,11 @@ def check_window(v: NodeView, weight: tuple[int, ...], channels: int,
 
 
 OPS = {
-    "Conv": spec(conv_cost(1, 2), {1: TRAINABLE, 2: TRAINABLE}),
-    "ConvTranspose": spec(conv_transpose, {1: TRAINABLE, 2: TRAINABLE}),
+    "Conv": spec(conv_cost(1, 2), {1: TRAINABLE, 2: TRAINABLE}, metrics=LINEAR),
+    "ConvTranspose": spec(conv_transpose, {1: TRAINABLE, 2: TRAINABLE}, metrics=LINEAR),
     # x, w, x_zero_point, w_zero_point
-    "ConvInteger": spec(conv_cost(1, 99), {1: TRAINABLE}, fixed=(2, 3)),
+    "ConvInteger": spec(conv_cost(1, 99), {1: TRAINABLE}, fixed=(2, 3), metrics=LINEAR),
     # x, x_scale, x_zp, w, w_scale, w_zp, y_scale, y_zp, B
-    "QLinearConv": spec(conv_cost(3, 8), {3: TRAINABLE, 8: TRAINABLE}, fixed=(1, 2, 4, 5, 6, 7)),
+    "QLinearConv": spec(conv_cost(3, 8), {3: TRAINABLE, 8: TRAINABLE}, fixed=(1, 2, 4, 5, 6, 7),
+                        metrics=LINEAR),
 }

@@ -7,7 +7,7 @@ reduction connects each output unit to every input unit it reduces.
 
 from __future__ import annotations
 
-from .base import TRAINABLE, Cost, NodeView, spec
+from .base import CONNECTING, TRAINABLE, Cost, NodeView, spec
 
 
 def pointwise(flops_per_unit: int):
@@ -52,8 +52,8 @@ _POINTWISE = {
 
 OPS = {op: spec(pointwise(n)) for op, n in _POINTWISE.items()}
 OPS.update({
-    "Add": spec(add),
-    "Sum": spec(add),
+    "Add": spec(add, metrics=CONNECTING),
+    "Sum": spec(add, metrics=CONNECTING),
     # Comparisons and clip bounds read constants that are thresholds, not parameters.
     **{op: spec(_ONE, fixed=(0, 1)) for op in
        ("Equal", "Less", "LessOrEqual", "Greater", "GreaterOrEqual")},
@@ -63,7 +63,7 @@ OPS.update({
     "Softmax": spec(softmax),
     "LogSoftmax": spec(softmax),
     "Hardmax": spec(_ONE),
-    **{op: spec(reduction) for op in (
+    **{op: spec(reduction, metrics=CONNECTING) for op in (
         "ReduceSum", "ReduceMean", "ReduceMax", "ReduceMin", "ReduceProd", "ReduceL1",
         "ReduceL2", "ReduceLogSum", "ReduceLogSumExp", "ReduceSumSquare", "ArgMax", "ArgMin")},
 })

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from math import prod
 
-from .base import TRAINABLE, Cost, NodeView, UnknownShape, spec
+from .base import LINEAR, TRAINABLE, Cost, NodeView, UnknownShape, spec
 
 
 def gemm(v: NodeView) -> Cost:
@@ -62,11 +62,13 @@ def einsum(v: NodeView) -> Cost:
 
 
 OPS = {
-    "Gemm": spec(gemm, {0: TRAINABLE, 1: TRAINABLE, 2: TRAINABLE}),
-    "MatMul": spec(matmul_cost(0), {0: TRAINABLE, 1: TRAINABLE}),
-    "Einsum": spec(einsum),
+    "Gemm": spec(gemm, {0: TRAINABLE, 1: TRAINABLE, 2: TRAINABLE}, metrics=LINEAR),
+    "MatMul": spec(matmul_cost(0), {0: TRAINABLE, 1: TRAINABLE}, metrics=LINEAR),
+    "Einsum": spec(einsum, metrics=LINEAR),
     # a, b, a_zero_point, b_zero_point
-    "MatMulInteger": spec(matmul_cost(0), {0: TRAINABLE, 1: TRAINABLE}, fixed=(2, 3)),
+    "MatMulInteger": spec(matmul_cost(0), {0: TRAINABLE, 1: TRAINABLE}, fixed=(2, 3),
+                          metrics=LINEAR),
     # a, a_scale, a_zp, b, b_scale, b_zp, y_scale, y_zp
-    "QLinearMatMul": spec(matmul_cost(0), {0: TRAINABLE, 3: TRAINABLE}, fixed=(1, 2, 4, 5, 6, 7)),
+    "QLinearMatMul": spec(matmul_cost(0), {0: TRAINABLE, 3: TRAINABLE}, fixed=(1, 2, 4, 5, 6, 7),
+                          metrics=LINEAR),
 }

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .base import NON_TRAINABLE, TRAINABLE, Cost, NodeView, spec
+from .base import CONNECTING, NON_TRAINABLE, TRAINABLE, Cost, NodeView, spec
 
 
 def affine_cost(flops_per_unit: int, bias: int | None):
@@ -24,10 +24,14 @@ def lrn(v: NodeView) -> Cost:
 OPS = {
     # X, scale, B, input_mean, input_var: at inference y = x*a + b per channel.
     "BatchNormalization": spec(affine_cost(2, None),
-                               {1: TRAINABLE, 2: TRAINABLE, 3: NON_TRAINABLE, 4: NON_TRAINABLE}),
+                               {1: TRAINABLE, 2: TRAINABLE, 3: NON_TRAINABLE, 4: NON_TRAINABLE},
+                               metrics=CONNECTING),
     # The statistics are computed: subtract, square, mean, divide, then scale and shift.
-    "InstanceNormalization": spec(affine_cost(5, 2), {1: TRAINABLE, 2: TRAINABLE}),
-    "LayerNormalization": spec(affine_cost(5, 2), {1: TRAINABLE, 2: TRAINABLE}),
-    "GroupNormalization": spec(affine_cost(5, 2), {1: TRAINABLE, 2: TRAINABLE}),
+    "InstanceNormalization": spec(affine_cost(5, 2), {1: TRAINABLE, 2: TRAINABLE},
+                                  metrics=CONNECTING),
+    "LayerNormalization": spec(affine_cost(5, 2), {1: TRAINABLE, 2: TRAINABLE},
+                               metrics=CONNECTING),
+    "GroupNormalization": spec(affine_cost(5, 2), {1: TRAINABLE, 2: TRAINABLE},
+                               metrics=CONNECTING),
     "LRN": spec(lrn),
 }

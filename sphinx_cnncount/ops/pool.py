@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from math import prod
 
-from .base import Cost, NodeView, spec
+from .base import CONNECTING, Cost, NodeView, spec
 
 
 def window_pool(v: NodeView) -> Cost:
@@ -26,12 +26,12 @@ def roi_pool(v: NodeView) -> Cost:
 
 
 OPS = {
-    "MaxPool": spec(window_pool),
-    "AveragePool": spec(window_pool),
-    "LpPool": spec(window_pool),
-    "GlobalAveragePool": spec(global_pool),
-    "GlobalMaxPool": spec(global_pool),
-    "GlobalLpPool": spec(global_pool),
+    "MaxPool": spec(window_pool, metrics=CONNECTING),
+    "AveragePool": spec(window_pool, metrics=CONNECTING),
+    "LpPool": spec(window_pool, metrics=CONNECTING),
+    "GlobalAveragePool": spec(global_pool, metrics=CONNECTING),
+    "GlobalMaxPool": spec(global_pool, metrics=CONNECTING),
+    "GlobalLpPool": spec(global_pool, metrics=CONNECTING),
     "MaxRoiPool": spec(roi_pool),
     "RoiAlign": spec(roi_pool),
 }

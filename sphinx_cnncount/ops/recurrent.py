@@ -3,7 +3,7 @@ input and the hidden state."""
 
 from __future__ import annotations
 
-from .base import TRAINABLE, Cost, NodeView, spec
+from .base import LINEAR, TRAINABLE, Cost, NodeView, spec
 
 
 def recurrent(v: NodeView) -> Cost:
@@ -21,7 +21,8 @@ def recurrent(v: NodeView) -> Cost:
 
 # X, W, R, B, sequence_lens, initial_h, (initial_c, P for LSTM)
 OPS = {
-    "LSTM": spec(recurrent, {1: TRAINABLE, 2: TRAINABLE, 3: TRAINABLE, 7: TRAINABLE}, fixed=(5, 6)),
-    "GRU": spec(recurrent, {1: TRAINABLE, 2: TRAINABLE, 3: TRAINABLE}, fixed=(5,)),
-    "RNN": spec(recurrent, {1: TRAINABLE, 2: TRAINABLE, 3: TRAINABLE}, fixed=(5,)),
+    "LSTM": spec(recurrent, {1: TRAINABLE, 2: TRAINABLE, 3: TRAINABLE, 7: TRAINABLE}, fixed=(5, 6),
+                 metrics=LINEAR),
+    "GRU": spec(recurrent, {1: TRAINABLE, 2: TRAINABLE, 3: TRAINABLE}, fixed=(5,), metrics=LINEAR),
+    "RNN": spec(recurrent, {1: TRAINABLE, 2: TRAINABLE, 3: TRAINABLE}, fixed=(5,), metrics=LINEAR),
 }

@@ -77,9 +77,9 @@ def parse_columns(text: str | list[str] | tuple[str, ...]) -> tuple[Column, ...]
     return tuple(cols)
 
 
-def fmt_int(n: int) -> str:
-    """Thousands separators, exact: 340908 -> '340,908'."""
-    return f"{n:,}"
+def fmt_int(n: int | None) -> str:
+    """Thousands separators, exact: 340908 -> '340,908'; a figure not counted reads '?'."""
+    return "?" if n is None else f"{n:,}"
 
 
 def fmt_shape(shape: Shape | None) -> str:

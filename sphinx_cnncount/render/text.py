@@ -62,7 +62,14 @@ def table(summary: Summary, columns: tuple[Column, ...] = DEFAULT_COLUMNS) -> st
         f"Training MACs (forward + backward): {fmt_int(t.training_macs)}",
         f"Activation bytes: {fmt_int(t.activation_bytes)} (peak live {fmt_int(t.peak_activation_bytes)})",
     ]
+    if summary.status != "complete":
+        out.append(partial_line(summary))
     return "\n".join(out) + "\n"
+
+
+def partial_line(summary: Summary) -> str:
+    """The line that ends a partial count's table: what was not counted, and why."""
+    return escape.message(f"Partial count: {'; '.join(summary.incomplete)}")
 
 
 def markdown(summary: Summary, columns: tuple[Column, ...] = DEFAULT_COLUMNS) -> str:
@@ -92,7 +99,7 @@ def csv_text(summary: Summary, columns: tuple[Column, ...] | None = None) -> str
                 else c.value for c in cols])
     for layer in summary.layers:
         w.writerow([escape.spreadsheet(_csv_cell(layer, c)) for c in cols])
-    w.writerow(["total" if c is Column.LAYER else getattr(summary.totals, c.value)
+    w.writerow(["total" if c is Column.LAYER else _csv_number(getattr(summary.totals, c.value))
                 if c.numeric and hasattr(summary.totals, c.value) else "" for c in cols])
     return buf.getvalue()
 
@@ -111,7 +118,11 @@ def _csv_cell(layer: Layer, column: Column) -> object:
         return fmt_full_shape(layer.output_shape)
     if column is Column.RECEPTIVE_FIELD:
         return fmt_field(layer.receptive_field)
-    return getattr(layer, column.value)
+    return _csv_number(getattr(layer, column.value))
+
+
+def _csv_number(n: int | None) -> object:
+    return "?" if n is None else n
 
 
 def json_text(summary: Summary, columns: tuple[Column, ...] = DEFAULT_COLUMNS) -> str:
@@ -141,7 +152,8 @@ def json_text(summary: Summary, columns: tuple[Column, ...] = DEFAULT_COLUMNS) -
     data = summary.to_json(tensor_lists=False)
     for n, (key, value) in enumerate(data.items()):
         comma = "," if n < len(data) - 1 else ""
-        if isinstance(value, (dict, list)) and key in ("layers", "tensors", "diagnostics"):
+        if isinstance(value, (dict, list)) and key in ("layers", "tensors", "diagnostics",
+                                                       "control_flow", "incomplete"):
             open_, close = ("{", "}") if isinstance(value, dict) else ("[", "]")
             body = items(key, value)
             if body:
