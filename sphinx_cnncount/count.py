@@ -237,14 +237,15 @@ def count(loaded: LoadedModel, depth: int = 1, g: graphmod.Graph | None = None) 
             operands += tuple(t for t in graphmod._node_inputs(g.nodes[i]) if t not in ins)
         flags = [False] * len(ins)  # per input slot: does it read a parameter?
         for slot, t in enumerate(operands) if not constants.isdisjoint(operands) else ():
-            trainable = param_slot(spec, slot, t, shapes, dtypes, g.runtime) \
-                if t in constants else None
+            trainable = param_slot(spec, slot, t, shapes, dtypes) if t in constants else None
             if trainable is None:
                 continue
-            if slot < len(ins):
+            # A stored tensor is its own leaf; a computed constant is made of its leaves (none,
+            # for a run-time constant: a zero state, a Range grid).
+            leaves = param_leaves(g, t, dtypes) if t in producer else (t,)
+            if slot < len(ins) and leaves:
                 flags[slot] = True
-            # A stored tensor is its own leaf; a computed constant is made of its leaves.
-            for root in param_leaves(g, t, dtypes) if t in producer else (t,):
+            for root in leaves:
                 if root in walk.owner:
                     continue
                 n = prod(shape_get(root)) if root in initializers else numel(shape_get(root))

@@ -32,6 +32,9 @@ INTEGER_TYPES = {
 }
 
 
+SHAPE_TYPES = frozenset({onnx.TensorProto.INT64, onnx.TensorProto.INT32})
+
+
 @dataclass
 class ExternalReport:
     """What became of the integer tensors stored outside the model file."""
@@ -75,11 +78,14 @@ def inline_integer_data(model_path: str | os.PathLike[str], model: onnx.ModelPro
 
 
 def _external_integer_tensors(graph: onnx.GraphProto) -> list[onnx.TensorProto]:
+    """The external initializers that can be shape data: int64 and int32 (shapes, axes,
+    indices), of at most INT_LIMIT elements. Narrower integers are quantized weights, larger
+    tensors are data: neither is read, nor missed."""
     found: list[onnx.TensorProto] = []
     graphs = [graph]
     for g in graphs:
         found += [t for t in g.initializer if t.data_location == onnx.TensorProto.EXTERNAL
-                  and t.data_type in INTEGER_TYPES]
+                  and t.data_type in SHAPE_TYPES and _size(t.dims) <= INT_LIMIT]
         for node in g.node:
             for a in node.attribute:
                 if a.type == onnx.AttributeProto.GRAPH:
@@ -87,6 +93,13 @@ def _external_integer_tensors(graph: onnx.GraphProto) -> list[onnx.TensorProto]:
                 elif a.type == onnx.AttributeProto.GRAPHS:
                     graphs.extend(a.graphs)
     return found
+
+
+def _size(dims) -> int:
+    n = 1
+    for d in dims:
+        n *= d
+    return n
 
 
 def read_integers(base: str, tensor: onnx.TensorProto

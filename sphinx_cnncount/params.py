@@ -45,11 +45,10 @@ _DEQUANTIZE_ARITHMETIC = frozenset({"Mul", "Div", "Sub", "Add"})
 
 
 def param_slot(spec: OpSpec | None, slot: int, t: str, shapes: dict[str, Shape],
-               dtypes: dict[str, int], runtime: frozenset[str]) -> bool | None:
-    """Whether constant input ``t`` at ``slot`` is a parameter: None if not, else whether
-    trainable."""
-    if t in runtime:
-        return None  # made from an activation's shape at run time
+               dtypes: dict[str, int]) -> bool | None:
+    """Whether constant input ``t`` at ``slot`` reads parameters: None if not, else whether
+    trainable. (Which stored tensors it reads, if any, is :func:`param_leaves`'s to say: a
+    run-time constant reads none.)"""
     if spec is not None and slot in spec.params:
         # A weight slot holds numbers: float, or the integers of a quantized weight. A string,
         # bool or untyped tensor there is no parameter (the file is malformed).
@@ -74,11 +73,13 @@ def param_leaves(g: Graph, t: str, dtypes: dict[str, int]) -> list[str]:
     seen: set[str] = set()
     while stack:
         x, quantized = stack.pop()
-        if x in seen or not x or x in g.runtime:
+        if x in seen or not x:
             continue
         seen.add(x)
         node = g.nodes[g.producer[x]] if x in g.producer else None
         if node is None or node.op_type in STORED_OPS or not any(node.input):
+            if x in g.runtime:
+                continue  # made at run time from an activation's shape: stores nothing
             if dtypes.get(x) in FLOAT_TYPES or (quantized and dtypes.get(x) in INT_TYPES) \
                     or x == t:
                 leaves.append(x)
