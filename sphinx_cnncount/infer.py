@@ -26,7 +26,7 @@ import onnx
 
 from . import bodies, fold
 from .external import ExternalReport, inline_integer_data
-from .ops import NodeView, shape_rule
+from .ops import NodeView, schemas, shape_rule
 from .shapes import (Diagnostic, ModelError, NodeRows, Shape, all_known, dims_of, is_known,
                      node_rows, shape_of)
 
@@ -118,11 +118,15 @@ def _infer_all_bodies(path: str | os.PathLike[str], model: onnx.ModelProto, resu
 
 def _body_outputs(graph: onnx.GraphProto, result: Inference,
                   filled: dict[str, onnx.ValueInfoProto]) -> bool:
-    """Shapes of Loop and Scan outputs read off their inferred bodies, where onnx's inference
-    leaves them unknown: a carried value that leaves the body with the shape it entered keeps
-    it; a scanned output stacks the body's per-iteration shape. True if any was found."""
+    """Shapes of control-flow outputs read off their inferred bodies, where onnx's inference
+    leaves them unknown: an If's output where every branch gives it the same shape; a carried
+    value that leaves a Loop's or Scan's body with the shape it entered keeps it; a scanned
+    output stacks the body's per-iteration shape. True if any was found."""
     found = False
     for node in graph.node:
+        if node.op_type == "If" and node.output:
+            found |= _if_outputs(node, result, filled)
+            continue
         if node.op_type not in ("Loop", "Scan") or not node.output:
             continue
         inferred = result.bodies.get(node.output[0], {}).get("body")
@@ -301,6 +305,27 @@ def _disagreements(shapes: dict[str, Shape], declared: dict[str, Shape]) -> list
     return out
 
 
+def _if_outputs(node: onnx.NodeProto, result: Inference,
+                filled: dict[str, onnx.ValueInfoProto]) -> bool:
+    branches = result.bodies.get(node.output[0], {})
+    found = False
+    for k, name in enumerate(node.output):
+        if not name or name in filled or is_known(result.shapes.get(name)):
+            continue
+        shapes = set()
+        for attr, body in bodies.subgraphs(node):
+            inferred = branches.get(attr)
+            if inferred is None or k >= len(body.output):
+                shapes.add(None)
+                continue
+            shapes.add(inferred.shapes.get(body.output[k].name))
+        if len(shapes) == 1 and is_known(shape := shapes.pop()):
+            elem = result.dtypes.get(name) or onnx.TensorProto.FLOAT
+            filled[name] = onnx.helper.make_tensor_value_info(name, elem, list(shape))
+            found = True
+    return found
+
+
 def _infer_bodies(path: str | os.PathLike[str], model: onnx.ModelProto, node: onnx.NodeProto,
                   result: Inference, depth: int) -> None:
     """Infer each body of a control-flow node left in the graph, as a graph of its own."""
@@ -356,8 +381,11 @@ def _annotations(g: onnx.GraphProto, stored: Stored | None = None
 
 
 def _infer(path: str | os.PathLike[str], model: onnx.ModelProto) -> onnx.ModelProto:
+    # The contrib ops' shape rules, as onnx schemas for the duration of this inference.
+    domains = {o.domain for o in model.opset_import}
     try:
-        return onnx.shape_inference.infer_shapes(model, strict_mode=False, data_prop=True)
+        with schemas.registered(domains):
+            return onnx.shape_inference.infer_shapes(model, strict_mode=False, data_prop=True)
     except Exception as exc:  # onnx raises several types here; each means the same to a user
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise ModelError(path, f"onnx shape inference failed: {first}") from None

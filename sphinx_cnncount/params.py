@@ -9,8 +9,9 @@
 * A learnable slot: one an op's table entry declares (a Conv weight and bias, a norm's scale and
   shift, BatchNormalization's running statistics as non-trainable), or any other slot that reads
   a non-scalar float constant (the bias Add of a decomposed layer, a class token, an RBF layer's
-  centres). Integer and bool constants (shapes, axes, indices) and float scalars (epsilons,
-  ``1/sqrt(d)``) never are.
+  centres) or 8-bit or narrower integers (a quantized embedding table behind a Gather).
+  int32/int64 and bool constants (shapes, axes, indices) and scalars (epsilons, ``1/sqrt(d)``,
+  zero points) never are; nor are the scales and zero points of a quantized weight.
 """
 
 from __future__ import annotations
@@ -36,6 +37,13 @@ INT_TYPES = frozenset({
       if hasattr(onnx.TensorProto, n)),
 })
 NUMERIC_TYPES = FLOAT_TYPES | INT_TYPES
+# The element types of a quantized weight: never shapes, axes or indices (those are int32/int64),
+# so a tensor of them that a node reads (an embedding table behind a Gather) is a weight.
+QUANTIZED_TYPES = frozenset({
+    onnx.TensorProto.INT8, onnx.TensorProto.UINT8,
+    *(getattr(onnx.TensorProto, n) for n in ("INT4", "UINT4", "INT2", "UINT2")
+      if hasattr(onnx.TensorProto, n)),
+})
 
 # Ops whose output is a stored tensor in its own right (its input, if any, is only a shape).
 STORED_OPS = frozenset({"Constant", "ConstantOfShape"})
@@ -55,11 +63,11 @@ def param_slot(spec: OpSpec | None, slot: int, t: str, shapes: dict[str, Shape],
         return spec.params[slot] if dtypes.get(t) in NUMERIC_TYPES else None
     if spec is not None and slot in spec.fixed:
         return None
-    if dtypes.get(t) not in FLOAT_TYPES:
+    if dtypes.get(t) not in FLOAT_TYPES and dtypes.get(t) not in QUANTIZED_TYPES:
         return None  # shapes, axes, indices: never parameters
     n = numel(shapes.get(t))
     if n is None or n <= 1:
-        return None  # a scalar constant (epsilon, 1/sqrt(d), an exponent) is not learned
+        return None  # a scalar constant (epsilon, 1/sqrt(d), an exponent, a zero point)
     return True
 
 

@@ -34,7 +34,7 @@ REQUIRED = {
 }
 # Further com.microsoft ops covered (met in onnxruntime-optimized and quantized models).
 EXTRA = {"QAttention", "GemmFastGelu", "GroupNorm", "SkipGroupNorm", "QLinearReduceMean",
-         "QLinearWhere"}
+         "QLinearWhere", "QEmbedLayerNormalization"}
 REQUIRED_DEFAULT = {"SimplifiedLayerNormalization", "LayerNormalization"}
 
 
@@ -338,6 +338,11 @@ COSTS = [
      [(1, 7, 4096), (1, 7, 4096), (4096,), (4096,)], (_, _, P, P),
      Cost(flops=7 * 4096 * (2 + 4), connections=7 * 4096)),
     ("EmbedLayerNormalization", "EmbedLayerNormalization", {},
+     [(2, 128), (2, 128), (30522, 768), (512, 768), (2, 768), (768,), (768,), (2, 128)],
+     (_, _, P, P, P, P, P),
+     Cost(flops=2 * 128 * 768 * 2 + 5 * 2 * 128 * 768 + 2 * 128,
+          connections=2 * 128 * 768)),
+    ("QEmbedLayerNormalization", "QEmbedLayerNormalization", {},
      [(2, 128), (2, 128), (30522, 768), (512, 768), (2, 768), (768,), (768,), (2, 128)],
      (_, _, P, P, P, P, P),
      Cost(flops=2 * 128 * 768 * 2 + 5 * 2 * 128 * 768 + 2 * 128,

@@ -824,6 +824,11 @@ OPS: dict[str, OpSpec] = {
     # beta, mask, position_ids
     "EmbedLayerNormalization": spec(embed_layer_norm, {
         2: TRAINABLE, 3: TRAINABLE, 4: TRAINABLE, 5: TRAINABLE, 6: TRAINABLE}),
+    # The quantized form: input_ids, segment_ids, the three embedding tables, gamma and beta
+    # (uint8), mask, then their scales (8-12) and zero points (13-17).
+    "QEmbedLayerNormalization": spec(embed_layer_norm, {
+        2: TRAINABLE, 3: TRAINABLE, 4: TRAINABLE, 5: TRAINABLE, 6: TRAINABLE},
+        fixed=tuple(range(8, 18))),
     # A, B (bias): the bias add and the activation
     "BiasGelu": spec(bias_activation(2, 1), {1: TRAINABLE}),
     # X, bias (optional)
@@ -861,7 +866,8 @@ _METRICS = {
                      "MatMulNBits", "GemmFastGelu"), LINEAR),
     **dict.fromkeys(("QLinearAdd", "QLinearAveragePool", "QLinearGlobalAveragePool",
                      "SkipLayerNormalization", "SkipSimplifiedLayerNormalization",
-                     "EmbedLayerNormalization", "BiasGelu", "FastGelu", "BiasAdd",
+                     "EmbedLayerNormalization", "QEmbedLayerNormalization", "BiasGelu",
+                     "FastGelu", "BiasAdd",
                      "BiasSplitGelu", "GroupNorm", "SkipGroupNorm", "QLinearReduceMean"),
                     CONNECTING),
 }
@@ -892,6 +898,7 @@ SHAPES: dict[str, ShapeRule] = {
     "SkipLayerNormalization": skip_layer_norm_shape,
     "SkipSimplifiedLayerNormalization": skip_layer_norm_shape,
     "EmbedLayerNormalization": embed_layer_norm_shape,
+    "QEmbedLayerNormalization": embed_layer_norm_shape,
     "BiasGelu": same_shape(),
     "FastGelu": same_shape(),
     "Gelu": same_shape(),

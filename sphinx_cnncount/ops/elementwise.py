@@ -63,6 +63,7 @@ OPS.update({
     "Softmax": spec(softmax),
     "LogSoftmax": spec(softmax),
     "Hardmax": spec(_ONE),
+    "CumSum": spec(_ONE, fixed=(1,)),  # one add per unit along the axis; input 1 is the axis
     **{op: spec(reduction, metrics=CONNECTING) for op in (
         "ReduceSum", "ReduceMean", "ReduceMax", "ReduceMin", "ReduceProd", "ReduceL1",
         "ReduceL2", "ReduceLogSum", "ReduceLogSumExp", "ReduceSumSquare", "ArgMax", "ArgMin")},

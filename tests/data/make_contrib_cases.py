@@ -611,6 +611,24 @@ def cases() -> list[Case]:
             I((b, s), "int32", value=1) if mask else None,
             ids((b, s), 16) if pos_ids else None], {"epsilon": 1e-5}, outs, label))
 
+    # --- QEmbedLayerNormalization: ids, segment_ids, word, pos, seg, gamma, beta (uint8), mask,
+    # their five scales, their five zero points
+    def q8(shape):
+        return I(shape, "uint8", value=("randint", 0, 255), const=True)
+
+    def scale1():
+        return I((), value=0.02, const=True)
+
+    def zp1():
+        return I((), "uint8", value=128, const=True)
+
+    for b, s, d, label in [(2, 5, 8, "bert"), (1, 3, 4, "one")]:
+        add(Case("QEmbedLayerNormalization", [
+            ids((b, s), 10), ids((b, s), 2), q8((10, d)), q8((16, d)), q8((2, d)), q8((d,)),
+            q8((d,)),
+            I((b, s), "int32", value=1), scale1(), scale1(), scale1(), scale1(), scale1(),
+            zp1(), zp1(), zp1(), zp1(), zp1()], {"epsilon": 1e-5}, 2, label))
+
     # --- Activations
     for x, label in [((2, 3, 8), "3d"), ((5,), "1d")]:
         add(Case("BiasGelu", [I(x), I((x[-1],), const=True)], label=label))
