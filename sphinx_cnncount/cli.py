@@ -37,6 +37,9 @@ def add_model_options(p: argparse.ArgumentParser, depth_default: int | None = 1,
                    help="bind a symbolic dim, e.g. --dim batch=1 --dim H=224 (repeatable)")
     p.add_argument("--input-shape", action="append", default=[], metavar="NAME=DIMS",
                    help="give an input its whole shape, e.g. image=1x3x224x224 (repeatable)")
+    p.add_argument("--input-value", action="append", default=[], metavar="NAME=V",
+                   help="give a small input that is a setting its value, e.g. sr=16000, so "
+                        "that a branch on it is decided (repeatable)")
     p.add_argument("--debug", action="store_true", help="show tracebacks")
 
 
@@ -77,13 +80,13 @@ def guarded(command: Callable[[argparse.Namespace], int]) -> Callable[[argparse.
 def summary_command(args: argparse.Namespace) -> int:
     from .count import analyze
     from .escape import message as line
-    from .load import parse_dims, parse_input_shapes
+    from .load import parse_dims, parse_input_shapes, parse_input_values
     from .render import parse_columns
     from .render.text import Format, render
 
     columns = parse_columns(args.columns) if args.columns is not None else None
     summary = analyze(args.model, args.depth, parse_dims(args.dim),
-                      parse_input_shapes(args.input_shape))
+                      parse_input_shapes(args.input_shape), parse_input_values(args.input_value))
     for note in summary.notes:
         print(f"{PROG}: {line(note)}", file=sys.stderr)
     for d in summary.diagnostics:

@@ -139,9 +139,10 @@ def analyze(
     depth: int = 1,
     dims: dict[str, int] | None = None,
     input_shapes: dict[str, tuple[int, ...]] | None = None,
+    input_values: dict[str, tuple[int | float, ...]] | None = None,
 ) -> Summary:
     """Load ``path`` and count it: the one call the CLI, the linter and Sphinx make."""
-    return count(load(path, dims, input_shapes), depth)
+    return count(load(path, dims, input_shapes, input_values=input_values), depth)
 
 
 class _Tally:

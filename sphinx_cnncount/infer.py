@@ -55,22 +55,26 @@ class Inference:
 
 
 def infer(path: str | os.PathLike[str], model: onnx.ModelProto, rows: NodeRows | None = None,
-          declared: dict[str, Shape] | None = None) -> Inference:
+          declared: dict[str, Shape] | None = None,
+          input_values: dict[str, np.ndarray] | None = None) -> Inference:
     """Infer the shapes of ``model`` (whose inputs are bound), in place where it can.
 
     ``rows``: the model's nodes, when the caller has read them. ``declared``: the exporter's
     annotations (value_info and outputs) with their symbols bound, when the inputs are bound
     as the file declares them; they fill gaps and are checked against inference.
+    ``input_values``: the values of inputs the user gave (settings such as a sample rate).
     """
     report = inline_integer_data(path, model)
-    result = _infer_graph(path, model, rows, declared or {}, depth=0)
+    result = _infer_graph(path, model, rows, declared or {}, depth=0,
+                          given=dict(input_values or {}))
     result.external = report
     result.diagnostics[:0] = [Diagnostic("external-data", m) for m in report.messages()]
     return result
 
 
 def _infer_graph(path: str | os.PathLike[str], model: onnx.ModelProto, rows: NodeRows | None,
-                 declared: dict[str, Shape], depth: int) -> Inference:
+                 declared: dict[str, Shape], depth: int,
+                 given: dict[str, np.ndarray] | None = None) -> Inference:
     graph = model.graph
     stored = _drop_weight_bytes(graph)
     # Stale annotations may carry the unbound symbols; inference recomputes them all.
@@ -83,9 +87,9 @@ def _infer_graph(path: str | os.PathLike[str], model: onnx.ModelProto, rows: Nod
     shapes, dtypes, non_tensors = _annotations(inferred.graph, stored)
     result = Inference(model, shapes, dtypes, non_tensors)
     control_flow = _may_have_bodies(rows) and any(map(bodies.has_body, graph.node))
-    if control_flow or _has_gaps(graph, rows, shapes):
+    if control_flow or given or _has_gaps(graph, rows, shapes):
         filled: dict[str, onnx.ValueInfoProto] = {}
-        result.values = fold.stored_values(graph)
+        result.values = {**fold.stored_values(graph), **(given or {})}
         _rounds(path, model, stored, declared, result, filled)
         rows = None  # the rounds may have replaced an If by its branch
         control_flow = any(map(bodies.has_body, graph.node))

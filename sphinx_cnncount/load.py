@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 import stat
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from math import prod
 from pathlib import Path
@@ -71,6 +71,52 @@ def parse_dims(specs: list[str] | tuple[str, ...]) -> dict[str, int]:
             if not sep or not name.strip():
                 raise ValueError(f"--dim expects SYMBOL=N, got {part.strip()!r}")
     return dims
+
+
+def parse_input_values(specs: list[str] | tuple[str, ...]) -> dict[str, tuple[int | float, ...]]:
+    """``["sr=16000", "mask=1,0,1"]`` -> ``{"sr": (16000,), "mask": (1, 0, 1)}``: the values
+    of small inputs that are settings, not data (a sample rate a branch depends on)."""
+    values: dict[str, tuple[int | float, ...]] = {}
+    for spec in specs:
+        name, sep, text = spec.partition("=")
+        if not sep or not name.strip() or not text.strip():
+            raise ValueError(f"--input-value expects NAME=V or NAME=V,V,..., got {spec!r}")
+        try:
+            values[name.strip()] = tuple(float(v) if any(c in v for c in ".eE") else int(v)
+                                         for v in text.split(","))
+        except ValueError:
+            raise ValueError(f"--input-value {name.strip()}: {text!r} is not a list of numbers") \
+                from None
+        if len(values[name.strip()]) > 1 << 16:
+            raise ValueError(f"--input-value {name.strip()}: too many values")
+    return values
+
+
+def bind_values(path: str | os.PathLike[str], model: onnx.ModelProto,
+                values: dict[str, tuple[int | float, ...]], flags: Flags
+                ) -> dict[str, np.ndarray]:
+    """The given inputs' values as arrays of their element type and shape (a scalar input takes
+    one value, an input of shape [n] takes n); the inputs stay inputs."""
+    inputs = {vi.name: vi for vi in real_inputs(model.graph)}
+    out: dict[str, np.ndarray] = {}
+    for name, given in values.items():
+        vi = inputs.get(name)
+        if vi is None or not vi.type.HasField("tensor_type"):
+            raise ModelError(path, f"{flags.input_value} names {name!r}, but the model's "
+                                   f"tensor inputs are {sorted(inputs)}")
+        try:
+            dtype = onnx.helper.tensor_dtype_to_np_dtype(vi.type.tensor_type.elem_type)
+        except (KeyError, ValueError, TypeError):
+            raise ModelError(path, f"{flags.input_value} {name}: the input has no numeric "
+                                   "element type") from None
+        shape = shape_of(vi.type)
+        if shape is None:
+            shape = () if len(given) == 1 else (len(given),)
+        if not is_known(shape) or numel(shape) != len(given):
+            raise ModelError(path, f"{flags.input_value} {name}: the input has shape "
+                                   f"{list(shape)}, which does not hold {len(given)} value(s)")
+        out[name] = np.array(given, dtype=dtype).reshape(shape)  # type: ignore[arg-type]
+    return out
 
 
 def read_model(path: str | os.PathLike[str]) -> onnx.ModelProto:
@@ -304,10 +350,21 @@ INT64_MAX = 2**63 - 1  # an ONNX dim is an int64
 @dataclass(frozen=True)
 class Flags:
     """How the user binds dims where the message is read: the CLI's flags, the Sphinx
-    directive's options, a configuration file's keys."""
+    directive's options. ``sources`` names where a symbol's or an input's binding came from
+    when that was not the flag (``[tool.cnncount] dims`` in pyproject.toml, conf.py's
+    ``cnncount_dims``): a message blames what the user wrote, and such a default binds only the
+    models that have that symbol or input."""
 
     dim: str = "--dim"
     input_shape: str = "--input-shape"
+    input_value: str = "--input-value"
+    sources: Mapping[str, str] = field(default_factory=dict)
+
+    def of_dim(self, sym: str) -> str:
+        return self.sources.get(sym, self.dim)
+
+    def of_shape(self, name: str) -> str:
+        return self.sources.get(name, self.input_shape)
 
     def bind_dim(self, sym: str) -> str:
         return f"{self.dim} {sym}=SIZE"
@@ -338,17 +395,22 @@ def bind_inputs(
     notes: list[str] = []
     inputs = real_inputs(model.graph)
     names = {vi.name for vi in inputs}
+    # A default from a configuration file binds only the models that have its input or symbol.
+    input_shapes = {k: v for k, v in input_shapes.items()
+                    if k in names or k not in flags.sources}
     for name, shape in input_shapes.items():
         if name not in names:
             raise ModelError(
-                path, f"{flags.input_shape} names {name!r}, but the model's inputs are "
+                path, f"{flags.of_shape(name)} names {name!r}, but the model's inputs are "
                       f"{sorted(names)}")
-        _check_dims(path, f"{flags.input_shape} {name}", shape)
-    _check_dims(path, flags.dim, tuple(dims.values()))
+        _check_dims(path, f"{flags.of_shape(name)} {name}", shape)
+    for sym, value in dims.items():
+        _check_dims(path, flags.of_dim(sym), (value,))
     symbols = {d.dim_param for vi in inputs if vi.type.HasField("tensor_type")
                for d in vi.type.tensor_type.shape.dim
                if not d.HasField("dim_value") and d.dim_param}
-    for sym in sorted(set(dims) - {"batch"} if strict is None else strict):
+    chosen = {s for s in dims if s != "batch" and s not in flags.sources}
+    for sym in sorted(chosen if strict is None else strict):
         if sym not in symbols:
             known = ", ".join(sorted(symbols)) or "none"
             raise ModelError(path, f"{flags.dim} {sym}: the model's inputs have no symbolic dim "
@@ -374,8 +436,8 @@ def bind_inputs(
             declared = len(tt.shape.dim) if tt.HasField("shape") else None
             if declared is not None and declared != len(input_shapes[vi.name]):
                 raise ModelError(
-                    path, f"input {vi.name!r} has {declared} dims, but {flags.input_shape} "
-                          f"gives {len(input_shapes[vi.name])}")
+                    path, f"input {vi.name!r} has {declared} dims, but "
+                          f"{flags.of_shape(vi.name)} gives {len(input_shapes[vi.name])}")
             tt.ClearField("shape")
             for d in input_shapes[vi.name]:
                 tt.shape.dim.add().dim_value = d
@@ -630,19 +692,22 @@ def load(
     flags: Flags = CLI_FLAGS,
     strict: frozenset[str] | None = None,
     suggest: bool = True,
+    input_values: dict[str, tuple[int | float, ...]] | None = None,
 ) -> LoadedModel:
     """Read ``path``, bind its input dims and infer every tensor's shape (``infer.py``).
     ``flags``: how the messages tell the user to bind a dim; ``strict``: the symbols the user
     named, each of which the model must have (default: all of ``dims`` but ``batch``).
     A window larger than its input is an error that says, where it can, the smallest input that
-    fits (``suggest``)."""
+    fits (``suggest``). ``input_values``: values of inputs that are settings (a sample rate), so
+    that what depends on them (an If on it) is decided."""
     model = normalize(path, read_model(path))
     file_inputs = {vi.name: shape_of(vi.type) for vi in real_inputs(model.graph)}
     notes, _ = bind_inputs(path, model, dict(dims or {}), dict(input_shapes or {}), flags,
                            strict)
     declared = declared_annotations(model.graph, file_inputs)
+    given = bind_values(path, model, dict(input_values or {}), flags)
     rows = node_rows(model.graph)  # inference keeps the nodes, unless it decides an If
-    inference = infer(path, model, rows, declared)
+    inference = infer(path, model, rows, declared, given)
     if inference.structure_changed:
         rows = node_rows(inference.model.graph)
     try:

@@ -34,7 +34,7 @@ from . import __version__, escape
 from .count import Summary, count
 from .declare import KEYS, DeclarationError, check, parse_lines, quote
 from .graph import build, group_layers, parse_depth
-from .load import ModelError, load, parse_dims, parse_input_shapes
+from .load import Flags, ModelError, load, parse_dims, parse_input_shapes, parse_input_values
 from .render import DEFAULT_COLUMNS, Column, parse_columns, table_rows
 from .render.svg import Diagram, Edges, layer_edges, parse_diagram
 from .render.svg import render as render_svg
@@ -60,6 +60,8 @@ class Options:
     depth: int = 1
     dims: tuple[tuple[str, int], ...] = ()
     input_shapes: tuple[tuple[str, tuple[int, ...]], ...] = ()
+    input_values: tuple[tuple[str, tuple[int | float, ...]], ...] = ()
+    defaults: tuple[str, ...] = ()  # symbols bound by conf.py's cnncount_dims, not the directive
 
 
 @dataclass(frozen=True)
@@ -125,8 +127,15 @@ def _analyze(path: str, digest: str, options: Options,
         return result
 
 
+# Messages tell the user how to bind a dim the way the directive does.
+def _flags(options: Options) -> Flags:
+    return Flags(":dim:", ":input-shape:", ":input-value:",
+                 dict.fromkeys(options.defaults, "conf.py cnncount_dims"))
+
+
 def _compute(path: str, options: Options) -> Analysis:
-    loaded = load(path, dict(options.dims), dict(options.input_shapes))
+    loaded = load(path, dict(options.dims), dict(options.input_shapes), _flags(options),
+                  input_values=dict(options.input_values))
     g = build(loaded.path, loaded.model.graph, loaded.rows)
     return Analysis(count(loaded, options.depth, g),
                     layer_edges(g, group_layers(g, options.depth)))
@@ -257,6 +266,7 @@ class CnncountDirective(SphinxDirective):
     option_spec = {
         "depth": directives.unchanged_required,
         "input-shape": directives.unchanged_required,
+        "input-value": directives.unchanged_required,
         "dim": directives.unchanged_required,
         "columns": directives.unchanged_required,
         "diagram": directives.unchanged_required,
@@ -306,13 +316,15 @@ class CnncountDirective(SphinxDirective):
 
     def _options(self) -> Options:
         """The analysis options: the directive's, else the conf.py defaults."""
-        dims = _config_dims(self.config.cnncount_dims)
-        if "dim" in self.options:
-            dims |= parse_dims([self.options["dim"]])
+        defaults = _config_dims(self.config.cnncount_dims)
+        own = parse_dims([self.options["dim"]]) if "dim" in self.options else {}
+        dims = defaults | own
         # Several inputs are separated by spaces or semicolons (a comma may separate dims).
         shapes = parse_input_shapes(self.options.get("input-shape", "").replace(";", " ").split())
+        values = parse_input_values(self.options.get("input-value", "").replace(";", " ").split())
         return Options(parse_depth(self.options.get("depth", self.config.cnncount_depth)),
-                       tuple(sorted(dims.items())), tuple(sorted(shapes.items())))
+                       tuple(sorted(dims.items())), tuple(sorted(shapes.items())),
+                       tuple(sorted(values.items())), tuple(sorted(set(defaults) - set(own))))
 
     def _check(self, rel: str, summary: Summary) -> None:
         """Warn for each declared number the model contradicts and each counting diagnostic."""
@@ -367,8 +379,9 @@ class CnncountRole(SphinxRole):
         rel, path = _model_path(self.env, path_text)
         config = self.config
         try:
+            dims = _config_dims(config.cnncount_dims)
             options = Options(depth=parse_depth(config.cnncount_depth),
-                              dims=tuple(sorted(_config_dims(config.cnncount_dims).items())))
+                              dims=tuple(sorted(dims.items())), defaults=tuple(sorted(dims)))
             summary = analysis(path, options, _cache_dir(self.env)).summary
         except Exception as exc:  # a broken model must not stop the build: report it
             return self._fail(_failure(rel, exc), "error")

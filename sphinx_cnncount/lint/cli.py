@@ -96,6 +96,9 @@ class Run:
     errors: int = 0
     cache: dict[tuple, Any] = field(default_factory=dict)
     debug: bool = False  # --debug: a failure raises (and shows its traceback)
+    sources: dict[str, str] = field(default_factory=dict)  # symbol or input -> config key
+    flagged: frozenset[str] = frozenset()  # symbols and inputs bound by a flag
+    input_values: dict[str, tuple[int | float, ...]] = field(default_factory=dict)
 
     def failed(self, model: str, exc: BaseException, file: str | None = None,
                line: int | None = None) -> Any:
@@ -119,25 +122,36 @@ class Run:
         return Finding(Rule.ANALYSIS_ERROR, reason, model, file or model, line)
 
     def analyze(self, path: str, depth: int, dims: dict[str, int] | None = None,
-                shapes: dict[str, tuple[int, ...]] | None = None) -> Any:
-        """(loaded, graph, summary) of a model, cached per path and settings."""
+                shapes: dict[str, tuple[int, ...]] | None = None,
+                sources: dict[str, str] | None = None, options: bool = False) -> Any:
+        """(loaded, graph, summary) of a model, cached per path and settings. ``dims`` and
+        ``shapes`` override the run's (a directive's options: ``options``, so that messages
+        name those); ``sources`` names where other defaults came from (conf.py)."""
         from ..count import count
         from ..graph import build
-        from ..load import load
+        from ..load import Flags, load
 
+        named = set(dims or {}) | set(shapes or {}) | self.flagged
+        sources = {k: v for k, v in {**self.sources, **(sources or {})}.items()
+                   if k not in named}
         dims = {**self.dims, **(dims or {})}
         shapes = {**self.input_shapes, **(shapes or {})}
         key = (os.path.abspath(path), depth, tuple(sorted(dims.items())),
-               tuple(sorted(shapes.items())))
+               tuple(sorted(shapes.items())), tuple(sorted(self.input_values.items())),
+               tuple(sorted(sources.items())), options)
         if key not in self.cache:
-            loaded = load(path, dims, shapes)
+            flags = Flags(":dim:", ":input-shape:", ":input-value:", sources) if options \
+                else Flags(sources=sources)
+            loaded = load(path, dims, shapes, flags,
+                          strict=frozenset(named & set(dims)),
+                          input_values=self.input_values)
             g = build(loaded.path, loaded.model.graph, loaded.rows)
             self.cache[key] = (loaded, g, count(loaded, depth, g))
         return self.cache[key]
 
 
 def _settings(args: argparse.Namespace) -> Run:
-    from ..load import parse_dims, parse_input_shapes
+    from ..load import parse_dims, parse_input_shapes, parse_input_values
     from .config import Config, load_config
 
     config = Config() if args.isolated else load_config(args.config)
@@ -157,15 +171,20 @@ def _settings(args: argparse.Namespace) -> Run:
             raise ValueError(f"--threshold {name}: {value!r} is not a number") from None
     fail = (Severity.parse(args.fail_level) if args.fail_level
             else config.fail_level or Severity.WARNING)
+    flag_dims, flag_shapes = parse_dims(args.dim), parse_input_shapes(args.input_shape)
+    where = f"{Path(config.path).name} [tool.cnncount]" if config.path else "[tool.cnncount]"
     return Run(
         enabled=enabled, fail_level=fail, severity=dict(config.severity),
         thresholds=thresholds,
-        dims={**config.dims, **parse_dims(args.dim)},
-        input_shapes={**parse_input_shapes([f"{k}={v}" for k, v in config.input_shapes.items()]),
-                      **parse_input_shapes(args.input_shape)},
+        dims={**config.dims, **flag_dims},
+        input_shapes={**config.shapes, **flag_shapes},
         depth=args.depth if args.depth is not None else config.depth,
         config=config,
         debug=args.debug,
+        sources={**dict.fromkeys(config.dims, f"{where} dims"),
+                 **dict.fromkeys(config.shapes, f"{where} input-shapes")},
+        flagged=frozenset(flag_dims) | frozenset(flag_shapes),
+        input_values=parse_input_values(args.input_value),
     )
 
 
@@ -249,7 +268,7 @@ def lint_docs(run: Run, roots: Sequence[str]) -> list:
                 try:
                     decls = directive.declarations()
                     depth = run.depth or directive.depth() or conf_depth or 1
-                    dims = {**conf_dims, **run.dims, **parse_dims(directive.dims())}
+                    dims = parse_dims(directive.dims())  # the directive's own, over conf.py's
                     shapes = parse_input_shapes(directive.input_shapes())
                     if "columns" in directive.options:  # as the Sphinx build reads them
                         parse_columns(directive.options["columns"])
@@ -273,7 +292,12 @@ def lint_docs(run: Run, roots: Sequence[str]) -> list:
                 # Analysed even with nothing declared: a missing or broken model fails the
                 # Sphinx build too.
                 try:
-                    _, _, summary = run.analyze(model, depth, dims, shapes)
+                    _, _, summary = run.analyze(
+                        model, depth,
+                        {**{k: v for k, v in conf_dims.items() if k not in run.dims}, **dims},
+                        shapes,
+                        {k: "conf.py cnncount_dims" for k in conf_dims if k not in dims},
+                        options=True)
                 except (ModelError, ValueError, RecursionError, MemoryError) as exc:
                     failure = run.failed(model, exc, file, directive.line)
                     findings.append(replace(failure, message=f"{model}: {failure.message}"))

@@ -56,6 +56,7 @@ class Config:
     depth: int | None = None
     dims: dict[str, int] = field(default_factory=dict)
     input_shapes: dict[str, str] = field(default_factory=dict)
+    shapes: dict[str, tuple[int, ...]] = field(default_factory=dict)  # input_shapes, parsed
     severity: dict[Rule, Severity] = field(default_factory=dict)
     thresholds: dict[str, float] = field(default_factory=lambda: dict(DEFAULT_THRESHOLDS))
     expect: dict[str, str] = field(default_factory=dict)
@@ -155,8 +156,9 @@ def load_config(path: str | os.PathLike[str] | None = None) -> Config:
             raise ConfigError(f"{w} depth must be an int >= 1")
         kw["depth"] = depth
     dims = _table(f"{w}.dims", table.get("dims", {}))
-    if not all(isinstance(v, int) and not isinstance(v, bool) for v in dims.values()):
-        raise ConfigError(f"{w}.dims values must be ints")
+    if not all(isinstance(v, int) and not isinstance(v, bool) and 0 < v < 2**63
+               for v in dims.values()):
+        raise ConfigError(f"{w}.dims values must be positive ints below 2^63")
     kw["dims"] = dict(dims)
     shapes = _table(f"{w}.input-shapes", table.get("input-shapes", {}))
     for k, v in shapes.items():
@@ -166,6 +168,16 @@ def load_config(path: str | os.PathLike[str] | None = None) -> Config:
                               "[1, 3, 224, 224]")
     kw["input_shapes"] = {k: (v if isinstance(v, str) else "x".join(map(str, v)))
                           for k, v in shapes.items()}
+    from ..load import parse_input_shapes
+
+    try:
+        kw["shapes"] = parse_input_shapes([f"{k}={v}" for k, v in kw["input_shapes"].items()])
+    except ValueError as exc:
+        raise ConfigError(f"{w}.input-shapes: {str(exc).removeprefix('--input-shape ')}") \
+            from None
+    for k, shape in kw["shapes"].items():
+        if not all(0 < d < 2**63 for d in shape):
+            raise ConfigError(f"{w}.input-shapes.{k}: dims must be positive ints below 2^63")
     thresholds = dict(DEFAULT_THRESHOLDS)
     for key, value in _table(f"{w}.thresholds", table.get("thresholds", {})).items():
         if key not in DEFAULT_THRESHOLDS:
