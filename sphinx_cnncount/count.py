@@ -263,7 +263,8 @@ def count(loaded: LoadedModel, depth: int = 1, g: graphmod.Graph | None = None) 
                 if params[li][k] is not None:
                     params[li][k] += n  # type: ignore[operator]
         if control_flow:
-            n_body = _body_params(g.nodes[i], g.names[i], walk.owner)
+            node_bodies = inference.bodies.get(outs[0], {}) if inference and outs else {}
+            n_body = _body_params(g.nodes[i], g.names[i], walk, node_bodies, g)
             if params[li][0] is not None:
                 params[li][0] += n_body  # type: ignore[operator]
             if spec is None:
@@ -273,6 +274,9 @@ def count(loaded: LoadedModel, depth: int = 1, g: graphmod.Graph | None = None) 
             walk.unsupported.setdefault((domain or "ai.onnx", op), []).append(g.names[i])
             tallies[li].unknown.update(METRICS)
             continue
+        if spec.attr_params and params[li][0] is not None:
+            params[li][0] += sum(len(a.floats) for a in g.nodes[i].attribute  # type: ignore
+                                 if a.name in spec.attr_params)
         if any(flags) or not needs_grad.isdisjoint(ins):
             needs_grad.update(outs)
             needs_grad.discard("")
@@ -472,24 +476,50 @@ _FACTORS = {"QLinearConv": (0, 3), "QLinearMatMul": (0, 3), "QGemm": (0, 3)}
 # Bodies: their parameters once, their cost as often as they run
 
 
-def _body_params(node: onnx.NodeProto, name: str, owner: set[str]) -> int:
-    """Float tensors stored in a node's bodies, at any depth (initializers and Constant nodes
-    with more than one element), each counted once."""
+def _body_params(node: onnx.NodeProto, name: str, walk: _Walk,
+                 inferred: dict[str, Inference], outer: graphmod.Graph,
+                 enclosing: dict[str, tuple[tuple[int, ...], int, str]] | None = None) -> int:
+    """The parameters a node's bodies read, at any depth, each counted once: what the same rule
+    as the main graph's finds (``params.param_slot``) when it reads a tensor stored in the body
+    or an enclosing one (an initializer, a Constant node) or a stored tensor of the outer graph
+    it captures. A body is read as its inference left it: a decided If inside it is its branch.
+    ``enclosing``: the stored tensors of the bodies around this one (dims, type, key)."""
     total = 0
-    for attr, body in bodies.subgraphs(node):
-        stored = [(t.name, t) for t in body.initializer]
-        stored += [(n.output[0], a.t) for n in body.node if n.op_type == "Constant" and n.output
-                   for a in n.attribute if a.name == "value" and a.type == onnx.AttributeProto.TENSOR]
-        for tensor_name, t in stored:
-            key = f"{name}/{attr}/{tensor_name}"
-            n = numel(tuple(t.dims))
-            if t.data_type in FLOAT_TYPES and n is not None and n > 1 and key not in owner:
-                owner.add(key)
-                total += n
+    for attr, raw in bodies.subgraphs(node):
+        inference = inferred.get(attr)
+        body = inference.model.graph if inference is not None else raw
+        stored = dict(enclosing or {})
+        stored.update((t.name, (tuple(t.dims), t.data_type, f"{name}/{attr}/{t.name}"))
+                      for t in raw.initializer)
+        stored.update((t.name, (tuple(t.dims), t.data_type, f"{name}/{attr}/{t.name}"))
+                      for t in body.initializer)
+        stored.update((n.output[0], (tuple(a.t.dims), a.t.data_type, f"{name}/{attr}/{n.output[0]}"))
+                      for n in body.node
+                      if n.op_type == "Constant" and n.output for a in n.attribute
+                      if a.name == "value" and a.type == onnx.AttributeProto.TENSOR)
         for inner in body.node:
+            spec = spec_for(inner.domain, inner.op_type)
+            for slot, t in enumerate(inner.input):
+                if t in stored:
+                    dims, dtype, key = stored[t]
+                elif t in outer.initializers:
+                    dims, dtype = walk.shapes.get(t), walk.dtypes.get(t)
+                    key = t
+                else:
+                    continue
+                if key in walk.owner or dims is None:
+                    continue
+                local = {t: dims}
+                trainable = param_slot(spec, slot, t, local, {t: dtype})
+                if trainable is None or (numel(dims) or 0) < 1:
+                    continue
+                walk.owner.add(key)
+                total += numel(dims)  # type: ignore[operator]
             if bodies.has_body(inner):
+                sub = inference.bodies.get(inner.output[0], {}) if inference and inner.output \
+                    else {}
                 total += _body_params(inner, f"{name}/{attr}/{inner.name or inner.op_type}",
-                                      owner)
+                                      walk, sub, outer, stored)
     return total
 
 

@@ -23,7 +23,7 @@ from collections.abc import Callable
 
 from ..shapes import Shape
 from .base import Cost, NodeView, OpSpec, UnknownShape, zero_cost
-from . import contrib, conv, elementwise, gemm, norm, pool, quant, recurrent, shape
+from . import contrib, conv, elementwise, gemm, ml, norm, pool, quant, recurrent, shape
 
 HANDLERS: dict[str, OpSpec] = {
     **conv.OPS,
@@ -37,10 +37,12 @@ HANDLERS: dict[str, OpSpec] = {
     **contrib.DEFAULT_DOMAIN_OPS,
 }
 CONTRIB_HANDLERS: dict[str, OpSpec] = contrib.OPS  # domain com.microsoft
+ML_HANDLERS: dict[str, OpSpec] = ml.OPS  # domain ai.onnx.ml
 
 ZERO_COST: frozenset[str] = frozenset(op for op, spec in HANDLERS.items() if spec.cost is zero_cost)
 
 MS_DOMAIN = "com.microsoft"
+ML_DOMAIN = "ai.onnx.ml"
 
 
 def spec_for(domain: str, op_type: str) -> OpSpec | None:
@@ -50,6 +52,8 @@ def spec_for(domain: str, op_type: str) -> OpSpec | None:
         return HANDLERS.get(op_type)
     if domain == MS_DOMAIN:
         return CONTRIB_HANDLERS.get(op_type)
+    if domain == ML_DOMAIN:
+        return ML_HANDLERS.get(op_type)
     return None
 
 
@@ -66,6 +70,8 @@ SAME_SHAPE_OPS = frozenset({
 _SHAPES: dict[str, dict[str, ShapeRule]] = {
     "": {**{op: contrib.same_shape() for op in SAME_SHAPE_OPS}, **contrib.DEFAULT_DOMAIN_SHAPES},
     MS_DOMAIN: contrib.SHAPES,
+    # onnx's inference leaves these unknown: each output has its input's shape.
+    ML_DOMAIN: {op: contrib.same_shape() for op in ("Normalizer", "Scaler", "Binarizer")},
 }
 
 

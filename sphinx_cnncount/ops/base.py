@@ -105,6 +105,7 @@ class OpSpec:
     params: Mapping[int, bool] = field(default_factory=lambda: MappingProxyType({}))
     fixed: frozenset[int] = frozenset()
     metrics: frozenset[str] = frozenset({"flops"})
+    attr_params: tuple[str, ...] = ()  # attributes that hold learned numbers (ai.onnx.ml)
 
 
 LINEAR = frozenset({"macs", "flops", "connections"})  # products: Conv, Gemm, MatMul, RNNs
@@ -113,8 +114,10 @@ ARITHMETIC = frozenset({"flops"})  # elementwise ops and activations
 
 
 def spec(cost: Callable[[NodeView], Cost], params: Mapping[int, bool] | None = None,
-         fixed: tuple[int, ...] = (), metrics: frozenset[str] = ARITHMETIC) -> OpSpec:
-    return OpSpec(cost, MappingProxyType(dict(params or {})), frozenset(fixed), metrics)
+         fixed: tuple[int, ...] = (), metrics: frozenset[str] = ARITHMETIC,
+         attr_params: tuple[str, ...] = ()) -> OpSpec:
+    return OpSpec(cost, MappingProxyType(dict(params or {})), frozenset(fixed), metrics,
+                  attr_params)
 
 
 TRAINABLE = True
