@@ -208,3 +208,399 @@ def test_sarif_uris_are_percent_encoded(tmp_path, capsys, monkeypatch):
     uris = {loc["physicalLocation"]["artifactLocation"]["uri"]
             for r in log["runs"][0]["results"] for loc in r["locations"]}
     assert uris == {"a%20b%23c%2520.onnx"}
+
+
+# ---------------------------------------------------------------------------------------------
+# Bounded runs: a regression fails instead of taking the machine down.
+
+import os  # noqa: E402
+import resource  # noqa: E402
+import subprocess  # noqa: E402
+import time  # noqa: E402
+
+MEMORY = 3 * 2**30  # bytes of address space a bounded run may take
+
+
+def bounded(argv: list[str], timeout: float = 60, cwd=None) -> tuple[int, str, str, float]:
+    """``cnncount ARGV`` in a process of its own, with its memory and time capped."""
+    def limit():
+        resource.setrlimit(resource.RLIMIT_AS, (MEMORY, MEMORY))
+
+    start = time.monotonic()
+    p = subprocess.run([sys.executable, "-m", "sphinx_cnncount", *argv], capture_output=True,
+                       text=True, timeout=timeout, preexec_fn=limit, cwd=cwd,
+                       env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parent.parent)})
+    return p.returncode, p.stdout, p.stderr, time.monotonic() - start
+
+
+from pathlib import Path  # noqa: E402
+
+
+def one_line_error(err: str) -> str:
+    lines = err.splitlines()
+    assert len(lines) == 1 and lines[0].startswith("cnncount: error: "), err
+    assert "Traceback" not in err and "internal error" not in err
+    return lines[0]
+
+
+# 5. Crashes: a valid Slice to a zero side, Pad with negative pads, drawn and rendered.
+
+def zero_side_model(op: str) -> onnx.ModelProto:
+    if op == "slice":
+        nodes = [mk("Slice", ["x", "s", "e", "a"], ["y"], name="/cut/Slice"),
+                 mk("Relu", ["y"], ["z"], name="/act/Relu")]
+        inits = [ints("s", [0]), ints("e", [0]), ints("a", [2])]
+    else:
+        nodes = [mk("Pad", ["x", "p"], ["y"], name="/pad/Pad"),
+                 mk("Relu", ["y"], ["z"], name="/act/Relu")]
+        inits = [ints("p", [0, 0, -1, -1, 0, 0, -1, -1])]
+    return model(nodes, {"x": [1, 2, 3, 3]}, ["z"], inits, opset=17)
+
+
+@pytest.mark.parametrize("op", ["slice", "pad"])
+def test_zero_and_shrunk_sides_are_drawn_without_a_crash(tmp_path, op):
+    from sphinx_cnncount.render.svg import Diagram, render
+
+    onnx.save(zero_side_model(op), tmp_path / "m.onnx")
+    s = analyze(tmp_path / "m.onnx")
+    side = 0 if op == "slice" else 1
+    assert s.tensors["z"] == ((1, 2, side, 3) if op == "slice" else (1, 2, 1, 1))
+    for kind in (Diagram.LENET, Diagram.GRAPH):
+        svg = render(kind, s, ((0, 1),))
+        assert svg.startswith("<svg") and "nan" not in svg
+
+
+# 6. Invalid UTF-8 in op types and names.
+
+@pytest.mark.parametrize("field", ["name", "op_type", "input"])
+def test_names_that_are_not_utf8_are_a_one_line_error(tmp_path, capsys, field):
+    m = model([mk("Relu", ["x"], ["y"], name="okname")], {"x": [1, 4]}, ["y"])
+    data = m.SerializeToString()
+    target = {"name": b"okname", "op_type": b"Relu", "input": b"\x0a\x01x"}[field]
+    bad = {"name": b"\xff\xfename", "op_type": b"\xff\xfe\xfd\xfc", "input": b"\x0a\x01\xff"}[field]
+    (tmp_path / "m.onnx").write_bytes(data.replace(target, bad, 1))
+    code, out, err = run(capsys, "summary", str(tmp_path / "m.onnx"))
+    assert code == 2 and out == ""
+    assert "not UTF-8" in one_line_error(err)
+
+
+# 7 and 11. Declarations a decimal context would choke on, or that would take minutes.
+
+@pytest.mark.parametrize("value, message", [
+    ("0.0000000000000000000000000000608M", "is not a count to a whole unit"),
+    ("1e10000000", "is too large to be a count"),
+    ("9" * 5000, "is too long to be a count"),
+])
+def test_declared_numbers_that_are_no_count_are_bad_declarations(tmp_path, value, message):
+    from sphinx_cnncount.declare import DeclarationError, parse_number
+
+    start = time.monotonic()
+    with pytest.raises(DeclarationError, match=message):
+        parse_number(value)
+    assert time.monotonic() - start < 1
+
+
+def test_lint_reports_an_absurd_declaration_at_its_line(tmp_path, capsys):
+    from .conftest import EXAMPLES
+
+    (tmp_path / "e.toml").write_text('[total]\nparams = "1e10000000"\nmacs = 325680\n')
+    code, out, _ = run(capsys, "lint", str(EXAMPLES / "lenet5.onnx"), "--expect",
+                       str(tmp_path / "e.toml"), "--isolated", "--select", "CNC0")
+    assert code == 1
+    assert out.splitlines()[0] == (f"{tmp_path / 'e.toml'}:2: CNC003 total: params: "
+                                   "'1e10000000' is too large to be a count")
+
+
+# 8. Attributes of the wrong type and other malformed nodes: a one-line error, never internal.
+
+def conv(**attrs):
+    return model([mk("Conv", ["x", "w"], ["y"], name="c", **attrs)], {"x": [1, 1, 8, 8]},
+                 ["y"], [weight("w", 2, 1, 3, 3)], opset=17)
+
+
+MALFORMED = {
+    "strides-as-int": lambda: conv(strides=2),
+    "kernel-shape-as-int": lambda: conv(kernel_shape=3),
+    "graph-for-ints": lambda: conv(pads=helper.make_graph([], "g", [], [])),
+    "tensor-for-ints": lambda: conv(dilations=helper.make_tensor("t", TensorProto.INT64, [2],
+                                                                 [1, 1])),
+    "shape-without-input": lambda: model([mk("Shape", [], ["s"])], {"x": [1]}, ["s"],
+                                         opset=17),
+}
+
+
+@pytest.mark.parametrize("case", sorted(MALFORMED))
+def test_malformed_nodes_are_one_line_errors(tmp_path, capsys, case):
+    onnx.save(MALFORMED[case](), tmp_path / "m.onnx")
+    for argv in (["summary", str(tmp_path / "m.onnx")], ["lint", str(tmp_path / "m.onnx"),
+                                                         "--isolated"]):
+        code, out, err = run(capsys, *argv)
+        assert code == 2, (case, out, err)
+        assert "does not fit the ONNX schema" in one_line_error(err)
+
+
+def test_size_of_a_huge_tensor_is_no_int64_overflow(tmp_path):
+    side = 2**40
+    nodes = [mk("Size", ["x"], ["n"]), mk("Relu", ["x"], ["y"])]
+    onnx.save(model(nodes, {"x": [side, side, side]}, ["n", "y"], opset=17), tmp_path / "m.onnx")
+    s = analyze(tmp_path / "m.onnx")
+    assert s.totals.flops == side**3  # exact: Python ints
+
+
+def test_a_huge_scope_metadata_string_is_ignored(tmp_path):
+    node = mk("Relu", ["x"], ["y"], name="r")
+    entry = node.metadata_props.add()
+    entry.key, entry.value = "pkg.torch.onnx.name_scopes", "[" + "1+" * 50_000 + "1]"
+    onnx.save(model([node], {"x": [1, 4]}, ["y"], opset=17), tmp_path / "m.onnx")
+    s = analyze(tmp_path / "m.onnx")
+    assert [layer.name for layer in s.layers] == ["r"]
+
+
+@pytest.mark.parametrize("toml, message", [
+    ('[tool.cnncount]\ninput-shapes = {image = 5}\n',
+     'input-shapes.image must be a shape: "1x3x224x224" or [1, 3, 224, 224]'),
+    ('tool = 5\n', "[tool] must be a table"),
+    ('[tool.cnncount]\ndims = {H = 0}\n', "dims values must be positive ints below 2^63"),
+])
+def test_bad_configuration_values_are_one_line_errors(tmp_path, capsys, toml, message):
+    from .conftest import EXAMPLES
+
+    (tmp_path / "pyproject.toml").write_text(toml)
+    code, out, err = run(capsys, "lint", str(EXAMPLES / "lenet5.onnx"), "--config",
+                         str(tmp_path / "pyproject.toml"))
+    assert code == 2
+    assert message in one_line_error(err)
+
+
+# 9. A function that calls the previous one twice, 20 and 24 levels deep.
+
+def function_bomb(levels: int) -> onnx.ModelProto:
+    functions = [helper.make_function("bomb", "F0", ["a"], ["b"], [mk("Relu", ["a"], ["b"])],
+                                      [helper.make_opsetid("", 17)])]
+    for k in range(1, levels + 1):
+        functions.append(helper.make_function(
+            "bomb", f"F{k}", ["a"], ["b"],
+            [mk(f"F{k - 1}", ["a"], ["m"], domain="bomb"),
+             mk(f"F{k - 1}", ["m"], ["b"], domain="bomb")], [helper.make_opsetid("", 17),
+                                                              helper.make_opsetid("bomb", 1)]))
+    m = model([mk(f"F{levels}", ["x"], ["y"], domain="bomb")], {"x": [1, 4]}, ["y"], opset=17,
+              extra_opsets=[helper.make_opsetid("bomb", 1)])
+    m.functions.extend(functions)
+    return m
+
+
+@pytest.mark.parametrize("levels", [20, 24, 60])
+def test_a_function_bomb_is_refused_before_it_inlines(tmp_path, levels):
+    onnx.save(function_bomb(levels), tmp_path / "bomb.onnx")
+    assert (tmp_path / "bomb.onnx").stat().st_size < 20_000
+    code, out, err, seconds = bounded(["summary", str(tmp_path / "bomb.onnx")])
+    assert code == 2
+    line = one_line_error(err)
+    assert "its functions expand to" in line and "over the limit of 1,000,000" in line
+
+
+def test_a_function_that_calls_itself_is_refused(tmp_path):
+    m = function_bomb(1)
+    m.functions[1].node[0].op_type = "F1"  # F1 calls F1
+    onnx.save(m, tmp_path / "loop.onnx")
+    code, _, err, _ = bounded(["summary", str(tmp_path / "loop.onnx")])
+    assert code == 2 and "over the limit" in one_line_error(err)
+
+
+# 10. A Range whose length inference cannot see is never evaluated before its size is known.
+
+def test_a_huge_range_is_not_allocated(tmp_path):
+    nodes = [mk("Shape", ["x"], ["s"]), mk("ReduceProd", ["s"], ["n"], keepdims=0),
+             mk("Mul", ["n", "big"], ["limit"]),
+             mk("Range", ["zero", "limit", "one"], ["r"]), mk("Foo", ["x"], ["z"], domain="c"),
+             mk("Shape", ["r"], ["rs"])]
+    inits = [numpy_helper.from_array(np.array(2**31, np.int64), "big"),
+             numpy_helper.from_array(np.array(0, np.int64), "zero"),
+             numpy_helper.from_array(np.array(1, np.int64), "one")]
+    m = model(nodes, {"x": [1, 4]}, ["rs", "z"], inits, opset=17,
+              extra_opsets=[helper.make_opsetid("c", 1)])
+    (tmp_path / "range.onnx").write_bytes(m.SerializeToString())
+    code, out, err, _ = bounded(["summary", str(tmp_path / "range.onnx"), "--format", "json"])
+    assert code == 0, err
+    assert json.loads(out)["tensors"]["r"] == [2**33]  # its length, known; no value made
+
+
+# 12 and 13. Files that are not regular, and lines made to backtrack.
+
+@pytest.mark.parametrize("kind", ["dev-zero", "fifo"])
+def test_lint_docs_reads_only_regular_files(tmp_path, kind):
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "conf.py").write_text("")
+    if kind == "dev-zero":
+        (docs / "page.rst").symlink_to("/dev/zero")
+    else:
+        os.mkfifo(docs / "page.rst")
+    code, out, err, seconds = bounded(["lint", "--docs", str(docs), "--isolated"], timeout=60)
+    assert code == 2
+    assert "is not a regular file" in out + err
+
+
+def test_expect_dev_zero_is_refused(tmp_path):
+    from .conftest import EXAMPLES
+
+    code, out, err, _ = bounded(["lint", str(EXAMPLES / "lenet5.onnx"), "--expect", "/dev/zero",
+                                 "--isolated"], timeout=60)
+    assert code == 2 and out == ""
+    assert one_line_error(err) == "cnncount: error: /dev/zero: is not a regular file"
+
+
+def test_a_line_of_spaces_is_read_in_linear_time(tmp_path):
+    from sphinx_cnncount.lint.docs import parse_rst
+
+    start = time.monotonic()
+    for text in (".. cnncount:: m.onnx" + " " * 100_000 + "x",
+                 ".. cnncount:: m.onnx\n   :depth:" + " " * 100_000 + "x",
+                 " " * 100_000 + "x"):
+        parse_rst(text)
+    assert time.monotonic() - start < 2
+
+
+# 14 and 15. A 1 MB name; quadratic passes over large models.
+
+def test_a_megabyte_name_is_elided_in_the_table(tmp_path):
+    name = "n" * 2**20
+    nodes = [mk("Relu", ["x" if k == 0 else f"t{k}"], [f"t{k + 1}"],
+                name=name if k == 1500 else f"relu{k}") for k in range(3000)]
+    onnx.save(model(nodes, {"x": [1, 4]}, ["t3000"], opset=17), tmp_path / "m.onnx")
+    code, out, err, _ = bounded(["summary", str(tmp_path / "m.onnx")], timeout=300)
+    assert code == 0, err
+    assert len(out) < 3000 * 300  # every row a few dozen characters, never the name's million
+    assert "\u2026" in out
+
+
+def chain(n: int, dead_every: int = 0) -> onnx.ModelProto:
+    nodes = []
+    for k in range(n):
+        nodes.append(mk("Relu", ["x" if k == 0 else f"t{k}"], [f"t{k + 1}"], name=f"/l{k}/Relu"))
+        if dead_every and k % dead_every == 0:
+            nodes.append(mk("Neg", [f"t{k + 1}"], [f"dead{k}"], name=f"/l{k}/Neg"))
+    return model(nodes, {"x": [1, 4]}, [f"t{n}"], opset=17)
+
+
+def test_lint_of_a_large_model_with_dead_nodes_is_not_quadratic(tmp_path):
+    onnx.save(chain(20_000, dead_every=10), tmp_path / "m.onnx")
+    code, out, err, seconds = bounded(["lint", str(tmp_path / "m.onnx"), "--isolated",
+                                       "--select", "dead-node"], timeout=120)
+    assert code == 1, err
+    assert out.count("CNC105") == 2000
+
+
+def test_diff_of_two_large_models_is_not_quadratic(tmp_path):
+    onnx.save(chain(30_000), tmp_path / "a.onnx")
+    b = chain(30_000)
+    for node in b.graph.node[::2]:
+        node.name = node.name.replace("/l", "/m")
+    onnx.save(b, tmp_path / "b.onnx")
+    code, out, err, seconds = bounded(["diff", str(tmp_path / "a.onnx"), str(tmp_path / "b.onnx"),
+                                       "--format", "json"], timeout=120)
+    assert code == 0, err
+    layers = json.loads(out)["layers"]
+    assert sum(c["status"] == "removed" for c in layers) == 15_000
+    assert sum(c["status"] == "added" for c in layers) == 15_000
+
+
+# 16. Negative dims.
+
+def test_negative_initializer_dims_are_an_error(tmp_path, capsys):
+    w = onnx.TensorProto(name="w", data_type=TensorProto.FLOAT, dims=[-6, 1, 5, 5])
+    m = model([mk("Conv", ["x", "w"], ["y"])], {"x": [1, 1, 8, 8]}, ["y"], [w], opset=17)
+    onnx.save(m, tmp_path / "m.onnx")
+    (tmp_path / "m.cnncount.toml").write_text("[total]\nparams = -1000150\n")
+    for argv in (["summary", str(tmp_path / "m.onnx")], ["lint", str(tmp_path / "m.onnx"),
+                                                         "--isolated"]):
+        code, out, err = run(capsys, *argv)
+        assert code == 2
+        assert "All checks passed" not in out
+        assert "initializer 'w' has dims [-6, 1, 5, 5]; dims cannot be negative" in err
+
+
+# 18. Weights of a type that holds no numbers.
+
+@pytest.mark.parametrize("dtype", [TensorProto.STRING, TensorProto.BOOL, TensorProto.UNDEFINED])
+def test_weights_of_no_number_type_are_no_parameters(tmp_path, dtype):
+    w = onnx.TensorProto(name="w", data_type=dtype, dims=[2, 1, 3, 3])
+    m = model([mk("Conv", ["x", "w"], ["y"], kernel_shape=[3, 3])], {"x": [1, 1, 8, 8]}, ["y"],
+              [w], opset=17)
+    onnx.save(m, tmp_path / "m.onnx")
+    s = analyze(tmp_path / "m.onnx")
+    assert s.totals.params == 0
+
+
+# 19. ai.onnx is the default domain's other name.
+
+def test_the_ai_onnx_domain_is_the_default_one(tmp_path):
+    m = model([mk("Conv", ["x", "w"], ["y"], kernel_shape=[3, 3], domain="ai.onnx")],
+              {"x": [1, 1, 8, 8]}, ["y"], [weight("w", 2, 1, 3, 3)], opset=17)
+    onnx.save(m, tmp_path / "m.onnx")
+    s = analyze(tmp_path / "m.onnx")
+    assert (s.tensors["y"], s.totals.macs) == ((1, 2, 6, 6), 3 * 3 * 2 * 6 * 6)
+
+
+# 20. Each model linted on its own; a model that cannot be read is said in every format.
+
+@pytest.mark.parametrize("fmt", ["text", "json", "github", "sarif"])
+def test_an_unreadable_model_does_not_stop_the_others(tmp_path, capsys, fmt):
+    from .conftest import EXAMPLES
+
+    (tmp_path / "bad.onnx").write_bytes(b"\x08\x07garbage")
+    code, out, err = run(capsys, "lint", str(tmp_path / "bad.onnx"), str(EXAMPLES / "lenet5.onnx"),
+                         "--isolated", "--format", fmt)
+    assert code == 2
+    assert err.count("cnncount: error:") == 1 and "bad.onnx" in err
+    assert "All checks passed" not in out
+    if fmt == "text":
+        assert "CNC000" in out and "CNC106 C5" in out  # the good model is still linted
+    elif fmt == "json":
+        assert {f["code"] for f in json.loads(out)} == {"CNC000", "CNC106"}
+    elif fmt == "github":
+        assert out.startswith("::error file=") and "CNC000" in out
+    else:
+        run_ = json.loads(out)["runs"][0]
+        assert run_["invocations"][0]["executionSuccessful"] is False
+        assert {r["ruleId"] for r in run_["results"]} == {"CNC000", "CNC106"}
+
+
+def test_errors_while_folding_name_the_model(tmp_path, capsys):
+    bad = onnx.TensorProto(name="shape", data_type=TensorProto.INT64, dims=[2],
+                           raw_data=b"\x01")  # 1 byte for two int64s
+    m = model([mk("Reshape", ["x", "shape"], ["y"]), mk("Foo", ["x"], ["z"], domain="c")],
+              {"x": [1, 4]}, ["y", "z"], [bad], opset=17, extra_opsets=[helper.make_opsetid("c", 1)])
+    onnx.save(m, tmp_path / "m.onnx")
+    code, out, err = run(capsys, "summary", str(tmp_path / "m.onnx"))
+    line = one_line_error(err) if code == 2 else ""
+    assert code == 0 or str(tmp_path / "m.onnx") in line
+
+
+# 21. TOML keys with escapes, and values blamed on where they were written.
+
+def test_an_escaped_toml_key_is_reported_at_its_line(tmp_path, capsys):
+    from .conftest import EXAMPLES
+
+    (tmp_path / "e.toml").write_text('[total]\nparams = 60840\n\n[layers."a\\\\b"]\nparams = 5\n'
+                                     'macs = "x"\n')
+    code, out, _ = run(capsys, "lint", str(EXAMPLES / "lenet5.onnx"), "--expect",
+                       str(tmp_path / "e.toml"), "--isolated", "--select", "CNC0")
+    assert code == 1
+    lines = out.splitlines()
+    assert lines[0] == (f"{tmp_path / 'e.toml'}:6: CNC003 a\\b: macs: 'x' is not a number "
+                        "(write 60,840 or 1.81G)")
+    assert lines[1].startswith(f"{tmp_path / 'e.toml'}:5: CNC002 lenet5.onnx: a\\b: declared "
+                               "layer does not exist")
+
+
+def test_pyproject_values_are_blamed_on_pyproject(tmp_path, capsys):
+    from .conftest import EXAMPLES
+
+    (tmp_path / "pyproject.toml").write_text('[tool.cnncount]\ninput-shapes = {image = "1x1x8"}\n')
+    code, out, err = run(capsys, "lint", str(EXAMPLES / "lenet5.onnx"), "--config",
+                         str(tmp_path / "pyproject.toml"))
+    assert code == 2
+    assert ("input 'image' has 4 dims, but pyproject.toml [tool.cnncount] input-shapes gives 3"
+            in err)
+    assert "--input-shape" not in err

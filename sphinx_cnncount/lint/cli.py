@@ -314,8 +314,13 @@ def lint_command(args: argparse.Namespace) -> int:
     if args.expect and len(args.models) != 1:
         return error("lint: --expect takes one model; give per-model files in "
                      "[tool.cnncount.expect] or as MODEL.cnncount.toml")
-    if args.expect and not os.path.exists(args.expect):  # named on the command line: a usage error
-        return error(f"{args.expect}: no such expectation file")
+    if args.expect:  # named on the command line: one that cannot be read is a usage error
+        from ..files import FileProblem, read_text
+
+        try:
+            read_text(args.expect)
+        except FileProblem as exc:
+            return error(str(exc).replace(": no such file", ": no such expectation file"))
     run = _settings(args)
     findings = lint_models(run, args.models, args.expect, args.no_expect)
     findings += lint_docs(run, args.docs)
