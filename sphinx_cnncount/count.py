@@ -397,12 +397,13 @@ def _with_layer(c: ControlFlow, inference: Inference | None, layer_names: dict[i
 def _incomplete(walk: _Walk, layers: list[Layer], loaded: LoadedModel) -> tuple[str, ...]:
     """One line per reason the count is partial: what was not counted, or only approximately."""
     out: list[str] = []
-    for (domain, op), names in sorted(walk.unsupported.items()):
-        out.append(f"{len(names)} {op} node(s) (domain {domain}) have no rule: their cost is "
-                   "unknown")
     kinds: dict[str, list[Diagnostic]] = {}
     for d in walk.diagnostics:
         kinds.setdefault(d.kind, []).append(d)
+    out += [d.message for d in kinds.get("external-data", [])]  # the cause of what follows
+    for (domain, op), names in sorted(walk.unsupported.items()):
+        out.append(f"{len(names)} {op} node(s) (domain {domain}) have no rule: their cost is "
+                   "unknown")
     if "unknown-shape" in kinds:
         n = len(kinds["unknown-shape"])
         out.append(f"{n} shape{'s' if n != 1 else ''} could not be determined: "
@@ -411,7 +412,6 @@ def _incomplete(walk: _Walk, layers: list[Layer], loaded: LoadedModel) -> tuple[
         n = len(kinds["invalid-node"])
         out.append(f"{n} node{'s' if n != 1 else ''} contradict their inputs: "
                    f"{kinds['invalid-node'][0].message}")
-    out += [d.message for d in kinds.get("external-data", [])]
     out += [f"{c.op_type} {c.node!r}: {c.reason}" for c in walk.control_flow if c.approximation]
     out += [d.message for d in kinds.get("control-flow", [])]
     return tuple(out)

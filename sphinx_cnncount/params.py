@@ -90,11 +90,11 @@ def param_leaves(g: Graph, t: str, dtypes: dict[str, int]) -> list[str]:
                 continue  # made at run time from an activation's shape: stores nothing
             if dtypes.get(x) in FLOAT_TYPES or (quantized and dtypes.get(x) in INT_TYPES) \
                     or x == t:
-                leaves.append(x)
+                leaves.append(x)  # (a quantized weight behind a Cast is 8-bit or narrower)
         elif node.op_type in _DEQUANTIZE_OPS:
             stack.append((node.input[0], True))  # the weight; not its scale and zero point
-        elif node.op_type == "Cast" and dtypes.get(node.input[0]) in INT_TYPES:
-            stack.append((node.input[0], True))  # an integer weight read as float
+        elif node.op_type == "Cast" and dtypes.get(node.input[0]) in QUANTIZED_TYPES:
+            stack.append((node.input[0], True))  # an 8-bit weight read as float
         elif node.op_type in _DEQUANTIZE_ARITHMETIC and any(
                 _dequantized(g, u, dtypes) for u in node.input):
             # (Cast(q) - zero_point) * scale: the weight is q; the rest are its quantization
@@ -111,7 +111,7 @@ def _dequantized(g: Graph, x: str, dtypes: dict[str, int], depth: int = 0) -> bo
         return False
     node = g.nodes[i]
     if node.op_type == "Cast":
-        return dtypes.get(node.input[0]) in INT_TYPES
+        return dtypes.get(node.input[0]) in QUANTIZED_TYPES
     if node.op_type in _DEQUANTIZE_ARITHMETIC:
         return any(_dequantized(g, u, dtypes, depth + 1) for u in node.input)
     return False

@@ -332,6 +332,10 @@ class CnncountDirective(SphinxDirective):
             logger.warning(escape.message(f"{rel}: {diagnostic.message}"),
                            location=self.get_location(),
                            type="cnncount", subtype="diagnostic")
+        if summary.status != "complete":  # the figures shown as ? (or estimated), and why
+            logger.warning(escape.message(f"{rel}: the count is partial: "
+                                          + "; ".join(summary.incomplete)),
+                           location=self.get_location(), type="cnncount", subtype="partial")
         for note in summary.notes:
             logger.verbose(escape.message(f"{rel}: {note}"), location=self.get_location())
         for i, line in enumerate(self.content):  # a bad line hides none of the others
