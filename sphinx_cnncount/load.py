@@ -505,7 +505,7 @@ def declared_annotations(graph: onnx.GraphProto, file_inputs: dict[str, Shape | 
 
 def _check_dims(path: str | os.PathLike[str], flag: str, values: tuple[int, ...]) -> None:
     for v in values:
-        if not 0 < v <= INT64_MAX:
+        if not isinstance(v, int) or isinstance(v, bool) or not 0 < v <= INT64_MAX:
             raise ModelError(path, f"{flag}: dims must be positive integers below 2^63, got {v}")
 
 

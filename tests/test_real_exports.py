@@ -23,7 +23,7 @@ from .conftest import EXAMPLES
 from .helpers import ints, model, summarize, weight
 
 mk = helper.make_node
-EXPORTS = Path(__file__).resolve().parent / "data" / "exports"
+EXPORTS = Path(__file__).resolve().parent / "data" / "keras"
 
 
 def run(capsys, *argv: str) -> tuple[int, str, str]:
