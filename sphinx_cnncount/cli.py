@@ -19,8 +19,8 @@ PROG = "cnncount"
 
 
 def depth_arg(text: str) -> int:
-    """argparse type for --depth (graph.parse_depth; imported here, not at start-up)."""
-    from .graph import parse_depth
+    """argparse type for --depth (layers.parse_depth; imported here, not at start-up)."""
+    from .layers import parse_depth
 
     try:
         return parse_depth(text)

@@ -17,6 +17,8 @@ import onnx
 
 from . import bodies
 from . import graph as graphmod
+from .layers import group_layers
+from .layout import channel_axes, layout_name
 from .infer import Inference
 from .load import LoadedModel, load
 from .memory import activation_memory
@@ -72,6 +74,9 @@ class Layer:
     receptive_field: dict[str, list[int]] | None = None  # {"size": [h, w], "stride": [h, w]}
     backward_macs: int | None = 0  # gradient w.r.t. the input (when needed) and the weights
     activation_bytes: int | None = 0  # bytes of the tensors the layer hands on
+    layout: str | None = None  # of the output: "NCHW", "NHWC" ..., where the graph tells
+    kind: str | None = None  # the framework's class, where the file names it ("Conv2d")
+    folded: tuple[str, ...] = ()  # layers the exporter folded into this one (a BatchNorm)
 
 
 @dataclass(frozen=True)
@@ -124,7 +129,7 @@ class Summary:
             "layers": [
                 {**{f.name: getattr(layer, f.name) for f in fields(layer)},
                  "op_types": list(layer.op_types), "nodes": list(layer.nodes),
-                 "output_shape": shape(layer.output_shape)}
+                 "output_shape": shape(layer.output_shape), "folded": list(layer.folded)}
                 for layer in self.layers
             ],
             "control_flow": [asdict(c) for c in self.control_flow],
@@ -211,7 +216,7 @@ def count(loaded: LoadedModel, depth: int = 1, g: graphmod.Graph | None = None) 
     """Count a loaded model; pass ``g`` when the caller already built its graph."""
     if g is None:
         g = graphmod.build(loaded.path, loaded.model.graph, loaded.rows)
-    groups = graphmod.group_layers(g, depth)
+    groups = group_layers(g, depth, loaded.shapes, loaded.dtypes)
     layer_of = {i: li for li, group in enumerate(groups) for i in group.nodes}
     walk = _Walk(g, loaded)
     shapes, dtypes, shape_get = walk.shapes, walk.dtypes, walk.shapes.get
@@ -305,6 +310,7 @@ def count(loaded: LoadedModel, depth: int = 1, g: graphmod.Graph | None = None) 
                 "counted as part of the graph"))
 
     fields_ = receptive_fields(g, shapes)
+    axes = channel_axes(g, shapes)
     handed_on, peak, unsized = activation_memory(g, layer_of, len(groups), shapes, dtypes)
     layers = []
     seen: dict[str, int] = {}
@@ -330,9 +336,12 @@ def count(loaded: LoadedModel, depth: int = 1, g: graphmod.Graph | None = None) 
             connections=tally.value("connections"),
             macs=tally.value("macs"),
             flops=tally.value("flops"),
-            receptive_field=spatial_field(fields_.get(out)) if out else None,
+            receptive_field=spatial_field(fields_.get(out), axes.get(out)) if out else None,
             backward_macs=tally.value("backward"),
             activation_bytes=handed_on[li],
+            layout=layout_name(len(shapes.get(out) or ()), axes.get(out)) if out else None,
+            kind=group.kind,
+            folded=group.folded,
         ))
     layer_names = {i: layers[li].name for i, li in layer_of.items()}
     walk.control_flow = [_with_layer(c, inference, layer_names, g) if c.layer is None else c

@@ -18,7 +18,7 @@ from decimal import Decimal, InvalidOperation
 
 from .count import Summary
 from .shapes import Shape
-from .render import fmt_field, fmt_int, fmt_shape
+from .render import fmt_field, fmt_int, layer_shape
 
 SI = {"k": 10**3, "K": 10**3, "M": 10**6, "G": 10**9, "T": 10**12}
 NUMBER_KEYS = ("params", "trainable_params", "non_trainable_params", "connections", "macs", "flops",
@@ -113,10 +113,15 @@ def parse_shape(text: str) -> tuple[int, ...]:
         raise DeclarationError(f"{raw!r} is not a shape (write 6@28x28 or 6x28x28)") from None
 
 
-def shape_matches(declared: tuple[int, ...], actual: Shape | None) -> bool:
-    """A declared shape omits the batch; one that spells it out matches too."""
+def shape_matches(declared: tuple[int, ...], actual: Shape | None,
+                  layout: str | None = None) -> bool:
+    """A declared shape omits the batch; one that spells it out matches too. Written as
+    ``C@HxW``, it names the channels first whatever the tensor's layout (``layout``)."""
     if actual is None:
         return False
+    if layout and len(layout) == len(actual) and "C" in layout:
+        c = layout.index("C")
+        actual = (actual[0], actual[c], *(d for k, d in enumerate(actual) if k not in (0, c)))
     return tuple(actual[1:]) == declared or tuple(actual) == declared
 
 
@@ -202,10 +207,10 @@ def check(summary: Summary, declarations: list[Declaration]) -> list[Mismatch]:
             continue
         if key in SHAPE_KEYS:
             declared_shape = parse_shape(d.value)  # type: ignore[arg-type]
-            actual_shape = record.output_shape  # type: ignore[union-attr]
-            if not shape_matches(declared_shape, actual_shape):
-                out.append(Mismatch(d.target, "output", str(d.value), fmt_shape(actual_shape),
-                                    d.line))
+            if not shape_matches(declared_shape, record.output_shape,  # type: ignore[union-attr]
+                                 record.layout if "@" in str(d.value) else None):  # type: ignore
+                out.append(Mismatch(d.target, "output", str(d.value),
+                                    layer_shape(record), d.line))  # type: ignore[arg-type]
             continue
         declared = parse_number(d.value)
         if not hasattr(record, key):
@@ -245,7 +250,7 @@ def quote(summary: Summary, target: str, key: str) -> str:
         return fmt_int(getattr(summary.totals, key))
     layer = summary.layer(target)
     if key in SHAPE_KEYS:
-        return fmt_shape(layer.output_shape)
+        return layer_shape(layer)
     if key in FIELD_KEYS:
         return fmt_field(layer.receptive_field)
     if not hasattr(layer, key):

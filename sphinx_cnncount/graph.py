@@ -1,11 +1,12 @@
-"""networkx graph of an ONNX model's nodes; constant folding by dims; layers by module scope."""
+"""networkx graph of an ONNX model's nodes; what is constant (and what is a run-time constant).
+
+Layers, the rows made of these nodes, are ``layers.py``'s."""
 
 from __future__ import annotations
 
-import ast
 from collections.abc import Iterable
 from dataclasses import dataclass
-from functools import cached_property, lru_cache
+from functools import cached_property
 from typing import TYPE_CHECKING
 
 import onnx
@@ -20,8 +21,6 @@ _RANDOM_OPS = frozenset(
 # Ops whose output depends only on the (bound, static) shape of their input.
 _SHAPE_OPS = frozenset({"Shape", "Size"})
 
-SCOPE_KEY = "pkg.torch.onnx.name_scopes"
-_SCOPE_TEXT_LIMIT = 1 << 16  # characters of one node's scope list; a deep model's are a few hundred
 
 
 if TYPE_CHECKING:
@@ -256,163 +255,3 @@ def _constant_tensors(nodes: list[onnx.NodeProto], rows: NodeRows,
     const.discard("")
     runtime.discard("")
     return frozenset(const), frozenset(folded), frozenset(runtime)
-
-
-# ---------------------------------------------------------------------------------------------
-# Scopes and layers
-
-
-def node_scopes(node: onnx.NodeProto, name: str | None = None) -> tuple[str, ...] | None:
-    """The module path of a node, outermost first, as torch qualified names.
-
-    Read from the dynamo exporter's metadata (``['', 'layer1', 'layer1.0', 'relu']``: the root,
-    the cumulative module paths, the node's own name), else from a TorchScript-exporter name
-    (``/layer1/layer1.0/conv1/Conv``), else from a tf2onnx/Keras name
-    (``sequential/conv2d/Conv2D``); ``None`` when the node carries no scope at all.
-    ``name``: the node's name, when already read.
-    """
-    scopes = _metadata_scopes(node) if node.metadata_props else None
-    if scopes is not None:
-        return scopes
-    name = node.name if name is None else name
-    return _name_scopes(name.rpartition("/")[0]) if "/" in name else None
-
-
-def _metadata_scopes(node: onnx.NodeProto) -> tuple[str, ...] | None:
-    for prop in node.metadata_props:
-        if prop.key == SCOPE_KEY:
-            value = prop.value
-            if len(value) > _SCOPE_TEXT_LIMIT or not value.startswith("["):
-                return None  # no exporter writes this; reading it could take long
-            try:
-                scopes = ast.literal_eval(value)
-            except (ValueError, SyntaxError, TypeError, RecursionError, MemoryError):
-                return None
-            if isinstance(scopes, list) and all(isinstance(s, str) for s in scopes):
-                return tuple(s for s in scopes[1:-1] if s)
-            return None
-    return None
-
-
-@lru_cache(maxsize=4096)
-def _name_scopes(prefix: str) -> tuple[str, ...] | None:
-    """The scopes a node name's path (all but its last component) spells, each component
-    qualified by its parent as torch names modules; cached: a block's nodes share a path."""
-    if not prefix:
-        return ()
-    parent, _, last = prefix.rpartition("/")
-    qualified = list(_name_scopes(parent))
-    if last:
-        if qualified and not last.startswith(qualified[-1] + "."):
-            last = f"{qualified[-1]}.{last}"
-        qualified.append(last)
-    return tuple(qualified)
-
-
-def _strip_common_root(scopes: dict[int, tuple[str, ...]]) -> dict[int, tuple[str, ...]]:
-    """tf2onnx names start with the model's own scope (``sequential/...``, shared by every node);
-    drop such leading components so that depth 1 is the model's layers, as Keras shows them."""
-    paths = [s for s in scopes.values() if s]
-    if not paths:
-        return scopes
-    k = 0
-    while all(len(p) > k + 1 and p[k] == paths[0][k] for p in paths):
-        k += 1
-    if k == 0:
-        return scopes
-    prefix = paths[0][k - 1] + "."
-    return {i: tuple(c.removeprefix(prefix) for c in s[k:]) for i, s in scopes.items()}
-
-
-# Ops that start an automatic layer, and ops that join the layer of the op they follow.
-ANCHOR_OPS = frozenset(
-    {"Conv", "ConvTranspose", "ConvInteger", "QLinearConv", "Gemm", "MatMul", "MatMulInteger",
-     "QLinearMatMul", "Einsum", "MaxPool", "AveragePool", "LpPool", "GlobalAveragePool",
-     "GlobalMaxPool", "GlobalLpPool", "MaxRoiPool", "LSTM", "GRU", "RNN"}
-)
-FOLLOWER_OPS = frozenset(
-    {"Add", "Sub", "Mul", "Div", "BatchNormalization", "InstanceNormalization",
-     "LayerNormalization", "GroupNormalization", "LRN", "Relu", "LeakyRelu", "PRelu", "Sigmoid",
-     "HardSigmoid", "HardSwish", "Tanh", "Softmax", "LogSoftmax", "Elu", "Selu", "Celu", "Gelu",
-     "Mish", "Softplus", "Softsign", "Clip", "ThresholdedRelu", "Swish", "Dropout",
-     "QuantizeLinear", "DequantizeLinear"}
-)
-
-
-@dataclass(frozen=True)
-class LayerGroup:
-    name: str
-    nodes: tuple[int, ...]  # node indices, topological order
-
-
-def parse_depth(value: object) -> int:
-    """A layer depth as a user writes it (an option, a conf value): a whole number >= 1."""
-    try:
-        depth = int(value)  # type: ignore[call-overload]
-    except (TypeError, ValueError):
-        raise ValueError(f"depth must be a whole number, got {value!r}") from None
-    if depth < 1:
-        raise ValueError(f"depth must be at least 1, got {depth}")
-    return depth
-
-
-def group_layers(g: Graph, depth: int = 1) -> tuple[LayerGroup, ...]:
-    """Partition the non-constant nodes into layers, ordered by their first node.
-
-    Nodes sharing a module scope at ``depth`` form one layer named by that scope; nodes outside
-    any scope are rows of their own. A model with no scope information at all gets automatic
-    layers: each linear or pooling op with the bias, scale, normalization and activation ops
-    that follow it in a chain.
-    """
-    if depth < 1:
-        raise ValueError("depth must be at least 1")
-    live = [i for i in range(len(g.nodes)) if i not in g.constant_nodes]
-    # (A nameless node's display name, op_index, has no "/": no scope, as for its own name.)
-    scopes = {i: node_scopes(g.nodes[i], g.names[i]) for i in live}
-    if not any(scopes.values()):
-        return _auto_layers(g, live)
-    if not any(g.nodes[i].name.startswith("/") or g.nodes[i].metadata_props for i in live):
-        scopes = _strip_common_root({i: s or () for i, s in scopes.items()})  # tf2onnx names
-    groups: dict[str, list[int]] = {}
-    for i in live:
-        s = scopes[i] or ()
-        key = s[min(depth, len(s)) - 1] if s else g.names[i].lstrip("/")
-        # An unscoped node named like a module gets the node name, which is unique.
-        groups.setdefault(key if s else f"\0{key}", []).append(i)
-    return tuple(
-        LayerGroup(name.lstrip("\0"), tuple(members))
-        for name, members in sorted(groups.items(), key=lambda kv: kv[1][0])
-    )
-
-
-def _auto_layers(g: Graph, live: list[int]) -> tuple[LayerGroup, ...]:
-    layers: list[list[int]] = []
-    open_tail: str | None = None  # the output the open layer ends with, if it can be extended
-    for i in live:
-        node = g.nodes[i]
-        acts = [t for t in node.input if t and t not in g.constants]
-        if (
-            open_tail is not None
-            and node.op_type in FOLLOWER_OPS
-            and acts == [open_tail]
-            and sum(1 for c in g.consumers.get(open_tail, ()) if c not in g.constant_nodes) == 1
-        ):
-            layers[-1].append(i)
-        else:
-            layers.append([i])
-        if node.op_type in ANCHOR_OPS or (layers[-1][0] != i):
-            open_tail = node.output[0] if node.output else None
-        else:
-            open_tail = None
-    counters: dict[str, int] = {}
-    out = []
-    for members in layers:
-        head = g.nodes[members[0]]
-        if head.name:
-            name = head.name
-        else:
-            n = counters.get(head.op_type, 0)
-            counters[head.op_type] = n + 1
-            name = f"{head.op_type}_{n}"
-        out.append(LayerGroup(name, tuple(members)))
-    return tuple(out)

@@ -160,8 +160,13 @@ def _join(fields: list[Field]) -> Field:
     return tuple(out)
 
 
-def spatial_field(f: Field) -> dict[str, list[int]] | None:
-    """The JSON form of a field on an NCHW tensor: size and stride of axes 2.., else None."""
-    if f is None or len(f) < 3 or any(a is None for a in f[2:]):
+def spatial_field(f: Field, channel: int | None = None) -> dict[str, list[int]] | None:
+    """The JSON form of a field: size and stride of the spatial axes (all but the batch and the
+    channels, axis ``channel``, 1 when not known), else None."""
+    c = 1 if channel is None else channel
+    if f is None or len(f) < 3:
         return None
-    return {"size": [a[0] for a in f[2:]], "stride": [a[1] for a in f[2:]]}  # type: ignore[index]
+    spatial = [a for k, a in enumerate(f) if k not in (0, c)]
+    if any(a is None for a in spatial):
+        return None
+    return {"size": [a[0] for a in spatial], "stride": [a[1] for a in spatial]}  # type: ignore

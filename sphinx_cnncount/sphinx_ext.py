@@ -33,7 +33,8 @@ from sphinx.util.docutils import SphinxDirective, SphinxRole
 from . import __version__, escape
 from .count import Summary, count
 from .declare import KEYS, DeclarationError, check, parse_lines, quote
-from .graph import build, group_layers, parse_depth
+from .graph import build
+from .layers import group_layers, parse_depth
 from .load import Flags, ModelError, load, parse_dims, parse_input_shapes, parse_input_values
 from .render import DEFAULT_COLUMNS, Column, parse_columns, table_rows
 from .render.svg import Diagram, Edges, layer_edges, parse_diagram
@@ -138,7 +139,8 @@ def _compute(path: str, options: Options) -> Analysis:
                   input_values=dict(options.input_values))
     g = build(loaded.path, loaded.model.graph, loaded.rows)
     return Analysis(count(loaded, options.depth, g),
-                    layer_edges(g, group_layers(g, options.depth)))
+                    layer_edges(g, group_layers(g, options.depth, loaded.shapes,
+                                                loaded.dtypes)))
 
 
 def _cache_dir(env: BuildEnvironment) -> str:

@@ -52,7 +52,11 @@ def test_json_golden_and_exact_values(capsys, golden):
     assert set(data["layers"][0]) == {
         "name", "op_types", "nodes", "output_shape", "params", "trainable_params",
         "non_trainable_params", "connections", "macs", "flops", "receptive_field",
-        "backward_macs", "activation_bytes"}
+        "backward_macs", "activation_bytes", "layout", "kind", "folded"}
+    assert (data["layers"][0]["layout"], data["status"], data["incomplete"]) == (
+        "NCHW", "complete", [])
+    assert list(data) == ["model", "status", "incomplete", "inputs", "outputs", "totals",
+                          "layers", "control_flow", "tensors", "diagnostics"]
 
 
 def test_json_is_byte_identical_across_processes():

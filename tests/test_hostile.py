@@ -176,7 +176,7 @@ def test_an_error_naming_a_bad_input_is_printable(tmp_path, capsys):
 def test_markdown_cells_are_text_and_csv_cells_are_not_formulas(tmp_path, capsys):
     names = ["<script>alert(1)<script>", "<img src=x onerror=alert(1)>", "a|b\nc",
              "=HYPERLINK(\"x\")", "+cmd|' -C calc'!A0", "-2+3", "@SUM(A1)"]
-    nodes = [mk("Relu", ["x" if k == 0 else f"t{k}"], [f"t{k + 1}"], name=n)
+    nodes = [mk("Relu", ["x" if k == 0 else f"t{k}"], [f"t{k + 1}"], name=f"/{n}/Relu")
              for k, n in enumerate(names)]
     m = model(nodes, {"x": [1, 4]}, [f"t{len(names)}"])
     onnx.save(m, tmp_path / "m.onnx")
@@ -466,7 +466,7 @@ def test_a_line_of_spaces_is_read_in_linear_time(tmp_path):
 def test_a_megabyte_name_is_elided_in_the_table(tmp_path):
     name = "n" * 2**20
     nodes = [mk("Relu", ["x" if k == 0 else f"t{k}"], [f"t{k + 1}"],
-                name=name if k == 1500 else f"relu{k}") for k in range(3000)]
+                name=f"/{name}/Relu" if k == 1500 else f"/relu{k}/Relu") for k in range(3000)]
     onnx.save(model(nodes, {"x": [1, 4]}, ["t3000"], opset=17), tmp_path / "m.onnx")
     code, out, err, _ = bounded(["summary", str(tmp_path / "m.onnx")], timeout=300)
     assert code == 0, err

@@ -102,7 +102,9 @@ def test_tf2onnx_names_drop_the_model_scope(tmp_path):
 
 
 def test_no_scopes_gives_automatic_layers(tmp_path):
-    """Each linear/pooling op takes the bias, norm and activation ops that follow it."""
+    """Each linear/pooling op takes the scale, bias and activation that follow it; a
+    normalization with parameters is a row of its own, as Keras shows it, and so is a
+    Flatten."""
     nodes = [
         mk("Conv", ["x", "w"], ["c"], kernel_shape=[3, 3], pads=[1] * 4),
         mk("BatchNormalization", ["c", "s", "b", "m", "v"], ["bn"]),
@@ -116,12 +118,13 @@ def test_no_scopes_gives_automatic_layers(tmp_path):
              weight("v", 4), weight("fw", 16, 10), weight("fb", 10)]
     s = summarize(tmp_path, model(nodes, {"x": [1, 1, 4, 4]}, ["y"], inits))
     assert rows(s) == [
-        ("Conv_0", ("Conv", "BatchNormalization", "Relu"), 4 * 9 + 4 * 4),
+        ("Conv_0", ("Conv",), 4 * 9),
+        ("BatchNormalization_0", ("BatchNormalization", "Relu"), 4 * 4),
         ("MaxPool_0", ("MaxPool",), 0),
         ("Flatten_0", ("Flatten",), 0),
         ("MatMul_0", ("MatMul", "Add"), 16 * 10 + 10),
     ]
-    assert s.layer("Conv_0").non_trainable_params == 8
+    assert s.layer("BatchNormalization_0").non_trainable_params == 8
 
 
 def test_automatic_layers_stop_at_a_branch(tmp_path):

@@ -15,7 +15,7 @@ from ..count import Layer, Summary
 from ..escape import name as shown_name
 from ..escape import printable
 from ..declare import SI
-from ..render import fmt_int, fmt_shape, layer_type
+from ..render import fmt_int, layer_shape, layer_type
 
 NUMBER_KEYS = ("params", "trainable_params", "non_trainable_params", "connections", "macs",
                "flops")
@@ -50,7 +50,7 @@ def _shown(layer: Layer, key: str) -> str:
     if key == "type":
         return layer_type(layer)
     if key == "output":
-        return fmt_shape(layer.output_shape)
+        return layer_shape(layer)
     return fmt_int(getattr(layer, key))
 
 
@@ -185,7 +185,7 @@ def _percent(old: int, new: int) -> str:
 
 
 def _layer_text(layer: Layer) -> str:
-    return "; ".join([f"{shown_name(layer_type(layer))} {fmt_shape(layer.output_shape)}",
+    return "; ".join([f"{shown_name(layer_type(layer))} {layer_shape(layer)}",
                       *(f"{k} {fmt_int(getattr(layer, k))}" for k in ("params", "macs"))])
 
 

@@ -11,7 +11,7 @@ from enum import Enum
 
 from .. import escape
 from ..count import Layer, Summary
-from ..graph import ANCHOR_OPS
+from ..layers import ANCHOR_OPS
 from ..shapes import Shape
 from ..ops import ZERO_COST
 
@@ -82,17 +82,25 @@ def fmt_int(n: int | None) -> str:
     return "?" if n is None else f"{n:,}"
 
 
-def fmt_shape(shape: Shape | None) -> str:
-    """A shape as the LeNet paper writes it, batch dropped: [1, 6, 28, 28] -> '6@28x28'."""
+def fmt_shape(shape: Shape | None, layout: str | None = None) -> str:
+    """A shape as the LeNet paper writes it, batch dropped: [1, 6, 28, 28] -> '6@28x28'; with
+    its layout known, the channels wherever they are: [1, 26, 26, 32] in NHWC -> '32@26x26'."""
     if shape is None:
         return "?"
     dims = ["?" if d is None else str(d) for d in shape]
     if len(dims) <= 1:
         return "x".join(dims) or "scalar"
+    c = layout.index("C") if layout and len(layout) == len(dims) and "C" in layout else 1
     rest = dims[1:]  # drop the batch
     if len(rest) >= 3:  # channels @ spatial dims
-        return f"{rest[0]}@{'x'.join(rest[1:])}"
+        spatial = [d for k, d in enumerate(dims) if k not in (0, c)]
+        return f"{dims[c]}@{'x'.join(spatial)}"
     return "x".join(rest)
+
+
+def layer_shape(layer: Layer) -> str:
+    """A layer's output shape in the LeNet notation, read in the layer's layout."""
+    return fmt_shape(layer.output_shape, layer.layout)
 
 
 def fmt_full_shape(shape: Shape | None) -> str:
@@ -114,7 +122,15 @@ def fmt_field(field: dict[str, list[int]] | None) -> str:
 
 
 def layer_type(layer: Layer) -> str:
-    """The ops that make the layer what it is: its linear/pooling ops, else its costing ops."""
+    """What the layer is: the framework's class where the file names it (``Conv2d``), else the
+    ops that make it what it is (its linear/pooling ops, else its costing ops); and the layers
+    the exporter folded into it."""
+    kind = layer.kind or op_kind(layer)
+    return f"{kind} (+{', '.join(layer.folded)} folded)" if layer.folded else kind
+
+
+def op_kind(layer: Layer) -> str:
+    """The ONNX ops that make the layer what it is."""
     anchors = [op for op in layer.op_types if op in ANCHOR_OPS]
     if anchors:
         return "+".join(anchors)
@@ -130,7 +146,7 @@ def cell(layer: Layer, column: Column) -> str:
     if column is Column.TYPE:
         return escape.name(layer_type(layer))
     if column is Column.OUTPUT:
-        return fmt_shape(layer.output_shape)
+        return layer_shape(layer)
     if column is Column.RECEPTIVE_FIELD:
         return fmt_field(layer.receptive_field)
     return fmt_int(getattr(layer, column.value))

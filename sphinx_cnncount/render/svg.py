@@ -22,9 +22,10 @@ import networkx as nx
 from ..escape import name as shown_name
 from ..escape import printable
 from ..count import Layer, Summary
-from ..graph import Graph, LayerGroup
+from ..graph import Graph
+from ..layers import LayerGroup
 from ..shapes import Shape
-from . import fmt_shape, layer_type
+from . import fmt_shape, layer_shape, layer_type
 
 Edges = tuple[tuple[int, int], ...]  # (from layer, to layer), indices into summary.layers
 
@@ -344,7 +345,7 @@ def graph_svg(summary: Summary, edges: Edges, uid: str = "cnncount") -> str:
     row_of = {v: r for r, row in enumerate(rows) for v in row}
 
     lines = [(shown_name(layer.name),
-              f"{shown_name(layer_type(layer))}  {fmt_shape(layer.output_shape)}")
+              f"{shown_name(layer_type(layer))}  {layer_shape(layer)}")
              for layer in summary.layers]
     box_w = max(120.0, *(max(_text_w(a, FONT_SIZE), _text_w(b, FONT_SIZE - 1)) + 16
                          for a, b in lines))

@@ -1,0 +1,419 @@
+"""Layers: which nodes make one row of the summary, named and typed as the framework shows them.
+
+* By scope. A node's module path comes from the dynamo exporter's metadata, a TorchScript
+  name (``/layer1/layer1.0/conv1/Conv``) or a tf2onnx/Keras name (``sequential/conv2d/Conv2D``);
+  the nodes sharing a path at the asked depth are one layer. A node the exporter left without
+  one takes it from what it writes or reads: its output tensor's name, the name of its weight
+  (tf2onnx fuses a Conv with the BatchNormalization after it into ``Conv__435``), or the scope
+  its neighbours agree on.
+* Folded layers. An exporter that folds a BatchNormalization into the Conv or Linear before it
+  leaves one node with two names: the conv's weight (``fc1.weight``) and the norm's scope (the
+  dynamo exporter), or the conv's scope and the norm's output name (tf2onnx). The node is the
+  conv's, and the row says which layer was folded into it (``LayerGroup.folded``).
+* Automatic layers, for a model without scopes (Keras 3 on the torch backend writes none): each
+  linear or pooling op with the scale, bias and activation that follow it; a normalization
+  with its own parameters (also decomposed into Sub/Mul/Add over per-channel tensors) a row of
+  its own, as Keras shows it; a Reshape or Flatten that changes the rank a row of its own; and
+  layout ops (Transpose, Cast, Identity, Squeeze, Unsqueeze, a Reshape that keeps the rank)
+  never a row: they join the layer around them. Layers follow the dataflow: a node joins the
+  open layer only when it reads the layer's output and nothing outside reads the layer's
+  intermediate tensors.
+* Kind. Where the file names the framework's class (the dynamo exporter's
+  ``pkg.torch.onnx.class_hierarchy``), a layer's kind is that class (``Conv2d``).
+"""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Iterable
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import TYPE_CHECKING
+
+import onnx
+
+from .shapes import Shape
+
+if TYPE_CHECKING:
+    from .graph import Graph
+
+SCOPE_KEY = "pkg.torch.onnx.name_scopes"
+CLASS_KEY = "pkg.torch.onnx.class_hierarchy"
+_SCOPE_TEXT_LIMIT = 1 << 16  # characters of one node's list; a deep model's are a few hundred
+
+
+@dataclass(frozen=True)
+class LayerGroup:
+    name: str
+    nodes: tuple[int, ...]  # node indices, topological order
+    kind: str | None = None  # the framework's class, where the file names it
+    folded: tuple[str, ...] = ()  # layers the exporter folded into this one (a BatchNorm)
+
+
+def parse_depth(value: object) -> int:
+    """A layer depth as a user writes it (an option, a conf value): a whole number >= 1."""
+    try:
+        depth = int(value)  # type: ignore[call-overload]
+    except (TypeError, ValueError):
+        raise ValueError(f"depth must be a whole number, got {value!r}") from None
+    if depth < 1:
+        raise ValueError(f"depth must be at least 1, got {depth}")
+    return depth
+
+
+# ---------------------------------------------------------------------------------------------
+# Scopes
+
+
+def node_scopes(node: onnx.NodeProto, name: str | None = None) -> tuple[str, ...] | None:
+    """The module path of a node, outermost first, as torch qualified names.
+
+    Read from the dynamo exporter's metadata (``['', 'layer1', 'layer1.0', 'relu']``: the root,
+    the cumulative module paths, the node's own name), else from a TorchScript-exporter name
+    (``/layer1/layer1.0/conv1/Conv``), else from a tf2onnx/Keras name
+    (``sequential/conv2d/Conv2D``); ``None`` when the node carries no scope at all.
+    ``name``: the node's name, when already read.
+    """
+    scopes = _metadata(node, SCOPE_KEY) if node.metadata_props else None
+    if scopes is not None:
+        return tuple(s for s in scopes[1:-1] if s)
+    name = node.name if name is None else name
+    return name_scopes(name)
+
+
+def name_scopes(name: str) -> tuple[str, ...] | None:
+    """The scopes a node or tensor name's path spells (all but its last component)."""
+    return _name_scopes(name.rpartition("/")[0]) if "/" in name else None
+
+
+def node_classes(node: onnx.NodeProto) -> tuple[str, ...] | None:
+    """The dynamo exporter's class of each scope of a node (``Conv2d``), outermost first."""
+    classes = _metadata(node, CLASS_KEY) if node.metadata_props else None
+    if classes is None:
+        return None
+    return tuple(c.rpartition(".")[2] for c in classes[1:-1])
+
+
+def _metadata(node: onnx.NodeProto, key: str) -> list[str] | None:
+    for prop in node.metadata_props:
+        if prop.key == key:
+            value = prop.value
+            if len(value) > _SCOPE_TEXT_LIMIT or not value.startswith("["):
+                return None  # no exporter writes this; reading it could take long
+            try:
+                scopes = ast.literal_eval(value)
+            except (ValueError, SyntaxError, TypeError, RecursionError, MemoryError):
+                return None
+            if isinstance(scopes, list) and all(isinstance(s, str) for s in scopes):
+                return scopes
+            return None
+    return None
+
+
+@lru_cache(maxsize=4096)
+def _name_scopes(prefix: str) -> tuple[str, ...]:
+    """The scopes a name's path spells, each component qualified by its parent as torch names
+    modules; cached: a block's nodes share a path."""
+    if not prefix:
+        return ()
+    parent, _, last = prefix.rpartition("/")
+    qualified = list(_name_scopes(parent))
+    if last:
+        if qualified and not last.startswith(qualified[-1] + "."):
+            last = f"{qualified[-1]}.{last}"
+        qualified.append(last)
+    return tuple(qualified)
+
+
+def _module_path(tensor: str) -> tuple[str, ...] | None:
+    """``layer1.0.conv1.weight`` -> the cumulative module path of a torch parameter's name."""
+    if "/" in tensor or ":" in tensor or not tensor.endswith((".weight", ".bias")):
+        return None
+    parts = tensor.split(".")[:-1]
+    if not parts or not all(parts):
+        return None
+    return tuple(".".join(parts[:k]) for k in range(1, len(parts) + 1))
+
+
+def _strip_common_root(scopes: dict[int, tuple[str, ...]]) -> dict[int, tuple[str, ...]]:
+    """tf2onnx names start with the model's own scope (``sequential/...``, shared by every node);
+    drop such leading components so that depth 1 is the model's layers, as Keras shows them."""
+    paths = [s for s in scopes.values() if s]
+    if not paths:
+        return scopes
+    k = 0
+    while all(len(p) > k + 1 and p[k] == paths[0][k] for p in paths):
+        k += 1
+    if k == 0:
+        return scopes
+    prefix = paths[0][k - 1] + "."
+    return {i: tuple(c.removeprefix(prefix) for c in s[k:]) for i, s in scopes.items()}
+
+
+# ---------------------------------------------------------------------------------------------
+# Grouping
+
+
+def group_layers(g: Graph, depth: int = 1, shapes: dict[str, Shape] | None = None,
+                 dtypes: dict[str, int] | None = None) -> tuple[LayerGroup, ...]:
+    """Partition the non-constant nodes into layers, ordered by their first node (see the
+    module's docstring). ``shapes`` and ``dtypes``, where known, let automatic layers tell a
+    parameter from a scalar and a flattening Reshape from a layout one."""
+    if depth < 1:
+        raise ValueError("depth must be at least 1")
+    live = [i for i in range(len(g.nodes)) if i not in g.constant_nodes]
+    # (A nameless node's display name, op_index, has no "/": no scope, as for its own name.)
+    scopes = {i: node_scopes(g.nodes[i], g.names[i]) for i in live}
+    if not any(scopes.values()):
+        return _auto_layers(g, live, shapes or {}, dtypes or {})
+    dynamo = any(g.nodes[i].metadata_props for i in live)
+    torchscript = any(g.nodes[i].name.startswith("/") for i in live)
+    folded: dict[int, str] = {}  # node -> the scope it had, of a layer folded into its own
+    if dynamo:
+        _weight_scopes(g, live, scopes, folded)
+    elif not torchscript:
+        _tensor_scopes(g, live, scopes, folded)
+        scopes = _strip_common_root({i: s or () for i, s in scopes.items()})  # tf2onnx names
+    _neighbour_scopes(g, live, scopes)
+    groups: dict[str, list[int]] = {}
+    kinds: dict[str, str | None] = {}
+    folds: dict[str, list[str]] = {}
+    for i in live:
+        s = scopes[i] or ()
+        key = s[min(depth, len(s)) - 1] if s else g.names[i].lstrip("/")
+        # An unscoped node named like a module gets the node name, which is unique.
+        key = key if s else f"\0{key}"
+        groups.setdefault(key, []).append(i)
+        if s and key not in kinds or kinds.get(key) is not None:
+            kind = _kind(g.nodes[i], min(depth, len(s))) if s and i not in folded else None
+            kinds[key] = kind if key not in kinds or kinds[key] == kind else None
+        if i in folded:
+            other = folded[i]
+            if other != key and other not in folds.setdefault(key, []):
+                folds[key].append(other)
+    # A layer folded into another keeps no row of its own (it has no nodes left).
+    return tuple(
+        LayerGroup(name.lstrip("\0"), tuple(members), kinds.get(name),
+                   tuple(f for f in folds.get(name, ()) if f not in groups))
+        for name, members in sorted(groups.items(), key=lambda kv: kv[1][0])
+    )
+
+
+def _kind(node: onnx.NodeProto, depth: int) -> str | None:
+    classes = node_classes(node)
+    if not classes or depth > len(classes):
+        return None
+    return classes[depth - 1] or None
+
+
+# Ops whose weight (input 1) names the layer they compute.
+_WEIGHTED = frozenset({"Conv", "ConvTranspose", "Gemm", "MatMul", "ConvInteger", "QLinearConv"})
+
+
+def _weight_scopes(g: Graph, live: list[int], scopes: dict[int, tuple[str, ...] | None],
+                   folded: dict[int, str]) -> None:
+    """dynamo: a Conv or Gemm whose weight is named for another module (``fc1.weight`` under
+    the scope of ``bn``) is that module's; the scope it had is a layer folded into it."""
+    for i in live:
+        node = g.nodes[i]
+        if node.op_type not in _WEIGHTED or len(node.input) < 2:
+            continue
+        path = _module_path(node.input[1])
+        own = scopes[i]
+        if path is None or not own or path == own:
+            continue
+        if own[:len(path)] == path:
+            continue  # the weight's module contains the node's scope: the same layer
+        folded[i] = own[-1]
+        scopes[i] = path
+
+
+def _tensor_scopes(g: Graph, live: list[int], scopes: dict[int, tuple[str, ...] | None],
+                   folded: dict[int, str]) -> None:
+    """tf2onnx: a node without a scope takes its output tensor's, else its weight's; a node
+    whose output is named for another layer (the BatchNormalization fused into a Conv) keeps
+    its own, and that layer is folded into it."""
+    for i in live:
+        node = g.nodes[i]
+        out = name_scopes(node.output[0]) if node.output and node.output[0] else None
+        if scopes[i]:
+            if out and out != scopes[i] and node.op_type in _WEIGHTED:
+                folded[i] = out[-1]
+            continue
+        weights = [s for t in node.input[1:] if t in g.constants and (s := name_scopes(t))]
+        if node.op_type in _WEIGHTED and weights:
+            scopes[i] = weights[0]  # the conv's own weight; the rest may be a folded norm's
+            others = [s for s in [*weights[1:], out] if s and s != weights[0]]
+            if others:
+                folded[i] = others[0][-1]
+        elif out:
+            scopes[i] = out
+
+
+def _neighbour_scopes(g: Graph, live: list[int],
+                      scopes: dict[int, tuple[str, ...] | None]) -> None:
+    """A node still without a scope whose producers and readers all share one takes it."""
+    live_set = set(live)
+    for i in live:
+        if scopes[i]:
+            continue
+        around = [g.producer[t] for t in g.rows.inputs[i] if t in g.producer]
+        around += [c for t in g.rows.outputs[i] for c in g.consumers.get(t, ())]
+        found = {scopes[j] for j in around if j in live_set and scopes[j]}
+        if len(found) == 1:
+            scopes[i] = found.pop()
+
+
+# ---------------------------------------------------------------------------------------------
+# Automatic layers
+
+LINEAR_OPS = frozenset(
+    {"Conv", "ConvTranspose", "ConvInteger", "QLinearConv", "Gemm", "MatMul", "MatMulInteger",
+     "QLinearMatMul", "Einsum", "MaxPool", "AveragePool", "LpPool", "GlobalAveragePool",
+     "GlobalMaxPool", "GlobalLpPool", "MaxRoiPool", "LSTM", "GRU", "RNN",
+     "FusedConv", "FusedGemm", "FusedMatMul", "NhwcConv", "QGemm", "DynamicQuantizeMatMul",
+     "MatMulIntegerToFloat", "DynamicQuantizeLSTM", "MatMulNBits"})
+ANCHOR_OPS = LINEAR_OPS  # the ops that make a layer what it is (the table's Type)
+NORM_OPS = frozenset({"BatchNormalization", "InstanceNormalization", "LayerNormalization",
+                      "GroupNormalization", "LRN", "SkipLayerNormalization",
+                      "SimplifiedLayerNormalization"})
+LAYOUT_OPS = frozenset({"Transpose", "Cast", "CastLike", "Identity", "Squeeze", "Unsqueeze",
+                        "Dropout", "QuantizeLinear", "DequantizeLinear", "DynamicQuantizeLinear"})
+RESHAPE_OPS = frozenset({"Reshape", "Flatten"})
+ACTIVATION_OPS = frozenset({
+    "Relu", "LeakyRelu", "PRelu", "Sigmoid", "HardSigmoid", "HardSwish", "Tanh", "Softmax",
+    "LogSoftmax", "Elu", "Selu", "Celu", "Gelu", "Mish", "Softplus", "Softsign", "Clip",
+    "ThresholdedRelu", "Swish", "Erf", "Exp", "Sqrt", "Reciprocal", "Neg", "Abs", "Pow",
+    "FastGelu", "BiasGelu", "QuickGelu"})
+ARITHMETIC_OPS = frozenset({"Add", "Sub", "Mul", "Div"})
+_FLOAT = frozenset({onnx.TensorProto.FLOAT, onnx.TensorProto.FLOAT16, onnx.TensorProto.DOUBLE,
+                    onnx.TensorProto.BFLOAT16})
+
+# The states of an open automatic layer, by what it has taken in so far.
+_LAYOUT, _LINEAR, _SCALED, _BIASED, _ACTIVATED, _NORM, _OTHER, _RESHAPED = range(8)
+
+
+def _role(g: Graph, i: int, shapes: dict[str, Shape], dtypes: dict[str, int]) -> str:
+    """What a node is to an automatic layer: linear, norm, layout, reshape, scale (a Mul or
+    Div by a parameter), bias (an Add or Sub of one), activation (an activation op, or
+    arithmetic over scalars only), or other."""
+    op = g.rows.op_types[i]
+    if op in LINEAR_OPS:
+        return "linear"
+    if op in NORM_OPS:
+        return "norm"
+    if op in LAYOUT_OPS:
+        return "layout"
+    if op in RESHAPE_OPS:
+        ins, outs = g.rows.inputs[i], g.rows.outputs[i]
+        before = shapes.get(ins[0]) if ins else None
+        after = shapes.get(outs[0]) if outs else None
+        if before is not None and after is not None and len(before) == len(after):
+            return "layout"  # the same rank: a layout change, not a Flatten
+        return "reshape"
+    if op in ARITHMETIC_OPS:
+        params = [t for t in g.rows.inputs[i] if t in g.constants and _parameter(t, shapes, dtypes)]
+        if not params:
+            acts = [t for t in g.rows.inputs[i] if t and t not in g.constants]
+            return "activation" if len(acts) <= 1 else "other"
+        return "scale" if op in ("Mul", "Div") else "bias"
+    if op in ACTIVATION_OPS:
+        return "activation"
+    return "other"
+
+
+def _parameter(t: str, shapes: dict[str, Shape], dtypes: dict[str, int]) -> bool:
+    """A float constant of more than one element (a per-channel scale or shift), not a scalar."""
+    shape = shapes.get(t)
+    if dtypes and dtypes.get(t) not in _FLOAT:
+        return False
+    if shape is None:
+        return True
+    n = 1
+    for d in shape:
+        n *= d if isinstance(d, int) else 2
+    return n > 1
+
+
+# What an open layer in each state takes in next, and the state it is then in.
+_NEXT: dict[int, dict[str, int]] = {
+    _LAYOUT: {},  # a layer of layout ops takes in anything: it becomes that node's layer
+    _LINEAR: {"scale": _SCALED, "bias": _BIASED, "activation": _ACTIVATED},
+    _SCALED: {"bias": _BIASED, "activation": _ACTIVATED},
+    _BIASED: {"activation": _ACTIVATED},
+    _ACTIVATED: {"activation": _ACTIVATED},
+    _NORM: {"scale": _NORM, "bias": _NORM, "activation": _ACTIVATED},
+    _OTHER: {"activation": _ACTIVATED},
+    _RESHAPED: {},
+}
+_START = {"linear": _LINEAR, "norm": _NORM, "scale": _NORM, "bias": _NORM, "layout": _LAYOUT,
+          "reshape": _RESHAPED, "activation": _OTHER, "other": _OTHER}
+
+
+def _auto_layers(g: Graph, live: list[int], shapes: dict[str, Shape],
+                 dtypes: dict[str, int]) -> tuple[LayerGroup, ...]:
+    layers: list[list[int]] = []
+    states: list[int] = []
+    heads: list[int] = []  # the node that names each layer: its first one that is not layout
+    produced: list[set[str]] = []  # tensors each layer writes
+    tail: str | None = None  # the open layer's output
+    constant_nodes = g.constant_nodes
+    for i in live:
+        role = _role(g, i, shapes, dtypes)
+        ins = [t for t in g.rows.inputs[i] if t and t not in g.constants]
+        joins = False
+        if layers and tail is not None and tail in ins and set(ins) <= produced[-1] \
+                and _enclosed(g, produced[-1], layers[-1], i, constant_nodes):
+            state = states[-1]
+            if state == _LAYOUT and role != "layout":
+                states[-1] = _START[role]
+                heads[-1] = i
+                joins = True
+            elif role == "layout":
+                joins = True
+            elif role in _NEXT[state]:
+                states[-1] = _NEXT[state][role]
+                joins = True
+        if joins:
+            layers[-1].append(i)
+            produced[-1].update(t for t in g.rows.outputs[i] if t)
+        else:
+            layers.append([i])
+            states.append(_START[role])
+            heads.append(i)
+            produced.append({t for t in g.rows.outputs[i] if t})
+        outs = [t for t in g.rows.outputs[i] if t]
+        tail = outs[0] if outs else None
+    # A layout-only layer that nothing followed (trailing Transposes) joins the one before it.
+    merged: list[tuple[list[int], int]] = []
+    for members, state, head in zip(layers, states, heads, strict=True):
+        if state == _LAYOUT and merged and _reads(g, members[0], merged[-1][0]):
+            merged[-1][0].extend(members)
+        else:
+            merged.append((members, head))
+    counters: dict[str, int] = {}
+    out = []
+    for members, head in merged:
+        node = g.nodes[head]
+        if node.name:
+            name = node.name
+        else:
+            n = counters.get(node.op_type, 0)
+            counters[node.op_type] = n + 1
+            name = f"{node.op_type}_{n}"
+        out.append(LayerGroup(name, tuple(members)))
+    return tuple(out)
+
+
+def _enclosed(g: Graph, produced: set[str], members: list[int], i: int,
+              constant_nodes: Iterable[int]) -> bool:
+    """Whether nothing but the layer itself and node ``i`` reads what the layer wrote."""
+    inside = set(members)
+    inside.add(i)
+    folded = set(constant_nodes)
+    return all(c in inside or c in folded for t in produced for c in g.consumers.get(t, ()))
+
+
+def _reads(g: Graph, i: int, members: list[int]) -> bool:
+    written = {t for j in members for t in g.rows.outputs[j]}
+    return any(t in written for t in g.rows.inputs[i])
