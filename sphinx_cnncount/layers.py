@@ -135,19 +135,25 @@ def _module_path(tensor: str) -> tuple[str, ...] | None:
     return tuple(".".join(parts[:k]) for k in range(1, len(parts) + 1))
 
 
-def _strip_common_root(scopes: dict[int, tuple[str, ...]]) -> dict[int, tuple[str, ...]]:
+def _strip_common_root(scopes: dict[int, tuple[str, ...]], *others: dict[int, tuple[str, ...]]
+                       ) -> list[dict[int, tuple[str, ...]]]:
     """tf2onnx names start with the model's own scope (``sequential/...``, shared by every node);
-    drop such leading components so that depth 1 is the model's layers, as Keras shows them."""
+    drop such leading components so that depth 1 is the model's layers, as Keras shows them
+    (from ``scopes``, and from the other scope maps given, as in ``scopes``)."""
     paths = [s for s in scopes.values() if s]
-    if not paths:
-        return scopes
     k = 0
-    while all(len(p) > k + 1 and p[k] == paths[0][k] for p in paths):
+    while paths and all(len(p) > k + 1 and p[k] == paths[0][k] for p in paths):
         k += 1
     if k == 0:
-        return scopes
+        return [scopes, *others]
     prefix = paths[0][k - 1] + "."
-    return {i: tuple(c.removeprefix(prefix) for c in s[k:]) for i, s in scopes.items()}
+
+    def strip(s: tuple[str, ...]) -> tuple[str, ...]:
+        if s[:k] != paths[0][:k]:
+            return s  # not under the root (a name of another kind): kept
+        return tuple(c.removeprefix(prefix) for c in s[k:])
+
+    return [{i: strip(s) for i, s in m.items()} for m in (scopes, *others)]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -165,16 +171,17 @@ def group_layers(g: Graph, depth: int = 1, shapes: dict[str, Shape] | None = Non
     # (A nameless node's display name, op_index, has no "/": no scope, as for its own name.)
     scopes = {i: node_scopes(g.nodes[i], g.names[i]) for i in live}
     if not any(scopes.values()):
-        return _auto_layers(g, live, shapes or {}, dtypes or {})
+        return _absorb_layout(g, _auto_layers(g, live, shapes or {}, dtypes or {}), shapes or {})
     dynamo = any(g.nodes[i].metadata_props for i in live)
     torchscript = any(g.nodes[i].name.startswith("/") for i in live)
-    folded: dict[int, str] = {}  # node -> the scope it had, of a layer folded into its own
+    folded: dict[int, tuple[str, ...]] = {}  # node -> the scope of a layer folded into its own
     if dynamo:
         _weight_scopes(g, live, scopes, folded)
     elif not torchscript:
         _tensor_scopes(g, live, scopes, folded)
-        scopes = _strip_common_root({i: s or () for i, s in scopes.items()})  # tf2onnx names
-    _neighbour_scopes(g, live, scopes)
+        scopes, folded = _strip_common_root({i: s or () for i, s in scopes.items()}, folded)
+    if dynamo:
+        _neighbour_scopes(g, live, scopes)
     groups: dict[str, list[int]] = {}
     kinds: dict[str, str | None] = {}
     folds: dict[str, list[str]] = {}
@@ -184,19 +191,68 @@ def group_layers(g: Graph, depth: int = 1, shapes: dict[str, Shape] | None = Non
         # An unscoped node named like a module gets the node name, which is unique.
         key = key if s else f"\0{key}"
         groups.setdefault(key, []).append(i)
-        if s and key not in kinds or kinds.get(key) is not None:
-            kind = _kind(g.nodes[i], min(depth, len(s))) if s and i not in folded else None
+        # At this depth, is the layer folded into this node's another layer than its own?
+        other = folded.get(i)
+        other_key = other[min(depth, len(other)) - 1] if other else None
+        moved = other_key is not None and other_key != key
+        if moved and other_key not in folds.setdefault(key, []):
+            folds[key].append(other_key)
+        if s and (key not in kinds or kinds[key] is not None):
+            # The class the metadata names is of the scope the node sat in: not this layer's
+            # when the node was moved to its weight's module.
+            kind = None if moved else _kind(g.nodes[i], min(depth, len(s)))
             kinds[key] = kind if key not in kinds or kinds[key] == kind else None
-        if i in folded:
-            other = folded[i]
-            if other != key and other not in folds.setdefault(key, []):
-                folds[key].append(other)
+    layers = _absorb_layout(g, tuple(
+        LayerGroup(name.lstrip("\0"), tuple(members), kinds.get(name), tuple(folds.get(name, ())))
+        for name, members in sorted(groups.items(), key=lambda kv: kv[1][0])), shapes or {})
     # A layer folded into another keeps no row of its own (it has no nodes left).
-    return tuple(
-        LayerGroup(name.lstrip("\0"), tuple(members), kinds.get(name),
-                   tuple(f for f in folds.get(name, ()) if f not in groups))
-        for name, members in sorted(groups.items(), key=lambda kv: kv[1][0])
-    )
+    names = {layer.name for layer in layers}
+    return tuple(LayerGroup(layer.name, layer.nodes, layer.kind,
+                            tuple(f for f in layer.folded if f not in names))
+                 for layer in layers)
+
+
+def _absorb_layout(g: Graph, layers: tuple[LayerGroup, ...], shapes: dict[str, Shape]
+                   ) -> tuple[LayerGroup, ...]:
+    """A layer of layout ops alone (the Transpose an exporter puts before a Conv, under the
+    scope of the norm after it) is no layer of the model: it joins the layer that reads what it
+    writes, else the one that wrote what it reads."""
+    def layout_only(layer: LayerGroup) -> bool:
+        return all(g.rows.op_types[i] in LAYOUT_OPS or (g.rows.op_types[i] in RESHAPE_OPS and
+                   _same_rank(g, i, shapes)) for i in layer.nodes)
+
+    if len(layers) < 2 or not any(map(layout_only, layers)):
+        return layers
+    owner = {i: k for k, layer in enumerate(layers) for i in layer.nodes}
+    target: dict[int, int] = {}
+    for k, layer in enumerate(layers):
+        if not layout_only(layer):
+            continue
+        mine = set(layer.nodes)
+        readers = {owner[c] for i in layer.nodes for t in g.rows.outputs[i]
+                   for c in g.consumers.get(t, ()) if c in owner and c not in mine}
+        writers = {owner[g.producer[t]] for i in layer.nodes for t in g.rows.inputs[i]
+                   if t in g.producer and g.producer[t] in owner and g.producer[t] not in mine}
+        for candidates in (readers, writers):
+            candidates = {c for c in candidates if not layout_only(layers[c])}
+            if len(candidates) == 1:
+                target[k] = candidates.pop()
+                break
+    if not target:
+        return layers
+    members: dict[int, list[int]] = {k: list(layer.nodes) for k, layer in enumerate(layers)}
+    for k, t in target.items():
+        members[t].extend(members.pop(k))
+    out = [LayerGroup(layers[k].name, tuple(sorted(nodes)), layers[k].kind, layers[k].folded)
+           for k, nodes in members.items()]
+    return tuple(sorted(out, key=lambda layer: layer.nodes[0]))
+
+
+def _same_rank(g: Graph, i: int, shapes: dict[str, Shape]) -> bool:
+    ins, outs = g.rows.inputs[i], g.rows.outputs[i]
+    before = shapes.get(ins[0]) if ins else None
+    after = shapes.get(outs[0]) if outs else None
+    return before is not None and after is not None and len(before) == len(after)
 
 
 def _kind(node: onnx.NodeProto, depth: int) -> str | None:
@@ -224,44 +280,52 @@ def _weight_scopes(g: Graph, live: list[int], scopes: dict[int, tuple[str, ...] 
             continue
         if own[:len(path)] == path:
             continue  # the weight's module contains the node's scope: the same layer
-        folded[i] = own[-1]
+        folded[i] = own
         scopes[i] = path
 
 
 def _tensor_scopes(g: Graph, live: list[int], scopes: dict[int, tuple[str, ...] | None],
                    folded: dict[int, str]) -> None:
-    """tf2onnx: a node without a scope takes its output tensor's, else its weight's; a node
-    whose output is named for another layer (the BatchNormalization fused into a Conv) keeps
-    its own, and that layer is folded into it."""
+    """tf2onnx: a node without a scope takes, if it is a Conv or Gemm, its weight's scope, else
+    its data input's (the layer it computes names what feeds it); any other node its output
+    tensor's. A node whose output is named for another layer (the BatchNormalization fused into
+    a Conv) keeps its own, and that layer is folded into it."""
     for i in live:
         node = g.nodes[i]
         out = name_scopes(node.output[0]) if node.output and node.output[0] else None
         if scopes[i]:
             if out and out != scopes[i] and node.op_type in _WEIGHTED:
-                folded[i] = out[-1]
+                folded[i] = out
             continue
-        weights = [s for t in node.input[1:] if t in g.constants and (s := name_scopes(t))]
-        if node.op_type in _WEIGHTED and weights:
-            scopes[i] = weights[0]  # the conv's own weight; the rest may be a folded norm's
-            others = [s for s in [*weights[1:], out] if s and s != weights[0]]
-            if others:
-                folded[i] = others[0][-1]
-        elif out:
+        if node.op_type in _WEIGHTED:
+            weights = [s for t in node.input[1:] if t in g.constants and (s := name_scopes(t))]
+            data = name_scopes(node.input[0]) if node.input and node.input[0] else None
+            own = weights[0] if weights else data  # the conv's own weight, or what feeds it
+            if own:
+                scopes[i] = own
+                others = [s for s in [*weights[1:], out] if s and s != own]
+                if others:
+                    folded[i] = others[0]  # a norm's shift, or its output's name
+                continue
+        if out:
             scopes[i] = out
 
 
 def _neighbour_scopes(g: Graph, live: list[int],
                       scopes: dict[int, tuple[str, ...] | None]) -> None:
-    """A node still without a scope whose producers and readers all share one takes it."""
+    """dynamo: a node the exporter's optimizer added without metadata, between nodes of one
+    scope (what it reads is written there, what it writes is read there), takes that scope.
+    (A TorchScript node without a scope is a functional call between modules: a row.)"""
     live_set = set(live)
     for i in live:
         if scopes[i]:
             continue
-        around = [g.producer[t] for t in g.rows.inputs[i] if t in g.producer]
-        around += [c for t in g.rows.outputs[i] for c in g.consumers.get(t, ())]
-        found = {scopes[j] for j in around if j in live_set and scopes[j]}
-        if len(found) == 1:
-            scopes[i] = found.pop()
+        before = {scopes[g.producer[t]] for t in g.rows.inputs[i]
+                  if t in g.producer and g.producer[t] in live_set}
+        after = {scopes[c] for t in g.rows.outputs[i] for c in g.consumers.get(t, ())
+                 if c in live_set}
+        if len(before) == 1 and before == after and None not in before:
+            scopes[i] = before.pop()
 
 
 # ---------------------------------------------------------------------------------------------
@@ -294,9 +358,10 @@ _LAYOUT, _LINEAR, _SCALED, _BIASED, _ACTIVATED, _NORM, _OTHER, _RESHAPED = range
 
 
 def _role(g: Graph, i: int, shapes: dict[str, Shape], dtypes: dict[str, int]) -> str:
-    """What a node is to an automatic layer: linear, norm, layout, reshape, scale (a Mul or
-    Div by a parameter), bias (an Add or Sub of one), activation (an activation op, or
-    arithmetic over scalars only), or other."""
+    """What a node is to an automatic layer: linear, norm (also a Sub of a parameter: the
+    x - mean of a decomposed normalization), layout, reshape, scale (a Mul or Div by a
+    parameter), bias (an Add of one), activation (an activation op, or arithmetic over scalars
+    only), or other."""
     op = g.rows.op_types[i]
     if op in LINEAR_OPS:
         return "linear"
@@ -305,18 +370,15 @@ def _role(g: Graph, i: int, shapes: dict[str, Shape], dtypes: dict[str, int]) ->
     if op in LAYOUT_OPS:
         return "layout"
     if op in RESHAPE_OPS:
-        ins, outs = g.rows.inputs[i], g.rows.outputs[i]
-        before = shapes.get(ins[0]) if ins else None
-        after = shapes.get(outs[0]) if outs else None
-        if before is not None and after is not None and len(before) == len(after):
-            return "layout"  # the same rank: a layout change, not a Flatten
-        return "reshape"
+        # The same rank: a layout change, not a Flatten.
+        return "layout" if _same_rank(g, i, shapes) else "reshape"
     if op in ARITHMETIC_OPS:
         params = [t for t in g.rows.inputs[i] if t in g.constants and _parameter(t, shapes, dtypes)]
         if not params:
             acts = [t for t in g.rows.inputs[i] if t and t not in g.constants]
             return "activation" if len(acts) <= 1 else "other"
-        return "scale" if op in ("Mul", "Div") else "bias"
+        # x - mean starts a normalization; a bias is added
+        return {"Mul": "scale", "Div": "scale", "Add": "bias"}.get(op, "norm")
     if op in ACTIVATION_OPS:
         return "activation"
     return "other"

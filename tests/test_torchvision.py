@@ -91,3 +91,74 @@ def test_torchscript_layers_are_the_modules(summaries):
     assert s.layer("fc").params == (512 + 1) * 1000
     # two BasicBlocks, each two 3x3 convs without bias and two BatchNorms (weight, bias, mean, var)
     assert s.layer("layer1").params == 2 * 2 * (3 * 3 * 64 * 64 + 4 * 64)
+
+
+# ---------------------------------------------------------------------------------------------
+# Rows as torchinfo shows them, at --depth 1 and 2 (tests/data/make_torchinfo.py, by hand)
+
+
+def torchinfo(model: str) -> dict:
+    return json.loads((DATA / f"{model}.torchinfo.json").read_text())
+
+
+TORCHINFO = sorted(p.name.split(".")[0] for p in DATA.glob("*.torchinfo.json"))
+ROWS = [(m, e, d) for m in TORCHINFO for e in ("torchscript", "dynamo") for d in (1, 2)]
+
+
+@pytest.fixture(scope="module")
+def layered():
+    return {(m, e, d): analyze(DATA / f"{m}.{e}.onnx", d) for m, e, d in ROWS}
+
+
+def module_rows(model: str, depth: int) -> list[dict]:
+    """torchinfo's rows at a depth that are not expanded below it: the modules shown whole."""
+    return [r for r in torchinfo(model)[f"depth_{depth}"]["rows"]
+            if r["depth"] >= 1 and r["is_leaf"] and not r["is_recursive"]]
+
+
+@pytest.mark.parametrize("model, exporter, depth", ROWS)
+def test_rows_are_torchinfos_modules(layered, model, exporter, depth):
+    """Every module torchinfo shows at the depth is a row of that name, with its output shape
+    and parameters: the torchscript export keeps each BatchNorm (its running statistics are the
+    non-trainable params torchinfo leaves out); the dynamo export folds each into the conv
+    before it (torchvision's convs have no bias): its scale and shift are gone and the conv has
+    a bias of one per channel, in the row that says so or in the same module's row."""
+    s = layered[model, exporter, depth]
+    rows = {layer.name: layer for layer in s.layers}
+    kept = {layer.name: layer for layer in layered[model, "torchscript", depth].layers}
+    folded = {f for layer in s.layers for f in layer.folded}
+    missing, wrong = [], []
+    for r in module_rows(model, depth):
+        name, params = r["qualified_name"], r["params_subtree"]
+        if name in folded:
+            continue  # a BatchNorm folded into the conv row that names it
+        row = rows.get(name)
+        if row is None:
+            if params == 0:
+                continue  # a module with no node of its own (an Identity, a Dropout in eval)
+            missing.append(name)
+            continue
+        if tuple(row.output_shape) != tuple(r["output_size"]):
+            wrong.append((name, "shape", row.output_shape, r["output_size"]))
+        got, want = row.trainable_params, params
+        if exporter == "dynamo":
+            # Channels of the norms folded here: they keep running statistics in the
+            # torchscript export (2 per channel), none here; each left a bias per channel.
+            folded_here = (kept[name].non_trainable_params - row.non_trainable_params) // 2
+            moved = sum(kept[n].non_trainable_params // 2 for n in row.folded if n in kept)
+            want = params - folded_here + moved
+        if got != want:
+            wrong.append((name, "params", got, want))
+    assert (missing, wrong) == ([], [])
+
+
+@pytest.mark.parametrize("model, exporter, depth", ROWS)
+def test_rows_of_no_shown_module_hold_only_what_containers_own(layered, model, exporter, depth):
+    """Rows of no module torchinfo shows whole (torch.flatten, an operator between modules)
+    hold only the parameters a container owns itself (torchinfo's Param # on an expanded row:
+    vit_b_16's class token, its encoder's position embedding)."""
+    s = layered[model, exporter, depth]
+    rows = torchinfo(model)[f"depth_{depth}"]["rows"]
+    whole = {r["qualified_name"] for r in module_rows(model, depth)}
+    owned = sum(r["num_params"] for r in rows if not r["is_leaf"])
+    assert sum(layer.trainable_params for layer in s.layers if layer.name not in whole) == owned
