@@ -118,6 +118,8 @@ def _propagate(node: onnx.NodeProto, ins: list[Field], shapes: dict[str, Shape],
         return tuple(x[p] for p in perm)
     if op in SAME_AXES_OPS:
         return _join([f for f in ins if f is not None])
+    if op in MOVE_OPS:
+        return _moved(node, x, shapes)
     if op in SELECT_OPS or op in AXES_STATISTICS:
         if x is None:
             return None
@@ -131,6 +133,34 @@ def _propagate(node: onnx.NodeProto, ins: list[Field], shapes: dict[str, Shape],
             lost = {j for j, (m, n) in enumerate(zip(before, after, strict=True)) if m != n}
         return tuple(None if j in lost else f for j, f in enumerate(x))
     return None
+
+
+# Ops that may only add, drop or move axes of size 1 (tf2onnx turns a one-channel NHWC input
+# into NCHW with a Reshape, not a Transpose): the field follows the axes that hold data.
+MOVE_OPS = frozenset({"Reshape", "Squeeze", "Unsqueeze"})
+
+
+def _moved(node: onnx.NodeProto, x: Field, shapes: dict[str, Shape]) -> Field:
+    """The field after an op that keeps the axes of more than one element in order; None when
+    it merges or splits them (a Flatten of a map)."""
+    if x is None or not node.input or not node.output:
+        return None
+    before, after = shapes.get(node.input[0]), shapes.get(node.output[0])
+    if before is None or after is None or not is_known(before) or not is_known(after) \
+            or len(before) != len(x):
+        return None
+    src = [k for k, d in enumerate(before) if d != 1]
+    dst = [k for k, d in enumerate(after) if d != 1]
+    if [before[k] for k in src] != [after[k] for k in dst]:
+        return None
+    out: list[tuple[int, int] | None] = [None] * len(after)
+    for a, b in zip(dst, src, strict=True):
+        out[a] = x[b]
+    # An axis of one element keeps the field it had when it stays where it was.
+    for k, d in enumerate(after):
+        if d == 1 and k < len(before) and before[k] == 1 and k not in dst:
+            out[k] = x[k]
+    return tuple(out)
 
 
 def _axis(axis: int, rank: int) -> int:

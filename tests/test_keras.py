@@ -186,3 +186,43 @@ def test_tf2onnx_rows_carry_keras_names_and_say_what_was_folded(summaries, case)
         folded = [k["name"] for k in ks if k["class"] == "BatchNormalization"
                   and "BatchNormalization" not in row.op_types and len(ks) > 1]
         assert list(row.folded) == folded
+
+
+SEED_FIELDS = ["3/1", "4/2", "8/2", "10/4", "18/4", "22/8", "-", "-", "-"]  # 3x3 convs, 2x2 pools
+
+
+@pytest.mark.parametrize("route", ROUTES)
+def test_receptive_fields_on_nhwc_tensors(summaries, route):
+    """The seed CNN's fields on every route: size 1 + 2 per conv times the stride so far, the
+    stride doubled by each pool; also where tf2onnx reshapes the one-channel input to NCHW and
+    where the tensors between layers are NHWC."""
+    from sphinx_cnncount.render import fmt_field
+
+    s = summaries[f"seed.{route}"]
+    assert [fmt_field(layer.receptive_field) for layer in s.layers] == SEED_FIELDS
+
+
+def test_the_table_names_the_real_channels_of_nhwc_outputs(capsys):
+    from sphinx_cnncount.cli import main
+
+    main(["summary", str(DATA / "seed.keras_torch.onnx"), "--columns", "layer,output,params"])
+    rows = [line.split() for line in capsys.readouterr().out.splitlines()[4:13]]
+    assert [r[1] for r in rows] == ["32@26x26", "32@13x13", "64@11x11", "64@5x5", "128@3x3",
+                                    "128@1x1", "128", "64", "10"]
+    assert [r[2] for r in rows] == ["320", "0", "18,496", "0", "73,856", "0", "0", "8,256",
+                                    "650"]
+
+
+def test_dynamo_rows_show_torch_classes_and_the_folded_norm(capsys):
+    from sphinx_cnncount.cli import main
+
+    s = analyze(DATA / "torch_cnn.dynamo.onnx", 2)
+    kinds = {layer.name: (layer.kind, layer.folded) for layer in s.layers}
+    assert kinds["features.0"] == (None, ("features.1",))  # the Conv2d, BatchNorm2d folded in
+    assert kinds["features.3"] == ("MaxPool2d", ())
+    assert kinds["flatten"] == ("Flatten", ())
+    assert kinds["fc1"] == (None, ("bn",))
+    assert kinds["fc2"] == ("Linear", ())
+    main(["summary", str(DATA / "torch_cnn.dynamo.onnx"), "--columns", "layer,type"])
+    out = capsys.readouterr().out
+    assert "fc1       Gemm (+bn folded)" in out and "fc2       Linear" in out
