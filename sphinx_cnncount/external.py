@@ -58,14 +58,14 @@ class ExternalReport:
         return out
 
 
-def inline_integer_data(model_path: str | os.PathLike[str], model: onnx.ModelProto
-                        ) -> ExternalReport:
+def inline_integer_data(model_path: str | os.PathLike[str], model: onnx.ModelProto,
+                        bodies: bool = True) -> ExternalReport:
     """Read the small integer initializers of ``model`` that live in external data (in the
     main graph and in every body) and store them inline, in place. Float tensors and everything
     the rules above refuse are left as they are."""
     report = ExternalReport()
     base = os.path.dirname(os.path.abspath(model_path))
-    for tensor in _external_integer_tensors(model.graph):
+    for tensor in _external_integer_tensors(model.graph, bodies):
         values, missing, why = read_integers(base, tensor)
         if values is not None:
             _store_inline(tensor, values)
@@ -77,7 +77,7 @@ def inline_integer_data(model_path: str | os.PathLike[str], model: onnx.ModelPro
     return report
 
 
-def _external_integer_tensors(graph: onnx.GraphProto) -> list[onnx.TensorProto]:
+def _external_integer_tensors(graph: onnx.GraphProto, bodies: bool) -> list[onnx.TensorProto]:
     """The external initializers that can be shape data: int64 and int32 (shapes, axes,
     indices), of at most INT_LIMIT elements. Narrower integers are quantized weights, larger
     tensors are data: neither is read, nor missed."""
@@ -86,7 +86,7 @@ def _external_integer_tensors(graph: onnx.GraphProto) -> list[onnx.TensorProto]:
     for g in graphs:
         found += [t for t in g.initializer if t.data_location == onnx.TensorProto.EXTERNAL
                   and t.data_type in SHAPE_TYPES and _size(t.dims) <= INT_LIMIT]
-        for node in g.node:
+        for node in g.node if bodies else ():
             for a in node.attribute:
                 if a.type == onnx.AttributeProto.GRAPH:
                     graphs.append(a.g)

@@ -25,10 +25,11 @@ import numpy as np
 import onnx
 
 from . import bodies, fold
+from .bodies import subgraphs
 from .external import ExternalReport, inline_integer_data
 from .ops import NodeView, schemas, shape_rule
 from .shapes import (Diagnostic, ModelError, NodeRows, Shape, all_known, dims_of, is_known,
-                     node_rows, shape_of)
+                     may_have_bodies, node_rows, shape_of)
 
 ROUNDS = 16  # rounds of rules, folding and decided branches; real models settle in two or three
 
@@ -64,7 +65,7 @@ def infer(path: str | os.PathLike[str], model: onnx.ModelProto, rows: NodeRows |
     as the file declares them; they fill gaps and are checked against inference.
     ``input_values``: the values of inputs the user gave (settings such as a sample rate).
     """
-    report = inline_integer_data(path, model)
+    report = inline_integer_data(path, model, _may_have_bodies(rows))
     result = _infer_graph(path, model, rows, declared or {}, depth=0,
                           given=dict(input_values or {}))
     result.external = report
@@ -76,7 +77,7 @@ def _infer_graph(path: str | os.PathLike[str], model: onnx.ModelProto, rows: Nod
                  declared: dict[str, Shape], depth: int,
                  given: dict[str, np.ndarray] | None = None) -> Inference:
     graph = model.graph
-    stored = _drop_weight_bytes(graph)
+    stored = _drop_weight_bytes(graph, _may_have_bodies(rows))
     # Stale annotations may carry the unbound symbols; inference recomputes them all.
     declared_outputs = {vi.name: shape_of(vi.type) for vi in graph.output}
     del graph.value_info[:]
@@ -174,12 +175,7 @@ def _body_outputs(graph: onnx.GraphProto, result: Inference,
 
 
 def _may_have_bodies(rows: NodeRows | None) -> bool:
-    """Whether some node may carry a body (the default domain's If, Loop, Scan, SequenceMap;
-    any op of another domain may), read from the rows without touching protobuf."""
-    if rows is None:
-        return True
-    return bool(set(rows.domains) - {"", "ai.onnx"}) or \
-        bool({"If", "Loop", "Scan", "SequenceMap"} & set(rows.op_types))
+    return rows is None or may_have_bodies(rows)
 
 
 def _rounds(path: str | os.PathLike[str], model: onnx.ModelProto, stored: Stored,
@@ -447,7 +443,7 @@ def _correct_ceil_pools(graph: onnx.GraphProto) -> bool:
 _KEEP_BYTES = 4096  # tensors up to this size keep their values: shapes, axes, scales
 
 
-def _drop_weight_bytes(graph: onnx.GraphProto) -> Stored:
+def _drop_weight_bytes(graph: onnx.GraphProto, bodies: bool = True) -> Stored:
     """Forget the values of large weights stored in the file, keeping their dims and type, and
     return those (one pass over what may be tens of thousands of tensors).
 
@@ -465,7 +461,8 @@ def _drop_weight_bytes(graph: onnx.GraphProto) -> Stored:
         elif t.data_type not in fold.INT_TYPES and t.ByteSize() > _KEEP_BYTES:
             for name in ("raw_data", "float_data", "double_data", "int32_data", "uint64_data"):
                 t.ClearField(name)
-    for node in graph.node:  # the bodies' weights too: inference copies them every pass
-        for _, body in bodies.subgraphs(node) if node.attribute else ():
-            _drop_weight_bytes(body)
+    if bodies:  # the bodies' weights too: inference copies them every pass
+        for node in graph.node:
+            for _, body in subgraphs(node) if node.attribute else ():
+                _drop_weight_bytes(body)
     return stored

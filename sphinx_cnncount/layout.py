@@ -47,11 +47,18 @@ def channel_axes(g: Graph, shapes: dict[str, Shape]) -> dict[str, int]:
         elif op == "Transpose" or op in KEEP:
             relevant.append(i)
     perms = {i: _perm(g, i, rank) for i in relevant if ops[i] == "Transpose"}
+    # Each relevant node's tensors of rank 3 or more, read once.
+    tensors_of = {i: ([t for t in ins_of[i] if t and rank.get(t, 0) >= 3],
+                      [t for t in outs_of[i] if t and rank.get(t, 0) >= 3]) for i in relevant}
+    relevant = [i for i in relevant if tensors_of[i][0] or tensors_of[i][1]]
     for _ in range(_PASSES):
         changed = False
+        settled = []
         for i in relevant:
-            ins = [t for t in ins_of[i] if t and rank.get(t, 0) >= 3]
-            outs = [t for t in outs_of[i] if t and rank.get(t, 0) >= 3]
+            ins, outs = tensors_of[i]
+            if all(t in axis for t in ins) and all(t in axis for t in outs):
+                settled.append(i)
+                continue
             if ops[i] == "Transpose":
                 perm = perms[i]
                 if perm is None or not ins or not outs:
@@ -75,6 +82,9 @@ def channel_axes(g: Graph, shapes: dict[str, Shape]) -> dict[str, int]:
                     changed = True
         if not changed:
             break
+        if settled:
+            done = set(settled)
+            relevant = [i for i in relevant if i not in done]
     return axis
 
 

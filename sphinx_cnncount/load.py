@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import stat
 from collections.abc import Iterable, Mapping
+from itertools import chain
 from dataclasses import dataclass, field
 from math import prod
 from pathlib import Path
@@ -20,8 +21,8 @@ import onnx.inliner
 from google.protobuf.message import DecodeError
 
 from .infer import Inference, infer
-from .shapes import (Dim, ModelError, NodeRows, Shape, all_known, dims_of, is_known, node_rows,
-                     numel, shape_of)
+from .shapes import (Dim, ModelError, NodeRows, Shape, all_known, dims_of, is_known,
+                     may_have_bodies, node_rows, numel, shape_of)
 
 __all__ = ["Dim", "LoadedModel", "ModelError", "NodeRows", "Shape", "all_known", "dims_of",
            "is_known", "load", "node_rows", "numel", "parse_dims", "parse_input_shapes",
@@ -167,16 +168,18 @@ def check_opsets(path: str | os.PathLike[str], model: onnx.ModelProto) -> None:
 NODE_LIMIT = 1_000_000  # nodes, after inlining: far above any real model, far below a bomb
 
 
-def normalize(path: str | os.PathLike[str], model: onnx.ModelProto) -> onnx.ModelProto:
+def normalize(path: str | os.PathLike[str], model: onnx.ModelProto
+              ) -> tuple[onnx.ModelProto, NodeRows]:
     """One form for what files spell several ways, and the checks that keep a hostile file from
-    reaching the counter: model-local functions inlined (onnx's inliner) once the nodes that
-    would make are known to be within NODE_LIMIT, ``ai.onnx`` as the default domain's other
-    name, sparse initializers as dense ones (dims only: their values are weights), the dims of
-    an initializer that is also listed as an input (old IR) taken from the tensor. Raises
-    ModelError for names that are not UTF-8, negative initializer dims, and nodes whose
-    attribute types or input counts contradict their ONNX schema (onnx's checker)."""
-    _check_text(path, model)
+    reaching the counter; the model and its nodes' rows. Model-local functions are inlined
+    (onnx's inliner) once the nodes that would make are known to be within NODE_LIMIT,
+    ``ai.onnx`` is written as the default domain, sparse initializers become dense ones (dims
+    only: their values are weights), an initializer also listed as an input (old IR) gives that
+    input its dims. Raises ModelError for names that are not UTF-8, negative initializer dims,
+    and nodes whose attribute types or input counts contradict their ONNX schema (onnx's
+    checker)."""
     if model.functions:
+        _check_function_text(path, model)
         expanded = inlined_size(model)
         if expanded > NODE_LIMIT:
             raise ModelError(path, f"its functions expand to {expanded:,} nodes or more, over "
@@ -188,8 +191,11 @@ def normalize(path: str | os.PathLike[str], model: onnx.ModelProto) -> onnx.Mode
     elif len(model.graph.node) > NODE_LIMIT:
         raise ModelError(path, f"has {len(model.graph.node):,} nodes, over the limit of "
                                f"{NODE_LIMIT:,}")
-    _default_domain(model)
     graph = model.graph
+    rows = node_rows(graph)  # every node's fields, read once for what follows
+    bodies = may_have_bodies(rows)
+    _check_text(path, graph, rows, bodies)
+    rows = _default_domain(model, rows, bodies)
     for sparse in graph.sparse_initializer:
         dense = onnx.TensorProto(name=sparse.values.name or sparse.indices.name,
                                  data_type=sparse.values.data_type, dims=sparse.dims)
@@ -207,8 +213,8 @@ def normalize(path: str | os.PathLike[str], model: onnx.ModelProto) -> onnx.Mode
             shape.ClearField("dim")
             for d in inits[vi.name].dims:
                 shape.dim.add().dim_value = d
-    check_nodes(path, model, graph)
-    return model
+    check_nodes(path, model, rows)
+    return model, rows
 
 
 def _stand_in(t: onnx.TensorProto) -> onnx.TensorProto:
@@ -251,25 +257,41 @@ def inlined_size(model: onnx.ModelProto) -> int:
     return size(model.graph.node)
 
 
-def _check_text(path: str | os.PathLike[str], model: onnx.ModelProto) -> None:
-    """Every name and op type is text: protobuf hands back invalid UTF-8 as bytes."""
-    graphs = [model.graph]
+def _check_text(path: str | os.PathLike[str], graph: onnx.GraphProto, rows: NodeRows,
+                bodies: bool) -> None:
+    """Every name and op type is text: protobuf hands back invalid UTF-8 as bytes. The main
+    graph's nodes are checked on their rows (read already), bodies when there may be any."""
+    names = chain(rows.op_types, rows.domains, rows.names, chain.from_iterable(rows.inputs),
+                  chain.from_iterable(rows.outputs),
+                  (t.name for t in graph.initializer),
+                  (vi.name for vi in (*graph.input, *graph.output, *graph.value_info)))
+    if bytes in set(map(type, names)):
+        _not_text(path)
+    if not bodies:
+        return
+    graphs = [a.g for n in graph.node for a in n.attribute if a.type == onnx.AttributeProto.GRAPH]
+    graphs += [g for n in graph.node for a in n.attribute for g in a.graphs]
     for g in graphs:
         names = [t.name for t in g.initializer]
         names += [vi.name for vi in (*g.input, *g.output, *g.value_info)]
         for n in g.node:
             names += (n.op_type, n.domain, n.name, *n.input, *n.output)
-            for a in n.attribute:
-                names.append(a.name)
-                graphs += [a.g, *a.graphs] if a.type in _GRAPH_ATTRS else []
-        if not all(type(v) is str for v in names):
-            bad = next(v for v in names if type(v) is not str)
-            raise ModelError(path, f"holds a name or op type that is not UTF-8 text ({bad[:40]!r})")
+            graphs += [a.g for a in n.attribute if a.type == onnx.AttributeProto.GRAPH]
+            graphs += [b for a in n.attribute for b in a.graphs]
+        if bytes in set(map(type, names)):
+            _not_text(path)
+
+
+def _not_text(path: str | os.PathLike[str]) -> None:
+    raise ModelError(path, "holds a name or op type that is not UTF-8 text; re-export the model")
+
+
+def _check_function_text(path: str | os.PathLike[str], model: onnx.ModelProto) -> None:
     for f in model.functions:
         names = [f.name, f.domain, *f.input, *f.output]
         for n in f.node:
             names += (n.op_type, n.domain, n.name, *n.input, *n.output)
-        if not all(type(v) is str for v in names):
+        if bytes in set(map(type, names)):
             raise ModelError(path, f"function {f.name!r} holds a name that is not UTF-8 text")
 
 
@@ -277,27 +299,32 @@ _GRAPH_ATTRS = (onnx.AttributeProto.GRAPH, onnx.AttributeProto.GRAPHS)
 _TENSOR_ATTRS = (onnx.AttributeProto.TENSOR, onnx.AttributeProto.TENSORS)
 
 
-def _default_domain(model: onnx.ModelProto) -> None:
+def _default_domain(model: onnx.ModelProto, rows: NodeRows, bodies: bool) -> NodeRows:
     """``ai.onnx`` is the default domain's other name: write it "" everywhere, as onnx's
-    inference and onnxruntime read it."""
+    inference and onnxruntime read it; the rows with it."""
     for opset in model.opset_import:
-        if opset.domain == "ai.onnx":
-            if any(o.domain == "" for o in model.opset_import):
-                continue
+        if opset.domain == "ai.onnx" and not any(o.domain == "" for o in model.opset_import):
             opset.domain = ""
-    graphs = [model.graph]
-    for g in graphs:
-        for n in g.node:
-            if n.domain == "ai.onnx":
-                n.domain = ""
-            for a in n.attribute:
-                if a.type in _GRAPH_ATTRS:
-                    graphs += [a.g, *a.graphs]
+    if "ai.onnx" in set(rows.domains):
+        for i, d in enumerate(rows.domains):
+            if d == "ai.onnx":
+                model.graph.node[i].domain = ""
+        rows = NodeRows(rows.op_types, tuple("" if d == "ai.onnx" else d for d in rows.domains),
+                        rows.inputs, rows.outputs, rows.names, rows.attr_keys)
+    if bodies:
+        graphs = [b for n in model.graph.node for a in n.attribute
+                  for b in ([a.g] if a.type == onnx.AttributeProto.GRAPH else a.graphs)]
+        for g in graphs:
+            for n in g.node:
+                if n.domain == "ai.onnx":
+                    n.domain = ""
+                for a in n.attribute:
+                    graphs += [a.g] if a.type == onnx.AttributeProto.GRAPH else list(a.graphs)
+    return rows
 
 
-def check_nodes(path: str | os.PathLike[str], model: onnx.ModelProto,
-                graph: onnx.GraphProto) -> None:
-    """onnx's checker on each distinct default-domain node of ``graph``: attribute types
+def check_nodes(path: str | os.PathLike[str], model: onnx.ModelProto, rows: NodeRows) -> None:
+    """onnx's checker on each distinct default-domain node of the main graph: attribute types
     (``strides`` as an INT, a graph where ints belong) and input and output counts that
     contradict the op's schema are a ModelError naming the node. Bodies are checked as
     subgraphs of their own, so a node's graph attributes are emptied for its check."""
@@ -307,15 +334,15 @@ def check_nodes(path: str | os.PathLike[str], model: onnx.ModelProto,
     if "" not in ctx.opset_imports:
         return  # nothing to check against; inference says what is wrong
     seen: set[tuple] = set()
-    for i, n in enumerate(graph.node):
-        if n.domain != "":
+    for i, (op, domain, ins, outs, attrs) in enumerate(zip(
+            rows.op_types, rows.domains, rows.inputs, rows.outputs, rows.attr_keys)):
+        if domain != "":
             continue
-        key = (n.op_type, tuple(map(bool, n.input)), len(n.output),
-               tuple(a.SerializeToString() for a in n.attribute if a.type not in _GRAPH_ATTRS),
-               tuple(a.name for a in n.attribute if a.type in _GRAPH_ATTRS))
+        key = (op, tuple(map(bool, ins)), len(outs), attrs)
         if key in seen:
             continue
         seen.add(key)
+        n = model.graph.node[i]
         probe = n
         if any(a.type in _GRAPH_ATTRS or a.type in _TENSOR_ATTRS for a in n.attribute):
             probe = onnx.NodeProto()
@@ -526,9 +553,13 @@ def check_shapes(path: str | os.PathLike[str], graph: onnx.GraphProto, rows: Nod
     """Shapes no real run could have are errors, never numbers: a negative dim anywhere, a
     window op whose output side is below 1 (its window is larger than its padded input), and,
     when the user bound the inputs, channels that contradict a convolution's weight."""
+    checked: set[tuple] = set()  # a model repeats the same few windows on the same shapes
     for i, op in enumerate(rows.op_types):
         if op in WINDOW_OPS and op != "ConvTranspose" and rows.domains[i] in ("", "ai.onnx"):
-            _check_window(path, graph.node[i], i, shapes)
+            key = (op, rows.attr_keys[i], *(shapes.get(t) for t in rows.inputs[i][:4]))
+            if key not in checked:
+                checked.add(key)
+                _check_window(path, graph.node[i], i, shapes)
     if all_known(shapes.get(o) for outs in rows.outputs for o in outs if o) and min(
             (min(s, default=1) for outs in rows.outputs for o in outs if o
              and (s := shapes.get(o)) is not None), default=1) >= 1:
@@ -641,7 +672,7 @@ def _smallest_fit(path: str | os.PathLike[str], dims: dict[str, int] | None,
     """The smallest square input side for which every window fits, where the model has one
     input whose bound spatial dims are all equal; None otherwise. Searched by loading the model
     at other sides (the error path only)."""
-    model = normalize(path, read_model(path))
+    model, _ = normalize(path, read_model(path))
     inputs = real_inputs(model.graph)
     if len(inputs) != 1:
         return None
@@ -700,14 +731,13 @@ def load(
     A window larger than its input is an error that says, where it can, the smallest input that
     fits (``suggest``). ``input_values``: values of inputs that are settings (a sample rate), so
     that what depends on them (an If on it) is decided."""
-    model = normalize(path, read_model(path))
+    model, rows = normalize(path, read_model(path))
     file_inputs = {vi.name: shape_of(vi.type) for vi in real_inputs(model.graph)}
     notes, _ = bind_inputs(path, model, dict(dims or {}), dict(input_shapes or {}), flags,
                            strict)
     declared = declared_annotations(model.graph, file_inputs)
     given = bind_values(path, model, dict(input_values or {}), flags)
-    rows = node_rows(model.graph)  # inference keeps the nodes, unless it decides an If
-    inference = infer(path, model, rows, declared, given)
+    inference = infer(path, model, rows, declared, given)  # keeps the nodes, unless it decides an If
     if inference.structure_changed:
         rows = node_rows(inference.model.graph)
     try:

@@ -91,6 +91,13 @@ def node_rows(graph: onnx.GraphProto) -> NodeRows:
     return NodeRows(*map(tuple, zip(*rows)))
 
 
+def may_have_bodies(rows: NodeRows) -> bool:
+    """Whether some node may carry a body (the default domain's If, Loop, Scan, SequenceMap;
+    any op of another domain may), read from the rows without touching protobuf."""
+    return bool(set(rows.domains) - {"", "ai.onnx"}) or \
+        bool({"If", "Loop", "Scan", "SequenceMap"} & set(rows.op_types))
+
+
 def shape_of(tp: onnx.TypeProto) -> Shape | None:
     if not tp.HasField("tensor_type") or not tp.tensor_type.HasField("shape"):
         return None

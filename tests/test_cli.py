@@ -75,13 +75,14 @@ def test_markdown_and_csv(capsys, golden):
     golden("keras_cnn.md", out)
     code, out, _ = run(capsys, "summary", KERAS, "--format", "csv", "--dim", "unk__32=2")
     lines = out.splitlines()
-    assert lines[1] == "conv2d,Transpose+Conv+Relu,2x32x26x26,320,320,0,{},{},{},{},{},3/1".format(
+    assert lines[0].startswith("layer,type,op_types,output_shape,params,")
+    assert lines[1] == "conv2d,Conv,Transpose+Conv+Relu,2x32x26x26,320,320,0,{},{},{},{},{},3/1".format(
         2 * (3 * 3 + 1) * 32 * 26 * 26, 2 * 9 * 32 * 26 * 26,
         # 2 FLOPs per MAC, the bias add, the ReLU
         2 * (2 * 9 * 32 * 26 * 26) + 2 * 32 * 26 * 26 + 2 * 32 * 26 * 26,
         2 * 9 * 32 * 26 * 26,  # backward: the weight gradient only; the input needs none
         2 * 32 * 26 * 26 * 4)  # the float32 activations conv2d hands to max_pooling2d
-    assert lines[-1].startswith("total,,,101578,101578,0,")
+    assert lines[-1].startswith("total,,,,101578,101578,0,")
 
 
 def test_columns_and_depth(capsys):

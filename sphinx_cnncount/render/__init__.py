@@ -21,6 +21,7 @@ class Column(str, Enum):
 
     LAYER = "layer"
     TYPE = "type"
+    OPS = "ops"  # the layer's ONNX ops, where Type shows the framework's class
     OUTPUT = "output"
     PARAMS = "params"
     TRAINABLE_PARAMS = "trainable_params"
@@ -38,12 +39,14 @@ class Column(str, Enum):
 
     @property
     def numeric(self) -> bool:
-        return self not in (Column.LAYER, Column.TYPE, Column.OUTPUT, Column.RECEPTIVE_FIELD)
+        return self not in (Column.LAYER, Column.TYPE, Column.OPS, Column.OUTPUT,
+                            Column.RECEPTIVE_FIELD)
 
 
 _TITLES = {
     Column.LAYER: "Layer",
     Column.TYPE: "Type",
+    Column.OPS: "ONNX ops",
     Column.OUTPUT: "Output",
     Column.PARAMS: "Params",
     Column.TRAINABLE_PARAMS: "Trainable",
@@ -145,6 +148,8 @@ def cell(layer: Layer, column: Column) -> str:
         return escape.name(layer.name)
     if column is Column.TYPE:
         return escape.name(layer_type(layer))
+    if column is Column.OPS:
+        return escape.name("+".join(layer.op_types))
     if column is Column.OUTPUT:
         return layer_shape(layer)
     if column is Column.RECEPTIVE_FIELD:

@@ -11,7 +11,7 @@ from enum import Enum
 from .. import escape
 from ..count import Layer, Summary
 from ..shapes import all_known
-from . import DEFAULT_COLUMNS, Column, fmt_field, fmt_full_shape, fmt_int, table_rows
+from . import DEFAULT_COLUMNS, Column, fmt_field, fmt_full_shape, fmt_int, layer_type, table_rows
 
 
 class Format(str, Enum):
@@ -95,7 +95,7 @@ def csv_text(summary: Summary, columns: tuple[Column, ...] | None = None) -> str
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\n")
     cols = columns or CSV_COLUMNS
-    w.writerow(["output_shape" if c is Column.OUTPUT else "op_types" if c is Column.TYPE
+    w.writerow(["output_shape" if c is Column.OUTPUT else "op_types" if c is Column.OPS
                 else c.value for c in cols])
     for layer in summary.layers:
         w.writerow([escape.spreadsheet(_csv_cell(layer, c)) for c in cols])
@@ -104,7 +104,8 @@ def csv_text(summary: Summary, columns: tuple[Column, ...] | None = None) -> str
     return buf.getvalue()
 
 
-CSV_COLUMNS = (Column.LAYER, Column.TYPE, Column.OUTPUT, Column.PARAMS, Column.TRAINABLE_PARAMS,
+CSV_COLUMNS = (Column.LAYER, Column.TYPE, Column.OPS, Column.OUTPUT, Column.PARAMS,
+               Column.TRAINABLE_PARAMS,
                Column.NON_TRAINABLE_PARAMS, Column.CONNECTIONS, Column.MACS, Column.FLOPS,
                Column.BACKWARD_MACS, Column.ACTIVATION_BYTES, Column.RECEPTIVE_FIELD)
 
@@ -113,6 +114,8 @@ def _csv_cell(layer: Layer, column: Column) -> object:
     if column is Column.LAYER:
         return layer.name
     if column is Column.TYPE:
+        return layer_type(layer)
+    if column is Column.OPS:
         return "+".join(layer.op_types)
     if column is Column.OUTPUT:
         return fmt_full_shape(layer.output_shape)
