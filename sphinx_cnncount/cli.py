@@ -82,16 +82,17 @@ def summary_command(args: argparse.Namespace) -> int:
     from .escape import message as line
     from .load import parse_dims, parse_input_shapes, parse_input_values
     from .render import parse_columns
-    from .render.text import Format, render
+    from .render.text import Format, check_options, render
 
     columns = parse_columns(args.columns) if args.columns is not None else None
+    check_options(Format(args.format), columns, args.units)
     summary = analyze(args.model, args.depth, parse_dims(args.dim),
                       parse_input_shapes(args.input_shape), parse_input_values(args.input_value))
     for note in summary.notes:
         print(f"{PROG}: {line(note)}", file=sys.stderr)
     for d in summary.diagnostics:
         print(f"{PROG}: warning: {line(f'{args.model}: {d.message}')}", file=sys.stderr)
-    sys.stdout.write(render(summary, Format(args.format), columns))
+    sys.stdout.write(render(summary, Format(args.format), columns, args.units))
     return 0
 
 
@@ -107,12 +108,16 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("summary", help="print the per-layer table of a model",
                        description="Print the per-layer table of an ONNX model.")
     p.add_argument("model", help="path to an .onnx file")
-    p.add_argument("--format", choices=["table", "json", "csv", "markdown"], default="table")
+    p.add_argument("--format", choices=["table", "json", "csv", "markdown", "html"],
+                   default="table")
     p.add_argument("--columns", default=None,
                    help="comma-separated (default: layer,type,output,params,connections,macs; "
                         "CSV: every metric): layer, type, output, params, trainable_params, "
                         "non_trainable_params, connections, macs, flops, receptive_field, "
                         "backward_macs, activation_bytes")
+    p.add_argument("--units", action="store_true",
+                   help="numbers with SI units (1.81 G) and bytes in KB/MB in the table, "
+                        "markdown and HTML (JSON and CSV stay exact)")
     add_model_options(p)
     p.set_defaults(func=guarded(summary_command))
 

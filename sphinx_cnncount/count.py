@@ -21,7 +21,7 @@ from .layers import group_layers
 from .layout import channel_axes, layout_name
 from .infer import Inference
 from .load import LoadedModel, load
-from .memory import activation_memory
+from .memory import activation_memory, tensor_bytes
 from .ops import Cost, NodeView, OpSpec, UnknownShape, spec_for
 from .ops.base import zero_cost
 from .params import FLOAT_TYPES, INT_TYPES, NUMERIC_TYPES, param_leaves, param_slot
@@ -54,6 +54,9 @@ class Totals:
     training_macs: int | None = 0  # forward + backward
     activation_bytes: int | None = 0  # every layer's outputs, summed
     peak_activation_bytes: int | None = 0  # the most that is live at once, topological order
+    param_bytes: int | None = 0  # what the parameters take as stored (4 per float32, 1 per int8)
+    trainable_param_bytes: int | None = 0
+    non_trainable_param_bytes: int | None = 0
 
 
 @dataclass(frozen=True)
@@ -92,8 +95,11 @@ class ControlFlow:
     approximation: bool = False
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False)
 class Summary:
+    """A model's layers and totals, as ``cnncount summary`` shows them. ``str()`` is that table;
+    Jupyter and IPython show it as an HTML table."""
+
     model: str
     inputs: tuple[TensorInfo, ...]
     outputs: tuple[TensorInfo, ...]
@@ -111,6 +117,45 @@ class Summary:
             if layer.name == name:
                 return layer
         raise KeyError(name)
+
+    def __repr__(self) -> str:
+        t = self.totals
+        figures = ", ".join(f"{k}={'?' if v is None else f'{v:,}'}"
+                            for k, v in (("params", t.params), ("macs", t.macs)))
+        return (f"<Summary of {self.model!r}: {len(self.layers)} layers, {figures}, "
+                f"{self.status}>")
+
+    def __str__(self) -> str:
+        from .render.text import table
+
+        return table(self)
+
+    def _repr_markdown_(self) -> str:
+        from .render.text import markdown
+
+        return markdown(self)
+
+    def _repr_html_(self) -> str:
+        from .render.text import html
+
+        return html(self)
+
+    def records(self) -> list[dict[str, Any]]:
+        """One plain dict per layer: the JSON interface's layer records, and ``type`` as the
+        table shows it."""
+        from .render import layer_type
+
+        return [{**record, "type": layer_type(layer)}
+                for record, layer in zip(self.to_json(tensor_lists=False)["layers"], self.layers,
+                                         strict=True)]
+
+    def to_dataframe(self) -> Any:
+        """The layers as a pandas DataFrame, one row each (pandas is not a dependency)."""
+        try:
+            import pandas
+        except ImportError:
+            raise ImportError("Summary.to_dataframe() needs pandas: pip install pandas") from None
+        return pandas.DataFrame.from_records(self.records()).set_index("name")
 
     def to_json(self, *, tensor_lists: bool = True) -> dict[str, Any]:
         """The stable machine interface (documented in README.md). ``tensor_lists=False``
@@ -192,6 +237,15 @@ class _Walk:
         self.diagnostics: list[Diagnostic] = []
         self.unsupported: dict[tuple[str, str], list[str]] = {}
         self.control_flow: list[ControlFlow] = []
+        self.param_bytes: list[int | None] = [0, 0]  # trainable, non-trainable
+
+    def add_bytes(self, k: int, n: int, dtype: int | None) -> None:
+        """Bytes of ``n`` parameter elements of ``dtype`` (None: unknown, and so the total)."""
+        size = tensor_bytes((n,), dtype)
+        if size is None or self.param_bytes[k] is None:
+            self.param_bytes[k] = None
+        else:
+            self.param_bytes[k] += size  # type: ignore[operator]
 
     def cost(self, spec: OpSpec, node: onnx.NodeProto, key: tuple[Any, ...],
              ins: tuple[Shape | None, ...], outs: tuple[Shape | None, ...],
@@ -267,6 +321,7 @@ def count(loaded: LoadedModel, depth: int = 1, g: graphmod.Graph | None = None) 
                 k = 0 if trainable else 1
                 if params[li][k] is not None:
                     params[li][k] += n  # type: ignore[operator]
+                walk.add_bytes(k, n, dtypes.get(root))
         if control_flow:
             node_bodies = inference.bodies.get(outs[0], {}) if inference and outs else {}
             n_body = _body_params(g.nodes[i], g.names[i], walk, node_bodies, g)
@@ -280,8 +335,10 @@ def count(loaded: LoadedModel, depth: int = 1, g: graphmod.Graph | None = None) 
             tallies[li].unknown.update(METRICS)
             continue
         if spec.attr_params and params[li][0] is not None:
-            params[li][0] += sum(len(a.floats) for a in g.nodes[i].attribute  # type: ignore
-                                 if a.name in spec.attr_params)
+            n_attr = sum(len(a.floats) for a in g.nodes[i].attribute
+                         if a.name in spec.attr_params)
+            params[li][0] += n_attr  # type: ignore[operator]
+            walk.add_bytes(0, n_attr, onnx.TensorProto.FLOAT)
         if any(flags) or not needs_grad.isdisjoint(ins):
             needs_grad.update(outs)
             needs_grad.discard("")
@@ -358,6 +415,9 @@ def count(loaded: LoadedModel, depth: int = 1, g: graphmod.Graph | None = None) 
         training_macs=_plus(macs, backward),
         activation_bytes=_sum(layers, "activation_bytes"),
         peak_activation_bytes=peak,
+        param_bytes=_plus(*walk.param_bytes),
+        trainable_param_bytes=walk.param_bytes[0],
+        non_trainable_param_bytes=walk.param_bytes[1],
     )
     tensor_names = dict.fromkeys([*g.inputs, *sorted(g.initializers),
                                   *(t for outs in g.rows.outputs for t in outs)])
@@ -524,6 +584,7 @@ def _body_params(node: onnx.NodeProto, name: str, walk: _Walk,
                     continue
                 walk.owner.add(key)
                 total += numel(dims)  # type: ignore[operator]
+                walk.add_bytes(0, numel(dims), dtype)  # type: ignore[arg-type]
             if bodies.has_body(inner):
                 sub = inference.bodies.get(inner.output[0], {}) if inference and inner.output \
                     else {}

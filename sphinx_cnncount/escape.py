@@ -10,7 +10,7 @@ their own.
 
 from __future__ import annotations
 
-import html
+import html as _html
 
 ELLIPSIS = "\u2026"
 
@@ -56,7 +56,12 @@ _MARKDOWN_SPECIAL = str.maketrans({c: "\\" + c for c in "\\`*[]|"})
 def markdown(text: str) -> str:
     """A markdown table cell: HTML escaped (``<script>`` is text), the characters markdown
     gives a meaning to backslash-escaped, ``|`` included."""
-    return html.escape(text, quote=False).translate(_MARKDOWN_SPECIAL)
+    return _html.escape(text, quote=False).translate(_MARKDOWN_SPECIAL)
+
+
+def html(text: str) -> str:
+    """Text inside HTML: ``<script>`` is shown, not run."""
+    return _html.escape(text)
 
 
 def spreadsheet(value: object) -> object:

@@ -43,7 +43,10 @@ def test_json_golden_and_exact_values(capsys, golden):
                               "non_trainable_params": 0, "connections": 340_908,
                               "macs": 325_680, "flops": data["totals"]["flops"],
                               "backward_macs": 533_760, "training_macs": 325_680 + 533_760,
-                              "activation_bytes": 32_376, "peak_activation_bytes": 37_632}
+                              "activation_bytes": 32_376, "peak_activation_bytes": 37_632,
+                              # float32 weights: 4 bytes each
+                              "param_bytes": 60_840 * 4, "trainable_param_bytes": 60_840 * 4,
+                              "non_trainable_param_bytes": 0}
     assert data["inputs"] == [{"name": "image", "shape": [1, 1, 32, 32]}]
     assert data["outputs"] == [{"name": "rbf", "shape": [1, 10]}]
     c3 = next(layer for layer in data["layers"] if layer["name"] == "C3")

@@ -85,6 +85,32 @@ def fmt_int(n: int | None) -> str:
     return "?" if n is None else f"{n:,}"
 
 
+_SI = ((10**12, "T"), (10**9, "G"), (10**6, "M"), (10**3, "K"))
+
+
+def fmt_units(n: int | None) -> str:
+    """A count with an SI unit, two decimals, as Keras and torchinfo users read it: 1814073344 ->
+    '1.81 G', 60840 -> '60.84 K'; below a thousand, exact."""
+    if n is None:
+        return "?"
+    for size, unit in _SI:
+        if abs(n) >= size:
+            return f"{n / size:.2f} {unit}"
+    return str(n)
+
+
+def fmt_bytes(n: int | None) -> str:
+    """Bytes as Keras prints them (powers of 1024): 243360 -> '237.66 KB'."""
+    if n is None:
+        return "?"
+    value, unit = float(n), "B"
+    for unit in ("B", "KB", "MB", "GB", "TB"):
+        if value < 1024 or unit == "TB":
+            break
+        value /= 1024
+    return f"{n} B" if unit == "B" else f"{value:.2f} {unit}"
+
+
 def fmt_shape(shape: Shape | None, layout: str | None = None) -> str:
     """A shape as the LeNet paper writes it, batch dropped: [1, 6, 28, 28] -> '6@28x28'; with
     its layout known, the channels wherever they are: [1, 26, 26, 32] in NHWC -> '32@26x26'."""
@@ -141,7 +167,7 @@ def op_kind(layer: Layer) -> str:
     return "+".join(costing or list(layer.op_types))
 
 
-def cell(layer: Layer, column: Column) -> str:
+def cell(layer: Layer, column: Column, units: bool = False) -> str:
     """A layer's cell as every table shows it; names printable and elided (JSON and CSV keep
     them whole)."""
     if column is Column.LAYER:
@@ -154,21 +180,28 @@ def cell(layer: Layer, column: Column) -> str:
         return layer_shape(layer)
     if column is Column.RECEPTIVE_FIELD:
         return fmt_field(layer.receptive_field)
-    return fmt_int(getattr(layer, column.value))
+    return _number(getattr(layer, column.value), column, units)
 
 
-def total_cell(summary: Summary, column: Column) -> str:
+def _number(n: int | None, column: Column, units: bool) -> str:
+    if not units:
+        return fmt_int(n)
+    return fmt_bytes(n) if column is Column.ACTIVATION_BYTES else fmt_units(n)
+
+
+def total_cell(summary: Summary, column: Column, units: bool = False) -> str:
     if column is Column.LAYER:
         return "Total"
     if column.numeric and hasattr(summary.totals, column.value):
-        return fmt_int(getattr(summary.totals, column.value))
+        return _number(getattr(summary.totals, column.value), column, units)
     return ""
 
 
-def table_rows(summary: Summary, columns: tuple[Column, ...] = DEFAULT_COLUMNS
-               ) -> tuple[list[str], list[list[str]], list[str]]:
-    """(header, body rows, totals row) as display strings."""
+def table_rows(summary: Summary, columns: tuple[Column, ...] = DEFAULT_COLUMNS,
+               units: bool = False) -> tuple[list[str], list[list[str]], list[str]]:
+    """(header, body rows, totals row) as display strings; ``units``: numbers with an SI unit
+    (``1.81 G``), bytes in KB and MB, instead of exact integers."""
     header = [c.title for c in columns]
-    body = [[cell(layer, c) for c in columns] for layer in summary.layers]
-    total = [total_cell(summary, c) for c in columns]
+    body = [[cell(layer, c, units) for c in columns] for layer in summary.layers]
+    total = [total_cell(summary, c, units) for c in columns]
     return header, body, total

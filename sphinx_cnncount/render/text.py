@@ -11,7 +11,8 @@ from enum import Enum
 from .. import escape
 from ..count import Layer, Summary
 from ..shapes import all_known
-from . import DEFAULT_COLUMNS, Column, fmt_field, fmt_full_shape, fmt_int, layer_type, table_rows
+from . import (DEFAULT_COLUMNS, Column, fmt_bytes, fmt_field, fmt_full_shape, fmt_int, layer_type,
+               table_rows)
 
 
 class Format(str, Enum):
@@ -19,22 +20,37 @@ class Format(str, Enum):
     JSON = "json"
     CSV = "csv"
     MARKDOWN = "markdown"
+    HTML = "html"
 
 
-def render(summary: Summary, fmt: Format, columns: tuple[Column, ...] | None = None) -> str:
-    """``columns`` None: each format's default (CSV and JSON give every metric)."""
-    if columns is None and fmt in (Format.TABLE, Format.MARKDOWN):
-        columns = DEFAULT_COLUMNS
-    return _RENDERERS[fmt](summary, columns)
+def render(summary: Summary, fmt: Format, columns: tuple[Column, ...] | None = None,
+           units: bool = False) -> str:
+    """``columns`` None: each format's default (CSV and JSON give every metric). ``units``: the
+    table's, markdown's and HTML's numbers with SI units (JSON and CSV are exact integers)."""
+    check_options(fmt, columns, units)
+    if fmt in (Format.JSON, Format.CSV):
+        return _RENDERERS[fmt](summary, columns)
+    return _RENDERERS[fmt](summary, columns or DEFAULT_COLUMNS, units)
+
+
+def check_options(fmt: Format, columns: tuple[Column, ...] | None, units: bool) -> None:
+    """ValueError for options the format has no use for (before a model is read)."""
+    if columns is not None and fmt is Format.JSON:
+        raise ValueError("--columns does not apply to --format json: it has every figure")
+    if units and fmt in (Format.JSON, Format.CSV):
+        raise ValueError(f"--units does not apply to --format {fmt.value}: its numbers are "
+                         "exact integers")
 
 
 def _inputs_line(summary: Summary) -> str:
     return ", ".join(f"{escape.name(t.name)} {fmt_full_shape(t.shape)}" for t in summary.inputs)
 
 
-def table(summary: Summary, columns: tuple[Column, ...] = DEFAULT_COLUMNS) -> str:
-    """A Keras-summary-like table: aligned columns, a rule, the rows, a totals row."""
-    header, body, total = table_rows(summary, columns)
+def table(summary: Summary, columns: tuple[Column, ...] = DEFAULT_COLUMNS,
+          units: bool = False) -> str:
+    """A Keras-summary-like table: aligned columns, a rule, the rows, a totals row, then the
+    totals as Keras prints them (with the parameters' size)."""
+    header, body, total = table_rows(summary, columns, units)
     widths = [max(len(r[i]) for r in [header, total, *body]) for i in range(len(columns))]
 
     def line(cells: list[str]) -> str:
@@ -53,9 +69,10 @@ def table(summary: Summary, columns: tuple[Column, ...] = DEFAULT_COLUMNS) -> st
         "=" * rule_width,
         line(total),
         "=" * rule_width,
-        f"Total params: {fmt_int(t.params)}",
-        f"Trainable params: {fmt_int(t.trainable_params)}",
-        f"Non-trainable params: {fmt_int(t.non_trainable_params)}",
+        f"Total params: {fmt_int(t.params)} ({fmt_bytes(t.param_bytes)})",
+        f"Trainable params: {fmt_int(t.trainable_params)} ({fmt_bytes(t.trainable_param_bytes)})",
+        f"Non-trainable params: {fmt_int(t.non_trainable_params)} "
+        f"({fmt_bytes(t.non_trainable_param_bytes)})",
         f"Connections: {fmt_int(t.connections)}",
         f"MACs: {fmt_int(t.macs)}",
         f"FLOPs: {fmt_int(t.flops)}",
@@ -72,10 +89,11 @@ def partial_line(summary: Summary) -> str:
     return escape.message(f"Partial count: {'; '.join(summary.incomplete)}")
 
 
-def markdown(summary: Summary, columns: tuple[Column, ...] = DEFAULT_COLUMNS) -> str:
+def markdown(summary: Summary, columns: tuple[Column, ...] = DEFAULT_COLUMNS,
+             units: bool = False) -> str:
     """A GitHub-flavoured markdown table with a bold totals row; names are text, never markup
     or HTML."""
-    header, body, total = table_rows(summary, columns)
+    header, body, total = table_rows(summary, columns, units)
 
     def row(cells: list[str]) -> str:
         return "| " + " | ".join(cells) + " |"
@@ -171,9 +189,42 @@ def json_text(summary: Summary, columns: tuple[Column, ...] = DEFAULT_COLUMNS) -
     return "\n".join(lines) + "\n"
 
 
+def html(summary: Summary, columns: tuple[Column, ...] = DEFAULT_COLUMNS,
+         units: bool = False) -> str:
+    """An HTML table (what Jupyter shows): names escaped, numbers right-aligned, the totals in
+    bold, and below it the totals lines and, for a partial count, why."""
+    header, body, total = table_rows(summary, columns, units)
+
+    def cells(tag: str, row: list[str], strong: bool = False) -> str:
+        out = []
+        for column, text in zip(columns, row, strict=True):
+            style = ' style="text-align: right"' if column.numeric else ""
+            content = escape.html(text)
+            out.append(f"<{tag}{style}>{f'<b>{content}</b>' if strong and text else content}"
+                       f"</{tag}>")
+        return "<tr>" + "".join(out) + "</tr>"
+
+    t = summary.totals
+    lines = [f"Total params: {fmt_int(t.params)} ({fmt_bytes(t.param_bytes)})",
+             f"MACs: {fmt_int(t.macs)}",
+             f"FLOPs: {fmt_int(t.flops)}"]
+    if summary.status != "complete":
+        lines.append(partial_line(summary))
+    return "".join([
+        '<table class="cnncount-table">',
+        f"<caption>{escape.html(escape.printable(summary.model))}: "
+        f"{escape.html(_inputs_line(summary))}</caption>",
+        "<thead>", cells("th", header), "</thead><tbody>",
+        *(cells("td", row) for row in body), cells("td", total, strong=True),
+        "</tbody></table>",
+        "<p>" + "<br>".join(escape.html(line) for line in lines) + "</p>",
+    ])
+
+
 _RENDERERS = {
     Format.TABLE: table,
     Format.JSON: json_text,
     Format.CSV: csv_text,
     Format.MARKDOWN: markdown,
+    Format.HTML: html,
 }
