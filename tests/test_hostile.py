@@ -307,7 +307,7 @@ def test_lint_reports_an_absurd_declaration_at_its_line(tmp_path, capsys):
     code, out, _ = run(capsys, "lint", str(EXAMPLES / "lenet5.onnx"), "--expect",
                        str(tmp_path / "e.toml"), "--isolated", "--select", "CNC0")
     assert code == 1
-    assert out.splitlines()[0] == (f"{tmp_path / 'e.toml'}:2: CNC003 total: params: "
+    assert out.splitlines()[0] == (f"{tmp_path / 'e.toml'}:2: CNC003 [error] total: params: "
                                    "'1e10000000' is too large to be a count")
 
 
@@ -555,7 +555,7 @@ def test_an_unreadable_model_does_not_stop_the_others(tmp_path, capsys, fmt):
     assert err.count("cnncount: error:") == 1 and "bad.onnx" in err
     assert "All checks passed" not in out
     if fmt == "text":
-        assert "CNC000" in out and "CNC106 C5" in out  # the good model is still linted
+        assert "CNC000" in out and "CNC106 [info] C5" in out  # the good model is still linted
     elif fmt == "json":
         assert {f["code"] for f in json.loads(out)} == {"CNC000", "CNC106"}
     elif fmt == "github":
@@ -588,9 +588,9 @@ def test_an_escaped_toml_key_is_reported_at_its_line(tmp_path, capsys):
                        str(tmp_path / "e.toml"), "--isolated", "--select", "CNC0")
     assert code == 1
     lines = out.splitlines()
-    assert lines[0] == (f"{tmp_path / 'e.toml'}:6: CNC003 a\\b: macs: 'x' is not a number "
+    assert lines[0] == (f"{tmp_path / 'e.toml'}:6: CNC003 [error] a\\b: macs: 'x' is not a number "
                         "(write 60,840 or 1.81G)")
-    assert lines[1].startswith(f"{tmp_path / 'e.toml'}:5: CNC002 lenet5.onnx: a\\b: declared "
+    assert lines[1].startswith(f"{tmp_path / 'e.toml'}:5: CNC002 [error] lenet5.onnx: a\\b: declared "
                                "layer does not exist")
 
 

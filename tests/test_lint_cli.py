@@ -45,7 +45,7 @@ def test_lenet5_passes_with_its_expectations(capsys):
     rc, out, err = run(capsys, LENET, "--isolated")
     assert rc == 0 and err == ""
     assert out.splitlines() == [
-        f"{LENET}: CNC106 C5: holds 48,120 of the model's 60,840 params (79%), more than the "
+        f"{LENET}: CNC106 [info] C5: holds 48,120 of the model's 60,840 params (79%), more than the "
         "param-share threshold 50%",
         "Found 1 finding (1 info).",
     ]
@@ -79,7 +79,7 @@ def test_mismatch_exit_1_at_the_toml_line(capsys, work):
     toml.write_text(toml.read_text().replace("params = 1516 ", "params = 1500 "))
     rc, out, _ = run(capsys, "models/lenet5.onnx", "--isolated", "--select", "CNC0")
     assert rc == 1
-    assert out.splitlines()[0] == ("models/lenet5.cnncount.toml:23: CNC001 lenet5.onnx: C3: "
+    assert out.splitlines()[0] == ("models/lenet5.cnncount.toml:23: CNC001 [error] lenet5.onnx: C3: "
                                    "params declared 1,500, model has 1,516")
     assert run(capsys, "models/lenet5.onnx", "--isolated", "--no-expect")[0] == 0
 
@@ -88,7 +88,7 @@ def test_explicit_expect(capsys, work):
     (work / "other.toml").write_text("[total]\nparams = 60841\n")
     rc, out, _ = run(capsys, "models/lenet5.onnx", "--isolated", "--expect", "other.toml")
     assert rc == 1
-    assert out.startswith("other.toml:2: CNC001 lenet5.onnx: total: params declared 60,841, "
+    assert out.startswith("other.toml:2: CNC001 [error] lenet5.onnx: total: params declared 60,841, "
                           "model has 60,840\n")
 
 
@@ -133,7 +133,7 @@ def test_config_expect_mapping_and_threshold_flag(capsys, work):
     rc, out, _ = run(capsys, "models/keras_cnn.onnx", "--select", "param-share",
                      "--threshold", "param-share=0.1")
     # over 10%: conv2d_1 18,496 and conv2d_2 73,856 of 101,578; dense's 8,256 is 8%
-    assert [line.split()[2] for line in out.splitlines()[:-1]] == ["conv2d_1:", "conv2d_2:"]
+    assert [line.split()[3] for line in out.splitlines()[:-1]] == ["conv2d_1:", "conv2d_2:"]
 
 
 @pytest.mark.parametrize("table, message", [
@@ -187,9 +187,9 @@ def test_a_bad_declaration_is_a_finding_at_its_line_and_the_rest_is_checked(caps
     rc, out, err = run(capsys, "models/lenet5.onnx", "--isolated")
     assert (rc, err) == (1, "")
     lines = out.splitlines()
-    assert lines[0] == ("models/lenet5.cnncount.toml:2: CNC003 params = 1.5: write an exact int "
+    assert lines[0] == ("models/lenet5.cnncount.toml:2: CNC003 [error] params = 1.5: write an exact int "
                         '(60840) or a string with an SI suffix ("1.81G")')
-    assert lines[1] == ("models/lenet5.cnncount.toml:4: CNC001 lenet5.onnx: C1: params declared "
+    assert lines[1] == ("models/lenet5.cnncount.toml:4: CNC001 [error] lenet5.onnx: C1: params declared "
                         "157, model has 156")
 
 

@@ -93,7 +93,7 @@ def docs(tmp_path, monkeypatch):
 def test_docs_findings_point_at_the_rst_line(docs, capsys):
     assert main(["lint", "--docs", "docs", "--isolated"]) == 1
     out = capsys.readouterr().out
-    assert out == ("docs/index.rst:11: CNC001 lenet5.onnx: C3: params declared 1,500, model has "
+    assert out == ("docs/index.rst:11: CNC001 [error] lenet5.onnx: C3: params declared 1,500, model has "
                    "1,516\nFound 1 finding (1 error).\n")
 
 
@@ -166,5 +166,5 @@ def test_directives_without_declarations_are_still_checked(tmp_path, capsys):
     assert main(["lint", "--isolated", "--docs", str(tmp_path)]) == 2
     out, err = capsys.readouterr()
     rst = tmp_path / "index.rst"
-    assert f"{rst}:6: CNC003 cnncount directive: unknown diagram 'pie'" in out
+    assert f"{rst}:6: CNC003 [error] cnncount directive: unknown diagram 'pie'" in out
     assert err.startswith(f"cnncount: error: {rst}:4: ") and err.endswith("no such file\n")

@@ -146,5 +146,5 @@ def test_an_unquoted_dotted_layer_name_says_to_quote_it(tmp_path, capsys):
     toml.write_text("[layers.layer1.0]\nparams = 288\n")
     assert main(["lint", "--isolated", str(EXAMPLES / "lenet5.onnx"), "--expect", str(toml)]) == 1
     assert capsys.readouterr().out.splitlines()[0] == (
-        f"{toml}:1: CNC003 [layers.layer1.0] is a table inside [layers.layer1]; "
+        f"{toml}:1: CNC003 [error] [layers.layer1.0] is a table inside [layers.layer1]; "
         'quote a layer name with a dot: [layers."layer1.0"]')

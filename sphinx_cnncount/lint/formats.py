@@ -28,8 +28,8 @@ def location(f: Finding) -> str:
 
 
 def text(findings: Sequence[Finding]) -> str:
-    """One line per finding, ``path[:line]: CODE message``, then a count."""
-    out = [line(f"{location(f)}: {f.code} {f.message}") for f in findings]
+    """One line per finding, ``path[:line]: CODE [severity] message``, then a count."""
+    out = [line(f"{location(f)}: {f.code} [{f.level.label}] {f.message}") for f in findings]
     if findings:
         by = {s: sum(1 for f in findings if f.level is s) for s in Severity}
         parts = [f"{n} {s.label}{'s' if n != 1 and s is not Severity.INFO else ''}"
