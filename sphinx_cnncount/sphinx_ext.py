@@ -1,10 +1,12 @@
 """The Sphinx front end: the ``cnncount`` directive and role, the analysis cache, config, setup.
 
-The directive renders a model's summary as a docutils table (so every builder shows it) and, for
-HTML, an inline SVG diagram (a ``raw`` node, which the other builders skip); its content declares
-numbers that must match the model. The role quotes one figure in running text. Every failure is a
-located warning with type ``cnncount`` and a subtype (``error``, ``mismatch``, ``diagnostic``,
-``reference``) and the build goes on.
+The directive renders a model's summary as a docutils table (so every builder shows it) in a box
+of its own that scrolls when the table is wider than the page, and a diagram: a
+:class:`cnncount_diagram` node holding the drawing, which the HTML builders write as inline SVG,
+LaTeX as a TikZ picture, and the text builders skip. Its content declares numbers that must
+match the model. The role quotes one figure in running text. Every failure is a located warning
+with type ``cnncount`` and a subtype (``error``, ``mismatch``, ``diagnostic``, ``reference``) and
+the build goes on.
 """
 
 from __future__ import annotations
@@ -26,18 +28,22 @@ except ImportError:  # not on Windows: parallel processes may then analyse a mod
 
 from docutils import nodes
 from docutils.parsers.rst import directives
+from sphinx import addnodes
 from sphinx.config import ENUM
+from sphinx.transforms.post_transforms import SphinxPostTransform
 from sphinx.util import logging
 from sphinx.util.docutils import SphinxDirective, SphinxRole
 
 from . import __version__, escape
-from .count import Summary, count
+from .count import Summary
 from .declare import KEYS, DeclarationError, check, parse_lines, quote
-from .graph import build, group_layers, parse_depth
-from .load import Flags, ModelError, load, parse_dims, parse_input_shapes, parse_input_values
+from .graph import parse_depth
+from .load import Flags, ModelError, parse_dims, parse_input_shapes, parse_input_values
 from .render import DEFAULT_COLUMNS, Column, parse_columns, table_rows
-from .render.svg import Diagram, Edges, layer_edges, parse_diagram
-from .render.svg import render as render_svg
+from .render.diagram import MAX_WIDTH, Diagram, Edges, analyse, drawing, parse_diagram
+from .render.drawing import Drawing
+from .render.svg import to_svg
+from .render.tikz import to_latex
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -45,6 +51,8 @@ if TYPE_CHECKING:
     from sphinx.application import Sphinx
     from sphinx.environment import BuildEnvironment
     from sphinx.util.typing import ExtensionMetadata
+    from sphinx.writers.html5 import HTML5Translator
+    from sphinx.writers.latex import LaTeXTranslator
 
 logger = logging.getLogger(__name__)
 
@@ -134,11 +142,9 @@ def _flags(options: Options) -> Flags:
 
 
 def _compute(path: str, options: Options) -> Analysis:
-    loaded = load(path, dict(options.dims), dict(options.input_shapes), _flags(options),
-                  input_values=dict(options.input_values))
-    g = build(loaded.path, loaded.model.graph, loaded.rows)
-    return Analysis(count(loaded, options.depth, g),
-                    layer_edges(g, group_layers(g, options.depth)))
+    return Analysis(*analyse(path, options.depth, dict(options.dims),
+                             dict(options.input_shapes), dict(options.input_values),
+                             _flags(options)))
 
 
 def _cache_dir(env: BuildEnvironment) -> str:
@@ -221,6 +227,8 @@ def _config_dims(value: Any) -> dict[str, int]:
 # ---------------------------------------------------------------------------------------------
 # The table: docutils nodes, so every builder renders it
 
+NUMERIC = "cnncount-num"  # a numeric cell: right-aligned (by the stylesheet, and LaTeX's spec)
+
 
 def table_node(summary: Summary, columns: Sequence[Column]) -> nodes.table:
     """The summary as a docutils table: header, one row per layer, a bold totals row."""
@@ -231,7 +239,7 @@ def table_node(summary: Summary, columns: Sequence[Column]) -> nodes.table:
         for column, text in zip(columns, cells):
             inline = nodes.strong(text, text) if strong and text else nodes.Text(text)
             tr += nodes.entry("", nodes.paragraph("", "", inline),
-                              classes=["align-right"] if column.numeric else [])
+                              classes=[NUMERIC] if column.numeric else [])
         return tr
 
     table = nodes.table(classes=["cnncount-table", "colwidths-auto"])
@@ -245,6 +253,61 @@ def table_node(summary: Summary, columns: Sequence[Column]) -> nodes.table:
     tgroup += nodes.tbody("", *(row(cells) for cells in body),
                           row(total, strong=True, classes=["cnncount-total"]))
     return table
+
+
+def table_box(table: nodes.table, columns: Sequence[Column]) -> nodes.container:
+    """The table in a box of its own (it scrolls there when wider than the page), after the
+    column spec that right-aligns its numbers in LaTeX."""
+    spec = addnodes.tabular_col_spec(spec="".join("r" if c.numeric else "l" for c in columns))
+    return nodes.container("", spec, table, classes=["cnncount-table-box"])
+
+
+class UniqueIds(SphinxPostTransform):
+    """A theme that wraps every table in a container of its own (furo's ``table-wrapper``)
+    copies the table's ids and classes onto it, so the page has each id twice: keep them on
+    the table alone."""
+
+    formats = ("html",)
+    default_priority = 900  # after the themes' own post-transforms (furo's runs at 500)
+
+    def run(self, **kwargs: Any) -> None:
+        for table in self.document.findall(nodes.table):
+            parent = table.parent
+            if "cnncount-table" not in table["classes"] or not isinstance(parent,
+                                                                           nodes.container):
+                continue
+            if set(parent["ids"]) & set(table["ids"]):
+                parent["ids"] = [i for i in parent["ids"] if i not in table["ids"]]
+                parent["names"] = [n for n in parent["names"] if n not in table["names"]]
+                parent["classes"] = [c for c in parent["classes"] if c not in table["classes"]]
+
+
+# ---------------------------------------------------------------------------------------------
+# The diagram: one drawing, written by each builder's visitor
+
+
+class cnncount_diagram(nodes.General, nodes.Element):  # noqa: N801 (docutils names nodes so)
+    """A diagram: ``drawing`` (a render.drawing.Drawing, pickled with the doctree) and ``uid``,
+    the prefix of its SVG ids."""
+
+
+def visit_diagram_html(self: HTML5Translator, node: cnncount_diagram) -> None:
+    self.body.append(f'<div class="cnncount-figure">{to_svg(node["drawing"], node["uid"])}'
+                     "</div>\n")
+    raise nodes.SkipNode
+
+
+def visit_diagram_latex(self: LaTeXTranslator, node: cnncount_diagram) -> None:
+    self.body.append(f"\n{to_latex(node['drawing'])}\n")
+    raise nodes.SkipNode
+
+
+def skip_diagram(self: Any, node: cnncount_diagram) -> None:
+    raise nodes.SkipNode
+
+
+def diagram_node(picture: Drawing, uid: str) -> cnncount_diagram:
+    return cnncount_diagram("", drawing=picture, uid=uid, classes=["cnncount-diagram"])
 
 
 # ---------------------------------------------------------------------------------------------
@@ -293,15 +356,14 @@ class CnncountDirective(SphinxDirective):
         container = nodes.container(classes=["cnncount", *self.options.get("class", [])])
         self.set_source_info(container)
         try:
-            svg = render_svg(kind, summary, result.edges,
-                             uid=f"cnncount-{self.env.new_serialno('cnncount')}")
+            picture = drawing(kind, summary, result.edges, MAX_WIDTH)
         except Exception as exc:  # a drawing bug must not stop the build; the table still shows
             logger.warning(escape.message(f"{rel}: the diagram could not be drawn "
                                           f"({type(exc).__name__}: {exc})"),
                            location=self.get_location(), type="cnncount", subtype="error")
-            svg = ""
-        if svg:
-            container += nodes.raw("", svg, format="html", classes=["cnncount-diagram"])
+            picture = None
+        if picture is not None:
+            container += diagram_node(picture, f"cnncount-{self.env.new_serialno('cnncount')}")
         table = table_node(summary, columns)
         self.set_source_info(table)
         messages: list[nodes.Node] = []
@@ -311,7 +373,7 @@ class CnncountDirective(SphinxDirective):
             self.set_source_info(title)
             table.insert(0, title)
         self.add_name(table)
-        container += table
+        container += table_box(table, columns)
         return [container, *messages]
 
     def _options(self) -> Options:
@@ -406,7 +468,7 @@ class CnncountRole(SphinxRole):
 
 # ---------------------------------------------------------------------------------------------
 
-CSS_FILE = "cnncount.css"  # right-aligned numbers: themes left-align every body cell
+CSS_FILE = "cnncount.css"  # numbers right-aligned, boxes that scroll, the diagrams' colours
 STATIC = os.path.join(os.path.dirname(__file__), "static")
 
 
@@ -425,7 +487,12 @@ def setup(app: Sphinx) -> ExtensionMetadata:
     app.add_config_value("cnncount_dims", {}, "env", types=frozenset({dict, list, tuple, str}))
     app.add_directive("cnncount", CnncountDirective)
     app.add_role("cnncount", CnncountRole())
+    app.add_node(cnncount_diagram, html=(visit_diagram_html, None),
+                 latex=(visit_diagram_latex, None), text=(skip_diagram, None),
+                 man=(skip_diagram, None), texinfo=(skip_diagram, None))
+    app.add_post_transform(UniqueIds)
     app.add_css_file(CSS_FILE)
+    app.add_latex_package("tikz")  # the diagrams, drawn as TikZ pictures
     app.connect("builder-inited", add_static_path)
     app.connect("builder-inited", start_cache)
     app.connect("env-get-outdated", outdated_by_content)
@@ -434,7 +501,7 @@ def setup(app: Sphinx) -> ExtensionMetadata:
     app.connect("build-finished", prune_cache)
     return {
         "version": __version__,
-        "env_version": 2,
+        "env_version": 3,
         "parallel_read_safe": True,
         "parallel_write_safe": True,
     }
