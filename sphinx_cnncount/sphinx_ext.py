@@ -255,10 +255,31 @@ def table_node(summary: Summary, columns: Sequence[Column]) -> nodes.table:
     return table
 
 
+LONGTABLE_ROWS = 30  # Sphinx's LaTeX writer makes a longer table a longtable
+WIDE_COLUMNS = 6  # a table with more columns is set in a smaller size to fit the page
+
+
+def latex_colspec(columns: Sequence[Column], widths: Sequence[int], rows: int) -> str:
+    """LaTeX's column spec, numbers right-aligned: tabulary's ``L``/``R`` (widths found by
+    LaTeX) for a table that fits a page, else columns sized by their longest cell (a longtable
+    takes no tabulary letters), in a smaller size."""
+    if rows <= LONGTABLE_ROWS:
+        small = r">{\small}" if len(columns) > WIDE_COLUMNS else ""
+        return "".join(small + ("R" if c.numeric else "L") for c in columns)
+    weights = [w + 3 for w in widths]  # + 3: a cell's padding, in characters
+    total = sum(weights)
+    return "".join((r">{\small\raggedleft\arraybackslash}" if c.numeric else
+                    r">{\small\raggedright\arraybackslash}") + rf"\X{{{w}}}{{{total}}}"
+                   for c, w in zip(columns, weights))
+
+
 def table_box(table: nodes.table, columns: Sequence[Column]) -> nodes.container:
     """The table in a box of its own (it scrolls there when wider than the page), after the
     column spec that right-aligns its numbers in LaTeX."""
-    spec = addnodes.tabular_col_spec(spec="".join("r" if c.numeric else "l" for c in columns))
+    tgroup = table.next_node(nodes.tgroup)
+    widths = [spec["colwidth"] for spec in tgroup.findall(nodes.colspec)]
+    rows = sum(1 for _ in tgroup.findall(nodes.row))
+    spec = addnodes.tabular_col_spec(spec=latex_colspec(columns, widths, rows))
     return nodes.container("", spec, table, classes=["cnncount-table-box"])
 
 

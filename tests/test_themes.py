@@ -1,7 +1,7 @@
 """The theme matrix in a real browser: each theme x light/dark x 1280/390 px.
 
 tests/roots/test-themes (LeNet-5, ResNet-18 at depth 2 with a wide table, a residual block's
-graph) is built with alabaster, furo, sphinx-rtd-theme, pydata-sphinx-theme and
+graph, ResNet-18 at depth 3 as a long table) is built with alabaster, furo, sphinx-rtd-theme, pydata-sphinx-theme and
 sphinx-book-theme, and opened in headless Chromium (selenium, with the system's chromedriver).
 For each combination:
 
@@ -22,7 +22,6 @@ chromedriver or selenium is missing; ``.ci/run`` installs them.
 from __future__ import annotations
 
 import base64
-import io
 import json
 import os
 import re
@@ -158,16 +157,9 @@ def problems(report: dict, where: str, headers: list[list[str]]) -> list[str]:
 
 def build(theme: str, outdir: Path) -> str:
     """Build the matrix's project with ``theme``; the warnings (none expected)."""
-    from sphinx.application import Sphinx
-    from sphinx.util.docutils import docutils_namespace
+    from tests.helpers import sphinx_build
 
-    warnings = io.StringIO()
-    with docutils_namespace():  # each build registers its nodes and directives afresh
-        app = Sphinx(str(SRC), str(SRC), str(outdir), str(outdir / ".doctrees"), "html",
-                     confoverrides={"html_theme": theme}, status=None, warning=warnings,
-                     freshenv=True)
-        app.build()
-    return warnings.getvalue()
+    return sphinx_build(SRC, outdir, "html", html_theme=theme)
 
 
 def _driver():
@@ -189,7 +181,8 @@ def expected_headers() -> list[list[str]]:
 
     wide = parse_columns("layer, type, output, params, connections, macs, flops, "
                          "receptive_field")
-    return [[c.title for c in cols] for cols in (DEFAULT_COLUMNS, wide, DEFAULT_COLUMNS)]
+    return [[c.title for c in cols]
+            for cols in (DEFAULT_COLUMNS, wide, DEFAULT_COLUMNS, DEFAULT_COLUMNS)]
 
 
 def run_matrix(out: Path, shots: Path | None) -> list[str]:
@@ -268,6 +261,7 @@ def test_contrast_is_wcag() -> None:
 
 
 if __name__ == "__main__":
+    sys.path.insert(0, str(ROOT))  # for tests.helpers
     reason = _available()
     if reason:
         sys.exit(f"test_themes: {reason}")

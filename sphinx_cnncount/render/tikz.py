@@ -37,7 +37,7 @@ def _pt(x: float, y: float) -> str:
 def to_tikz(picture: Drawing) -> str:
     """The ``tikzpicture`` of a drawing (needs ``\\usepackage{tikz}``)."""
     out = [rf"\begin{{tikzpicture}}[x={PT_PER_PX}pt,y=-{PT_PER_PX}pt,line join=round,"
-           r"font=\sffamily,>=stealth]",
+           r">=stealth]",
            # the drawing's own size, so that margins match the SVG's
            rf"\useasboundingbox (0,0) rectangle {_pt(picture.width, picture.height)};"]
     for s in picture.shapes:
@@ -57,7 +57,7 @@ def to_tikz(picture: Drawing) -> str:
                        rf"{arrow}] {_pt(*first)}{segs};")
         elif isinstance(s, Text):
             size = s.size * PT_PER_PX
-            font = rf"\fontsize{{{_n(size)}}}{{{_n(size * 1.2)}}}\selectfont"
+            font = rf"\sffamily\fontsize{{{_n(size)}}}{{{_n(size * 1.2)}}}\selectfont"
             if s.bold:
                 font += r"\bfseries"
             out.append(rf"\node[anchor={_ANCHOR[s.anchor]}, inner sep=0pt, font={font}] "
