@@ -28,6 +28,7 @@ except ImportError:  # not on Windows: parallel processes may then analyse a mod
 
 from docutils import nodes
 from docutils.parsers.rst import directives
+from docutils.statemachine import StateMachine
 from sphinx import addnodes
 from sphinx.config import ENUM
 from sphinx.transforms.post_transforms import SphinxPostTransform
@@ -145,6 +146,14 @@ def _compute(path: str, options: Options) -> Analysis:
     return Analysis(*analyse(path, options.depth, dict(options.dims),
                              dict(options.input_shapes), dict(options.input_values),
                              _flags(options)))
+
+
+def _has_layer(summary: Summary, name: str) -> bool:
+    try:
+        summary.layer(name)
+    except KeyError:
+        return False
+    return True
 
 
 def _cache_dir(env: BuildEnvironment) -> str:
@@ -422,8 +431,7 @@ class CnncountDirective(SphinxDirective):
         for note in summary.notes:
             logger.verbose(escape.message(f"{rel}: {note}"), location=self.get_location())
         for i, line in enumerate(self.content):  # a bad line hides none of the others
-            source, offset = self.content.info(i)
-            where = f"{source}:{offset + 1}"
+            where = self._content_line(i)
             try:
                 mismatches = check(summary, parse_lines([line]))
             except DeclarationError as exc:
@@ -438,6 +446,15 @@ class CnncountDirective(SphinxDirective):
                 logger.warning(escape.message(message), location=where, type="cnncount",
                                subtype="mismatch")
 
+    def _content_line(self, i: int) -> str:
+        """``source:line`` of content line ``i``. reST numbers content lines in the document
+        (an included file's in that file); MyST numbers them from the content's first line and
+        gives ``content_offset`` as the lines between the directive's own and the content."""
+        source, offset = self.content.info(i)
+        if isinstance(self.state_machine, StateMachine):
+            return f"{source}:{offset + 1}"
+        return f"{source}:{self.lineno + self.content_offset + 1 + i}"
+
     def _fail(self, message: str) -> list[nodes.Node]:
         message = escape.message(message)
         logger.warning(message, location=self.get_location(), type="cnncount", subtype="error")
@@ -451,15 +468,23 @@ class CnncountDirective(SphinxDirective):
 
 
 class CnncountRole(SphinxRole):
-    """``:cnncount:`model.onnx:C3.params``` -> ``1,516``; ``total.<key>``; ``<layer>.output``."""
+    """``:cnncount:`model.onnx:C3.params``` -> ``1,516``; ``total.<key>``; ``<layer>.output``.
+
+    The layer is looked up at ``cnncount_depth``; ``MODEL@DEPTH:LAYER.KEY`` names the depth,
+    and a dotted module path (``layer2.0.downsample``) not found there is looked up at the depth
+    it names (one level per part)."""
 
     def run(self) -> tuple[list[nodes.Node], list[nodes.system_message]]:
         path_text, colon, ref = self.text.rpartition(":")
         target, dot, key = ref.strip().rpartition(".")
         key = key.lower().replace("-", "_")
+        head, at, depth_text = path_text.rpartition("@")
+        explicit = bool(at and head.strip() and depth_text.strip().isdigit())
+        if explicit:
+            path_text = head
         if not (colon and path_text.strip() and dot and target):
-            return self._fail(f"expected MODEL:LAYER.KEY (e.g. lenet5.onnx:C3.params), "
-                              f"got {self.text!r}", "reference")
+            return self._fail(f"expected MODEL:LAYER.KEY or MODEL@DEPTH:LAYER.KEY (e.g. "
+                              f"lenet5.onnx:C3.params), got {self.text!r}", "reference")
         if key not in KEYS:
             return self._fail(f"unknown key {key!r} in {self.text!r} (known: {', '.join(KEYS)})",
                               "reference")
@@ -467,19 +492,30 @@ class CnncountRole(SphinxRole):
         config = self.config
         try:
             dims = _config_dims(config.cnncount_dims)
-            options = Options(depth=parse_depth(config.cnncount_depth),
-                              dims=tuple(sorted(dims.items())), defaults=tuple(sorted(dims)))
-            summary = analysis(path, options, _cache_dir(self.env)).summary
+            depth = parse_depth(depth_text.strip() if explicit else config.cnncount_depth)
+            summary = self._summary(path, depth, dims)
+            named = target.count(".") + 1  # the depth a module path names
+            if (not explicit and target.lower() != "total" and named != depth
+                    and not _has_layer(summary, target)):
+                deeper = self._summary(path, named, dims)
+                if _has_layer(deeper, target):
+                    summary, depth = deeper, named
         except Exception as exc:  # a broken model must not stop the build: report it
             return self._fail(_failure(rel, exc), "error")
         try:
             value = quote(summary, target, key)
         except KeyError:
             names = ", ".join(layer.name for layer in summary.layers)
-            return self._fail(f"{rel}: no layer {target!r} (layers: {names})", "reference")
+            return self._fail(f"{rel}: no layer {target!r} at depth {depth} (layers: {names}); "
+                              f"another depth: {rel}@DEPTH:{target}.{key}", "reference")
         except DeclarationError as exc:
             return self._fail(f"{rel}: {exc}", "reference")
         return [nodes.inline(self.rawtext, value, classes=["cnncount"])], []
+
+    def _summary(self, path: str, depth: int, dims: dict[str, int]) -> Summary:
+        options = Options(depth=depth, dims=tuple(sorted(dims.items())),
+                          defaults=tuple(sorted(dims)))
+        return analysis(path, options, _cache_dir(self.env)).summary
 
     def _fail(self, message: str, subtype: str
               ) -> tuple[list[nodes.Node], list[nodes.system_message]]:
