@@ -157,9 +157,8 @@ def parse_md(text: str, file: str = "<string>") -> list[Directive]:
     inside: list[int] = []  # closing lines of the directive fences being read inside
     i = 0
     while i < len(lines):
-        if inside and i == inside[-1]:
-            inside.pop()
-            i += 1
+        if inside and i >= inside[-1]:  # the end of a directive fence read inside
+            i += i == inside.pop()  # its closing line (an unclosed one shares its parent's)
             continue
         m = _FENCE.match(lines[i])
         if not m:
@@ -180,19 +179,19 @@ def parse_md(text: str, file: str = "<string>") -> list[Directive]:
 
 def _fence_end(lines: list[str], j: int, fence: str, limit: int) -> int:
     """The index of the line closing ``fence`` (the same character, at least as many, alone)
-    before ``limit``, else the last line before it (an unclosed fence runs to the end)."""
+    before ``limit``, else ``limit`` (an unclosed fence runs to the end of what holds it)."""
     char, n = fence[0], len(fence)
     while j < limit:
         body = lines[j].strip()
         if len(body) >= n and body == char * len(body):
             return j
         j += 1
-    return limit - 1
+    return limit
 
 
 def _read_fence(lines: list[str], i: int, end: int, model: str, file: str) -> Directive:
     """The directive whose fence opens at ``lines[i]`` and closes at ``lines[end]``."""
-    body = list(range(i + 1, end if end > i else len(lines)))
+    body = list(range(i + 1, end))
     options: dict[str, str] = {}
     k = 0
     if body and lines[body[0]].strip() == "---":  # a YAML block of options
