@@ -18,15 +18,14 @@ by ``rsvg-convert`` (librsvg), when it is installed.
 from __future__ import annotations
 
 import math
-import os
 import shutil
 import subprocess
 from collections.abc import Mapping
 from dataclasses import dataclass
-from enum import Enum
 
 import networkx as nx
 
+from ..choices import Diagram, Format, parse_diagram  # noqa: F401 (re-exported)
 from ..count import Layer, Summary
 from ..escape import name as shown_name
 from ..escape import printable
@@ -37,24 +36,6 @@ from .drawing import Anchor, Dot, Drawing, Ink, Path, Rect, Shape as Drawn, Text
 from .vocabulary import Kind, Link, kind_of, ops_text
 
 Edges = tuple[tuple[int, int], ...]  # (from layer, to layer), indices into summary.layers
-
-
-class Diagram(str, Enum):
-    """The diagrams a summary can be drawn as; the value is the name users type."""
-
-    AUTO = "auto"  # lenet for a chain, graph for a DAG
-    LENET = "lenet"
-    GRAPH = "graph"
-    NONE = "none"
-
-
-def parse_diagram(value: str) -> Diagram:
-    """A diagram name as a user writes it; a ValueError lists the choices."""
-    try:
-        return Diagram(value.strip().lower())
-    except ValueError:
-        choices = ", ".join(d.value for d in Diagram)
-        raise ValueError(f"unknown diagram {value.strip()!r} (choose from {choices})") from None
 
 
 def layer_edges(g: Graph, groups: tuple[LayerGroup, ...]) -> Edges:
@@ -97,25 +78,6 @@ def drawing(kind: Diagram, summary: Summary, edges: Edges,
 
 # ---------------------------------------------------------------------------------------------
 # Files
-
-
-class Format(str, Enum):
-    """What ``cnncount diagram`` writes; the value is the file suffix that selects it."""
-
-    SVG = "svg"
-    TIKZ = "tex"  # a tikzpicture, for \input in a LaTeX document with \usepackage{tikz}
-    PDF = "pdf"
-    PNG = "png"
-
-    @classmethod
-    def of_path(cls, path: str | os.PathLike[str]) -> Format:
-        suffix = os.path.splitext(os.fspath(path))[1].lower().lstrip(".")
-        try:
-            return cls({"tikz": "tex"}.get(suffix, suffix))
-        except ValueError:
-            choices = ", ".join(f".{f.value}" for f in cls)
-            raise ValueError(f"cannot tell the format of {os.fspath(path)!r} from its suffix "
-                             f"(choose from {choices}, or give --format)") from None
 
 
 CONVERTER = "rsvg-convert"  # librsvg's command line tool: SVG -> PDF, PNG
@@ -528,7 +490,16 @@ def graph(summary: Summary, edges: Edges) -> Drawing:
     widest = max(len(row) for row in rows)
     skips = [(u, v) for u, v in dag.edges if row_of[v] - row_of[u] > 1]
     pitch = box_w + COL_GAP
-    width = widest * pitch + 2 * ARC * (len(skips) + 1)
+    # Skips that do not overlap in rows share a lane of arcs; nested ones bow out further.
+    lane_of: dict[tuple[int, int], int] = {}
+    ends: list[int] = []  # the last row of each lane
+    for u, v in sorted(skips, key=lambda e: (row_of[e[0]], -row_of[e[1]])):
+        lane = next((k for k, end in enumerate(ends) if end < row_of[u]), len(ends))
+        if lane == len(ends):
+            ends.append(0)
+        ends[lane] = row_of[v]
+        lane_of[u, v] = lane
+    width = widest * pitch + (ARC * (len(ends) + 1) + 8 if skips else 0)  # arcs on the right
     centre = widest * pitch / 2
     height = len(rows) * (BOX_H + BOX_ROW_GAP) - BOX_ROW_GAP + 16
 
@@ -536,12 +507,11 @@ def graph(summary: Summary, edges: Edges) -> Drawing:
         return centre + slot[v] * pitch, 8 + row_of[v] * (BOX_H + BOX_ROW_GAP)
 
     shapes: list[Drawn] = []
-    arc_of = {e: k for k, e in enumerate(sorted(skips, key=lambda e: row_of[e[1]] - row_of[e[0]]))}
     for u, v in dag.edges:
         (x1, y1), (x2, y2) = pos(u), pos(v)
-        if (u, v) in arc_of:  # a skip: out of the right side, around, into the right side
+        if (u, v) in lane_of:  # a skip: out of the right side, around, into the right side
             xa, xb = x1 + box_w / 2, x2 + box_w / 2
-            bend = max(xa, xb) + ARC * (arc_of[u, v] + 1)
+            bend = max(xa, xb) + ARC * (lane_of[u, v] + 1)
             ya, yb = y1 + BOX_H / 2, y2 + BOX_H / 2
             points = ((xa, ya), (bend, ya), (bend, yb), (xb, yb))
         else:
