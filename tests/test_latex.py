@@ -15,10 +15,12 @@ from pathlib import Path
 
 import pytest
 
+from sphinx_cnncount.choices import Diagram
 from sphinx_cnncount.render import DEFAULT_COLUMNS
 from sphinx_cnncount.render.tikz import tex_escape
 from sphinx_cnncount.sphinx_ext import latex_colspec
 
+from .conftest import EXAMPLES
 from .helpers import sphinx_build
 from .test_themes import SRC, screenshot_dir
 
@@ -83,3 +85,25 @@ def test_the_pdf_compiles(latex_dir: Path) -> None:
         subprocess.run(["pdftoppm", "-r", "90", "-png", "-f", str(page), "-l", str(page),
                         "-singlefile", str(pdf), str(shots / "latex-lenet")], check=True)
         assert (shots / "latex-lenet.png").stat().st_size > 10_000
+
+
+def test_a_drawing_taller_than_a_page_goes_on_in_slices() -> None:
+    from sphinx_cnncount.render import diagram, tikz
+    from sphinx_cnncount.render.drawing import Rect, Text
+
+    resnet18 = Path(__file__).resolve().parent / "data" / "torchvision" / \
+        "resnet18.torchscript.onnx"
+    picture = diagram.drawing(Diagram.AUTO, *diagram.analyse(str(resnet18), 3))
+    bands = tikz.bands(picture)
+    assert len(bands) >= picture.height / tikz.PAGE_PX
+    assert bands[0][0] == 0 and bands[-1][1] == picture.height
+    assert all(b - a <= tikz.PAGE_PX for a, b in bands)
+    assert all(bands[k][1] == bands[k + 1][0] for k in range(len(bands) - 1))
+    boxes = [(s.y, s.y + s.h) for s in picture.shapes if isinstance(s, Rect)]
+    labels = [(s.y - s.size, s.y) for s in picture.shapes if isinstance(s, Text)]
+    for _, cut in bands[:-1]:  # no box or label cut in two
+        assert not any(a < cut < b for a, b in boxes + labels)
+    latex = tikz.to_latex(picture)
+    assert latex.count(r"\begin{tikzpicture}") == len(bands) and latex.count(r"\clip") == len(bands)
+    lenet = diagram.drawing(Diagram.AUTO, *diagram.analyse(str(EXAMPLES / "lenet5.onnx")))
+    assert tikz.bands(lenet) == [(0.0, lenet.height)] and r"\clip" not in tikz.to_latex(lenet)

@@ -7,7 +7,7 @@ white. :func:`to_latex` wraps the picture so that it never overflows the text wi
 
 from __future__ import annotations
 
-from .drawing import Anchor, Dot, Drawing, Ink, Path, Rect, Text
+from .drawing import Anchor, Dot, Drawing, Ink, Path, Rect, Shape, Text
 
 PT_PER_PX = 0.75
 _ANCHOR = {Anchor.START: "base west", Anchor.MIDDLE: "base", Anchor.END: "base east"}
@@ -34,13 +34,33 @@ def _pt(x: float, y: float) -> str:
     return f"({_n(x)},{_n(y)})"
 
 
-def to_tikz(picture: Drawing) -> str:
-    """The ``tikzpicture`` of a drawing (needs ``\\usepackage{tikz}``)."""
+def _span(s: Shape) -> tuple[float, float]:
+    """The vertical extent of a shape, in px."""
+    if isinstance(s, Rect):
+        return s.y, s.y + s.h
+    if isinstance(s, Text):
+        return s.y - s.size, s.y + s.size * 0.3  # ascenders above the baseline, descenders below
+    if isinstance(s, Dot):
+        return s.y - s.r, s.y + s.r
+    ys = [y for _, y in s.points]
+    return min(ys), max(ys)
+
+
+def to_tikz(picture: Drawing, band: tuple[float, float] | None = None) -> str:
+    """The ``tikzpicture`` of a drawing (needs ``\\usepackage{tikz}``); with ``band``
+    (top, bottom in px), only that horizontal slice of it."""
+    top, bottom = band if band else (0.0, picture.height)
     out = [rf"\begin{{tikzpicture}}[x={PT_PER_PX}pt,y=-{PT_PER_PX}pt,line join=round,"
            r">=stealth]",
            # the drawing's own size, so that margins match the SVG's
-           rf"\useasboundingbox (0,0) rectangle {_pt(picture.width, picture.height)};"]
+           rf"\useasboundingbox {_pt(0, top)} rectangle {_pt(picture.width, bottom)};"]
+    if band:
+        out.append(rf"\clip {_pt(0, top)} rectangle {_pt(picture.width, bottom)};")
     for s in picture.shapes:
+        if band:
+            y0, y1 = _span(s)
+            if y1 < top or y0 > bottom:
+                continue
         if isinstance(s, Rect):
             corner = f", rounded corners={_n(s.radius * PT_PER_PX)}pt" if s.radius else ""
             out.append(rf"\path[{_STYLE[s.ink]}, line width={_n(s.stroke * PT_PER_PX)}pt"
@@ -68,13 +88,44 @@ def to_tikz(picture: Drawing) -> str:
     return "\n".join(out)
 
 
+PAGE_PX = 800.0  # px of drawing per slice: 600 pt, under the text height of a letter or A4 page
+
+
+def bands(picture: Drawing, page: float = PAGE_PX) -> list[tuple[float, float]]:
+    """Horizontal slices of a drawing, each at most ``page`` px tall, cut where no box or label
+    is cut (a drawing taller than a page goes on over the next ones, at the same scale)."""
+    # Where a cut crosses nothing: the gaps between the merged extents of boxes and labels.
+    cuts: list[float] = []
+    end = -1.0
+    for a, b in sorted(_span(s) for s in picture.shapes if not isinstance(s, Path)):
+        if a > end + 1 and end >= 0:
+            cuts.append((end + a) / 2)
+        end = max(end, b)
+    out = []
+    top = 0.0
+    k = 0
+    while picture.height - top > page:
+        while k < len(cuts) and cuts[k] <= top:
+            k += 1
+        j = k
+        while j < len(cuts) and cuts[j] <= top + page:
+            j += 1
+        cut = cuts[j - 1] if j > k else top + page  # the lowest gap in this page, else its end
+        out.append((top, cut))
+        top = cut
+    out.append((top, picture.height))
+    return out
+
+
 def to_latex(picture: Drawing) -> str:
-    """The picture centred, scaled down to the text width when it is wider."""
-    return "\n".join([
-        r"\begin{center}\begingroup",
-        r"\setbox0=\hbox{%",
-        to_tikz(picture) + "%",
-        "}%",
-        r"\ifdim\wd0>\linewidth\resizebox{\linewidth}{!}{\box0}\else\box0\fi",
-        r"\endgroup\end{center}",
-    ])
+    """The picture centred, scaled down to the text width when wider, in page-sized slices
+    when taller than a page (LaTeX breaks pages between them)."""
+    parts = []
+    for band in bands(picture):
+        parts += [r"\begin{center}\begingroup",
+                  r"\setbox0=\hbox{%",
+                  to_tikz(picture, band) + "%",
+                  "}%",
+                  r"\ifdim\wd0>\linewidth\resizebox{\linewidth}{!}{\box0}\else\box0\fi",
+                  r"\endgroup\end{center}"]
+    return "\n".join(parts)
