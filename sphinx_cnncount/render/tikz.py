@@ -121,10 +121,11 @@ def to_latex(picture: Drawing) -> str:
     """The picture centred, scaled down to the text width when wider, in page-sized slices
     when taller than a page (LaTeX breaks pages between them)."""
     parts = []
-    for band in bands(picture):
+    slices = bands(picture)
+    for band in slices:
         parts += [r"\begin{center}\begingroup",
                   r"\setbox0=\hbox{%",
-                  to_tikz(picture, band) + "%",
+                  to_tikz(picture, band if len(slices) > 1 else None) + "%",
                   "}%",
                   r"\ifdim\wd0>\linewidth\resizebox{\linewidth}{!}{\box0}\else\box0\fi",
                   r"\endgroup\end{center}"]
