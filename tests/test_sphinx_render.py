@@ -63,6 +63,7 @@ def test_warnings_name_the_directive_option_and_the_role_reaches_deeper_layers(
 
 @pytest.mark.sphinx("html", testroot="myst", freshenv=True)
 def test_myst_warnings_point_at_the_declarations_line(app: SphinxTestApp) -> None:
+    pytest.importorskip("myst_parser")
     with_models(app)
     app.build()
     where = [(int(m.group(1)), m.group(2)) for line in warnings(app)

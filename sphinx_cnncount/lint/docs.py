@@ -233,7 +233,7 @@ def doc_files(root: str | os.PathLike[str]) -> Iterator[Path]:
         return
     for f in sorted(f for f in p.rglob("*") if f.suffix.lower() in PAGE_SUFFIXES):
         rel = f.relative_to(p).parts
-        if any(part.startswith((".", "_build")) for part in rel[:-1]) or not f.is_file():
+        if any(part.startswith((".", "_build")) for part in rel[:-1]):
             continue
         yield f
 
