@@ -24,7 +24,7 @@ from .conftest import EXAMPLES
 from .helpers import sphinx_build
 from .test_themes import SRC, screenshot_dir
 
-TEX = "projectnamenotset.tex"  # the root sets no project name
+TEX = "cnncount.tex"  # the root's project name
 
 
 @pytest.fixture(scope="module")

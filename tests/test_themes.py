@@ -76,7 +76,10 @@ const svgs = [...document.querySelectorAll("svg.cnncount-diagram")].map((svg) =>
       px: parseFloat(getComputedStyle(t).fontSize) * scale})),
   };
 });
-return JSON.stringify({tables, svgs, scroll_width: document.documentElement.scrollWidth,
+const blocks = [...document.querySelectorAll("div.cnncount")].map(
+  (b) => b.getBoundingClientRect().right);
+return JSON.stringify({tables, svgs, blocks, scroll_width: document.documentElement.scrollWidth,
+                       client_width: document.documentElement.clientWidth,
                        inner_width: window.innerWidth,
                        ids: [...document.querySelectorAll("[id]")].map((e) => e.id)});
 """
@@ -103,12 +106,17 @@ def contrast(a: str, b: str) -> float:
     return (la + 0.05) / (lb + 0.05)
 
 
-def problems(report: dict, where: str, headers: list[list[str]]) -> list[str]:
+def problems(report: dict, where: str, headers: list[list[str]], width: int) -> list[str]:
     """What is wrong in one page's measurements (empty: all checks pass)."""
     out = []
-    if report["scroll_width"] > report["inner_width"] + 1:
+    # On a phone the layout viewport widens to whatever overflows it: it must stay the device's.
+    if report["inner_width"] > width or report["scroll_width"] > report["client_width"] + 1:
         out.append(f"{where}: the page scrolls sideways ({report['scroll_width']} px in "
-                   f"{report['inner_width']})")
+                   f"{report['client_width']}, viewport {report['inner_width']})")
+    for k, right in enumerate(report["blocks"]):
+        if right > report["client_width"] + TOLERANCE:
+            out.append(f"{where}: block {k} ends at {right:.0f} px, past the page's "
+                       f"{report['client_width']}")
     dupes = {i for i in report["ids"] if report["ids"].count(i) > 1}
     if dupes:
         out.append(f"{where}: ids written twice: {sorted(dupes)}")
@@ -207,7 +215,7 @@ def run_matrix(out: Path, shots: Path | None) -> list[str]:
                     driver.execute_script("return document.fonts.ready")
                     where = f"{theme}/{mode}/{width}"
                     report = json.loads(driver.execute_script(MEASURE))
-                    found += problems(report, where, headers)
+                    found += problems(report, where, headers, w)
                     if shots is not None:
                         _screenshots(driver, shots, f"{theme}-{mode}-{width}")
     finally:
@@ -224,12 +232,21 @@ def _screenshots(driver, folder: Path, stem: str) -> None:
           return [r.top + window.scrollY, r.height];
         });""")
     width = driver.execute_script("return window.innerWidth")
+    full = driver.execute_script("return document.documentElement.scrollHeight")
+    metrics = driver.execute_cdp_cmd("Page.getLayoutMetrics", {})["cssLayoutViewport"]
+    mobile = width < 1000
+    # A viewport as tall as the page, so that a phone's screenshot paints below the fold too.
+    driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", {
+        "width": width, "height": min(full, 16000), "deviceScaleFactor": 1, "mobile": mobile})
     for k, (top, height) in enumerate(blocks):
         shot = driver.execute_cdp_cmd("Page.captureScreenshot", {
             "format": "png", "captureBeyondViewport": True,
             "clip": {"x": 0, "y": max(0, top - 40), "width": width, "height": height + 80,
                      "scale": 1}})
         (folder / f"{stem}-{k}.png").write_bytes(base64.b64decode(shot["data"]))
+    driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", {
+        "width": width, "height": metrics["clientHeight"], "deviceScaleFactor": 1,
+        "mobile": mobile})
 
 
 def _available() -> str | None:

@@ -3,3 +3,4 @@ extensions = ["sphinx_cnncount"]
 numfig = True
 exclude_patterns = ["_build"]
 html_theme = "alabaster"
+project = "cnncount"  # a short title: the themes' own headers fit a phone
