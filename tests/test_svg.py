@@ -134,3 +134,60 @@ def test_a_model_without_layers_draws_nothing() -> None:
     a = analysed(EXAMPLES / "lenet5.onnx")
     empty = replace(a.summary, layers=())
     assert [svg.render(kind, empty, ()) for kind in Diagram] == ["", "", "", ""]
+
+
+# ---------------------------------------------------------------------------------------------
+# Layout: folding, wrapping, sizes, colours
+
+
+RESNET18 = Path(__file__).resolve().parent / "data" / "torchvision" / "resnet18.torchscript.onnx"
+
+
+def test_a_long_chain_folds_and_wraps_within_the_column() -> None:
+    from sphinx_cnncount.render.drawing import MIN_TEXT_PX, Text
+
+    a = analysed(RESNET18, depth=2)
+    one_row = diagram.lenet(a.summary, max_width=None)
+    assert one_row.width > 2 * diagram.MAX_WIDTH  # 1,787 px in one row
+    picture = diagram.lenet(a.summary)
+    assert picture.width <= diagram.MAX_WIDTH
+    labels = [s.text for s in picture.shapes if isinstance(s, Text)]
+    assert "layer1.0-1 (x2):" in labels and "layer1.0:" not in labels
+    rows = sorted({s.y for s in picture.shapes if isinstance(s, Text) and s.text == "convolutions"})
+    assert len(rows) >= 2  # captions on several rows
+    # Shrunk to fit a column, no label falls below 9 px; the SVG says how far it may shrink.
+    assert min(s.size for s in picture.shapes if isinstance(s, Text)) * picture.min_scale \
+        >= MIN_TEXT_PX
+    root = parse(svg.to_svg(picture))
+    assert f"min-width:{-(-picture.width * picture.min_scale // 1):.0f}px" in root.get("style")
+
+
+def test_a_chain_that_fits_is_one_row_and_unfolded() -> None:
+    a = analysed(EXAMPLES / "keras_cnn.onnx")
+    assert diagram.lenet(a.summary, max_width=2000) == diagram.lenet(a.summary, max_width=None)
+    labels = texts(parse(svg.to_svg(diagram.lenet(a.summary, max_width=None))))
+    assert not [t for t in labels if "(x" in t]
+
+
+def test_flatten_is_an_arrow_not_a_fan() -> None:
+    from sphinx_cnncount.render.drawing import Dot, Path as Line
+
+    a = analysed(EXAMPLES / "keras_cnn.onnx")
+    picture = diagram.lenet(a.summary, max_width=None)
+    # A fan ends in a unit (a dot): 3 convolutions, 3 max pools, 2 dense; none for the flatten.
+    assert sum(isinstance(s, Dot) for s in picture.shapes) == 3 + 3 + 2
+    arrows = [s for s in picture.shapes if isinstance(s, Line) and s.arrow]
+    assert len(arrows) == 1 and arrows[0].points[0][1] == arrows[0].points[1][1]  # level
+
+
+def test_svg_colours_come_from_the_page() -> None:
+    a = analysed(EXAMPLES / "lenet5.onnx")
+    root = parse(svg.render(Diagram.AUTO, a.summary, a.edges))
+    assert root.get("fill") == "currentColor"
+    for el in root.iter():
+        if el.tag.endswith("text"):
+            assert el.get("fill") is None  # the root's currentColor
+        if el.get("stroke"):
+            assert el.get("stroke") == "currentColor"
+        if el.get("fill", "none") not in ("none", "currentColor"):
+            assert el.get("class") in ("cnncount-plane", "cnncount-bar", "cnncount-box")
