@@ -15,17 +15,13 @@ from __future__ import annotations
 import math
 from html import escape
 
-from .diagram import (  # noqa: F401  (the names the Sphinx extension and the linter import)
-    Diagram,
-    Edges,
-    drawing,
-    is_chain,
-    layer_edges,
-    parse_diagram,
-    resolve,
-)
 from ..count import Summary
+from .diagram import Diagram, Edges, drawing, is_chain, layer_edges, parse_diagram, resolve
 from .drawing import Anchor, Dot, Drawing, Ink, Path, Rect, Text
+
+# to_svg and render are this module's; the rest re-exported for the callers of the SVG module.
+__all__ = ["to_svg", "render", "Diagram", "Edges", "drawing", "is_chain", "layer_edges",
+           "parse_diagram", "resolve"]
 
 # Fallback fills, where the stylesheet does not apply; the stylesheet's are the theme's.
 _FILL = {Ink.PLANE: "#fff", Ink.BAR: "#e4e4e4", Ink.BOX: "#f2f2f2", Ink.LINE: "none",
