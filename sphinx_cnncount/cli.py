@@ -1,7 +1,8 @@
 """``cnncount``: the command-line front end.
 
 Kept thin and cheap to start: onnx, networkx and Sphinx are imported only inside the commands
-that need them, so ``cnncount --help`` answers at once.
+that need them, so ``cnncount --help`` answers at once. Commands: ``summary``, ``diagram``, and
+``lint`` and ``diff`` (lint.cli).
 """
 
 from __future__ import annotations
@@ -96,6 +97,36 @@ def summary_command(args: argparse.Namespace) -> int:
     return 0
 
 
+def diagram_command(args: argparse.Namespace) -> int:
+    from .choices import Diagram, Format
+    from .escape import message as line
+    from .load import parse_dims, parse_input_shapes, parse_input_values
+    from .count import analyze
+    from .render.diagram import render_diagram
+
+    if args.format:
+        fmt = Format(args.format)
+    else:  # stdout: SVG unless told
+        fmt = Format.SVG if args.output == "-" else Format.of_path(args.output)
+    summary = analyze(args.model, args.depth, parse_dims(args.dim),
+                      parse_input_shapes(args.input_shape), parse_input_values(args.input_value))
+    for note in summary.notes:
+        print(f"{PROG}: {line(note)}", file=sys.stderr)
+    for d in summary.diagnostics:
+        print(f"{PROG}: warning: {line(f'{args.model}: {d.message}')}", file=sys.stderr)
+    data = render_diagram(summary, summary.edges, Diagram(args.kind), fmt,
+                          max_width=args.width or None, zoom=args.zoom)
+    if args.output == "-":
+        sys.stdout.buffer.write(data)
+    else:
+        try:
+            with open(args.output, "wb") as f:
+                f.write(data)
+        except OSError as exc:
+            raise ValueError(f"cannot write {args.output}: {exc.strerror}") from None
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog=PROG,
@@ -120,6 +151,32 @@ def build_parser() -> argparse.ArgumentParser:
                         "markdown and HTML (JSON and CSV stay exact)")
     add_model_options(p)
     p.set_defaults(func=guarded(summary_command))
+
+    from .choices import Diagram, Format
+
+    p = sub.add_parser(
+        "diagram", help="draw a model as the LeNet paper's figure or as its layer graph",
+        description="Draw an ONNX model: the LeNet-5 paper's Figure 2 for a chain of layers "
+                    "(lenet), boxes and edges for a branching one (graph). SVG and TikZ (.tex) "
+                    "are written by cnncount itself; PDF and PNG are converted from the SVG "
+                    "by rsvg-convert (librsvg), which must be installed for them.")
+    p.add_argument("model", help="path to an .onnx file")
+    p.add_argument("-o", "--output", required=True, metavar="FILE",
+                   help="the file to write, its format from the suffix: "
+                        + ", ".join(f".{f.value}" for f in Format) + " (- for stdout)")
+    p.add_argument("--kind", choices=[d.value for d in Diagram if d is not Diagram.NONE],
+                   default=Diagram.AUTO.value,
+                   help="lenet, graph, or auto: lenet for a chain, graph for a DAG "
+                        "(default: auto)")
+    p.add_argument("--format", choices=[f.value for f in Format], default=None,
+                   help="the format, when the suffix does not say it")
+    p.add_argument("--width", type=int, default=680, metavar="PX",
+                   help="the column a lenet chain must fit: wider ones fold repeated blocks "
+                        "and wrap onto rows (default: 680; 0: one row)")
+    p.add_argument("--zoom", type=float, default=2.0,
+                   help="scale of a PNG, pixels per drawing px (default: 2)")
+    add_model_options(p)
+    p.set_defaults(func=guarded(diagram_command))
 
     try:
         from .lint.cli import register

@@ -111,6 +111,8 @@ class Summary:
     status: str = "complete"  # or "partial": see ``incomplete``
     incomplete: tuple[str, ...] = ()  # what was not counted, or only approximately, and why
     control_flow: tuple[ControlFlow, ...] = ()
+    # (from, to) indices into ``layers``: wherever a node of one layer feeds a node of another
+    edges: tuple[tuple[int, int], ...] = ()
 
     def layer(self, name: str) -> Layer:
         for layer in self.layers:
@@ -139,6 +141,18 @@ class Summary:
         from .render.text import html
 
         return html(self)
+
+    def diagram(self, kind: str = "auto", format: str = "svg", *, width: float | None = 680,
+                zoom: float = 2.0) -> bytes:
+        """The LeNet-style figure (``kind`` ``lenet``), the layer graph (``graph``) or whichever
+        fits (``auto``: lenet for a chain) as the bytes of a ``format`` file: ``svg``, ``tex``
+        (TikZ), or ``pdf`` and ``png`` (converted by ``rsvg-convert``, which must be installed).
+        A chain wider than ``width`` px folds repeated blocks and wraps; None keeps one row."""
+        from .choices import Diagram, Format
+        from .render.diagram import render_diagram
+
+        return render_diagram(self, self.edges, Diagram(kind), Format(format), max_width=width,
+                              zoom=zoom)
 
     def records(self) -> list[dict[str, Any]]:
         """One plain dict per layer: the JSON interface's layer records, and ``type`` as the
@@ -439,6 +453,8 @@ def count(loaded: LoadedModel, depth: int = 1, g: graphmod.Graph | None = None) 
         status="partial" if incomplete else "complete",
         incomplete=incomplete,
         control_flow=tuple(walk.control_flow),
+        edges=tuple(sorted({(layer_of[u], layer_of[v]) for u, v in g.dag.edges
+                            if u in layer_of and v in layer_of and layer_of[u] != layer_of[v]})),
     )
 
 

@@ -1,10 +1,12 @@
 """The Sphinx front end: the ``cnncount`` directive and role, the analysis cache, config, setup.
 
-The directive renders a model's summary as a docutils table (so every builder shows it) and, for
-HTML, an inline SVG diagram (a ``raw`` node, which the other builders skip); its content declares
-numbers that must match the model. The role quotes one figure in running text. Every failure is a
-located warning with type ``cnncount`` and a subtype (``error``, ``mismatch``, ``diagnostic``,
-``reference``) and the build goes on.
+The directive renders a model's summary as a docutils table (so every builder shows it) in a box
+of its own that scrolls when the table is wider than the page, and a diagram: a
+:class:`cnncount_diagram` node holding the drawing, which the HTML builders write as inline SVG,
+LaTeX as a TikZ picture, and the text builders skip. Its content declares numbers that must
+match the model. The role quotes one figure in running text. Every failure is a located warning
+with type ``cnncount`` and a subtype (``error``, ``mismatch``, ``diagnostic``, ``reference``) and
+the build goes on.
 """
 
 from __future__ import annotations
@@ -26,19 +28,23 @@ except ImportError:  # not on Windows: parallel processes may then analyse a mod
 
 from docutils import nodes
 from docutils.parsers.rst import directives
+from docutils.statemachine import StateMachine
+from sphinx import addnodes
 from sphinx.config import ENUM
+from sphinx.transforms.post_transforms import SphinxPostTransform
 from sphinx.util import logging
 from sphinx.util.docutils import SphinxDirective, SphinxRole
 
 from . import __version__, escape
 from .count import Summary, count
 from .declare import KEYS, DeclarationError, check, parse_lines, quote
-from .graph import build
-from .layers import group_layers, parse_depth
+from .layers import parse_depth
 from .load import Flags, ModelError, load, parse_dims, parse_input_shapes, parse_input_values
 from .render import DEFAULT_COLUMNS, Column, parse_columns, table_rows
-from .render.svg import Diagram, Edges, layer_edges, parse_diagram
-from .render.svg import render as render_svg
+from .render.diagram import MAX_WIDTH, Diagram, Edges, drawing, parse_diagram
+from .render.drawing import Drawing
+from .render.svg import to_svg
+from .render.tikz import to_latex
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -46,6 +52,8 @@ if TYPE_CHECKING:
     from sphinx.application import Sphinx
     from sphinx.environment import BuildEnvironment
     from sphinx.util.typing import ExtensionMetadata
+    from sphinx.writers.html5 import HTML5Translator
+    from sphinx.writers.latex import LaTeXTranslator
 
 logger = logging.getLogger(__name__)
 
@@ -137,10 +145,16 @@ def _flags(options: Options) -> Flags:
 def _compute(path: str, options: Options) -> Analysis:
     loaded = load(path, dict(options.dims), dict(options.input_shapes), _flags(options),
                   input_values=dict(options.input_values))
-    g = build(loaded.path, loaded.model.graph, loaded.rows)
-    return Analysis(count(loaded, options.depth, g),
-                    layer_edges(g, group_layers(g, options.depth, loaded.shapes,
-                                                loaded.dtypes)))
+    summary = count(loaded, options.depth)
+    return Analysis(summary, summary.edges)
+
+
+def _has_layer(summary: Summary, name: str) -> bool:
+    try:
+        summary.layer(name)
+    except KeyError:
+        return False
+    return True
 
 
 def _cache_dir(env: BuildEnvironment) -> str:
@@ -223,6 +237,8 @@ def _config_dims(value: Any) -> dict[str, int]:
 # ---------------------------------------------------------------------------------------------
 # The table: docutils nodes, so every builder renders it
 
+NUMERIC = "cnncount-num"  # a numeric cell: right-aligned (by the stylesheet, and LaTeX's spec)
+
 
 def table_node(summary: Summary, columns: Sequence[Column]) -> nodes.table:
     """The summary as a docutils table: header, one row per layer, a bold totals row."""
@@ -233,7 +249,7 @@ def table_node(summary: Summary, columns: Sequence[Column]) -> nodes.table:
         for column, text in zip(columns, cells):
             inline = nodes.strong(text, text) if strong and text else nodes.Text(text)
             tr += nodes.entry("", nodes.paragraph("", "", inline),
-                              classes=["align-right"] if column.numeric else [])
+                              classes=[NUMERIC] if column.numeric else [])
         return tr
 
     table = nodes.table(classes=["cnncount-table", "colwidths-auto"])
@@ -247,6 +263,82 @@ def table_node(summary: Summary, columns: Sequence[Column]) -> nodes.table:
     tgroup += nodes.tbody("", *(row(cells) for cells in body),
                           row(total, strong=True, classes=["cnncount-total"]))
     return table
+
+
+LONGTABLE_ROWS = 30  # Sphinx's LaTeX writer makes a longer table a longtable
+WIDE_COLUMNS = 6  # a table with more columns is set in a smaller size to fit the page
+
+
+def latex_colspec(columns: Sequence[Column], widths: Sequence[int], rows: int) -> str:
+    """LaTeX's column spec, numbers right-aligned: tabulary's ``L``/``R`` (widths found by
+    LaTeX) for a table that fits a page, else columns sized by their longest cell (a longtable
+    takes no tabulary letters), in a smaller size."""
+    if rows <= LONGTABLE_ROWS:
+        small = r">{\small}" if len(columns) > WIDE_COLUMNS else ""
+        return "".join(small + ("R" if c.numeric else "L") for c in columns)
+    weights = [w + 3 for w in widths]  # + 3: a cell's padding, in characters
+    total = sum(weights)
+    return "".join((r">{\small\raggedleft\arraybackslash}" if c.numeric else
+                    r">{\small\raggedright\arraybackslash}") + rf"\X{{{w}}}{{{total}}}"
+                   for c, w in zip(columns, weights))
+
+
+def table_box(table: nodes.table, columns: Sequence[Column]) -> nodes.container:
+    """The table in a box of its own (it scrolls there when wider than the page), after the
+    column spec that right-aligns its numbers in LaTeX."""
+    tgroup = table.next_node(nodes.tgroup)
+    widths = [spec["colwidth"] for spec in tgroup.findall(nodes.colspec)]
+    rows = sum(1 for _ in tgroup.findall(nodes.row))
+    spec = addnodes.tabular_col_spec(spec=latex_colspec(columns, widths, rows))
+    return nodes.container("", spec, table, classes=["cnncount-table-box"])
+
+
+class UniqueIds(SphinxPostTransform):
+    """A theme that wraps every table in a container of its own (furo's ``table-wrapper``)
+    copies the table's ids and classes onto it, so the page has each id twice: keep them on
+    the table alone."""
+
+    formats = ("html",)
+    default_priority = 900  # after the themes' own post-transforms (furo's runs at 500)
+
+    def run(self, **kwargs: Any) -> None:
+        for table in self.document.findall(nodes.table):
+            parent = table.parent
+            if "cnncount-table" not in table["classes"] or not isinstance(parent,
+                                                                           nodes.container):
+                continue
+            if set(parent["ids"]) & set(table["ids"]):
+                parent["ids"] = [i for i in parent["ids"] if i not in table["ids"]]
+                parent["names"] = [n for n in parent["names"] if n not in table["names"]]
+                parent["classes"] = [c for c in parent["classes"] if c not in table["classes"]]
+
+
+# ---------------------------------------------------------------------------------------------
+# The diagram: one drawing, written by each builder's visitor
+
+
+class cnncount_diagram(nodes.General, nodes.Element):  # noqa: N801 (docutils names nodes so)
+    """A diagram: ``drawing`` (a render.drawing.Drawing, pickled with the doctree) and ``uid``,
+    the prefix of its SVG ids."""
+
+
+def visit_diagram_html(self: HTML5Translator, node: cnncount_diagram) -> None:
+    self.body.append(f'<div class="cnncount-figure">{to_svg(node["drawing"], node["uid"])}'
+                     "</div>\n")
+    raise nodes.SkipNode
+
+
+def visit_diagram_latex(self: LaTeXTranslator, node: cnncount_diagram) -> None:
+    self.body.append(f"\n{to_latex(node['drawing'])}\n")
+    raise nodes.SkipNode
+
+
+def skip_diagram(self: Any, node: cnncount_diagram) -> None:
+    raise nodes.SkipNode
+
+
+def diagram_node(picture: Drawing, uid: str) -> cnncount_diagram:
+    return cnncount_diagram("", drawing=picture, uid=uid, classes=["cnncount-diagram"])
 
 
 # ---------------------------------------------------------------------------------------------
@@ -295,15 +387,14 @@ class CnncountDirective(SphinxDirective):
         container = nodes.container(classes=["cnncount", *self.options.get("class", [])])
         self.set_source_info(container)
         try:
-            svg = render_svg(kind, summary, result.edges,
-                             uid=f"cnncount-{self.env.new_serialno('cnncount')}")
+            picture = drawing(kind, summary, result.edges, MAX_WIDTH)
         except Exception as exc:  # a drawing bug must not stop the build; the table still shows
             logger.warning(escape.message(f"{rel}: the diagram could not be drawn "
                                           f"({type(exc).__name__}: {exc})"),
                            location=self.get_location(), type="cnncount", subtype="error")
-            svg = ""
-        if svg:
-            container += nodes.raw("", svg, format="html", classes=["cnncount-diagram"])
+            picture = None
+        if picture is not None:
+            container += diagram_node(picture, f"cnncount-{self.env.new_serialno('cnncount')}")
         table = table_node(summary, columns)
         self.set_source_info(table)
         messages: list[nodes.Node] = []
@@ -313,7 +404,7 @@ class CnncountDirective(SphinxDirective):
             self.set_source_info(title)
             table.insert(0, title)
         self.add_name(table)
-        container += table
+        container += table_box(table, columns)
         return [container, *messages]
 
     def _options(self) -> Options:
@@ -341,8 +432,7 @@ class CnncountDirective(SphinxDirective):
         for note in summary.notes:
             logger.verbose(escape.message(f"{rel}: {note}"), location=self.get_location())
         for i, line in enumerate(self.content):  # a bad line hides none of the others
-            source, offset = self.content.info(i)
-            where = f"{source}:{offset + 1}"
+            where = self._content_line(i)
             try:
                 mismatches = check(summary, parse_lines([line]))
             except DeclarationError as exc:
@@ -357,6 +447,15 @@ class CnncountDirective(SphinxDirective):
                 logger.warning(escape.message(message), location=where, type="cnncount",
                                subtype="mismatch")
 
+    def _content_line(self, i: int) -> str:
+        """``source:line`` of content line ``i``. reST numbers content lines in the document
+        (an included file's in that file); MyST numbers them from the content's first line and
+        gives ``content_offset`` as the lines between the directive's own and the content."""
+        source, offset = self.content.info(i)
+        if isinstance(self.state_machine, StateMachine):
+            return f"{source}:{offset + 1}"
+        return f"{source}:{self.lineno + self.content_offset + 1 + i}"
+
     def _fail(self, message: str) -> list[nodes.Node]:
         message = escape.message(message)
         logger.warning(message, location=self.get_location(), type="cnncount", subtype="error")
@@ -370,15 +469,23 @@ class CnncountDirective(SphinxDirective):
 
 
 class CnncountRole(SphinxRole):
-    """``:cnncount:`model.onnx:C3.params``` -> ``1,516``; ``total.<key>``; ``<layer>.output``."""
+    """``:cnncount:`model.onnx:C3.params``` -> ``1,516``; ``total.<key>``; ``<layer>.output``.
+
+    The layer is looked up at ``cnncount_depth``; ``MODEL@DEPTH:LAYER.KEY`` names the depth,
+    and a dotted module path (``layer2.0.downsample``) not found there is looked up at the depth
+    it names (one level per part)."""
 
     def run(self) -> tuple[list[nodes.Node], list[nodes.system_message]]:
         path_text, colon, ref = self.text.rpartition(":")
         target, dot, key = ref.strip().rpartition(".")
         key = key.lower().replace("-", "_")
+        head, at, depth_text = path_text.rpartition("@")
+        explicit = bool(at and head.strip() and depth_text.strip().isdigit())
+        if explicit:
+            path_text = head
         if not (colon and path_text.strip() and dot and target):
-            return self._fail(f"expected MODEL:LAYER.KEY (e.g. lenet5.onnx:C3.params), "
-                              f"got {self.text!r}", "reference")
+            return self._fail(f"expected MODEL:LAYER.KEY or MODEL@DEPTH:LAYER.KEY (e.g. "
+                              f"lenet5.onnx:C3.params), got {self.text!r}", "reference")
         if key not in KEYS:
             return self._fail(f"unknown key {key!r} in {self.text!r} (known: {', '.join(KEYS)})",
                               "reference")
@@ -386,19 +493,30 @@ class CnncountRole(SphinxRole):
         config = self.config
         try:
             dims = _config_dims(config.cnncount_dims)
-            options = Options(depth=parse_depth(config.cnncount_depth),
-                              dims=tuple(sorted(dims.items())), defaults=tuple(sorted(dims)))
-            summary = analysis(path, options, _cache_dir(self.env)).summary
+            depth = parse_depth(depth_text.strip() if explicit else config.cnncount_depth)
+            summary = self._summary(path, depth, dims)
+            named = target.count(".") + 1  # the depth a module path names
+            if (not explicit and target.lower() != "total" and named != depth
+                    and not _has_layer(summary, target)):
+                deeper = self._summary(path, named, dims)
+                if _has_layer(deeper, target):
+                    summary, depth = deeper, named
         except Exception as exc:  # a broken model must not stop the build: report it
             return self._fail(_failure(rel, exc), "error")
         try:
             value = quote(summary, target, key)
         except KeyError:
             names = ", ".join(layer.name for layer in summary.layers)
-            return self._fail(f"{rel}: no layer {target!r} (layers: {names})", "reference")
+            return self._fail(f"{rel}: no layer {target!r} at depth {depth} (layers: {names}); "
+                              f"another depth: {rel}@DEPTH:{target}.{key}", "reference")
         except DeclarationError as exc:
             return self._fail(f"{rel}: {exc}", "reference")
         return [nodes.inline(self.rawtext, value, classes=["cnncount"])], []
+
+    def _summary(self, path: str, depth: int, dims: dict[str, int]) -> Summary:
+        options = Options(depth=depth, dims=tuple(sorted(dims.items())),
+                          defaults=tuple(sorted(dims)))
+        return analysis(path, options, _cache_dir(self.env)).summary
 
     def _fail(self, message: str, subtype: str
               ) -> tuple[list[nodes.Node], list[nodes.system_message]]:
@@ -408,7 +526,7 @@ class CnncountRole(SphinxRole):
 
 # ---------------------------------------------------------------------------------------------
 
-CSS_FILE = "cnncount.css"  # right-aligned numbers: themes left-align every body cell
+CSS_FILE = "cnncount.css"  # numbers right-aligned, boxes that scroll, the diagrams' colours
 STATIC = os.path.join(os.path.dirname(__file__), "static")
 
 
@@ -427,7 +545,12 @@ def setup(app: Sphinx) -> ExtensionMetadata:
     app.add_config_value("cnncount_dims", {}, "env", types=frozenset({dict, list, tuple, str}))
     app.add_directive("cnncount", CnncountDirective)
     app.add_role("cnncount", CnncountRole())
+    app.add_node(cnncount_diagram, html=(visit_diagram_html, None),
+                 latex=(visit_diagram_latex, None), text=(skip_diagram, None),
+                 man=(skip_diagram, None), texinfo=(skip_diagram, None))
+    app.add_post_transform(UniqueIds)
     app.add_css_file(CSS_FILE)
+    app.add_latex_package("tikz")  # the diagrams, drawn as TikZ pictures
     app.connect("builder-inited", add_static_path)
     app.connect("builder-inited", start_cache)
     app.connect("env-get-outdated", outdated_by_content)
@@ -436,7 +559,7 @@ def setup(app: Sphinx) -> ExtensionMetadata:
     app.connect("build-finished", prune_cache)
     return {
         "version": __version__,
-        "env_version": 2,
+        "env_version": 3,
         "parallel_read_safe": True,
         "parallel_write_safe": True,
     }

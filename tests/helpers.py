@@ -39,3 +39,19 @@ def summarize(tmp_path: Path, m: onnx.ModelProto, depth: int = 1, name: str = "m
     path = tmp_path / name
     onnx.save(m, path)
     return count(load(path, **kw), depth)
+
+
+def sphinx_build(srcdir: Path, outdir: Path, builder: str = "html", **overrides) -> str:
+    """Build ``srcdir`` where it is (its relative model paths kept) into ``outdir``; the
+    warnings. For roots whose pages point at models outside them (tests/roots/test-themes)."""
+    import io
+
+    from sphinx.application import Sphinx
+    from sphinx.util.docutils import docutils_namespace
+
+    warnings = io.StringIO()
+    with docutils_namespace():  # each build registers its nodes and directives afresh
+        app = Sphinx(str(srcdir), str(srcdir), str(outdir), str(outdir / ".doctrees"), builder,
+                     confoverrides=overrides, status=None, warning=warnings, freshenv=True)
+        app.build()
+    return warnings.getvalue()

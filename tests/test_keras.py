@@ -129,18 +129,11 @@ def layer_dag(case: str):
     """The rows' dataflow: row -> row where a node of one feeds a node of the other."""
     import networkx as nx
 
-    from sphinx_cnncount.graph import build
-    from sphinx_cnncount.layers import group_layers
-    from sphinx_cnncount.load import load
-    from sphinx_cnncount.render.svg import layer_edges
-
     inp = oracle(case)["onnx_input"][0]
-    loaded = load(DATA / f"{case}.onnx", None, {inp["name"]: tuple(
+    s = analyze(DATA / f"{case}.onnx", input_shapes={inp["name"]: tuple(
         d if isinstance(d, int) else 1 for d in inp["shape"])})
-    g = build(loaded.path, loaded.model.graph, loaded.rows)
-    groups = group_layers(g, 1, loaded.shapes, loaded.dtypes)
-    dag = nx.DiGraph(layer_edges(g, groups))
-    dag.add_nodes_from(range(len(groups)))
+    dag = nx.DiGraph(s.edges)
+    dag.add_nodes_from(range(len(s.layers)))
     return dag
 
 

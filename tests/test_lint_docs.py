@@ -168,3 +168,89 @@ def test_directives_without_declarations_are_still_checked(tmp_path, capsys):
     rst = tmp_path / "index.rst"
     assert f"{rst}:6: CNC003 [error] cnncount directive: unknown diagram 'pie'" in out
     assert err.startswith(f"cnncount: error: {rst}:4: ") and err.endswith("no such file\n")
+
+
+MYST_PAGE = """\
+# Title
+
+```{cnncount} models/lenet5.onnx
+:depth: 1
+:input-shape: image=1x1x32x32
+
+C1 params=156 output=6@28x28
+C3 params=1,500
+```
+
+:::{cnncount} /models/keras_cnn.onnx
+---
+dim: unk__32=1
+columns: layer, params
+---
+total params=101,578
+:::
+
+::::{note}
+~~~{cnncount} models/lenet5.onnx
+C5 params=48,120
+~~~
+::::
+
+````markdown
+```{cnncount} models/missing.onnx
+C9 params=1
+```
+````
+
+```python
+# ```{cnncount} models/missing.onnx
+```
+"""
+
+
+def test_parse_md_reads_fences_options_and_lines():
+    from sphinx_cnncount.lint.docs import parse_md, parse_page
+
+    d1, d2, d3 = parse_md(MYST_PAGE, "index.md")  # the two in code fences are skipped
+    assert (d1.line, d1.model, d1.options, d1.content_line) == (
+        3, "models/lenet5.onnx", {"depth": "1", "input-shape": "image=1x1x32x32"}, 7)
+    assert d1.content == ("C1 params=156 output=6@28x28", "C3 params=1,500")
+    assert [(d.line, d.target, d.key) for d in d1.declarations()] == [
+        (7, "C1", "params"), (7, "C1", "output"), (8, "C3", "params")]
+    assert (d2.line, d2.model, d2.options, d2.content_line) == (
+        11, "/models/keras_cnn.onnx", {"dim": "unk__32=1", "columns": "layer, params"}, 16)
+    assert (d3.line, d3.model, d3.content) == (20, "models/lenet5.onnx", ("C5 params=48,120",))
+    assert parse_page(MYST_PAGE, "page.md") == parse_md(MYST_PAGE, "page.md")
+    assert parse_page(PAGE, "page.rst") == parse_rst(PAGE, "page.rst")
+
+
+def test_docs_reads_markdown_pages(docs, capsys):
+    (docs / "myst.md").write_text(MYST_PAGE)
+    assert main(["lint", "--docs", "docs", "--isolated", "--format", "json"]) == 1
+    import json
+
+    got = [(f["code"], f["file"], f["line"]) for f in json.loads(capsys.readouterr().out)]
+    assert got == [("CNC001", "docs/index.rst", 11), ("CNC001", "docs/myst.md", 8)]
+
+
+def test_an_unclosed_fence_runs_to_the_end():
+    from sphinx_cnncount.lint.docs import parse_md
+
+    assert parse_md("```{cnncount} a.onnx\nC1 params=1\n", "x.md")[0].content == (
+        "C1 params=1",)
+    assert parse_md("```\n```{cnncount} a.onnx\nC1 params=1\n", "x.md") == []
+    deep = "".join(f"{':' * (40 - k)}{{note}}\n" for k in range(30)) + "```{cnncount} a\n```\n"
+    assert parse_md(deep, "x.md") == []  # nested past MAX_NESTING: taken as literal
+
+
+def test_markdown_is_read_in_linear_time():
+    import time
+
+    from sphinx_cnncount.lint.docs import parse_md
+
+    start = time.monotonic()
+    for text in ("```{cnncount} m.onnx" + " " * 100_000 + "x",
+                 "```{cnncount} m.onnx\n:depth:" + " " * 100_000 + "x\n```",
+                 "```{note}\n" * 20_000, ":::{note}\n```\n" * 10_000, "`" * 100_000,
+                 "```{cnncount} m\n---\n" + "a: b\n" * 50_000):
+        parse_md(text)
+    assert time.monotonic() - start < 2

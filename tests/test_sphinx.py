@@ -230,7 +230,7 @@ def test_setup_metadata() -> None:
             return lambda *args, **kwargs: calls.append(name)
 
     meta = sphinx_ext.setup(Recorder())  # type: ignore[arg-type]
-    assert meta == {"version": __version__, "env_version": 2,
+    assert meta == {"version": __version__, "env_version": 3,
                     "parallel_read_safe": True, "parallel_write_safe": True}
     assert calls.count("add_config_value") == 4
 
@@ -287,11 +287,13 @@ def test_errors_are_warnings_and_admonitions(app: SphinxTestApp) -> None:
          "error"),
         (11, "models/lenet5.onnx: depth must be a whole number, got 'zero'", "error"),
         (20, f"models/lenet5.onnx: unknown key 'size' for C1 (known: {keys})", "error"),
-        (22, "models/lenet5.onnx: no layer 'C9' (layers: C1, S2, C3, S4, C5, F6, OUTPUT)",
+        (22, "models/lenet5.onnx: no layer 'C9' at depth 1 (layers: C1, S2, C3, S4, C5, F6, "
+             "OUTPUT); another depth: models/lenet5.onnx@DEPTH:C9.params",
          "reference"),
         (22, f"unknown key 'weight' in 'models/lenet5.onnx:C1.weight' (known: {keys})",
          "reference"),
-        (22, "expected MODEL:LAYER.KEY (e.g. lenet5.onnx:C3.params), got 'no-colon'",
+        (22, "expected MODEL:LAYER.KEY or MODEL@DEPTH:LAYER.KEY (e.g. lenet5.onnx:C3.params), "
+             "got 'no-colon'",
          "reference"),
         (22, "models/missing.onnx: no such file", "error"),
         (22, "models/lenet5.onnx: total has no output shape; quote a layer's", "reference"),

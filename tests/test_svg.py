@@ -1,4 +1,5 @@
-"""The SVG diagrams: the LeNet paper's Figure 2 style for chains, a layered graph for DAGs."""
+"""The diagrams: the LeNet paper's Figure 2 style for chains, a layered graph for DAGs; their
+layout (folding, wrapping), vocabulary and colours, and the SVG and TikZ written from them."""
 
 from __future__ import annotations
 
@@ -10,8 +11,8 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from sphinx_cnncount.render import svg
-from sphinx_cnncount.render.svg import Diagram
+from sphinx_cnncount.render import diagram, svg
+from sphinx_cnncount.render.diagram import Diagram
 from sphinx_cnncount.sphinx_ext import Analysis, Options, analysis
 
 if TYPE_CHECKING:
@@ -41,7 +42,7 @@ def texts(root: ET.Element) -> list[str]:
 def test_lenet_diagram_follows_the_paper() -> None:
     a = analysed(EXAMPLES / "lenet5.onnx")
     assert svg.resolve(Diagram.AUTO, a.summary, a.edges) is Diagram.LENET
-    root = parse(svg.lenet_svg(a.summary))
+    root = parse(svg.to_svg(diagram.lenet(a.summary, max_width=None)))
     labels = texts(root)
     for pair in (["INPUT", "32x32"], ["C1: feature maps", "6@28x28"],
                  ["S2: feature maps", "6@14x14"], ["C3: feature maps", "16@10x10"],
@@ -49,17 +50,20 @@ def test_lenet_diagram_follows_the_paper() -> None:
                  ["OUTPUT: layer", "10"]):
         i = labels.index(pair[0])
         assert labels[i + 1] == pair[1]
+    # The paper's words for each step: Figure 2's captions.
     assert labels.count("convolutions") == 3 and labels.count("subsampling") == 2
-    assert ["full", "connection"] in [labels[i:i + 2] for i in range(len(labels))]
+    pairs = [labels[i:i + 2] for i in range(len(labels))]
+    assert ["full", "connection"] in pairs and ["Gaussian", "connections"] in pairs
+    assert not [t for t in labels if "+" in t]  # no raw op lists
     rects = [(float(r.get("width")), float(r.get("height")))
-             for r in root.iterfind("s:rect", NS)]
-    side = svg.PLANE_MAX / 32  # px per unit of the largest map, the input's 32
-    assert rects.count((svg.PLANE_MAX, svg.PLANE_MAX)) == 1  # INPUT, one plane
+             for r in root.iterfind("s:rect", NS) if r.get("class")]
+    side = diagram.PLANE_MAX / 32  # px per unit of the largest map, the input's 32
+    assert rects.count((diagram.PLANE_MAX, diagram.PLANE_MAX)) == 1  # INPUT, one plane
     assert rects.count((28 * side, 28 * side)) == 6  # C1: six planes, 28/32 of the input
     assert rects.count((14 * side, 14 * side)) == 6  # S2
-    assert rects.count((10 * side, 10 * side)) == svg.STACK_MAX  # C3: 16 maps, capped
-    bars = sorted(h for w, h in rects if w == svg.BAR_W)
-    assert len(bars) == 3 and bars[0] < bars[1] < bars[2] == svg.BAR_MAX  # OUTPUT < F6 < C5
+    assert rects.count((10 * side, 10 * side)) == diagram.STACK_MAX  # C3: 16 maps, capped
+    bars = sorted(h for w, h in rects if w == diagram.BAR_W)
+    assert len(bars) == 3 and bars[0] < bars[1] < bars[2] == diagram.BAR_MAX  # OUTPUT < F6 < C5
 
 
 def test_keras_input_is_channels_last() -> None:
@@ -67,7 +71,8 @@ def test_keras_input_is_channels_last() -> None:
     labels = texts(parse(svg.render(Diagram.AUTO, a.summary, a.edges)))
     # a label too long for one line ("conv2d: feature maps") gets a line per part
     assert labels[:5] == ["INPUT", "28x28", "conv2d:", "feature maps", "32@26x26"]
-    assert labels.count("max pooling") == 3
+    assert labels.count("max pooling") == 3 and "flatten" in labels  # not "Transpose+Reshape"
+    assert labels.count("convolutions") == 3 and labels.count("connection") == 2
 
 
 def test_graph_diagram_of_a_residual_block() -> None:
@@ -81,10 +86,11 @@ def test_graph_diagram_of_a_residual_block() -> None:
     assert svg.resolve(Diagram.AUTO, a.summary, a.edges) is Diagram.GRAPH
     text = svg.render(Diagram.AUTO, a.summary, a.edges, uid="t7")
     root = parse(text)
-    boxes = root.findall("s:rect", NS)
+    boxes = root.findall("s:rect[@class='cnncount-box']", NS)
     assert len(boxes) == len(names)
-    assert {t for t in texts(root)} >= {*names, "Conv  8@16x16", "Add  8@16x16", "Gemm  10"}
-    paths = root.findall("s:path", NS)
+    assert {t for t in texts(root)} >= {*names, "convolution  8@16x16", "sum  8@16x16",
+                                        "full connection  10", "flatten  8"}
+    paths = root.findall("s:path[@marker-end]", NS)
     assert len(paths) == len(a.edges)
     assert all(p.get("marker-end") == "url(#t7-arrow)" for p in paths)
     assert root.find(".//s:marker", NS).get("id") == "t7-arrow"
@@ -92,7 +98,8 @@ def test_graph_diagram_of_a_residual_block() -> None:
     x0, y0, *_, x1, y1 = map(float, re.findall(r"-?[\d.]+", paths[1].get("d")))
     stem, block = boxes[0], boxes[4]
     assert x0 == x1 == float(stem.get("x")) + float(stem.get("width"))
-    assert y0 == float(stem.get("y")) + svg.BOX_H / 2 and y1 == float(block.get("y")) + svg.BOX_H / 2
+    assert y0 == float(stem.get("y")) + diagram.BOX_H / 2
+    assert y1 == float(block.get("y")) + diagram.BOX_H / 2
 
 
 def test_depth_one_of_the_residual_model_is_a_chain() -> None:
@@ -127,3 +134,60 @@ def test_a_model_without_layers_draws_nothing() -> None:
     a = analysed(EXAMPLES / "lenet5.onnx")
     empty = replace(a.summary, layers=())
     assert [svg.render(kind, empty, ()) for kind in Diagram] == ["", "", "", ""]
+
+
+# ---------------------------------------------------------------------------------------------
+# Layout: folding, wrapping, sizes, colours
+
+
+RESNET18 = Path(__file__).resolve().parent / "data" / "torchvision" / "resnet18.torchscript.onnx"
+
+
+def test_a_long_chain_folds_and_wraps_within_the_column() -> None:
+    from sphinx_cnncount.render.drawing import MIN_TEXT_PX, Text
+
+    a = analysed(RESNET18, depth=2)
+    one_row = diagram.lenet(a.summary, max_width=None)
+    assert one_row.width > 2 * diagram.MAX_WIDTH  # 1,787 px in one row
+    picture = diagram.lenet(a.summary)
+    assert picture.width <= diagram.MAX_WIDTH
+    labels = [s.text for s in picture.shapes if isinstance(s, Text)]
+    assert "layer1.0-1 (x2):" in labels and "layer1.0:" not in labels
+    rows = sorted({s.y for s in picture.shapes if isinstance(s, Text) and s.text == "convolutions"})
+    assert len(rows) >= 2  # captions on several rows
+    # Shrunk to fit a column, no label falls below 9 px; the SVG says how far it may shrink.
+    assert min(s.size for s in picture.shapes if isinstance(s, Text)) * picture.min_scale \
+        >= MIN_TEXT_PX
+    root = parse(svg.to_svg(picture))
+    assert f"min-width:{-(-picture.width * picture.min_scale // 1):.0f}px" in root.get("style")
+
+
+def test_a_chain_that_fits_is_one_row_and_unfolded() -> None:
+    a = analysed(EXAMPLES / "keras_cnn.onnx")
+    assert diagram.lenet(a.summary, max_width=2000) == diagram.lenet(a.summary, max_width=None)
+    labels = texts(parse(svg.to_svg(diagram.lenet(a.summary, max_width=None))))
+    assert not [t for t in labels if "(x" in t]
+
+
+def test_flatten_is_an_arrow_not_a_fan() -> None:
+    from sphinx_cnncount.render.drawing import Dot, Path as Line
+
+    a = analysed(EXAMPLES / "keras_cnn.onnx")
+    picture = diagram.lenet(a.summary, max_width=None)
+    # A fan ends in a unit (a dot): 3 convolutions, 3 max pools, 2 dense; none for the flatten.
+    assert sum(isinstance(s, Dot) for s in picture.shapes) == 3 + 3 + 2
+    arrows = [s for s in picture.shapes if isinstance(s, Line) and s.arrow]
+    assert len(arrows) == 1 and arrows[0].points[0][1] == arrows[0].points[1][1]  # level
+
+
+def test_svg_colours_come_from_the_page() -> None:
+    a = analysed(EXAMPLES / "lenet5.onnx")
+    root = parse(svg.render(Diagram.AUTO, a.summary, a.edges))
+    assert root.get("fill") == "currentColor"
+    for el in root.iter():
+        if el.tag.endswith("text"):
+            assert el.get("fill") is None  # the root's currentColor
+        if el.get("stroke"):
+            assert el.get("stroke") == "currentColor"
+        if el.get("fill", "none") not in ("none", "currentColor"):
+            assert el.get("class") in ("cnncount-plane", "cnncount-bar", "cnncount-box")

@@ -43,7 +43,8 @@ def register(subparsers: Any) -> None:
     p.add_argument("--no-expect", action="store_true",
                    help="do not read expectation files")
     p.add_argument("--docs", action="append", default=[], metavar="DIR",
-                   help="check the declarations of every .. cnncount:: directive under DIR")
+                   help="check the declarations of every cnncount directive under DIR "
+                        "(.rst pages, and MyST .md pages' {cnncount} fences)")
     p.add_argument("--format", choices=[f.value for f in Format], default=Format.TEXT.value)
     p.add_argument("--select", action="append", default=[], metavar="CODES",
                    help="comma-separated codes, prefixes (CNC1) or names to check "
@@ -245,7 +246,7 @@ def lint_docs(run: Run, roots: Sequence[str]) -> list:
     from ..render import parse_columns
     from ..render.svg import parse_diagram
     from ..files import FileProblem, read_text
-    from .docs import parse_rst, resolve_model, rst_files, source_root, sphinx_defaults
+    from .docs import doc_files, parse_page, resolve_model, source_root, sphinx_defaults
     from .expect import check_declarations, validate
     from .codes import Finding
 
@@ -255,14 +256,14 @@ def lint_docs(run: Run, roots: Sequence[str]) -> list:
             raise ValueError(f"--docs {root}: no such directory")
         srcdir = source_root(root)
         conf_depth, conf_dims = sphinx_defaults(srcdir)
-        for rst in rst_files(root):
-            file = os.path.relpath(rst) if not os.path.isabs(root) else str(rst)
+        for page in doc_files(root):
+            file = os.path.relpath(page) if not os.path.isabs(root) else str(page)
             try:
-                text = read_text(rst)
+                text = read_text(page)
             except FileProblem as exc:
                 findings.append(run.failed(file, ValueError(str(exc).partition(": ")[2])))
                 continue
-            for directive in parse_rst(text, file):
+            for directive in parse_page(text, file):
                 model = resolve_model(directive, srcdir)
                 where = f"{file}:{directive.line}"
                 try:

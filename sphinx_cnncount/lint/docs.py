@@ -1,10 +1,12 @@
-"""``cnncount lint --docs DIR``: check the numbers declared in ``.. cnncount::`` directives.
+"""``cnncount lint --docs DIR``: check the numbers declared in ``cnncount`` directives.
 
-A light reading of the .rst sources, no Sphinx build: each directive's argument (the model path,
-resolved as Sphinx does: ``/x.onnx`` from the source root, ``x.onnx`` from the page's folder),
-its ``:depth:``, ``:dim:`` and ``:input-shape:`` options, and its content lines, which are the
-declarations :func:`declare.parse_lines` reads. Directives shown inside literal blocks
-(``::`` paragraphs, ``code-block``) are examples, not declarations, and are skipped.
+A light reading of the sources, no Sphinx build: the ``.. cnncount::`` directives of .rst pages
+and the ``{cnncount}`` fences of MyST Markdown (.md) pages. Of each, its argument (the model
+path, resolved as Sphinx does: ``/x.onnx`` from the source root, ``x.onnx`` from the page's
+folder), its ``:depth:``, ``:dim:`` and ``:input-shape:`` options (MyST: ``:key: value`` lines or
+a ``---`` YAML block), and its content lines, which are the declarations
+:func:`declare.parse_lines` reads. Directives shown inside literal blocks (``::`` paragraphs,
+``code-block``, other fences) are examples, not declarations, and are skipped.
 """
 
 from __future__ import annotations
@@ -28,6 +30,13 @@ _ANY_DIRECTIVE = re.compile(r"^([ \t]*)\.\.[ \t]+([\w:.-]+?)::(.*)$")
 _OPTION = re.compile(r"^:([\w-]+):(.*)$")
 LITERAL_DIRECTIVES = frozenset({"code-block", "code", "sourcecode", "parsed-literal", "doctest",
                                 "testcode", "testoutput", "ipython", "highlight", "math"})
+# MyST: a fence of three or more backticks, tildes (or colons, with colon_fence) and its info.
+_FENCE = re.compile(r"^([ \t]{0,3})(`{3,}|~{3,}|:{3,})(.*)$")
+_MYST_DIRECTIVE = re.compile(r"^\{cnncount\}(.*)$")
+_MYST_NAME = re.compile(r"^\{([\w:.-]+)\}")
+MYST_LITERAL = LITERAL_DIRECTIVES | {"eval-rst", "code-cell", "raw"}
+MAX_NESTING = 16  # directive fences read inside each other; deeper ones are taken as literal
+_YAML_OPTION = re.compile(r"^([\w-]+):(.*)$")
 # ``a=1x3x224x224 b=1x10`` or ``a=1x3, b=1x10``: a comma separates two specs only before NAME=.
 _SPEC_SPLIT = re.compile(r"[\s;]+|,(?=\s*[^,=\s]+=)")
 
@@ -140,17 +149,98 @@ def _read_block(lines: list[str], i: int, m: re.Match[str], file: str) -> tuple[
     return Directive(file, i + 1, model, options, content, content_line), j
 
 
-def rst_files(root: str | os.PathLike[str]) -> Iterator[Path]:
-    """The .rst files under ``root`` (or ``root`` itself), sorted, skipping build output."""
+def parse_md(text: str, file: str = "<string>") -> list[Directive]:
+    """Every ``{cnncount}`` fence of a MyST Markdown text, including those inside other
+    directives' fences (a ``{note}``), but not inside code or other literal fences."""
+    lines = text.splitlines()
+    out: list[Directive] = []
+    inside: list[int] = []  # closing lines of the directive fences being read inside
+    i = 0
+    while i < len(lines):
+        if inside and i >= inside[-1]:  # the end of a directive fence read inside
+            i += i == inside.pop()  # its closing line (an unclosed one shares its parent's)
+            continue
+        m = _FENCE.match(lines[i])
+        if not m:
+            i += 1
+            continue
+        fence, info = m.group(2), m.group(3).strip()
+        end = _fence_end(lines, i + 1, fence, inside[-1] if inside else len(lines))
+        if d := _MYST_DIRECTIVE.match(info):
+            out.append(_read_fence(lines, i, end, d.group(1).strip(), file))
+        elif ((name := _MYST_NAME.match(info)) and name.group(1).lower() not in MYST_LITERAL
+              and len(inside) < MAX_NESTING):
+            inside.append(end)  # its body is MyST again: read on inside it
+            i += 1
+            continue
+        i = end + 1  # a code fence's body is literal: examples, not declarations
+    return out
+
+
+def _fence_end(lines: list[str], j: int, fence: str, limit: int) -> int:
+    """The index of the line closing ``fence`` (the same character, at least as many, alone)
+    before ``limit``, else ``limit`` (an unclosed fence runs to the end of what holds it)."""
+    char, n = fence[0], len(fence)
+    while j < limit:
+        body = lines[j].strip()
+        if len(body) >= n and body == char * len(body):
+            return j
+        j += 1
+    return limit
+
+
+def _read_fence(lines: list[str], i: int, end: int, model: str, file: str) -> Directive:
+    """The directive whose fence opens at ``lines[i]`` and closes at ``lines[end]``."""
+    body = list(range(i + 1, end))
+    options: dict[str, str] = {}
+    k = 0
+    if body and lines[body[0]].strip() == "---":  # a YAML block of options
+        k = 1
+        while k < len(body) and lines[body[k]].strip() != "---":
+            if om := _YAML_OPTION.match(lines[body[k]].strip()):
+                options[om.group(1).lower()] = om.group(2).strip().strip("'\"")
+            k += 1
+        k += 1
+    else:
+        while k < len(body) and (om := _OPTION.match(lines[body[k]].strip())):
+            name = om.group(1).lower()
+            value = om.group(2).strip()
+            options[name] = (options[name] + " " + value) if name in options else value
+            k += 1
+    while k < len(body) and not lines[body[k]].strip():
+        k += 1
+    rest = body[k:]
+    while rest and not lines[rest[-1]].strip():
+        rest.pop()
+    content = tuple(lines[j].strip() for j in rest)
+    return Directive(file, i + 1, model, options, content, rest[0] + 1 if rest else 0)
+
+
+def parse_page(text: str, file: str) -> list[Directive]:
+    """The directives of a page: MyST Markdown for a .md file, else reStructuredText."""
+    return parse_md(text, file) if file.lower().endswith(".md") else parse_rst(text, file)
+
+
+PAGE_SUFFIXES = (".rst", ".md")
+
+
+def doc_files(root: str | os.PathLike[str]) -> Iterator[Path]:
+    """The .rst and .md pages under ``root`` (or ``root`` itself), sorted, skipping build
+    output and hidden folders."""
     p = Path(root)
     if p.is_file():
         yield p
         return
-    for f in sorted(p.rglob("*.rst")):
+    for f in sorted(f for f in p.rglob("*") if f.suffix.lower() in PAGE_SUFFIXES):
         rel = f.relative_to(p).parts
         if any(part.startswith((".", "_build")) for part in rel[:-1]):
             continue
         yield f
+
+
+def rst_files(root: str | os.PathLike[str]) -> Iterator[Path]:
+    """The .rst files under ``root`` (or ``root`` itself), sorted, skipping build output."""
+    return (f for f in doc_files(root) if Path(root).is_file() or f.suffix.lower() == ".rst")
 
 
 def source_root(docs: str | os.PathLike[str]) -> Path:

@@ -1,0 +1,48 @@
+"""The diagrams' user-facing choices, in a module light enough for the CLI's parser.
+
+One source of truth for the ``cnncount diagram`` command, the Sphinx directive's ``:diagram:``
+option, ``cnncount_diagram`` in conf.py and the Python API (``render.diagram`` re-exports them).
+"""
+
+from __future__ import annotations
+
+import os
+from enum import Enum
+
+
+class Diagram(str, Enum):
+    """The diagrams a summary can be drawn as; the value is the name users type."""
+
+    AUTO = "auto"  # lenet for a chain, graph for a DAG
+    LENET = "lenet"
+    GRAPH = "graph"
+    NONE = "none"
+
+
+def parse_diagram(value: str) -> Diagram:
+    """A diagram name as a user writes it; a ValueError lists the choices."""
+    try:
+        return Diagram(value.strip().lower())
+    except ValueError:
+        choices = ", ".join(d.value for d in Diagram)
+        raise ValueError(f"unknown diagram {value.strip()!r} (choose from {choices})") from None
+
+
+class Format(str, Enum):
+    """The files a diagram is written as; the value is the suffix (and ``--format``)."""
+
+    SVG = "svg"
+    TIKZ = "tex"  # a tikzpicture, for \input in a LaTeX document with \usepackage{tikz}
+    PDF = "pdf"
+    PNG = "png"
+
+    @classmethod
+    def of_path(cls, path: str | os.PathLike[str]) -> Format:
+        """The format a file name asks for by its suffix (``.tikz`` is TikZ too)."""
+        suffix = os.path.splitext(os.fspath(path))[1].lower().lstrip(".")
+        try:
+            return cls({"tikz": "tex"}.get(suffix, suffix))
+        except ValueError:
+            choices = ", ".join(f".{f.value}" for f in cls)
+            raise ValueError(f"cannot tell the format of {os.fspath(path)!r} from its suffix "
+                             f"(choose from {choices}, or give --format)") from None

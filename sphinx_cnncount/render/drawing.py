@@ -1,0 +1,104 @@
+"""The drawing every diagram format is written from: shapes in px, y pointing down.
+
+The layouts (``render.diagram``) produce a :class:`Drawing`; the writers (``render.svg``,
+``render.tikz``) turn it into an SVG string or a TikZ picture. Shapes carry no colour, only an
+:class:`Ink`, what they are painted as: each writer maps an ink to colours (the SVG to the page's
+own text and background colours, so that a diagram follows the theme, light or dark; TikZ to
+black on white). Everything here is a frozen dataclass, so a drawing pickles with a doctree.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import Enum
+
+CHAR_W = 0.6  # average glyph width of a sans-serif face, in ems: a good enough text measure
+MIN_TEXT_PX = 9.0  # no label is ever shown smaller: below this the figure scrolls instead
+
+
+class Ink(str, Enum):
+    """What a shape is painted as."""
+
+    LINE = "line"  # outlines and dots: the text colour
+    FAINT = "faint"  # connections: the text colour, lighter
+    PLANE = "plane"  # a feature map: the page's background, outlined
+    BAR = "bar"  # a layer of units: a tint of the text colour over the background, outlined
+    BOX = "box"  # a node of the layer graph: a lighter tint, outlined
+
+
+class Anchor(str, Enum):
+    """Where a text's x is: its start, middle or end (SVG's ``text-anchor`` values)."""
+
+    START = "start"
+    MIDDLE = "middle"
+    END = "end"
+
+
+@dataclass(frozen=True)
+class Rect:
+    x: float
+    y: float
+    w: float
+    h: float
+    ink: Ink = Ink.PLANE
+    radius: float = 0.0
+    stroke: float = 1.0
+
+
+@dataclass(frozen=True)
+class Text:
+    """One line of text in the text colour; ``y`` is its baseline."""
+
+    x: float
+    y: float
+    text: str
+    size: float
+    anchor: Anchor = Anchor.MIDDLE
+    bold: bool = False
+
+
+@dataclass(frozen=True)
+class Path:
+    """An open line through ``points``; with ``curve``, cubic Bezier segments (start, then
+    control, control, end for each segment). ``arrow`` puts an arrow head at the end."""
+
+    points: tuple[tuple[float, float], ...]
+    ink: Ink = Ink.FAINT
+    stroke: float = 0.8
+    curve: bool = False
+    arrow: bool = False
+
+
+@dataclass(frozen=True)
+class Dot:
+    x: float
+    y: float
+    r: float
+
+
+Shape = Rect | Text | Path | Dot
+
+
+@dataclass(frozen=True)
+class Drawing:
+    """A diagram: its size in px, a one-line description (the SVG's title, for screen readers)
+    and its shapes, back to front."""
+
+    width: float
+    height: float
+    label: str
+    shapes: tuple[Shape, ...]
+
+    @property
+    def min_text(self) -> float:
+        """The smallest font size used, in px."""
+        return min((s.size for s in self.shapes if isinstance(s, Text)), default=MIN_TEXT_PX)
+
+    @property
+    def min_scale(self) -> float:
+        """How far the drawing may shrink before its smallest label drops below 9 px."""
+        return min(1.0, MIN_TEXT_PX / self.min_text)
+
+
+def text_width(text: str, size: float) -> float:
+    return len(text) * size * CHAR_W

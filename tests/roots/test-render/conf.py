@@ -1,0 +1,2 @@
+extensions = ["sphinx_cnncount"]
+exclude_patterns = ["_build"]
