@@ -47,18 +47,46 @@ def test_text(pair, capsys):
     assert main(["diff", old, new]) == 0
     c1_old, c1_new = (3 * 3 + 1) * 4, (3 * 3 + 1) * 8
     c2, c3 = (8 + 1) * 8, (4 + 1) * 8
+    f_old, f_new = 2 * 9 * 4 * 36 + 4 * 36, 2 * 9 * 8 * 36 + 8 * 36  # 2 per MAC, 1 per bias
     assert capsys.readouterr().out.splitlines() == [
         f"{old} -> {new}",
-        f"~ conv1  output 4@6x6 -> 8@6x6; params {c1_old} -> {c1_new} (+40); connections "
-        f"{c1_old * 36:,} -> {c1_new * 36:,} (+1,440); macs {9 * 4 * 36:,} -> {9 * 8 * 36:,} "
-        f"(+1,296); flops {2 * 9 * 4 * 36 + 4 * 36:,} -> {2 * 9 * 8 * 36 + 8 * 36:,} (+2,736)",
-        f"- conv3  Conv 8@6x6; params {c3}; macs {4 * 8 * 36:,}",  # after its old predecessor
-        f"+ conv2  Conv 8@6x6; params {c2}; macs {8 * 8 * 36:,}",
-        "  (1 layer unchanged)",
-        f"total: params {c1_old + c3} -> {c1_new + c2} (+72, +90.00%); connections 2,880 -> "
-        "5,472 (+2,592, +90.00%); macs 2,448 -> 4,896 (+2,448, +100.00%); flops 5,616 -> "
-        "10,656 (+5,040, +89.74%)",  # flops: 2 per MAC, 1 per bias, 1 per ReLU output
+        "=" * 61,
+        "Layer  Metric              Old         New   Change         %",
+        "=" * 61,
+        "conv1  output            4@6x6       8@6x6",
+        f"conv1  params               {c1_old}          {c1_new}      +40  +100.00%",
+        f"conv1  connections       {c1_old * 36:,}       {c1_new * 36:,}   +1,440  +100.00%",
+        f"conv1  macs              {9 * 4 * 36:,}       {9 * 8 * 36:,}   +1,296  +100.00%",
+        f"conv1  flops             {f_old:,}       {f_new:,}   +2,736  +100.00%",
+        # a removed layer after its old predecessor, an added one where the new model has it
+        "conv3  layer        Conv 8@6x6              removed",
+        f"conv3  params               {c3}                  -40  -100.00%",
+        f"conv3  macs              {4 * 8 * 36:,}               -1,152  -100.00%",
+        "conv2  layer                    Conv 8@6x6    added",
+        f"conv2  params                           {c2}      +72       new",
+        f"conv2  macs                          {8 * 8 * 36:,}   +2,304       new",
+        "=" * 61,
+        f"Total  params               {c1_old + c3}         {c1_new + c2}      +72   +90.00%",
+        "Total  connections       2,880       5,472   +2,592   +90.00%",
+        "Total  macs              2,448       4,896   +2,448  +100.00%",
+        # flops: conv3's 2,304 + 288 and the ReLU's 288 out, conv2's 4,608 + 288 in
+        "Total  flops             5,616      10,656   +5,040   +89.74%",
+        "=" * 61,
+        "1 layer unchanged.",
     ]
+
+
+def test_markdown(pair, capsys):
+    old, new = pair
+    assert main(["diff", old, new, "--format", "markdown"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[:4] == [f"**{old}** → **{new}**", "",
+                         "| Layer | Metric | Old | New | Change | % |",
+                         "| :--- | :--- | ---: | ---: | ---: | ---: |"]
+    assert "| conv1 | params | 40 | 80 | +40 | +100.00% |" in lines
+    assert "| conv2 | layer |  | Conv 8@6x6 | added |  |" in lines
+    assert lines[-3:] == ["| **Total** | flops | 5,616 | 10,656 | +5,040 | +89.74% |", "",
+                          "1 layer unchanged."]
 
 
 def test_budgets(pair, capsys):
@@ -68,10 +96,33 @@ def test_budgets(pair, capsys):
     assert main(["diff", old, new, "--fail-on", "params=+5%", "--fail-on", "flops=+5000"]) == 1
     out = capsys.readouterr().out.splitlines()
     assert out[-2:] == [
-        "budget exceeded: params grew by +72 (+90.00%), more than params=+5% allows (+4)",
-        "budget exceeded: flops grew by +5,040 (+89.74%), more than flops=+5000 allows (+5,000)",
+        "Budget exceeded: params grew by +72 (+90.00%), more than params=+5% allows (+4).",
+        "Budget exceeded: flops grew by +5,040 (+89.74%), more than flops=+5000 allows (+5,000).",
     ]
     assert main(["diff", new, old, "--fail-on", "params=+0"]) == 0  # shrinking is within budget
+
+
+def test_a_budget_on_a_figure_not_counted_fails(pair, tmp_path, capsys):
+    """An op with no rule leaves MACs unknown: the budget on them cannot pass unseen."""
+    old, _ = pair
+    m = convs(4, False, True)
+    m.graph.node.append(helper.make_node("Mystery", ["y"], ["z"], name="/x/Mystery",
+                                         domain="example.custom"))
+    m.opset_import.append(helper.make_opsetid("example.custom", 1))
+    m.graph.output[0].name = "z"
+    odd = tmp_path / "odd.onnx"
+    onnx.save(m, odd)
+    assert main(["diff", old, str(odd), "--fail-on", "macs=+100%,params=+0"]) == 1
+    out = capsys.readouterr().out.splitlines()
+    assert ["Total", "macs", "2,448", "?", "?", "?"] in [line.split() for line in out]
+    assert ["x", "macs", "?", "?", "?"] in [line.split() for line in out]  # new, not counted
+    assert out[-1] == ("Budget not checked: macs could not be counted in the new model "
+                       "(macs=+100%); a budget not checked fails.")
+    assert main(["diff", old, str(odd), "--format", "json", "--fail-on", "macs=+1"]) == 1
+    d = json.loads(capsys.readouterr().out)
+    assert d["totals"]["macs"] == {"old": 2448, "new": None, "delta": None}
+    assert d["budgets"] == [{"key": "macs", "budget": "macs=+1", "allowance": None,
+                             "delta": None, "exceeded": False, "checked": False}]
 
 
 def test_json(pair, capsys):
@@ -86,14 +137,18 @@ def test_json(pair, capsys):
     assert d["layers"][2]["old"] is None and d["layers"][2]["delta"] is None
     assert d["totals"]["macs"] == {"old": 2448, "new": 4896, "delta": 2448}
     assert d["budgets"] == [{"key": "macs", "budget": "macs=+1k", "allowance": 1000,
-                             "delta": 2448, "exceeded": True}]
+                             "delta": 2448, "exceeded": True, "checked": True}]
 
 
 def test_same_model(capsys):
     assert main(["diff", LENET, LENET, "--fail-on", "params=+0,connections=0"]) == 0
-    assert capsys.readouterr().out.splitlines()[1:] == [
-        "  (7 layers unchanged)",
-        "total: params 60,840; connections 340,908; macs 325,680; flops 695,672",
+    assert capsys.readouterr().out.splitlines()[4:] == [
+        "Total  params        60,840   60,840       0  +0.00%",
+        "Total  connections  340,908  340,908       0  +0.00%",
+        "Total  macs         325,680  325,680       0  +0.00%",
+        "Total  flops        695,672  695,672       0  +0.00%",
+        "=" * 52,
+        "7 layers unchanged.",
     ]
 
 

@@ -136,6 +136,70 @@ def test_config_expect_mapping_and_threshold_flag(capsys, work):
     assert [line.split()[3] for line in out.splitlines()[:-1]] == ["conv2d_1:", "conv2d_2:"]
 
 
+# ---------------------------------------------------------------------------------------------
+# What a pre-commit hook passes: a changed model, expectation file or pyproject.toml
+
+
+def _models_linted(out: str) -> list[str]:
+    return sorted({line.partition(":")[0] for line in out.splitlines()[:-1]})
+
+
+def test_an_expectation_file_lints_its_model(capsys, work):
+    toml = work / "models" / "lenet5.cnncount.toml"
+    rc, out, _ = run(capsys, "models/lenet5.cnncount.toml", "--select", "CNC0")
+    assert (rc, out) == (0, "All checks passed.\n")
+    # A wrong number in the expectation file alone fails (the hook runs on that file).
+    toml.write_text(toml.read_text().replace("params = 60840", "params = 60841"))
+    rc, out, _ = run(capsys, "models/lenet5.cnncount.toml", "--select", "CNC0")
+    assert rc == 1 and "CNC001 [error] lenet5.onnx: total: params declared 60,841, model has " \
+        "60,840" in out
+
+
+def test_an_expectation_file_without_a_model(capsys, work):
+    (work / "models" / "gone.cnncount.toml").write_text("[total]\nparams = 1\n")
+    rc, out, _ = run(capsys, "models/gone.cnncount.toml", "models/lenet5.onnx",
+                     "--select", "CNC0")
+    assert rc == 1
+    assert out.splitlines() == [
+        "models/gone.cnncount.toml: CNC003 [error] no model for this expectation file: no "
+        "gone.onnx beside it and no [tool.cnncount.expect] entry names it",
+        "Found 1 finding (1 error)."]
+
+
+def test_a_mapped_expectation_file_lints_the_models_it_maps(capsys, work):
+    (work / "expect").mkdir()
+    (work / "expect" / "k.toml").write_text("[total]\nparams = 101578\n")
+    shutil.copy(work / "models" / "keras_cnn.onnx", work / "models" / "keras_b.onnx")
+    (work / "pyproject.toml").write_text(
+        '[tool.cnncount.expect]\n"models/keras*.onnx" = "expect/k.toml"\n')
+    rc, out, _ = run(capsys, "expect/k.toml", "--select", "param-share")
+    assert rc == 0 and _models_linted(out) == ["models/keras_b.onnx", "models/keras_cnn.onnx"]
+
+
+def test_pyproject_lints_every_model_with_declared_numbers(capsys, work):
+    (work / "pyproject.toml").write_text("[tool.cnncount]\nselect = ['param-share']\n")
+    (work / "fixtures").mkdir()  # no expectation file beside it: not linted for pyproject.toml
+    shutil.copy(work / "models" / "keras_cnn.onnx", work / "fixtures" / "plain.onnx")
+    (work / ".venv" / "x").mkdir(parents=True)  # hidden: never walked
+    shutil.copy(work / "models" / "lenet5.onnx", work / ".venv" / "x" / "lenet5.onnx")
+    shutil.copy(work / "models" / "lenet5.cnncount.toml", work / ".venv" / "x")
+    rc, out, _ = run(capsys, "pyproject.toml", "models/lenet5.onnx")
+    assert rc == 0 and _models_linted(out) == ["models/keras_cnn.onnx", "models/lenet5.onnx"]
+
+
+def test_the_hook_runs_on_models_expectations_and_pyproject():
+    import re
+
+    hooks = (ROOT / ".pre-commit-hooks.yaml").read_text()
+    (pattern,) = re.findall(r"^\s*files: (.+)$", hooks, re.M)
+    files = re.compile(pattern)  # pre-commit matches it with re.search on the repo-relative path
+    for path in ("models/lenet5.onnx", "lenet5.onnx", "models/lenet5.cnncount.toml",
+                 "pyproject.toml", "sub/pyproject.toml"):
+        assert files.search(path), path
+    for path in ("models/lenet5.onnx.data", "README.md", "notpyproject.toml", "a.toml"):
+        assert not files.search(path), path
+
+
 @pytest.mark.parametrize("table, message", [
     ("[tool.cnncount]\nselct = ['ALL']\n", "unknown key 'selct'"),
     ("[tool.cnncount]\nignore = ['CNC999']\n", "unknown rule 'CNC999'"),
@@ -269,4 +333,3 @@ def test_pre_commit_hook_definition():
     text = (ROOT / ".pre-commit-hooks.yaml").read_text()
     assert "- id: cnncount-lint\n" in text
     assert "  entry: cnncount lint\n" in text
-    assert "  files: \\.onnx$\n" in text

@@ -37,7 +37,10 @@ def register(subparsers: Any) -> None:
         epilog=f"rules:\n{codes}\n\nexit codes: 0 clean, 1 findings at or above --fail-level, "
                "2 usage error or unreadable model",
         formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("models", nargs="*", metavar="MODEL", help=".onnx files")
+    p.add_argument("models", nargs="*", metavar="MODEL",
+                   help=".onnx files; an expectation file (X.cnncount.toml) stands for the "
+                        "models it declares, a pyproject.toml for every model under it (so a "
+                        "pre-commit hook re-lints what a changed file affects)")
     p.add_argument("--expect", metavar="FILE.toml",
                    help="expectation file (default: MODEL.cnncount.toml beside the model)")
     p.add_argument("--no-expect", action="store_true",
@@ -73,7 +76,9 @@ def register(subparsers: Any) -> None:
     d.add_argument("new", metavar="NEW.onnx")
     d.add_argument("--fail-on", action="append", default=[], metavar="KEY=+N%",
                    help="budgets on the totals, e.g. params=+5%%,macs=+10%% or flops=+1G")
-    d.add_argument("--format", choices=["text", "json"], default="text")
+    d.add_argument("--format", choices=["text", "markdown", "json"], default="text",
+                   help="text: an aligned table; markdown: the table for a pull request "
+                        "comment; json: every figure, exact")
     _model_options(d)
     d.set_defaults(func=guarded(diff_command))
 
@@ -187,6 +192,76 @@ def _settings(args: argparse.Namespace) -> Run:
         flagged=frozenset(flag_dims) | frozenset(flag_shapes),
         input_values=parse_input_values(args.input_value),
     )
+
+
+# Directories a walk for models never enters: environments, caches, build output.
+_SKIP_DIRS = frozenset({"node_modules", "build", "dist", "site-packages", "__pycache__"})
+
+
+def _declared_models(run: Run, root: Path) -> list[str]:
+    """The models under ``root`` that have declared numbers: those the config's
+    ``[tool.cnncount.expect]`` maps, and each .onnx with a MODEL.cnncount.toml beside it
+    (hidden directories and environments skipped)."""
+    from .expect import default_path
+
+    found = [_near(m) for pattern in run.config.expect
+             for m in sorted(run.config.root.glob(pattern))]
+    for top, dirs, files in os.walk(root):
+        dirs[:] = sorted(d for d in dirs if not d.startswith(".") and d not in _SKIP_DIRS
+                         and not os.path.isfile(os.path.join(top, d, "pyvenv.cfg")))
+        found += [os.path.normpath(os.path.join(top, f)) for f in sorted(files)
+                  if f.endswith(".onnx") and default_path(os.path.join(top, f)).is_file()]
+    return found
+
+
+def _near(path: Path) -> str:
+    """A path found by a glob from the config's root, relative to the working directory when
+    it is under it (as a user names it)."""
+    rel = os.path.relpath(path)
+    return path.as_posix() if rel.startswith("..") else rel
+
+
+def _same_file(a: Path, b: Path) -> bool:
+    try:
+        return a.resolve() == b.resolve()
+    except OSError:
+        return False
+
+
+def expand_targets(run: Run, targets: Sequence[str]) -> tuple[list[str], list]:
+    """The models to lint for what was named: a model is itself; an expectation file the models
+    it declares (the config's ``[tool.cnncount.expect]`` entries that name it, else for
+    ``X.cnncount.toml`` the ``X.onnx`` beside it); a ``pyproject.toml`` every model under its directory with declared numbers
+    (mapped by the config or with an expectation file beside it). An expectation file with
+    no model is a bad-declaration finding. Each model once, in the order named."""
+    from .codes import Finding
+    from .expect import SUFFIX
+
+    models: list[str] = []
+    findings = []
+    for target in targets:
+        path = Path(target)
+        if path.name == "pyproject.toml":
+            models += _declared_models(run, path.parent)
+        elif path.suffix == ".toml":
+            mapped = [_near(m) for pattern, file in run.config.expect.items()
+                      if _same_file(run.config.root / file, path)
+                      for m in sorted(run.config.root.glob(pattern))]
+            beside = path.with_name(path.name.removesuffix(SUFFIX).removesuffix(".toml")
+                                    + ".onnx")
+            if mapped:
+                models += mapped
+            elif path.name.endswith(SUFFIX) and beside.is_file():
+                models.append(str(beside))
+            else:
+                findings.append(Finding(
+                    Rule.BAD_DECLARATION, "no model for this expectation file: "
+                    + (f"no {beside.name} beside it and " if path.name.endswith(SUFFIX) else "")
+                    + "no [tool.cnncount.expect] entry names it",
+                    target, target))
+        else:
+            models.append(target)
+    return list(dict.fromkeys(models)), findings
 
 
 def lint_models(run: Run, models: Sequence[str], expect: str | None, no_expect: bool) -> list:
@@ -323,7 +398,8 @@ def lint_command(args: argparse.Namespace) -> int:
         except FileProblem as exc:
             return error(str(exc).replace(": no such file", ": no such expectation file"))
     run = _settings(args)
-    findings = lint_models(run, args.models, args.expect, args.no_expect)
+    models, findings = expand_targets(run, args.models)
+    findings += lint_models(run, models, args.expect, args.no_expect)
     findings += lint_docs(run, args.docs)
     kept = []
     for f in findings:
@@ -349,18 +425,27 @@ def lint_command(args: argparse.Namespace) -> int:
 
 
 def diff_command(args: argparse.Namespace) -> int:
-    from ..load import parse_dims, parse_input_shapes
-    from .diff import as_json, diff, parse_budgets, text
+    from ..cli import PROG
+    from ..escape import message as line
+    from ..load import parse_dims, parse_input_shapes, parse_input_values
+    from .diff import as_json, diff, markdown, parse_budgets, text
 
     budgets = parse_budgets(args.fail_on)
     dims, shapes = parse_dims(args.dim), parse_input_shapes(args.input_shape)
-    run = Run(set(), Severity.WARNING, {}, {}, dims, shapes, args.depth, None)
+    run = Run(set(), Severity.WARNING, {}, {}, dims, shapes, args.depth, None,
+              input_values=parse_input_values(args.input_value))
     depth = args.depth or 1
-    _, _, old = run.analyze(args.old, depth)
-    _, _, new = run.analyze(args.new, depth)
-    d = diff(args.old, args.new, old, new, budgets)
-    sys.stdout.write(as_json(d) if args.format == "json" else text(d))
-    return 1 if d.exceeded else 0
+    summaries = []
+    for path in (args.old, args.new):
+        _, _, summary = run.analyze(path, depth)
+        for note in summary.notes:
+            print(f"{PROG}: {line(f'{path}: {note}')}", file=sys.stderr)
+        for d in summary.diagnostics:
+            print(f"{PROG}: warning: {line(f'{path}: {d.message}')}", file=sys.stderr)
+        summaries.append(summary)
+    d = diff(args.old, args.new, *summaries, budgets)
+    sys.stdout.write({"json": as_json, "markdown": markdown, "text": text}[args.format](d))
+    return 1 if d.exceeded or d.unchecked else 0
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -12,6 +12,7 @@ from fractions import Fraction
 from typing import Any
 
 from ..count import Layer, Summary
+from .. import escape
 from ..escape import name as shown_name
 from ..escape import printable
 from ..declare import SI
@@ -134,8 +135,17 @@ class Diff:
 
     @property
     def exceeded(self) -> list[Budget]:
-        return [b for b in self.budgets
-                if b.exceeded(getattr(self.old.totals, b.key), getattr(self.new.totals, b.key))]
+        return [b for b in self.budgets if (pair := self.total(b.key)) is not None
+                and b.exceeded(*pair)]
+
+    @property
+    def unchecked(self) -> list[Budget]:
+        """Budgets on a total one of the models could not count: they fail, said as such."""
+        return [b for b in self.budgets if self.total(b.key) is None]
+
+    def total(self, key: str) -> tuple[int, int] | None:
+        a, b = getattr(self.old.totals, key), getattr(self.new.totals, key)
+        return None if a is None or b is None else (a, b)
 
     def to_json(self) -> dict[str, Any]:
         def record(layer: Layer | None) -> dict[str, Any] | None:
@@ -150,19 +160,26 @@ class Diff:
             "new": self.new_path,
             "layers": [{
                 "name": c.name, "status": c.status, "old": record(c.old), "new": record(c.new),
-                "delta": {k: getattr(c.new, k) - getattr(c.old, k) for k in NUMBER_KEYS}
+                "delta": {k: _delta(getattr(c.old, k), getattr(c.new, k)) for k in NUMBER_KEYS}
                 if c.old is not None and c.new is not None else None,
             } for c in self.layers],
             "totals": {k: {"old": getattr(self.old.totals, k), "new": getattr(self.new.totals, k),
-                           "delta": getattr(self.new.totals, k) - getattr(self.old.totals, k)}
+                           "delta": _delta(getattr(self.old.totals, k),
+                                           getattr(self.new.totals, k))}
                        for k in NUMBER_KEYS},
             "budgets": [{
                 "key": b.key, "budget": b.text,
-                "allowance": _exact(b.allowance(getattr(self.old.totals, b.key))),
-                "delta": getattr(self.new.totals, b.key) - getattr(self.old.totals, b.key),
+                "allowance": None if (pair := self.total(b.key)) is None
+                else _exact(b.allowance(pair[0])),
+                "delta": None if pair is None else pair[1] - pair[0],
                 "exceeded": b in self.exceeded,
+                "checked": pair is not None,  # a total not counted cannot be checked: it fails
             } for b in self.budgets],
         }
+
+
+def _delta(old: int | None, new: int | None) -> int | None:
+    return None if old is None or new is None else new - old
 
 
 def _exact(x: Fraction) -> int | float:
@@ -174,58 +191,107 @@ def diff(old_path: str, new_path: str, old: Summary, new: Summary,
     return Diff(old_path, new_path, old, new, tuple(diff_layers(old, new)), tuple(budgets))
 
 
-def _signed(n: int) -> str:
+def _signed(n: int | None) -> str:
+    if n is None:
+        return "?"
     return f"+{fmt_int(n)}" if n > 0 else fmt_int(n)
 
 
-def _percent(old: int, new: int) -> str:
+def _percent(old: int | None, new: int | None) -> str:
+    if old is None or new is None:
+        return "?"
     if old == 0:
-        return "new" if new else "0%"
+        return "new" if new else "0.00%"
     return f"{float(Fraction(new - old, old) * 100):+.2f}%"
 
 
+HEADER = ("Layer", "Metric", "Old", "New", "Change", "%")
+NUMERIC = (False, False, True, True, True, True)  # right-aligned columns
+TOTAL_KEYS = ("params", "connections", "macs", "flops")
+LAYER_KEYS = ("params", "macs")  # what an added or removed layer's rows show
+
+
+def rows(d: Diff) -> list[tuple[str, str, str, str, str, str]]:
+    """The table both formats show: one row per changed figure of a changed layer, a layer row
+    and its params and MACs for an added or removed one, then the totals. Cells are plain text
+    (names not yet escaped for the format)."""
+    out: list[tuple[str, str, str, str, str, str]] = []
+    for c in d.layers:
+        if c.status == "added" and c.new is not None:
+            out.append((c.name, "layer", "", _layer_text(c.new), "added", ""))
+            out += [(c.name, k, "", fmt_int(n := getattr(c.new, k)), _signed(n),
+                     "?" if n is None else "new" if n else "") for k in LAYER_KEYS]
+        elif c.status == "removed" and c.old is not None:
+            out.append((c.name, "layer", _layer_text(c.old), "", "removed", ""))
+            out += [(c.name, k, fmt_int(n := getattr(c.old, k)), "",
+                     _signed(None if n is None else -n),
+                     "?" if n is None else "-100.00%" if n else "") for k in LAYER_KEYS]
+        elif c.status == "changed" and c.old is not None and c.new is not None:
+            for key, a, b in c.changes():
+                if key in NUMBER_KEYS:
+                    x, y = getattr(c.old, key), getattr(c.new, key)
+                    out.append((c.name, key, a, b, _signed(_delta(x, y)), _percent(x, y)))
+                else:
+                    out.append((c.name, key, a, b, "", ""))
+    for key in TOTAL_KEYS:
+        x, y = getattr(d.old.totals, key), getattr(d.new.totals, key)
+        out.append(("Total", key, fmt_int(x), fmt_int(y), _signed(_delta(x, y)), _percent(x, y)))
+    return out
+
+
 def _layer_text(layer: Layer) -> str:
-    return "; ".join([f"{shown_name(layer_type(layer))} {layer_shape(layer)}",
-                      *(f"{k} {fmt_int(getattr(layer, k))}" for k in ("params", "macs"))])
+    return f"{layer_type(layer)} {layer_shape(layer)}"
+
+
+def _footer(d: Diff) -> list[str]:
+    unchanged = sum(1 for c in d.layers if c.status == "unchanged")
+    out = [f"{unchanged} layer{'s' if unchanged != 1 else ''} unchanged."] if unchanged else []
+    for b in d.exceeded:
+        a, n = d.total(b.key)  # type: ignore[misc]
+        allowed = math.floor(b.allowance(a))  # deltas are whole: > x iff > floor(x)
+        out.append(f"Budget exceeded: {b.key} grew by {_signed(n - a)} ({_percent(a, n)}), "
+                   f"more than {b.text} allows ({_signed(allowed)}).")
+    for b in d.unchecked:
+        missing = [side for side, summary in (("old", d.old), ("new", d.new))
+                   if getattr(summary.totals, b.key) is None]
+        out.append(f"Budget not checked: {b.key} could not be counted in the "
+                   f"{' and '.join(missing)} model{'s' if len(missing) > 1 else ''} "
+                   f"({b.text}); a budget not checked fails.")
+    return out
 
 
 def text(d: Diff) -> str:
-    """``~ name: key old -> new (+delta)`` per changed layer, ``+``/``-`` per added/removed layer,
-    then the totals and any budget exceeded."""
-    out = [printable(f"{d.old_path} -> {d.new_path}")]
-    names = {c.name: shown_name(c.name) for c in d.layers if c.status != "unchanged"}
-    width = max(map(len, names.values()), default=0)
-    unchanged = 0
-    for c in d.layers:
-        if c.status == "unchanged":
-            unchanged += 1
-        elif c.status == "added":
-            out.append(f"+ {names[c.name]:<{width}}  {_layer_text(c.new)}")  # type: ignore[arg-type]
-        elif c.status == "removed":
-            out.append(f"- {names[c.name]:<{width}}  {_layer_text(c.old)}")  # type: ignore[arg-type]
-        else:
-            parts = []
-            for key, a, b in c.changes():
-                if key in NUMBER_KEYS:
-                    delta = getattr(c.new, key) - getattr(c.old, key)
-                    parts.append(f"{key} {a} -> {b} ({_signed(delta)})")
-                else:
-                    parts.append(f"{key} {shown_name(a)} -> {shown_name(b)}")
-            out.append(f"~ {names[c.name]:<{width}}  {'; '.join(parts)}")
-    if unchanged:
-        out.append(f"  ({unchanged} layer{'s' if unchanged != 1 else ''} unchanged)")
-    totals = []
-    for key in ("params", "connections", "macs", "flops"):
-        a, b = getattr(d.old.totals, key), getattr(d.new.totals, key)
-        totals.append(f"{key} {fmt_int(a)}" if a == b else
-                      f"{key} {fmt_int(a)} -> {fmt_int(b)} ({_signed(b - a)}, {_percent(a, b)})")
-    out.append("total: " + "; ".join(totals))
-    for b in d.exceeded:
-        a, n = getattr(d.old.totals, b.key), getattr(d.new.totals, b.key)
-        allowed = math.floor(b.allowance(a))  # deltas are whole: > x iff > floor(x)
-        out.append(f"budget exceeded: {b.key} grew by {_signed(n - a)} ({_percent(a, n)}), "
-                   f"more than {b.text} allows ({_signed(allowed)})")
+    """An aligned table (layer, metric, old, new, change, %) of what changed and the totals,
+    then the unchanged count and any budget exceeded."""
+    table = [HEADER, *((shown_name(r[0]), r[1], *map(shown_name, r[2:4]), r[4], r[5])
+                       for r in rows(d))]
+    widths = [max(len(r[i]) for r in table) for i in range(len(HEADER))]
+
+    def line(cells: tuple[str, ...]) -> str:
+        return "  ".join(c.rjust(w) if right else c.ljust(w)
+                         for c, w, right in zip(cells, widths, NUMERIC, strict=True)).rstrip()
+
+    rule = "=" * (sum(widths) + 2 * (len(widths) - 1))
+    body = [line(r) for r in table[1:]]
+    n_totals = len(TOTAL_KEYS)
+    out = [printable(f"{d.old_path} -> {d.new_path}"), rule, line(HEADER), rule,
+           *body[:-n_totals], *([rule] if len(body) > n_totals else []), *body[-n_totals:], rule,
+           *_footer(d)]
     return "\n".join(out) + "\n"
+
+
+def markdown(d: Diff) -> str:
+    """The same table as GitHub-flavoured markdown, for a pull request comment."""
+    out = [f"**{escape.markdown(d.old_path)}** → **{escape.markdown(d.new_path)}**", "",
+           "| " + " | ".join(HEADER) + " |",
+           "| " + " | ".join("---:" if right else ":---" for right in NUMERIC) + " |"]
+    for r in rows(d):
+        cells = [escape.markdown(c) for c in r]
+        if r[0] == "Total":
+            cells[0] = "**Total**"
+        out.append("| " + " | ".join(cells) + " |")
+    footer = _footer(d)
+    return "\n".join([*out, *([""] if footer else []), *footer]) + "\n"
 
 
 def as_json(d: Diff) -> str:
