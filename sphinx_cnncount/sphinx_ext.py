@@ -240,9 +240,20 @@ def _config_dims(value: Any) -> dict[str, int]:
 NUMERIC = "cnncount-num"  # a numeric cell: right-aligned (by the stylesheet, and LaTeX's spec)
 
 
-def table_node(summary: Summary, columns: Sequence[Column]) -> nodes.table:
-    """The summary as a docutils table: header, one row per layer, a bold totals row."""
-    header, body, total = table_rows(summary, tuple(columns))
+def parse_units(value: str | None) -> bool:
+    """``:units:`` alone or ``yes``/``true`` turns units on, ``no``/``false`` off."""
+    text = (value or "").strip().lower()
+    if text in ("", "yes", "true", "on", "1"):
+        return True
+    if text in ("no", "false", "off", "0"):
+        return False
+    raise ValueError(f":units: expects nothing, yes or no, got {value!r}")
+
+
+def table_node(summary: Summary, columns: Sequence[Column], units: bool = False) -> nodes.table:
+    """The summary as a docutils table: header, one row per layer, a bold totals row; ``units``:
+    numbers with SI units (1.52 K), as ``cnncount summary --units``."""
+    header, body, total = table_rows(summary, tuple(columns), units)
 
     def row(cells: list[str], strong: bool = False, classes: Sequence[str] = ()) -> nodes.row:
         tr = nodes.row(classes=list(classes))
@@ -363,6 +374,7 @@ class CnncountDirective(SphinxDirective):
         "input-value": directives.unchanged_required,
         "dim": directives.unchanged_required,
         "columns": directives.unchanged_required,
+        "units": directives.unchanged,
         "diagram": directives.unchanged_required,
         "caption": directives.unchanged_required,
         "name": directives.unchanged,
@@ -375,6 +387,8 @@ class CnncountDirective(SphinxDirective):
             options = self._options()
             columns = parse_columns(self.options.get("columns", self.config.cnncount_columns))
             kind = parse_diagram(self.options.get("diagram", self.config.cnncount_diagram))
+            units = parse_units(self.options["units"]) if "units" in self.options \
+                else bool(self.config.cnncount_units)
         except ValueError as exc:
             return self._fail(f"{rel}: {exc}")
         try:
@@ -395,7 +409,7 @@ class CnncountDirective(SphinxDirective):
             picture = None
         if picture is not None:
             container += diagram_node(picture, f"cnncount-{self.env.new_serialno('cnncount')}")
-        table = table_node(summary, columns)
+        table = table_node(summary, columns, units)
         self.set_source_info(table)
         messages: list[nodes.Node] = []
         if "caption" in self.options:
@@ -540,6 +554,7 @@ def setup(app: Sphinx) -> ExtensionMetadata:
     app.add_config_value("cnncount_depth", 1, "env", types=frozenset({int}))
     app.add_config_value("cnncount_columns", ", ".join(c.value for c in DEFAULT_COLUMNS), "env",
                          types=frozenset({str, list, tuple}))
+    app.add_config_value("cnncount_units", False, "env", types=frozenset({bool}))
     app.add_config_value("cnncount_diagram", Diagram.AUTO.value, "env",
                          types=ENUM(*(d.value for d in Diagram)))
     app.add_config_value("cnncount_dims", {}, "env", types=frozenset({dict, list, tuple, str}))

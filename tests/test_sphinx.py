@@ -441,3 +441,37 @@ def test_a_bad_declaration_line_hides_none_of_the_others(make_app: Callable[...,
     assert found[0].startswith(f"{source}:6: WARNING: models/lenet5.onnx: unknown key 'size' ")
     assert found[1] == (f"{source}:7: WARNING: C3: params declared 1,500, model has 1,516 "
                         "[cnncount.mismatch]")
+
+
+def test_units_option_and_conf_value(make_app: Callable[..., SphinxTestApp],
+                                     tmp_path: Path) -> None:
+    srcdir = tmp_path / "src"
+    shutil.copytree(ROOTS / "test-mismatch", srcdir)
+    (srcdir / "index.rst").write_text(
+        "Page\n====\n\n"
+        ".. cnncount:: models/lenet5.onnx\n   :units:\n   :diagram: none\n\n"
+        ".. cnncount:: models/lenet5.onnx\n   :diagram: none\n\n"
+        ".. cnncount:: models/lenet5.onnx\n   :units: maybe\n",
+        encoding="utf8")
+    app = with_models(make_app("html", srcdir=srcdir))
+    app.build()
+    with_units, exact = html_tables(Path(app.outdir, "index.html"))
+    # C3: 1,516 params, 151,600 connections, 150,000 MACs; the totals 60,840 / 340,908 / 325,680
+    assert with_units[3] == ["C3", "Conv", "16@10x10", "1.52 K", "151.60 K", "150.00 K"]
+    assert with_units[-1] == ["Total", "", "", "60.84 K", "340.91 K", "325.68 K"]
+    assert exact[3][3:] == ["1,516", "151,600", "150,000"]
+    (found,) = warnings(app)
+    assert found.endswith(":11: WARNING: models/lenet5.onnx: :units: expects nothing, yes or no, "
+                          "got 'maybe' [cnncount.error]")
+
+    conf = srcdir / "conf.py"
+    conf.write_text(conf.read_text() + "\ncnncount_units = True\n", encoding="utf8")
+    (srcdir / "index.rst").write_text(
+        "Page\n====\n\n"
+        ".. cnncount:: models/lenet5.onnx\n   :diagram: none\n\n"
+        ".. cnncount:: models/lenet5.onnx\n   :units: no\n   :diagram: none\n",
+        encoding="utf8")
+    app = with_models(make_app("html", srcdir=srcdir, freshenv=True))
+    app.build()
+    by_conf, opted_out = html_tables(Path(app.outdir, "index.html"))
+    assert by_conf[-1][3] == "60.84 K" and opted_out[-1][3] == "60,840"

@@ -350,6 +350,10 @@ def lint_docs(run: Run, roots: Sequence[str]) -> list:
                         parse_columns(directive.options["columns"])
                     if directive.options.get("diagram", "").strip():
                         parse_diagram(directive.options["diagram"])
+                    if "units" in directive.options:
+                        from ..sphinx_ext import parse_units
+
+                        parse_units(directive.options["units"])
                 except (DeclarationError, ValueError) as exc:
                     findings.append(Finding(Rule.BAD_DECLARATION, f"cnncount directive: {exc}",
                                             model, file, directive.line))
