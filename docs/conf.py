@@ -7,7 +7,9 @@ author = "the sphinx-cnncount authors"
 copyright = "2025, the sphinx-cnncount authors"
 release = version = __version__
 
-extensions = ["sphinx_cnncount"]
+extensions = ["sphinx_cnncount", "sphinx.ext.autodoc"]
+autodoc_member_order = "bysource"
+autodoc_typehints = "description"
 
 numfig = True  # numbered tables, for :numref:
 exclude_patterns = ["_build"]

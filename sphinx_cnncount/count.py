@@ -36,6 +36,8 @@ METRICS = ("macs", "flops", "connections")
 
 @dataclass(frozen=True)
 class TensorInfo:
+    """A graph input or output: its name and shape (batch included)."""
+
     name: str
     shape: Shape | None
 
@@ -132,15 +134,23 @@ class Summary:
 
         return table(self)
 
-    def _repr_markdown_(self) -> str:
+    def to_markdown(self, units: bool = False) -> str:
+        """The table as GitHub-flavoured markdown (``--format markdown``)."""
         from .render.text import markdown
 
-        return markdown(self)
+        return markdown(self, units=units)
 
-    def _repr_html_(self) -> str:
+    def to_html(self, units: bool = False) -> str:
+        """The table as an HTML fragment (``--format html``)."""
         from .render.text import html
 
-        return html(self)
+        return html(self, units=units)
+
+    def _repr_markdown_(self) -> str:
+        return self.to_markdown()
+
+    def _repr_html_(self) -> str:
+        return self.to_html()
 
     def diagram(self, kind: str = "auto", format: str = "svg", *, width: float | None = 680,
                 zoom: float = 2.0) -> bytes:
@@ -192,6 +202,7 @@ class Summary:
                 for layer in self.layers
             ],
             "control_flow": [asdict(c) for c in self.control_flow],
+            "edges": [list(e) for e in self.edges],
             "tensors": {name: None if s is None else list(s) for name, s in self.tensors.items()}
             if tensor_lists else self.tensors,
             "diagnostics": [asdict(d) for d in self.diagnostics],
@@ -205,7 +216,18 @@ def analyze(
     input_shapes: dict[str, tuple[int, ...]] | None = None,
     input_values: dict[str, tuple[int | float, ...]] | None = None,
 ) -> Summary:
-    """Load ``path`` and count it: the one call the CLI, the linter and Sphinx make."""
+    """Read the ONNX model at ``path`` and count it, layer by layer.
+
+    ``depth``: the module depth a layer is (1: ``layer1``, 2: ``layer1.0``). ``dims`` binds
+    symbolic dims (``{"batch": 8}``), ``input_shapes`` gives inputs their whole shape
+    (``{"x": (1, 3, 224, 224)}``) and ``input_values`` the value of a small input that is a
+    setting (``{"sr": (16000,)}``), as ``--dim``, ``--input-shape`` and ``--input-value`` do.
+    A leading symbolic dim left unbound is 1 (said in ``Summary.notes``).
+
+    Raises :class:`~sphinx_cnncount.ModelError` for a file that cannot be counted (its message
+    says what is wrong and what to do); ops with no rule are ``Summary.diagnostics`` and leave
+    the figures they touch None.
+    """
     return count(load(path, dims, input_shapes, input_values=input_values), depth)
 
 

@@ -118,7 +118,9 @@ def test_html(lenet):
 
 
 def test_markdown(lenet):
-    lines = lenet._repr_markdown_().splitlines()
+    assert lenet._repr_markdown_() == lenet.to_markdown()
+    assert "| C3 | Conv | 16@10x10 | 1.52 K | 151.60 K | 150.00 K |" in lenet.to_markdown(units=True)
+    lines = lenet.to_markdown().splitlines()
     assert lines[0] == "| Layer | Type | Output | Params | Connections | MACs |"
     assert "| C3 | Conv | 16@10x10 | 1,516 | 151,600 | 150,000 |" in lines
 

@@ -213,19 +213,19 @@ LAYER_KEYS = ("params", "macs")  # what an added or removed layer's rows show
 
 def rows(d: Diff) -> list[tuple[str, str, str, str, str, str]]:
     """The table both formats show: one row per changed figure of a changed layer, a layer row
-    and its params and MACs for an added or removed one, then the totals. Cells are plain text
+    and its params and MACs (those not 0) for an added or removed one, then the totals. Cells are plain text
     (names not yet escaped for the format)."""
     out: list[tuple[str, str, str, str, str, str]] = []
     for c in d.layers:
         if c.status == "added" and c.new is not None:
             out.append((c.name, "layer", "", _layer_text(c.new), "added", ""))
-            out += [(c.name, k, "", fmt_int(n := getattr(c.new, k)), _signed(n),
-                     "?" if n is None else "new" if n else "") for k in LAYER_KEYS]
+            out += [(c.name, k, "", fmt_int(n), _signed(n), "?" if n is None else "new")
+                    for k in LAYER_KEYS if (n := getattr(c.new, k)) != 0]
         elif c.status == "removed" and c.old is not None:
             out.append((c.name, "layer", _layer_text(c.old), "", "removed", ""))
-            out += [(c.name, k, fmt_int(n := getattr(c.old, k)), "",
-                     _signed(None if n is None else -n),
-                     "?" if n is None else "-100.00%" if n else "") for k in LAYER_KEYS]
+            out += [(c.name, k, fmt_int(n), "", _signed(None if n is None else -n),
+                     "?" if n is None else "-100.00%")
+                    for k in LAYER_KEYS if (n := getattr(c.old, k)) != 0]
         elif c.status == "changed" and c.old is not None and c.new is not None:
             for key, a, b in c.changes():
                 if key in NUMBER_KEYS:
