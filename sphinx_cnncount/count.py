@@ -21,11 +21,11 @@ from .layers import group_layers
 from .layout import channel_axes, layout_name
 from .infer import Inference
 from .load import LoadedModel, load
-from .memory import activation_memory, tensor_bytes
+from .memory import MemoryWalk, tensor_bytes
 from .ops import Cost, NodeView, OpSpec, UnknownShape, spec_for
 from .ops.base import zero_cost
 from .params import FLOAT_TYPES, INT_TYPES, NUMERIC_TYPES, param_leaves, param_slot
-from .receptive import receptive_fields, spatial_field
+from .receptive import FieldWalk, spatial_field
 from .shapes import Diagnostic, Shape, all_known, numel
 
 __all__ = ["ControlFlow", "Diagnostic", "FLOAT_TYPES", "INT_TYPES", "Layer", "NUMERIC_TYPES",
@@ -319,10 +319,21 @@ def count(loaded: LoadedModel, depth: int = 1, g: graphmod.Graph | None = None) 
     op_types, domains, inputs_of, outputs_of = g.rows.op_types, g.rows.domains, g.rows.inputs, \
         g.rows.outputs
     subgraph_ops = graphmod.SUBGRAPH_OPS
+    producer_get, layer_get = producer.get, layer_of.get
+    layer_edges: set[tuple[int, int]] = set()
+    # The receptive fields and the activation memory are worked out in this same walk, each by
+    # its own module's step.
+    field_walk = FieldWalk(g, shapes)
+    visit_field = field_walk.visit if field_walk.active else None
+    memory_walk = MemoryWalk(g, layer_of, len(groups), shapes, dtypes)
+    visit_memory = memory_walk.visit
 
     for i in live:  # the hot loop of a large model: what it reads is bound to locals above
         li = layer_of[i]
         op, domain, ins, outs = op_types[i], domains[i], inputs_of[i], outputs_of[i]
+        if visit_field is not None:
+            visit_field(i, op)
+        visit_memory(i, li)
         spec = spec_for(domain, op)
         # A control-flow body reads outer tensors without listing them as inputs: they are
         # operands too (slots past the node's own, so only the default rule applies to them).
@@ -331,6 +342,10 @@ def count(loaded: LoadedModel, depth: int = 1, g: graphmod.Graph | None = None) 
         operands = ins
         if control_flow:
             operands += tuple(t for t in graphmod._node_inputs(g.nodes[i]) if t not in ins)
+        for t in operands:  # the layer edges: where another layer's node feeds this one
+            p = producer_get(t)
+            if p is not None and (lp := layer_get(p, li)) != li:
+                layer_edges.add((lp, li))
         flags = [False] * len(ins)  # per input slot: does it read a parameter?
         for slot, t in enumerate(operands) if not constants.isdisjoint(operands) else ():
             trainable = param_slot(spec, slot, t, shapes, dtypes) if t in constants else None
@@ -402,9 +417,9 @@ def count(loaded: LoadedModel, depth: int = 1, g: graphmod.Graph | None = None) 
                 f"its condition is known ({str(d.condition).lower()}): the branch that runs is "
                 "counted as part of the graph"))
 
-    fields_ = receptive_fields(g, shapes)
+    fields_ = field_walk.fields
     axes = channel_axes(g, shapes)
-    handed_on, peak, unsized = activation_memory(g, layer_of, len(groups), shapes, dtypes)
+    handed_on, peak, unsized = memory_walk.result()
     layers = []
     seen: dict[str, int] = {}
     for li, group in enumerate(groups):
@@ -475,8 +490,7 @@ def count(loaded: LoadedModel, depth: int = 1, g: graphmod.Graph | None = None) 
         status="partial" if incomplete else "complete",
         incomplete=incomplete,
         control_flow=tuple(walk.control_flow),
-        edges=tuple(sorted({(layer_of[u], layer_of[v]) for u, v in g.dag.edges
-                            if u in layer_of and v in layer_of and layer_of[u] != layer_of[v]})),
+        edges=tuple(sorted(layer_edges)),
     )
 
 

@@ -32,71 +32,93 @@ def tensor_bytes(shape: Shape | None, dtype: int | None) -> int | None:
     return -(-n * _BITS[dtype] // 8)  # ceil
 
 
-def activation_memory(g: Graph, layer_of: dict[int, int], n_layers: int,
-                      shapes: dict[str, Shape], dtypes: dict[str, int]
-                      ) -> tuple[list[int | None], int | None, int]:
-    """Per layer, the bytes of the tensors it hands on (that another layer or the caller reads);
-    the most activation bytes live at once when the nodes run in topological order; and how
-    many tensors' sizes are unknown (a layer handing one on, and the peak, are then None).
+class MemoryWalk:
+    """Activation memory, one node at a time: ``visit(i, li)`` for every node that is not folded
+    at export (``li``: its layer), in topological order, as counting's walk passes it; then
+    ``result()``: per layer, the bytes of the tensors it hands on (that another layer or the
+    caller reads); the most activation bytes live at once when the nodes run in topological
+    order; and how many tensors' sizes are unknown (a layer handing one on, and the peak, are
+    then None).
 
     A tensor lives from the node that makes it (or the start, for an input) to its last reader,
     or to the end for a graph output; a node folded at export time (a Shape reading the dims)
     is not a use. Each tensor is an interval of steps, and the live bytes are the running sum
     of their starts and ends (step 0 is the start, node i is step i + 1).
     """
-    n = len(g.nodes)
-    constants, constant_nodes, consumers = g.constants, g.constant_nodes, g.consumers
-    keep = set(g.outputs)
-    handed_on: list[int | None] = [0] * n_layers
-    delta = [0] * (n + 3)
-    unknown = 0
 
-    def last_use(readers: Sequence[int]) -> int:  # the last reader not folded at export, else -1
+    __slots__ = ("g", "layer_of", "shapes", "dtypes", "keep", "handed_on", "delta", "unknown",
+                 "_sizes")
+
+    def __init__(self, g: Graph, layer_of: dict[int, int], n_layers: int,
+                 shapes: dict[str, Shape], dtypes: dict[str, int]) -> None:
+        self.g, self.layer_of, self.shapes, self.dtypes = g, layer_of, shapes, dtypes
+        n = len(g.nodes)
+        self.keep = set(g.outputs)
+        self.handed_on: list[int | None] = [0] * n_layers
+        self.delta = [0] * (n + 3)
+        self.unknown = 0
+        # Most activations share a shape and type: their size is computed once.
+        self._sizes: dict[tuple[Shape | None, int | None], int | None] = {}
+        for t in dict.fromkeys(g.inputs):
+            end = self._last_use(g.consumers.get(t, ()))
+            size = tensor_bytes(shapes.get(t), dtypes.get(t))
+            if size is None:
+                self.unknown += 1
+                continue
+            self.delta[0] += size
+            # An input nothing (but a folded node) reads is never freed.
+            self.delta[n + 1 if t in self.keep or end < 0 else end + 2] -= size
+
+    def _last_use(self, readers: Sequence[int]) -> int:
+        """The last reader not folded at export, else -1."""
         for r in reversed(readers):
-            if r not in constant_nodes:
+            if r not in self.g.constant_nodes:
                 return r
         return -1
 
-    for t in dict.fromkeys(g.inputs):
-        end = last_use(consumers.get(t, ()))
-        size = tensor_bytes(shapes.get(t), dtypes.get(t))
-        if size is None:
-            unknown += 1
-            continue
-        delta[0] += size
-        # An input nothing (but a folded node) reads is never freed.
-        delta[n + 1 if t in keep or end < 0 else end + 2] -= size
-    sizes: dict[tuple[Shape | None, int | None], int | None] = {}  # most activations share one
-    shape_of, dtype_of, layer = shapes.get, dtypes.get, layer_of.get
-    for i, li in layer_of.items():
+    def visit(self, i: int, li: int) -> None:
+        g, keep, delta = self.g, self.keep, self.delta
         for t in g.rows.outputs[i]:
-            if not t or t in constants:
+            if not t or t in g.constants:
                 continue
-            key = (shape_of(t), dtype_of(t))
-            if key in sizes:
-                size = sizes[key]
+            key = (self.shapes.get(t), self.dtypes.get(t))
+            if key in self._sizes:
+                size = self._sizes[key]
             else:
-                size = sizes[key] = tensor_bytes(*key)
-            readers = consumers.get(t, ())
+                size = self._sizes[key] = tensor_bytes(*key)
+            readers = g.consumers.get(t, ())
+            layer = self.layer_of.get
             handed = t in keep or any(layer(c, li) != li for c in readers)
             if size is None:
-                unknown += 1
+                self.unknown += 1
                 if handed:
-                    handed_on[li] = None
+                    self.handed_on[li] = None
                 continue
             delta[i + 1] += size
-            if handed and handed_on[li] is not None:
-                handed_on[li] += size  # type: ignore[operator]
+            if handed and self.handed_on[li] is not None:
+                self.handed_on[li] += size  # type: ignore[operator]
             if t in keep:
-                delta[n + 1] -= size
+                delta[-2] -= size
                 continue
             last = readers[-1] if readers else -1
-            if last in constant_nodes:
-                last = last_use(readers)
+            if last in g.constant_nodes:
+                last = self._last_use(readers)
             delta[max(i, last) + 2] -= size
-    peak = current = 0
-    for d in delta:
-        current += d
-        if current > peak:
-            peak = current
-    return handed_on, (peak if not unknown else None), unknown
+
+    def result(self) -> tuple[list[int | None], int | None, int]:
+        peak = current = 0
+        for d in self.delta:
+            current += d
+            if current > peak:
+                peak = current
+        return self.handed_on, (peak if not self.unknown else None), self.unknown
+
+
+def activation_memory(g: Graph, layer_of: dict[int, int], n_layers: int,
+                      shapes: dict[str, Shape], dtypes: dict[str, int]
+                      ) -> tuple[list[int | None], int | None, int]:
+    """:class:`MemoryWalk` on its own (counting runs it inside its own walk)."""
+    walk = MemoryWalk(g, layer_of, n_layers, shapes, dtypes)
+    for i, li in layer_of.items():
+        walk.visit(i, li)
+    return walk.result()

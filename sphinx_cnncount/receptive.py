@@ -40,36 +40,53 @@ AXES_STATISTICS = {
 }
 
 
-def receptive_fields(g: Graph, shapes: dict[str, Shape]) -> dict[str, Field]:
-    """The field of every activation tensor, seeded at the first input with spatial axes."""
-    fields: dict[str, Field] = {}
-    seed = next((t for t in g.inputs if len(shapes.get(t) or ()) >= 3), None)
-    if seed is None:
-        return fields
-    fields[seed] = (None, *(((1, 1),) * (len(shapes[seed]) - 1)))
-    constants, constant_nodes, get = g.constants, g.constant_nodes, fields.get
-    inputs_of, outputs_of, attr_keys = g.rows.inputs, g.rows.outputs, g.rows.attr_keys
-    windows: dict[tuple[bytes, ...], dict[str, list[int]]] = {}  # attributes -> their ints
-    for i, op in enumerate(g.rows.op_types):  # once per node of a large model: locals, few calls
-        if i in constant_nodes:
-            continue
-        ins = [get(t) for t in inputs_of[i] if t not in constants]  # "": no field, no constant
+class FieldWalk:
+    """The receptive fields, one node at a time: ``visit(i, op)`` for every node that is not
+    folded at export, in topological order (counting's walk calls it as it passes each node);
+    ``fields`` then holds every activation's field."""
+
+    __slots__ = ("g", "shapes", "fields", "active", "_windows")
+
+    def __init__(self, g: Graph, shapes: dict[str, Shape]) -> None:
+        self.g, self.shapes = g, shapes
+        self.fields: dict[str, Field] = {}
+        self._windows: dict[tuple[bytes, ...], dict[str, list[int]]] = {}  # attrs -> ints
+        seed = next((t for t in g.inputs if len(shapes.get(t) or ()) >= 3), None)
+        self.active = seed is not None  # no spatial input: no field anywhere
+        if seed is not None:
+            self.fields[seed] = (None, *(((1, 1),) * (len(shapes[seed]) - 1)))
+
+    def visit(self, i: int, op: str) -> None:
+        g, fields = self.g, self.fields
+        get, constants = fields.get, g.constants
+        ins = [get(t) for t in g.rows.inputs[i] if t not in constants]  # "": no field
         if ins.count(None) == len(ins):
-            continue
+            return
         if op in SAME_AXES_OPS:  # the common case, without a call
             joined = ins if None not in ins else [f for f in ins if f is not None]
             out = joined[0] if len(joined) == 1 else _join(joined)
         else:
             window = None
             if op in WINDOW_OPS:
-                window = windows.get(attr_keys[i])
+                key = g.rows.attr_keys[i]
+                window = self._windows.get(key)
                 if window is None:
-                    window = windows[attr_keys[i]] = _window_attrs(g.nodes[i])
-            out = _propagate(g.nodes[i], ins, shapes, window)
-        for t in outputs_of[i]:
+                    window = self._windows[key] = _window_attrs(g.nodes[i])
+            out = _propagate(g.nodes[i], ins, self.shapes, window)
+        for t in g.rows.outputs[i]:
             if t:
                 fields[t] = out
-    return fields
+
+
+def receptive_fields(g: Graph, shapes: dict[str, Shape]) -> dict[str, Field]:
+    """The field of every activation tensor, seeded at the first input with spatial axes (the
+    walk on its own; counting runs it inside its own walk)."""
+    walk = FieldWalk(g, shapes)
+    if walk.active:
+        for i, op in enumerate(g.rows.op_types):
+            if i not in g.constant_nodes:
+                walk.visit(i, op)
+    return walk.fields
 
 
 def _window_attrs(node: onnx.NodeProto) -> dict[str, list[int]]:

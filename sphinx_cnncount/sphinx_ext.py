@@ -11,6 +11,7 @@ the build goes on.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import hashlib
 import os
@@ -36,7 +37,7 @@ from sphinx.util import logging
 from sphinx.util.docutils import SphinxDirective, SphinxRole
 
 from . import __version__, escape
-from .count import Summary, count
+from .count import Layer, Summary, Totals, count
 from .declare import KEYS, DeclarationError, check, parse_lines, quote
 from .layers import parse_depth
 from .load import Flags, ModelError, load, parse_dims, parse_input_shapes, parse_input_values
@@ -111,13 +112,20 @@ def model_digest(path: str) -> str | None:
         return None
 
 
+# What a stored analysis is made of: a pickle of another shape of these (an older version of
+# the code under the same version number) is never read back.
+_SCHEMA = repr([(cls.__name__, [f.name for f in dataclasses.fields(cls)])
+                for cls in (Summary, Layer, Totals, Analysis)])
+
+
 @functools.lru_cache(maxsize=64)
 def _analyze(path: str, digest: str, options: Options,
              cache_dir: str | None = None) -> Analysis:
     """Keyed by ``digest`` (the file's content) so that an edited model is read again."""
     if cache_dir is None:
         return _compute(path, options)
-    key = hashlib.sha256(repr((__version__, path, digest, options)).encode()).hexdigest()[:24]
+    key = hashlib.sha256(repr((__version__, _SCHEMA, path, digest, options)).encode()
+                         ).hexdigest()[:24]
     stored = Path(cache_dir) / f"{digest[:16]}-{key}.pickle"  # pruned by the model's digest
     stored.parent.mkdir(parents=True, exist_ok=True)
     with open(stored.with_suffix(".lock"), "a") as lock:

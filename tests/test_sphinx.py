@@ -232,7 +232,7 @@ def test_setup_metadata() -> None:
     meta = sphinx_ext.setup(Recorder())  # type: ignore[arg-type]
     assert meta == {"version": __version__, "env_version": 3,
                     "parallel_read_safe": True, "parallel_write_safe": True}
-    assert calls.count("add_config_value") == 4
+    assert calls.count("add_config_value") == 5
 
 
 # ---------------------------------------------------------------------------------------------

@@ -319,7 +319,7 @@ def lint_docs(run: Run, roots: Sequence[str]) -> list:
     from ..declare import DeclarationError
     from ..load import ModelError, parse_dims, parse_input_shapes
     from ..render import parse_columns
-    from ..render.svg import parse_diagram
+    from ..choices import parse_diagram
     from ..files import FileProblem, read_text
     from .docs import doc_files, parse_page, resolve_model, source_root, sphinx_defaults
     from .expect import check_declarations, validate

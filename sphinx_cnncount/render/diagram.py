@@ -23,8 +23,6 @@ import shutil
 import subprocess
 from dataclasses import dataclass
 
-import networkx as nx
-
 from ..choices import Diagram, Format, parse_diagram  # noqa: F401 (re-exported)
 from ..count import Layer, Summary
 from ..escape import name as shown_name
@@ -442,6 +440,8 @@ def _box_line(layer: Layer) -> str:
 
 def graph(summary: Summary, edges: Edges) -> Drawing:
     """Boxes per layer in rows by topological generation; edges as curves, skips as arcs."""
+    import networkx as nx  # here: a chain's figure and the CLI need none of it
+
     n = len(summary.layers)
     dag = nx.DiGraph()
     dag.add_nodes_from(range(n))
