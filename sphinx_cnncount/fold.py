@@ -11,7 +11,9 @@ What a round evaluates is bounded before anything runs:
   attributes hold external data is never evaluated (the evaluator would read its location);
 * only nodes whose every output has a shape inference already knows, of at most
   :data:`FOLD_LIMIT` elements: a Range or ConstantOfShape whose length is not known yet waits
-  for the round after its inputs are folded, when inference sees it.
+  for the round after its inputs are folded, when inference sees it; and integer outputs, or
+  float ones of a few elements (a scale): a float tensor larger than that is a weight or an
+  activation, and no shape depends on its values.
 """
 
 from __future__ import annotations
@@ -93,9 +95,13 @@ def _constant_value(node: onnx.NodeProto) -> bool:
 
 
 def evaluate(graph: onnx.GraphProto, opsets: list[onnx.OperatorSetIdProto],
-             shapes: dict[str, Shape], values: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+             shapes: dict[str, Shape], values: dict[str, np.ndarray],
+             dtypes: dict[str, int] | None = None) -> dict[str, np.ndarray]:
     """One round: the values this round can compute, beyond ``values`` (which it reads: the
-    graph's stored integers and what earlier rounds computed)."""
+    graph's stored integers and what earlier rounds computed). ``dtypes``: the element types
+    inference knows; a float output of more than a few elements is a weight or an activation,
+    whose values decide no shape, and is not computed (a weight made by ConstantOfShape)."""
+    dtypes = dtypes or {}
     known = set(values)
     new: dict[str, np.ndarray] = {}
     nodes: list[onnx.NodeProto] = []
@@ -123,6 +129,9 @@ def evaluate(graph: onnx.GraphProto, opsets: list[onnx.OperatorSetIdProto],
         # Sizes are checked before anything runs: every output's shape is known and small.
         out_shapes = [shapes.get(o) for o in outs]
         if not all(is_known(s) and _size(s) <= FOLD_LIMIT for s in out_shapes):  # type: ignore[arg-type]
+            continue
+        if any(o in dtypes and dtypes[o] not in INT_TYPES and _size(s) > _SMALL_CONSTANT
+               for o, s in zip(outs, out_shapes)):  # type: ignore[arg-type]
             continue
         nodes.append(node)
         known.update(outs)

@@ -190,7 +190,7 @@ def _rounds(path: str | os.PathLike[str], model: onnx.ModelProto, stored: Stored
     for _ in range(ROUNDS):
         learned = _fill(graph, result.shapes, result.dtypes, declared, filled) or force
         force = False
-        new = fold.evaluate(graph, opsets, result.shapes, values)
+        new = fold.evaluate(graph, opsets, result.shapes, values, result.dtypes)
         values.update(new)
         names = {i: n.name for i, n in enumerate(graph.node)}
         decided = bodies.decide_ifs(graph, values, names)

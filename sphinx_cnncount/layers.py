@@ -94,19 +94,25 @@ def node_classes(node: onnx.NodeProto) -> tuple[str, ...] | None:
     return tuple(c.rpartition(".")[2] for c in classes[1:-1])
 
 
-def _metadata(node: onnx.NodeProto, key: str) -> list[str] | None:
+def _metadata(node: onnx.NodeProto, key: str) -> tuple[str, ...] | None:
     for prop in node.metadata_props:
         if prop.key == key:
-            value = prop.value
-            if len(value) > _SCOPE_TEXT_LIMIT or not value.startswith("["):
-                return None  # no exporter writes this; reading it could take long
-            try:
-                scopes = ast.literal_eval(value)
-            except (ValueError, SyntaxError, TypeError, RecursionError, MemoryError):
-                return None
-            if isinstance(scopes, list) and all(isinstance(s, str) for s in scopes):
-                return scopes
-            return None
+            return _string_list(prop.value)
+    return None
+
+
+@lru_cache(maxsize=8192)
+def _string_list(value: str) -> tuple[str, ...] | None:
+    """The exporter's list of strings, written as a Python literal; cached: the nodes of one
+    module carry the same text (and parsing it is most of what reading the scopes costs)."""
+    if len(value) > _SCOPE_TEXT_LIMIT or not value.startswith("["):
+        return None  # no exporter writes this; reading it could take long
+    try:
+        scopes = ast.literal_eval(value)
+    except (ValueError, SyntaxError, TypeError, RecursionError, MemoryError):
+        return None
+    if isinstance(scopes, list) and all(isinstance(s, str) for s in scopes):
+        return tuple(scopes)
     return None
 
 
