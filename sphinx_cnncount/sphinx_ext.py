@@ -144,6 +144,49 @@ def _analyze(path: str, digest: str, options: Options,
         return result
 
 
+def directive_options(given: dict[str, Any], config: Any) -> Options:
+    """A directive's analysis options: its own, else the conf.py defaults."""
+    defaults = _config_dims(config.cnncount_dims)
+    own = parse_dims([given["dim"]]) if "dim" in given else {}
+    dims = defaults | own
+    # Several inputs are separated by spaces or semicolons (a comma may separate dims).
+    shapes = parse_input_shapes(given.get("input-shape", "").replace(";", " ").split())
+    values = parse_input_values(given.get("input-value", "").replace(";", " ").split())
+    return Options(parse_depth(given.get("depth", config.cnncount_depth)),
+                   tuple(sorted(dims.items())), tuple(sorted(shapes.items())),
+                   tuple(sorted(values.items())), tuple(sorted(set(defaults) - set(own))))
+
+
+def analyze_before_fork(app: Sphinx, env: BuildEnvironment, docnames: list[str]) -> None:
+    """A parallel build reads documents in forked processes, each of which would wait for the
+    analysis another one is making (or read it back from the cache files): the models the
+    documents name are analysed here, once, before Sphinx forks, so every process starts with
+    them in memory. Anything that goes wrong is left for the directive to report."""
+    if app.parallel <= 1 or not docnames:
+        return
+    from .files import FileProblem, read_text
+    from .lint.docs import parse_page
+
+    wanted: dict[tuple[str, Options], None] = {}
+    for docname in docnames:
+        source = os.fspath(env.doc2path(docname))
+        try:
+            found = parse_page(read_text(source), source)
+        except (FileProblem, ValueError, RecursionError):
+            continue
+        for directive in found:
+            try:
+                rel, path = env.relfn2path(directive.model.strip(), docname)
+                wanted[(os.fspath(path), directive_options(directive.options, app.config))] = None
+            except Exception:  # an option the directive will report as it reads the page
+                continue
+    for path, options in wanted:
+        try:
+            analysis(path, options, _cache_dir(env))
+        except Exception:  # the directive reports it, at its line
+            continue
+
+
 # Messages tell the user how to bind a dim the way the directive does.
 def _flags(options: Options) -> Flags:
     return Flags(":dim:", ":input-shape:", ":input-value:",
@@ -430,16 +473,7 @@ class CnncountDirective(SphinxDirective):
         return [container, *messages]
 
     def _options(self) -> Options:
-        """The analysis options: the directive's, else the conf.py defaults."""
-        defaults = _config_dims(self.config.cnncount_dims)
-        own = parse_dims([self.options["dim"]]) if "dim" in self.options else {}
-        dims = defaults | own
-        # Several inputs are separated by spaces or semicolons (a comma may separate dims).
-        shapes = parse_input_shapes(self.options.get("input-shape", "").replace(";", " ").split())
-        values = parse_input_values(self.options.get("input-value", "").replace(";", " ").split())
-        return Options(parse_depth(self.options.get("depth", self.config.cnncount_depth)),
-                       tuple(sorted(dims.items())), tuple(sorted(shapes.items())),
-                       tuple(sorted(values.items())), tuple(sorted(set(defaults) - set(own))))
+        return directive_options(self.options, self.config)
 
     def _check(self, rel: str, summary: Summary) -> None:
         """Warn for each declared number the model contradicts and each counting diagnostic."""
@@ -577,6 +611,7 @@ def setup(app: Sphinx) -> ExtensionMetadata:
     app.connect("builder-inited", add_static_path)
     app.connect("builder-inited", start_cache)
     app.connect("env-get-outdated", outdated_by_content)
+    app.connect("env-before-read-docs", analyze_before_fork)
     app.connect("env-purge-doc", purge_doc)
     app.connect("env-merge-info", merge_info)
     app.connect("build-finished", prune_cache)
