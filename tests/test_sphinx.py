@@ -409,7 +409,7 @@ def test_parallel_build_analyses_each_model_once(make_app: Callable[..., SphinxT
 
     def counted(path: str, options: sphinx_ext.Options) -> sphinx_ext.Analysis:
         with open(calls, "a") as f:  # a file: the readers are other processes
-            f.write(f"{Path(path).name} {options}\n")
+            f.write(f"{os.getpid()} {Path(path).name} {options}\n")
         return compute(path, options)
 
     monkeypatch.setattr(sphinx_ext, "_compute", counted)
@@ -421,6 +421,8 @@ def test_parallel_build_analyses_each_model_once(make_app: Callable[..., SphinxT
     assert warnings(app) == []
     lines = calls.read_text().splitlines()
     assert len(lines) == len(set(lines)) >= 2  # each (model, options) analysed exactly once
+    # ... and before Sphinx forks its readers: in this process, which they inherit.
+    assert {line.split()[0] for line in lines} == {str(os.getpid())}
 
 
 def test_a_bad_declaration_line_hides_none_of_the_others(make_app: Callable[..., SphinxTestApp],
