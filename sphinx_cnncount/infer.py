@@ -451,9 +451,10 @@ def _drop_weight_bytes(graph: onnx.GraphProto, bodies: bool = True) -> Stored:
     weights that copy is cheap. Integer tensors (shapes, axes, indices) and small float ones
     (Resize's scales) keep their values: inference reads those.
     """
-    stored: Stored = {}
+    from .load import initializer_table
+
+    stored: Stored = dict(initializer_table(graph))
     for t in graph.initializer:
-        stored[t.name] = (tuple(t.dims), t.data_type)
         if t.data_location == onnx.TensorProto.EXTERNAL:
             # Where the bytes are is of no use here; dropped, it is not copied into inference.
             # The location stays EXTERNAL: no value is taken from an empty tensor.

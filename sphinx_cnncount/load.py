@@ -194,24 +194,23 @@ def normalize(path: str | os.PathLike[str], model: onnx.ModelProto
     graph = model.graph
     rows = node_rows(graph)  # every node's fields, read once for what follows
     bodies = may_have_bodies(rows)
-    _check_text(path, graph, rows, bodies)
-    rows = _default_domain(model, rows, bodies)
     for sparse in graph.sparse_initializer:
         dense = onnx.TensorProto(name=sparse.values.name or sparse.indices.name,
                                  data_type=sparse.values.data_type, dims=sparse.dims)
         graph.initializer.append(dense)
     del graph.sparse_initializer[:]
-    for t in graph.initializer:
-        if t.dims and min(t.dims) < 0:
-            raise ModelError(path, f"initializer {t.name!r} has dims {list(t.dims)}; dims "
+    _check_text(path, graph, rows, bodies)
+    rows = _default_domain(model, rows, bodies)
+    stored = initializer_table(graph)
+    for name, (dims, _) in stored.items():
+        if dims and min(dims) < 0:
+            raise ModelError(path, f"initializer {name!r} has dims {list(dims)}; dims "
                                    "cannot be negative")
-    listed = {vi.name for vi in graph.input}
-    inits = {t.name: t for t in graph.initializer if t.name in listed}
     for vi in graph.input:
-        if vi.name in inits and vi.type.HasField("tensor_type"):
+        if vi.name in stored and vi.type.HasField("tensor_type"):
             shape = vi.type.tensor_type.shape
             shape.ClearField("dim")
-            for d in inits[vi.name].dims:
+            for d in stored[vi.name][0]:
                 shape.dim.add().dim_value = d
     check_nodes(path, model, rows)
     return model, rows
@@ -263,7 +262,7 @@ def _check_text(path: str | os.PathLike[str], graph: onnx.GraphProto, rows: Node
     graph's nodes are checked on their rows (read already), bodies when there may be any."""
     names = chain(rows.op_types, rows.domains, rows.names, chain.from_iterable(rows.inputs),
                   chain.from_iterable(rows.outputs),
-                  (t.name for t in graph.initializer),
+                  initializer_table(graph),  # its names, read once for loading
                   (vi.name for vi in (*graph.input, *graph.output, *graph.value_info)))
     if bytes in set(map(type, names)):
         _not_text(path)
@@ -366,9 +365,25 @@ def check_nodes(path: str | os.PathLike[str], model: onnx.ModelProto, rows: Node
 
 def real_inputs(graph: onnx.GraphProto) -> list[onnx.ValueInfoProto]:
     """Graph inputs that are not initializers (old exporters list weights as inputs too)."""
-    listed = {vi.name for vi in graph.input}
-    inits = {name for t in graph.initializer if (name := t.name) in listed}
+    inits = initializer_table(graph)
     return [vi for vi in graph.input if vi.name not in inits]
+
+
+# The last graph whose initializers were read, with how many it had: loading reads the table
+# several times (the inputs, inference), and 20,000 initializers take a while to read.
+_TABLE: list = [None, -1, {}]
+
+
+def initializer_table(graph: onnx.GraphProto) -> dict[str, tuple[tuple[int, ...], int]]:
+    """Each initializer's dims and element type, read once per graph (the same graph object
+    with as many initializers: normalizing appends to them, deciding an If adds some). The
+    caller must not change it."""
+    n = len(graph.initializer)
+    if _TABLE[0] is graph and _TABLE[1] == n:
+        return _TABLE[2]
+    table = {t.name: (tuple(t.dims), t.data_type) for t in graph.initializer}
+    _TABLE[:] = [graph, n, table]
+    return table
 
 
 INT64_MAX = 2**63 - 1  # an ONNX dim is an int64
@@ -731,6 +746,16 @@ def load(
     A window larger than its input is an error that says, where it can, the smallest input that
     fits (``suggest``). ``input_values``: values of inputs that are settings (a sample rate), so
     that what depends on them (an If on it) is decided."""
+    try:
+        return _load(path, dims, input_shapes, flags, strict, suggest, input_values)
+    finally:
+        _TABLE[:] = [None, -1, {}]  # the cache keeps no model alive
+
+
+def _load(path: str | os.PathLike[str], dims: dict[str, int] | None,
+          input_shapes: dict[str, tuple[int, ...]] | None, flags: Flags,
+          strict: frozenset[str] | None, suggest: bool,
+          input_values: dict[str, tuple[int | float, ...]] | None) -> LoadedModel:
     model, rows = normalize(path, read_model(path))
     file_inputs = {vi.name: shape_of(vi.type) for vi in real_inputs(model.graph)}
     notes, _ = bind_inputs(path, model, dict(dims or {}), dict(input_shapes or {}), flags,
