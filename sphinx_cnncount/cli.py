@@ -13,8 +13,12 @@ import os
 import sys
 import traceback
 from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING
 
 from . import __version__
+
+if TYPE_CHECKING:
+    from .count import Summary
 
 PROG = "cnncount"
 
@@ -78,42 +82,42 @@ def guarded(command: Callable[[argparse.Namespace], int]) -> Callable[[argparse.
     return run
 
 
-def summary_command(args: argparse.Namespace) -> int:
+def analyzed(args: argparse.Namespace) -> Summary:
+    """The summary of ``args.model`` with the model options given; its notes and warnings
+    said on stderr."""
     from .count import analyze
     from .escape import message as line
     from .load import parse_dims, parse_input_shapes, parse_input_values
-    from .render import parse_columns
-    from .render.text import Format, check_options, render
 
-    columns = parse_columns(args.columns) if args.columns is not None else None
-    check_options(Format(args.format), columns, args.units)
     summary = analyze(args.model, args.depth, parse_dims(args.dim),
                       parse_input_shapes(args.input_shape), parse_input_values(args.input_value))
     for note in summary.notes:
         print(f"{PROG}: {line(note)}", file=sys.stderr)
     for d in summary.diagnostics:
         print(f"{PROG}: warning: {line(f'{args.model}: {d.message}')}", file=sys.stderr)
+    return summary
+
+
+def summary_command(args: argparse.Namespace) -> int:
+    from .render import parse_columns
+    from .render.text import Format, check_options, render
+
+    columns = parse_columns(args.columns) if args.columns is not None else None
+    check_options(Format(args.format), columns, args.units)
+    summary = analyzed(args)
     sys.stdout.write(render(summary, Format(args.format), columns, args.units))
     return 0
 
 
 def diagram_command(args: argparse.Namespace) -> int:
     from .choices import Diagram, Format
-    from .escape import message as line
-    from .load import parse_dims, parse_input_shapes, parse_input_values
-    from .count import analyze
     from .render.diagram import render_diagram
 
     if args.format:
         fmt = Format(args.format)
     else:  # stdout: SVG unless told
         fmt = Format.SVG if args.output == "-" else Format.of_path(args.output)
-    summary = analyze(args.model, args.depth, parse_dims(args.dim),
-                      parse_input_shapes(args.input_shape), parse_input_values(args.input_value))
-    for note in summary.notes:
-        print(f"{PROG}: {line(note)}", file=sys.stderr)
-    for d in summary.diagnostics:
-        print(f"{PROG}: warning: {line(f'{args.model}: {d.message}')}", file=sys.stderr)
+    summary = analyzed(args)
     data = render_diagram(summary, summary.edges, Diagram(args.kind), fmt,
                           max_width=args.width or None, zoom=args.zoom)
     if args.output == "-":

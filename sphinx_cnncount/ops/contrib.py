@@ -37,7 +37,7 @@ from dataclasses import replace
 
 from .base import (CONNECTING, LINEAR, TRAINABLE, Cost, NodeView, OpSpec, UnknownShape, spec,
                    zero_cost)
-from .conv import check_window
+from .conv import conv_cost
 from .gemm import matmul_cost
 from .pool import global_pool, window_pool
 from .quant import requantize
@@ -471,25 +471,6 @@ def bias_split_gelu_shape(v: NodeView) -> tuple[Shape | None, ...]:
 def _act_flops(v: NodeView, units: int) -> int:
     """One FLOP per output unit for a fused activation, as elementwise.py counts one."""
     return units if v.attr("activation", None) else 0
-
-
-def conv_cost(w: int, b: int, channels_last: bool | None = False):
-    """A convolution whose weight is input ``w`` and bias input ``b``, NCHW or NHWC."""
-
-    def cost(v: NodeView) -> Cost:
-        """Each output unit reads k_h*k_w*C_in/groups inputs, plus one with a bias."""
-        weight = v.shape(w)  # [C_out, C_in/groups, k_h, k_w]
-        x = v.shape(0)
-        last = bool(v.attr("channels_last", 0)) if channels_last is None else channels_last
-        check_window(v, weight, channels=x[-1] if last else x[1], per_group=weight[1])
-        fan_in = prod(weight[1:])  # C_in/groups * k_h * k_w
-        units = v.out_numel()  # N * C_out * H_out * W_out
-        macs = units * fan_in
-        adds = units if v.has(b) else 0
-        bias = units if v.reads_param(b) else 0  # +1: the bias, per output unit
-        return Cost(macs=macs, flops=2 * macs + adds, connections=macs + bias)
-
-    return cost
 
 
 _conv = conv_cost(1, 2)

@@ -7,13 +7,17 @@ from math import prod
 from .base import LINEAR, TRAINABLE, Cost, NodeView, spec
 
 
-def conv_cost(w: int, b: int):
-    """A convolution whose weight is input ``w`` and bias input ``b``."""
+def conv_cost(w: int, b: int, channels_last: bool | None = False):
+    """A convolution whose weight is input ``w`` and bias input ``b``; its input is NCHW, NHWC
+    (``channels_last`` True: onnxruntime's NhwcConv) or says which in its ``channels_last``
+    attribute (None: QLinearConv in onnxruntime's form)."""
 
     def cost(v: NodeView) -> Cost:
         """Each output unit reads k_h*k_w*C_in/groups inputs, plus one with a bias."""
         weight = v.shape(w)  # [C_out, C_in/groups, k_h, k_w]
-        check_window(v, weight, channels=v.shape(0)[1], per_group=weight[1])
+        x = v.shape(0)
+        last = bool(v.attr("channels_last", 0)) if channels_last is None else channels_last
+        check_window(v, weight, channels=x[-1] if last else x[1], per_group=weight[1])
         fan_in = prod(weight[1:])  # C_in/groups * k_h * k_w
         units = v.out_numel()  # N * C_out * H_out * W_out
         macs = units * fan_in
