@@ -1,17 +1,17 @@
 #!/usr/bin/env python3
-"""Make the per-layer export oracle data in tests/data/exports/.
+"""Make the per-layer export oracle data in tests/data/keras/.
 
 NOT run in CI and not a dependency of the project: run it by hand with two
 separate environments, one with TensorFlow and one with torch, e.g.
 
-    python3 -m venv /work/tfvenv
-    /work/tfvenv/bin/pip install tensorflow-cpu==2.21.0 tf-keras==2.21.0 \
+    python3 -m venv ../tfvenv
+    ../tfvenv/bin/pip install tensorflow-cpu==2.21.0 tf-keras==2.21.0 \
         keras==3.15.1 tf2onnx==1.17.0 onnx onnxruntime
-    python3 -m venv /work/torchvenv
-    /work/torchvenv/bin/pip install torch==2.14.1 torchvision==0.29.1 \
+    python3 -m venv ../torchvenv
+    ../torchvenv/bin/pip install torch==2.14.1 torchvision==0.29.1 \
         keras==3.15.1 onnx onnxruntime onnxscript
-    python3 tests/data/make_exports.py --tf-python /work/tfvenv/bin/python \
-        --torch-python /work/torchvenv/bin/python [--models ...] [--routes ...]
+    python3 tests/data/make_keras.py --tf-python ../tfvenv/bin/python \
+        --torch-python ../torchvenv/bin/python [--models ...] [--routes ...]
 
 (made with onnx 1.23.2, onnxruntime 1.32.0, onnxscript 0.7.2, numpy 2.4.6).
 The script itself only needs the standard library; it runs itself once per
@@ -25,6 +25,8 @@ Models and routes (each model through each route that applies):
 
 * Keras models ``seed`` (the seed article's CNN, 28x28x1), ``seed_bn`` (the
   same with BatchNormalization after each Conv2D and after the first Dense),
+  ``lenet5`` (LeNet-5 as Keras tutorials write it: 32x32x1, Conv2D 6 and 16
+  of 5x5 with tanh, AveragePooling2D, Conv2D 120 of 5x5, Dense 84 and 10),
   ``resnet50`` and ``mobilenet_v2`` (``keras.applications``, weights=None);
   routes ``keras_tf`` (Keras 3, TensorFlow backend, ``model.export(path,
   format="onnx")``: tf2onnx under the hood), ``keras_torch`` (Keras 3, torch
@@ -98,9 +100,9 @@ import tempfile
 import time
 from pathlib import Path
 
-OUT = Path(__file__).resolve().parent / "exports"
+OUT = Path(__file__).resolve().parent / "keras"
 
-KERAS_MODELS = ["seed", "seed_bn", "resnet50", "mobilenet_v2"]
+KERAS_MODELS = ["seed", "seed_bn", "lenet5", "resnet50", "mobilenet_v2"]
 TORCH_MODELS = ["torch_cnn", "resnet18"]
 KERAS_ROUTES = ["keras_tf", "keras_torch", "keras_torch_static", "tf2onnx"]
 TORCH_ROUTES = ["dynamo", "torchscript", "dynamo_external"]
@@ -291,7 +293,7 @@ def write_readme(out: Path) -> None:
         "Weight-free ONNX skeletons of Keras and torch models, each exported through every",
         "route that applies, with a JSON oracle made from the FRAMEWORK (its own layers,",
         "shapes and parameter counts) and onnxruntime (every tensor's shape and value), never",
-        "from sphinx_cnncount. Made by hand with `tests/data/make_exports.py` (see its",
+        "from sphinx_cnncount. Made by hand with `tests/data/make_keras.py` (see its",
         "docstring for the environments); never run in CI.",
         "",
         "Load a skeleton with `onnx.load(path, load_external_data=False)`: every float",
@@ -751,6 +753,14 @@ def build_keras(keras, name: str):
             layers.append(L.BatchNormalization())
         layers.append(L.Dense(10, activation="softmax"))
         return keras.Sequential(layers), (28, 28, 1)
+    if name == "lenet5":
+        return keras.Sequential([
+            keras.Input((32, 32, 1)),
+            L.Conv2D(6, 5, activation="tanh"), L.AveragePooling2D(2),
+            L.Conv2D(16, 5, activation="tanh"), L.AveragePooling2D(2),
+            L.Conv2D(120, 5, activation="tanh"), L.Flatten(),
+            L.Dense(84, activation="tanh"), L.Dense(10, activation="softmax"),
+        ]), (32, 32, 1)
     if name == "resnet50":
         return keras.applications.ResNet50(weights=None), (224, 224, 3)
     if name == "mobilenet_v2":
@@ -853,6 +863,7 @@ def keras_one(h, keras, route, name, out, versions):
     exporter = detect_exporter(m)
     rec = base_record(h, m, route, name, exporter, call, versions)
     rec["build"] = {"seed": "Sequential, see build_keras", "seed_bn": "Sequential, see build_keras",
+                    "lenet5": "Sequential, see build_keras",
                     "resnet50": "keras.applications.ResNet50(weights=None)",
                     "mobilenet_v2": "keras.applications.MobileNetV2(weights=None)"}[name]
     rec["totals"] = totals
@@ -1089,7 +1100,7 @@ def save_external(h, tmp: Path, out: Path, stem: str) -> dict:
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--out", type=Path, default=OUT,
-                    help="output folder (default: tests/data/exports beside this script)")
+                    help="output folder (default: tests/data/keras beside this script)")
     ap.add_argument("--models", nargs="*", default=KERAS_MODELS + TORCH_MODELS)
     ap.add_argument("--routes", nargs="*", default=KERAS_ROUTES + TORCH_ROUTES)
     ap.add_argument("--tf-python", default=sys.executable,
