@@ -189,3 +189,37 @@ def test_layout_block_files_exist():
     for name in names:
         matches = list((ROOT / "sphinx_cnncount").rglob(name.rstrip("/")))
         assert matches or name == "sphinx_cnncount/", name
+
+
+# ---------------------------------------------------------------------------------------------
+# The docs' console examples: each ``$ cnncount ...`` line followed by output lines is run and
+# its output compared, as for the README (synopses, whose files do not exist, are skipped).
+
+
+def _docs_examples() -> list[tuple[str, str, str]]:
+    out = []
+    for page in sorted((ROOT / "docs").glob("*.rst")):
+        text = page.read_text(encoding="utf-8")
+        for m in re.finditer(r"^\.\. code-block:: console\n\n((?:   .*\n|\n)+)", text, re.M):
+            lines = [line[3:] for line in m.group(1).rstrip("\n").splitlines()]
+            starts = [k for k, line in enumerate(lines) if line.startswith("$ ")] + [len(lines)]
+            for a, b in zip(starts, starts[1:]):
+                command, shown = lines[a][2:], "\n".join(lines[a + 1:b]).strip("\n")
+                words = shlex.split(command)
+                files = [w for w in words if w.endswith(".onnx")]
+                if words[0] == "cnncount" and shown and files and all(
+                        (ROOT / f).is_file() for f in files):
+                    out.append((page.name, command, shown + "\n"))
+    return out
+
+
+@pytest.mark.parametrize("page, command, shown", _docs_examples(),
+                         ids=lambda v: v if v.endswith(".rst") else None)
+def test_docs_console_example(page: str, command: str, shown: str):
+    done = cnncount(shlex.split(command)[1:])
+    assert done.returncode in (0, 1), done.stderr
+    assert done.stdout == shown
+
+
+def test_the_docs_have_console_examples_this_test_runs():
+    assert {page for page, _, _ in _docs_examples()} >= {"lint.rst"}
