@@ -38,7 +38,13 @@ def subgraphs(node: onnx.NodeProto) -> Iterable[tuple[str, onnx.GraphProto]]:
                 yield f"{a.name}[{k}]", g
 
 
+# Default-domain ops that carry subgraphs; a custom-domain op may carry one too.
+SUBGRAPH_OPS = frozenset({"If", "Loop", "Scan", "SequenceMap"})
+
+
 def has_body(node: onnx.NodeProto) -> bool:
+    if node.op_type not in SUBGRAPH_OPS and node.domain in ("", "ai.onnx"):
+        return False  # skips reading the attributes of the 99% of nodes that have none
     return any(a.type in GRAPH_ATTRS for a in node.attribute)
 
 

@@ -17,10 +17,13 @@ from __future__ import annotations
 import os
 import stat
 from dataclasses import dataclass, field
+from math import prod
 
 import numpy as np
 import onnx
 from onnx import helper
+
+from .bodies import subgraphs
 
 INT_LIMIT = 1 << 16  # elements of one integer tensor: shape arithmetic is small
 
@@ -85,21 +88,10 @@ def _external_integer_tensors(graph: onnx.GraphProto, bodies: bool) -> list[onnx
     graphs = [graph]
     for g in graphs:
         found += [t for t in g.initializer if t.data_location == onnx.TensorProto.EXTERNAL
-                  and t.data_type in SHAPE_TYPES and _size(t.dims) <= INT_LIMIT]
+                  and t.data_type in SHAPE_TYPES and prod(t.dims) <= INT_LIMIT]
         for node in g.node if bodies else ():
-            for a in node.attribute:
-                if a.type == onnx.AttributeProto.GRAPH:
-                    graphs.append(a.g)
-                elif a.type == onnx.AttributeProto.GRAPHS:
-                    graphs.extend(a.graphs)
+            graphs += [body for _, body in subgraphs(node)]
     return found
-
-
-def _size(dims) -> int:
-    n = 1
-    for d in dims:
-        n *= d
-    return n
 
 
 def read_integers(base: str, tensor: onnx.TensorProto

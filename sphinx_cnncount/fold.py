@@ -18,10 +18,13 @@ What a round evaluates is bounded before anything runs:
 
 from __future__ import annotations
 
+from math import prod
+
 import numpy as np
 import onnx
 from onnx import numpy_helper
 
+from .bodies import has_body
 from .shapes import Shape, is_known
 
 FOLD_LIMIT = 1 << 16  # elements: shape arithmetic is small; weights are never folded
@@ -69,7 +72,7 @@ def stored_values(graph: onnx.GraphProto) -> dict[str, np.ndarray]:
     values = {}
     for t in graph.initializer:
         if (t.data_location != onnx.TensorProto.EXTERNAL and t.data_type in INT_TYPES
-                and _size(t.dims) <= FOLD_LIMIT):
+                and prod(t.dims) <= FOLD_LIMIT):
             try:
                 values[t.name] = numpy_helper.to_array(t)
             except (ValueError, TypeError):  # bytes that do not fit the dims: not a value
@@ -77,18 +80,11 @@ def stored_values(graph: onnx.GraphProto) -> dict[str, np.ndarray]:
     return values
 
 
-def _size(dims) -> int:
-    n = 1
-    for d in dims:
-        n *= d
-    return n
-
-
 def _constant_value(node: onnx.NodeProto) -> bool:
     """Whether a Constant node holds a value worth folding: integers, or a small float."""
     for a in node.attribute:
         if a.name == "value" and a.type == onnx.AttributeProto.TENSOR:
-            return a.t.data_type in INT_TYPES or _size(a.t.dims) <= _SMALL_CONSTANT
+            return a.t.data_type in INT_TYPES or prod(a.t.dims) <= _SMALL_CONSTANT
         if a.name in ("value_int", "value_ints", "value_float", "value_floats"):
             return True
     return False
@@ -111,8 +107,7 @@ def evaluate(graph: onnx.GraphProto, opsets: list[onnx.OperatorSetIdProto],
             continue
         if node.domain not in ("", "ai.onnx") or node.op_type in _NEVER:
             continue
-        if any(a.type in (onnx.AttributeProto.GRAPH, onnx.AttributeProto.GRAPHS)
-               for a in node.attribute):
+        if has_body(node):
             continue  # control flow: the driver inlines a branch it can decide
         if node.attribute and not inline_only(node):
             continue  # its value would be read from a file beside the model (or anywhere)
@@ -128,9 +123,9 @@ def evaluate(graph: onnx.GraphProto, opsets: list[onnx.OperatorSetIdProto],
             continue
         # Sizes are checked before anything runs: every output's shape is known and small.
         out_shapes = [shapes.get(o) for o in outs]
-        if not all(is_known(s) and _size(s) <= FOLD_LIMIT for s in out_shapes):  # type: ignore[arg-type]
+        if not all(is_known(s) and prod(s) <= FOLD_LIMIT for s in out_shapes):  # type: ignore[arg-type]
             continue
-        if any(o in dtypes and dtypes[o] not in INT_TYPES and _size(s) > _SMALL_CONSTANT
+        if any(o in dtypes and dtypes[o] not in INT_TYPES and prod(s) > _SMALL_CONSTANT
                for o, s in zip(outs, out_shapes)):  # type: ignore[arg-type]
             continue
         nodes.append(node)
@@ -146,7 +141,7 @@ def _shape_value(node: onnx.NodeProto, shape: Shape | None) -> np.ndarray | None
         return None
     dims = list(shape)  # type: ignore[arg-type]
     if node.op_type == "Size":
-        n = _size(dims)
+        n = prod(dims)
         return np.array(n, dtype=np.int64) if n <= INT64_MAX else None
     attrs = {a.name: a.i for a in node.attribute if a.type == onnx.AttributeProto.INT}
     start, end = attrs.get("start", 0), attrs.get("end", len(dims))

@@ -4,13 +4,14 @@ Layers, the rows made of these nodes, are ``layers.py``'s."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cached_property
 from typing import TYPE_CHECKING
 
 import onnx
 
+from .bodies import SUBGRAPH_OPS, captured, subgraphs
+from .bodies import has_body as has_subgraph
 from .shapes import ModelError, NodeRows, node_rows
 
 # Ops whose output is a value computed from constants at export time, never from the input.
@@ -182,45 +183,15 @@ def _written_twice(path: str, nodes: list[onnx.NodeProto], outputs_of: tuple[tup
             producer[out] = i
 
 
-# Default-domain ops that carry subgraphs; a custom-domain op may carry one too.
-SUBGRAPH_OPS = frozenset({"If", "Loop", "Scan", "SequenceMap"})
-
-
-def has_subgraph(node: onnx.NodeProto) -> bool:
-    if node.op_type not in SUBGRAPH_OPS and node.domain in ("", "ai.onnx"):
-        return False  # skips reading the attributes of the 99% of nodes that have none
-    return any(a.type in (onnx.AttributeProto.GRAPH, onnx.AttributeProto.GRAPHS)
-               for a in node.attribute)
-
-
 def _node_inputs(node: onnx.NodeProto) -> list[str]:
     """The tensors a node reads, including those its subgraphs capture from outer scope."""
     names = [t for t in node.input if t]
     if not has_subgraph(node):
         return names
-    for attr in node.attribute:
-        for g in _subgraphs(attr):
-            names.extend(sorted(_captured(g)))
+    for _, g in subgraphs(node):
+        names.extend(sorted(captured(g)))
     seen: set[str] = set()
     return [t for t in names if not (t in seen or seen.add(t))]
-
-
-def _subgraphs(attr: onnx.AttributeProto) -> Iterable[onnx.GraphProto]:
-    if attr.type == onnx.AttributeProto.GRAPH:
-        yield attr.g
-    elif attr.type == onnx.AttributeProto.GRAPHS:
-        yield from attr.graphs
-
-
-def _captured(g: onnx.GraphProto) -> set[str]:
-    """Tensors a subgraph reads from its enclosing scopes."""
-    local = {t.name for t in g.initializer} | {vi.name for vi in g.input}
-    for n in g.node:
-        local.update(o for o in n.output if o)
-    used: set[str] = set()
-    for n in g.node:
-        used.update(_node_inputs(n))
-    return used - local
 
 
 def _label(node: onnx.NodeProto | None, i: int) -> str:

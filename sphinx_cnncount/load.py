@@ -20,6 +20,7 @@ import onnx
 import onnx.inliner
 from google.protobuf.message import DecodeError
 
+from .bodies import GRAPH_ATTRS
 from .infer import Inference, infer
 from .shapes import (Dim, ModelError, NodeRows, Shape, all_known, dims_of, is_known,
                      may_have_bodies, node_rows, numel, shape_of)
@@ -294,7 +295,6 @@ def _check_function_text(path: str | os.PathLike[str], model: onnx.ModelProto) -
             raise ModelError(path, f"function {f.name!r} holds a name that is not UTF-8 text")
 
 
-_GRAPH_ATTRS = (onnx.AttributeProto.GRAPH, onnx.AttributeProto.GRAPHS)
 _TENSOR_ATTRS = (onnx.AttributeProto.TENSOR, onnx.AttributeProto.TENSORS)
 
 
@@ -343,7 +343,7 @@ def check_nodes(path: str | os.PathLike[str], model: onnx.ModelProto, rows: Node
         seen.add(key)
         n = model.graph.node[i]
         probe = n
-        if any(a.type in _GRAPH_ATTRS or a.type in _TENSOR_ATTRS for a in n.attribute):
+        if any(a.type in GRAPH_ATTRS or a.type in _TENSOR_ATTRS for a in n.attribute):
             probe = onnx.NodeProto()
             probe.CopyFrom(n)
             for a in probe.attribute:
