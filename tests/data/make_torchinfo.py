@@ -48,29 +48,10 @@ DEPTHS = (1, 2)
 COL_NAMES = ("output_size", "num_params", "trainable")
 ROW_SETTINGS = ("var_names", "depth")
 
-# name -> (weights enum, extra builder kwargs); the same as make_torchvision.py.
-MODELS: dict[str, tuple[str, dict]] = {
-    "alexnet": ("AlexNet_Weights", {}),
-    "vgg11": ("VGG11_Weights", {}),
-    "resnet18": ("ResNet18_Weights", {}),
-    "resnet50": ("ResNet50_Weights", {}),
-    "resnext50_32x4d": ("ResNeXt50_32X4D_Weights", {}),
-    "mobilenet_v2": ("MobileNet_V2_Weights", {}),
-    "mobilenet_v3_small": ("MobileNet_V3_Small_Weights", {}),
-    "efficientnet_b0": ("EfficientNet_B0_Weights", {}),
-    "shufflenet_v2_x1_0": ("ShuffleNet_V2_X1_0_Weights", {}),
-    "squeezenet1_0": ("SqueezeNet1_0_Weights", {}),
-    "densenet121": ("DenseNet121_Weights", {}),
-    "googlenet": (
-        "GoogLeNet_Weights",
-        {"aux_logits": False, "transform_input": True, "init_weights": False},
-    ),
-    "inception_v3": (
-        "Inception_V3_Weights",
-        {"aux_logits": False, "transform_input": True, "init_weights": False},
-    ),
-    "vit_b_16": ("ViT_B_16_Weights", {}),
-}
+# The models and how they are built: make_torchvision.py's table, so the skeletons and their
+# torchinfo rows are of the same models.
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from make_torchvision import MODELS  # noqa: E402
 
 NOTES = {
     "row_order": (
