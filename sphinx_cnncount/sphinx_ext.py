@@ -427,6 +427,7 @@ class CnncountDirective(SphinxDirective):
         "columns": directives.unchanged_required,
         "units": directives.unchanged,
         "diagram": directives.unchanged_required,
+        "kind": directives.unchanged_required,  # the same option, as the CLI's --kind names it
         "caption": directives.unchanged_required,
         "name": directives.unchanged,
         "class": directives.class_option,
@@ -437,7 +438,7 @@ class CnncountDirective(SphinxDirective):
         try:
             options = self._options()
             columns = parse_columns(self.options.get("columns", self.config.cnncount_columns))
-            kind = parse_diagram(self.options.get("diagram", self.config.cnncount_diagram))
+            kind = parse_diagram(self._kind())
             units = parse_units(self.options["units"]) if "units" in self.options \
                 else bool(self.config.cnncount_units)
         except ValueError as exc:
@@ -471,6 +472,13 @@ class CnncountDirective(SphinxDirective):
         self.add_name(table)
         container += table_box(table, columns)
         return [container, *messages]
+
+    def _kind(self) -> str:
+        """``:kind:`` or ``:diagram:`` (two names of one option), else conf.py's default."""
+        if "kind" in self.options and "diagram" in self.options:
+            raise ValueError(":kind: and :diagram: are one option: give one of them")
+        return self.options.get("kind", self.options.get("diagram",
+                                                          self.config.cnncount_diagram))
 
     def _options(self) -> Options:
         return directive_options(self.options, self.config)
