@@ -26,7 +26,7 @@ from ..shapes import Shape
 from .vocabulary import Kind, layer_kind
 
 SIDE_MAX = 100.0  # px: the side of the largest map
-SIDE_MIN = 12.0  # px: the smallest side drawn, still legible as a square
+SIDE_MIN = 15.0  # px: the smallest side drawn: 12 px or more when shrunk to keep 9 px text
 DEPTH_PER_DOUBLING = 6.0  # px of stack depth per doubling of the channels
 PLANE_STEP_MIN = 3.0  # px between two drawn planes of a stack, at least
 PLANES_MAX = 12  # planes drawn per stack, at most

@@ -111,7 +111,7 @@ def _bands(dag: nx.DiGraph, col: dict[int, int], col_w: list[float], limit: floa
         if bands[-1] and width + w > limit:
             band = bands[-1]
             clean = [k for k, cc in enumerate(band) if len(_crossing(dag, col, cc)) == 1
-                     and k >= len(band) // 2]
+                     and k >= len(band) // 3]
             cut = clean[-1] + 1 if clean else len(band)
             bands[-1], rest = band[:cut], band[cut:]
             bands.append(rest)
@@ -175,13 +175,12 @@ def _fit(summary: Summary, dag: nx.DiGraph, limit: float) -> tuple[_Layout, _Rou
     """The layout no wider than ``limit`` (the gutters depend on the bands: narrower bands
     until all fits)."""
     room = limit
-    for _ in range(8):
+    while True:
         lay = _layout(summary, dag, room)
         routes = _Routes(dag, lay, {c: b for b, cols in enumerate(lay.bands) for c in cols})
-        if routes.width <= limit:
-            break
-        room -= routes.width - limit
-    return lay, routes
+        if routes.width <= limit or all(len(cols) == 1 for cols in lay.bands):
+            return lay, routes
+        room -= max(routes.width - limit, COL_GAP)
 
 
 class _Routes:

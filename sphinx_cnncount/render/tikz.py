@@ -135,9 +135,14 @@ def bands(picture: Drawing, page: float = PAGE_PX) -> list[tuple[float, float]]:
     return out
 
 
+MARK = "cnncount: figure"  # written to the log as the picture's page ships out
+
+
 def _fitted(tikz: str) -> str:
-    return "\n".join([r"\begingroup", r"\setbox0=\hbox{%", tikz + "%", "}%", _FIT,
-                      r"\endgroup"])
+    """The picture, fitted; it says in the log which page it is on (a log check can then
+    tell an overfull page of ours from any other)."""
+    return "\n".join([r"\begingroup", rf"\setbox0=\hbox{{\write-1{{{MARK}}}%", tikz + "%",
+                      "}%", _FIT, r"\endgroup"])
 
 
 def to_latex(picture: Drawing) -> str:

@@ -298,6 +298,8 @@ def kind_of(op_types: Iterable[str], output: Shape | None = None,
         return Kind.SUM
     if present <= _SUMS | _ACTIVATIONS | _MOVES and present & _SUMS and not learned:
         return Kind.SUM  # a residual join and its activation
+    if _is_mean_pooling(present, output):
+        return Kind.GLOBAL_POOLING  # a (masked) mean over the tokens: a sentence's embedding
     if learned and present <= _ARITHMETIC | _ACTIVATIONS | _MOVES and present & {"Mul", "Div"}:
         return Kind.SCALE_AND_SHIFT  # a BatchNorm written as arithmetic, a learned scale
     for family, kind in _FAMILIES:
@@ -331,6 +333,13 @@ def _is_decomposed_lp_norm(present: frozenset[str]) -> bool:
     return (bool(present & {"ReduceSum", "ReduceSumSquare", "ReduceL2"})
             and bool(present & {"Sqrt", "Reciprocal", "Div"})
             and present <= _ARITHMETIC | _REDUCTIONS | _MOVES)
+
+
+def _is_mean_pooling(present: frozenset[str], output: Shape | None) -> bool:
+    """A sum over the tokens divided by their count, to one vector per sample."""
+    return (output is not None and len(output) == 2 and "ReduceSum" in present
+            and "Div" in present
+            and present <= _ARITHMETIC | _REDUCTIONS | _MOVES | _TILINGS | _CONCATS | {"Clip"})
 
 
 def _is_pooled(output: Shape | None) -> bool:
