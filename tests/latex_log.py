@@ -27,8 +27,9 @@ _OUTPUT = re.compile(r"^(Overfull \\vbox \([\d.]+pt too high\)) has occurred whi
                      r"active")
 
 
-def our_lines(tex: str) -> list[tuple[int, int]]:
-    """The line ranges (1-based, inclusive) of our output in a ``.tex`` file."""
+def our_lines(tex: str, tables: bool = True) -> list[tuple[int, int]]:
+    """The line ranges (1-based, inclusive) of our output in a ``.tex`` file: the diagrams,
+    and with ``tables`` the directive's whole container."""
     spans: list[tuple[int, int]] = []
     stack: list[tuple[int, bool]] = []  # open sphinxuseclass environments: line, ours
     start = None
@@ -43,14 +44,15 @@ def our_lines(tex: str) -> list[tuple[int, int]]:
                 stack.append((n, m.group(2) == "cnncount"))
             elif stack:
                 opened, ours = stack.pop()
-                if ours:
+                if ours and tables:
                     spans.append((opened, n))
     return spans
 
 
-def overfull(log: str, tex: str) -> list[str]:
-    """The Overfull box messages of ``log`` that our output caused, as TeX wrote them."""
-    spans = our_lines(tex)
+def overfull(log: str, tex: str, tables: bool = True) -> list[str]:
+    """The Overfull box messages of ``log`` that our output caused, as TeX wrote them (with
+    ``tables`` False, our diagrams')."""
+    spans = our_lines(tex, tables)
     lines = log.splitlines()
     found = []
     for k, line in enumerate(lines):
