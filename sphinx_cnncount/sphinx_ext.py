@@ -301,6 +301,18 @@ def parse_units(value: str | None) -> bool:
     raise ValueError(f":units: expects nothing, yes or no, got {value!r}")
 
 
+def parse_table(value: str | None, captioned: bool = False) -> bool:
+    """``:table: no`` draws the diagram alone; ``yes`` (the default), the table too. A caption
+    titles the table: with no table, it is an error rather than dropped."""
+    try:
+        shown = parse_units(value)
+    except ValueError:
+        raise ValueError(f":table: expects yes or no, got {value!r}") from None
+    if not shown and captioned:
+        raise ValueError(":caption: titles the table, and :table: no leaves none")
+    return shown
+
+
 def table_node(summary: Summary, columns: Sequence[Column], units: bool = False) -> nodes.table:
     """The summary as a docutils table: header, one row per layer, a bold totals row; ``units``:
     numbers with SI units (1.52 K), as ``cnncount summary --units``."""
@@ -428,6 +440,7 @@ class CnncountDirective(SphinxDirective):
         "units": directives.unchanged,
         "diagram": directives.unchanged_required,
         "kind": directives.unchanged_required,  # the same option, as the CLI's --kind names it
+        "table": directives.unchanged,  # no: the diagram alone (a gallery's figure)
         "caption": directives.unchanged_required,
         "name": directives.unchanged,
         "class": directives.class_option,
@@ -441,6 +454,7 @@ class CnncountDirective(SphinxDirective):
             kind = parse_diagram(self._kind())
             units = parse_units(self.options["units"]) if "units" in self.options \
                 else bool(self.config.cnncount_units)
+            with_table = parse_table(self.options.get("table", "yes"), "caption" in self.options)
         except ValueError as exc:
             return self._fail(f"{rel}: {exc}")
         try:
@@ -461,6 +475,8 @@ class CnncountDirective(SphinxDirective):
             picture = None
         if picture is not None:
             container += diagram_node(picture, f"cnncount-{self.env.new_serialno('cnncount')}")
+        if not with_table:
+            return [container]
         table = table_node(summary, columns, units)
         self.set_source_info(table)
         messages: list[nodes.Node] = []

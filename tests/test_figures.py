@@ -23,6 +23,7 @@ from sphinx_cnncount.render.drawing import HUES, SHARE, Drawing, Face, Hue, Ink,
     Poly, Rect, Text, mixed
 
 from .conftest import EXAMPLES
+from .test_sphinx import warnings, with_models
 
 ROOT = Path(__file__).resolve().parent.parent
 TV = Path(__file__).resolve().parent / "data" / "torchvision"
@@ -327,3 +328,34 @@ def test_blocks_from_the_api_and_the_cli(tmp_path: Path) -> None:
                  str(tmp_path / "b.tex")]) == 0
     assert "rgb,255:red" in (tmp_path / "b.tex").read_text()
     assert re.search(r"3D blocks of 7 layers", summary.diagram(kind="blocks").decode())
+
+
+# ---------------------------------------------------------------------------------------------
+# The directive: :kind: (the CLI's name for :diagram:), :table: no for a figure alone
+
+
+@pytest.mark.sphinx("html", testroot="blocks", freshenv=True)
+def test_the_directive_draws_blocks_alone(app) -> None:
+    with_models(app)
+    app.build()
+    found = warnings(app)
+    assert len(found) == 2, found
+    assert "index.rst:18: WARNING: models/lenet5.onnx: :kind: and :diagram: are one option: " \
+           "give one of them [cnncount.error]" in found[0]
+    assert "index.rst:24: WARNING: models/lenet5.onnx: :caption: titles the table, and " \
+           ":table: no leaves none [cnncount.error]" in found[1]
+    page = Path(app.outdir, "index.html").read_text(encoding="utf8")
+    first, second = re.findall(r"<svg .*?</svg>", page, re.S)
+    assert "cnncount-hue-conv cnncount-face-side" in first and "3D blocks of 7 layers" in first
+    assert ">C1:<" in second and "cnncount-hue" not in second
+    assert page.count('<table class="cnncount-table') == 1  # the figure alone, then both
+
+
+@pytest.mark.sphinx("latex", testroot="blocks", freshenv=True)
+def test_the_latex_builder_draws_blocks(app) -> None:
+    with_models(app)
+    app.build()
+    tex = next(Path(app.outdir).glob("*.tex")).read_text(encoding="utf8")
+    r, g, b = mixed(Hue.POOLING, Face.SIDE)
+    assert tex.count(f"fill={{rgb,255:red,{r};green,{g};blue,{b}}}") == 2  # S2, S4
+    assert tex.count(tikz.MARK) == 2 and tex.count(tikz.BEGIN) == 2
