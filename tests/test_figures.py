@@ -172,6 +172,23 @@ def test_the_graph_is_compact_and_legible(path: Path, depth: int, bound: float) 
                        and b.y < a.y + a.h for b in boxes)
 
 
+def test_a_graph_too_deep_for_the_page_draws_its_repeated_blocks_once() -> None:
+    """ResNet-50 at depth 3: 171 layers, 4,021 px tall at a legible width (ratio 5.2). Its
+    identical bottleneck blocks (each stage's after the first) are drawn once, framed."""
+    summary = analyze(TV / "resnet50.torchscript.onnx", 3)
+    picture = graph.graph(summary, summary.edges)
+    titles = [s.text for s in picture.shapes if isinstance(s, Text) and s.anchor.value == "start"]
+    assert titles == ["layer1.1-2 (x2)", "layer2.1-3 (x3)", "layer3.1-5 (x5)", "layer4.1-2 (x2)"]
+    boxes = [s for s in picture.shapes if isinstance(s, Rect) and s.ink is Ink.BOX]
+    per_block = 10  # conv1, bn1, relu, conv2, bn2, relu_1, conv3, bn3, the sum, relu_2
+    assert len(boxes) == len(summary.layers) - (1 + 2 + 4 + 1) * per_block
+    assert picture.height / picture.width < 3.2 and picture.min_text * shown(picture) >= 9
+    # ResNet-18 at depth 3 fits without folding: every layer drawn
+    small = analyze(TV / "resnet18.torchscript.onnx", 3)
+    assert sum(isinstance(s, Rect) and s.ink is Ink.BOX
+               for s in graph.graph(small, small.edges).shapes) == len(small.layers)
+
+
 def test_the_bands_break_where_one_tensor_crosses() -> None:
     """ResNet-18 at depth 3: most bands end after a block's output, the one tensor that
     feeds everything after it."""

@@ -30,7 +30,7 @@ SIDE_MIN = 15.0  # px: the smallest side drawn: 12 px or more when shrunk to kee
 DEPTH_PER_DOUBLING = 6.0  # px of stack depth per doubling of the channels
 PLANE_STEP_MIN = 3.0  # px between two drawn planes of a stack, at least
 PLANES_MAX = 12  # planes drawn per stack, at most
-MAX_PERIOD = 12  # the longest sequence of layers looked for as a repeated block
+MAX_PERIOD = 16  # the longest sequence of layers looked for as a repeated block
 
 
 @dataclass(frozen=True)
@@ -95,7 +95,7 @@ def chain(summary: Summary, merge: bool = False, fold: bool = False) -> Chain:
     """The input and every layer, in order; with ``merge``, the shape-keeping layers merged
     into the drawing before them; with ``fold``, repeats drawn once. A step that stands for
     several layers is named by the first and the last (``conv1-relu``, ``layer1.0-1``)."""
-    units = [(layer_step(summary, i), _signature(summary.layers[i]))
+    units = [(layer_step(summary, i), signature(summary.layers[i]))
              for i in range(len(summary.layers))]
     names = [shown_name(layer.name) for layer in summary.layers]
     if merge:
@@ -113,7 +113,8 @@ def chain(summary: Summary, merge: bool = False, fold: bool = False) -> Chain:
                  tuple(replace(g, start=g.start + 1, end=g.end + 1) for g in groups))
 
 
-def _signature(layer: Layer) -> tuple[object, ...]:
+def signature(layer: Layer) -> tuple[object, ...]:
+    """What two layers share when they are the same layer repeated."""
     return (layer.op_types, layer.output_shape, layer.layout, layer.params, layer.connections,
             layer.macs)
 
@@ -141,7 +142,7 @@ def _repetitions(sigs: list[tuple[object, ...]], names: list[tuple[str, ...]]
     out: list[tuple[int, int] | None] = [None] * len(sigs)
     i = 0
     while i < len(sigs):
-        p, r = _period(sigs, i, names)
+        p, r = period(sigs, i, names)
         if r > 1:
             for k in range(p * r):
                 out[i + k] = (i, k // p)
@@ -163,7 +164,7 @@ def _merged(units: list[Unit], repeats: list[tuple[int, int] | None]) -> list[Un
     return out
 
 
-def _period(sigs: list[tuple[object, ...]], i: int, names: list[tuple[str, ...]]
+def period(sigs: list[tuple[object, ...]], i: int, names: list[tuple[str, ...]]
             ) -> tuple[int, int]:
     """(period, repeats) of the longest repeated block that starts at ``i``: (1, 1) if none.
     A block of several units repeats only as modules of its own (``layer1.0``, ``layer1.1``:
@@ -182,7 +183,7 @@ def _period(sigs: list[tuple[object, ...]], i: int, names: list[tuple[str, ...]]
 
 def _modules(repeats: list[list[str]]) -> bool:
     """Whether each repeat's layers share a module of their own, siblings of each other's."""
-    heads = [_common_prefix(names) for names in repeats]
+    heads = [common_prefix(names) for names in repeats]
     parents = {h[:max((i for i, ch in enumerate(h) if ch in "./:"), default=0)] for h in heads}
     return all(heads) and len(set(heads)) == len(heads) and len(parents) == 1
 
@@ -197,7 +198,7 @@ def _folded(units: list[Unit], names: list[str]) -> tuple[list[Step], list[Group
     groups: list[Group] = []
     i = 0
     while i < len(units):
-        p, r = _period(sigs, i, layer_names)
+        p, r = period(sigs, i, layer_names)
         span = [s for s, _ in units[i:i + p * r]]
         if p == 1:
             every = tuple(k for s in span for k in s.layers)
@@ -205,8 +206,8 @@ def _folded(units: list[Unit], names: list[str]) -> tuple[list[Step], list[Group
                                  repeat=r, layers=every))
         else:
             firsts = [run_name(names[s.layers[0]], names[s.layers[-1]]) for s in span[:p]]
-            head = _common_prefix(firsts)
-            tail = _common_prefix([names[s.layers[-1]] for s in span[-p:]])
+            head = common_prefix(firsts)
+            tail = common_prefix([names[s.layers[-1]] for s in span[-p:]])
             start = len(steps)
             for k in range(p):
                 short = _inside(firsts[k], head)
@@ -228,7 +229,7 @@ def _inside(name: str, head: str) -> str:
     return rest[1:] if rest[0] in "./:-" else name
 
 
-def _common_prefix(names: list[str]) -> str:
+def common_prefix(names: list[str]) -> str:
     """The longest prefix of all ``names`` that ends at a separator or a name's end."""
     first = min(names, key=len)
     k = 0

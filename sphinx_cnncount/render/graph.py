@@ -25,7 +25,7 @@ from ..count import Summary
 from ..escape import name as shown_name
 from ..escape import printable
 from . import layer_shape
-from .chain import lanes, wrap_name
+from .chain import common_prefix, lanes, period, run_name, signature, wrap_name
 from .drawing import MIN_TEXT_PX, Anchor, Drawing, Ink, Path, Rect, Shape, Text, text_width
 from .vocabulary import Word, layer_kind
 
@@ -39,6 +39,8 @@ BAND_GAP = 22.0  # px between bands, besides the lanes of the edges that cross
 LANE = 7.0  # px between two routed edges side by side
 MARGIN = 8.0
 FLAT = 3.0  # a figure wider than this many times its height goes on more bands
+TALL = 3.0  # a figure taller than this many times its width draws its repeated blocks once
+FRAME_PAD = 5.0  # px between a folded block's frame and its boxes
 NAME_LINE = 13  # characters of a name per line (broken after a separator)
 WORDS_LINE = 14  # characters of what a layer does per line
 
@@ -149,10 +151,15 @@ def graph(summary: Summary, edges: tuple[tuple[int, int], ...],
     dag.add_nodes_from(range(n))
     dag.add_edges_from((u, v) for u, v in edges if u < v)  # layers are in node order
     limit = math.inf if max_width is None else max_width * SMALL / MIN_TEXT_PX
+    groups: list[_Group] = []
     lay, routes = _fit(summary, dag, limit)
+    if routes.height > TALL * routes.width:  # too deep for the page: draw repeats once
+        dag, groups = _folded(summary, dag)
+        if groups:
+            lay, routes = _fit(summary, dag, limit, groups)
     if routes.width > FLAT * routes.height:  # a long strip: fold it onto more bands
         for share in (0.75, 0.6, 0.5, 0.4, 0.3):
-            lay2, routes2 = _fit(summary, dag, routes.width * share)
+            lay2, routes2 = _fit(summary, dag, routes.width * share, groups)
             if len(lay2.bands) > len(lay.bands):
                 lay, routes = lay2, routes2
             if routes.width <= FLAT * routes.height:
@@ -167,17 +174,106 @@ def graph(summary: Summary, edges: tuple[tuple[int, int], ...],
         for k, text in enumerate(plain, start=len(bold)):
             shapes.append(Text(x + w / 2, y + PAD + 10 + k * LINE, text, SMALL, Anchor.MIDDLE))
     shapes.extend(routes.paths(boxes))
+    shapes.extend(_frames(groups, boxes, lay))
     label = f"{printable(summary.model)}: {Word.LAYER_GRAPH.value.format(n=n)}"
     return Drawing(math.ceil(routes.width), math.ceil(routes.height), label, tuple(shapes))
 
 
-def _fit(summary: Summary, dag: nx.DiGraph, limit: float) -> tuple[_Layout, _Routes]:
+@dataclass(frozen=True)
+class _Group:
+    """Layers drawn once for ``repeat`` identical blocks in a row (the first block's)."""
+
+    members: tuple[int, ...]
+    name: str
+    repeat: int
+
+
+def _folded(summary: Summary, dag: nx.DiGraph) -> tuple[nx.DiGraph, list[_Group]]:
+    """The graph with each run of identical blocks drawn once: blocks of the same layers,
+    wired alike inside, each fed only by the one before it and feeding only the next (the
+    last one feeds on, from the first block's boxes)."""
+    names = [shown_name(layer.name) for layer in summary.layers]
+    sigs = [signature(layer) for layer in summary.layers]
+    edges = set(dag.edges)
+    groups: list[_Group] = []
+    i = 0
+    while i < len(sigs):
+        p, r = period(sigs, i, [(name,) for name in names])
+        if r > 1 and _wired_alike(edges, i, p, r):
+            last = i + (r - 1) * p
+            edges = {(u - (last - i) if last <= u < i + p * r else u, v) for u, v in edges
+                     if not (i + p <= v < i + p * r)}  # the first block's outputs go on
+            groups.append(_Group(tuple(range(i, i + p)), run_name(
+                common_prefix(names[i:i + p]) or names[i],
+                common_prefix(names[last:last + p]) or names[last]), r))
+        i += p * r
+    dropped = {v for g in groups for k in range(1, g.repeat) for v in
+               range(g.members[0] + k * len(g.members), g.members[-1] + 1 + k * len(g.members))}
+    folded = nx.DiGraph()
+    folded.add_nodes_from(v for v in dag if v not in dropped)
+    folded.add_edges_from((u, v) for u, v in edges if u not in dropped and v not in dropped)
+    return folded, groups
+
+
+def _wired_alike(edges: set[tuple[int, int]], i: int, p: int, r: int) -> bool:
+    """Whether blocks i, i+p, ... (r of them) are wired alike, and to each other only as a
+    chain of blocks."""
+    inside: list[set[tuple[int, int]]] = [set() for _ in range(r)]
+    between: list[set[tuple[int, int]]] = [set() for _ in range(r - 1)]
+    end = i + p * r
+    for u, v in edges:
+        if not (i <= v < end or i <= u < end):
+            continue
+        if not i <= u < end:  # from before: into the first block only
+            if v >= i + p:
+                return False
+        elif not i <= v < end:  # onwards: from the last block only
+            if u < end - p:
+                return False
+        else:
+            a, b = (u - i) // p, (v - i) // p
+            if a == b:
+                inside[a].add((u - a * p, v - a * p))
+            elif b == a + 1:
+                between[a].add((u - a * p, v - b * p))
+            else:
+                return False
+    return all(x == inside[0] for x in inside) and all(x == between[0] for x in between)
+
+
+def _frames(groups: list[_Group], boxes: dict[int, tuple[float, float, float]],
+            lay: _Layout) -> list[Shape]:
+    """A dashed frame around each folded block's boxes (one per band it spans), titled with
+    the blocks it stands for: ``layer3.1-5 (x5)``."""
+    out: list[Shape] = []
+    band_of = {c: b for b, cols in enumerate(lay.bands) for c in cols}
+    for g in groups:
+        spans: dict[int, list[tuple[float, float, float]]] = {}
+        for v in g.members:
+            x, y, w = boxes[v]
+            spans.setdefault(band_of[lay.col[v]], []).append((x, y, w))
+        for k, parts in enumerate(spans.values()):
+            left = min(x for x, _, _ in parts) - FRAME_PAD
+            right = max(x + w for x, _, w in parts) + FRAME_PAD
+            top = min(y for _, y, _ in parts) - FRAME_PAD
+            bottom = max(y for _, y, _ in parts) + lay.box_h + FRAME_PAD
+            out.append(Rect(left, top, right - left, bottom - top, Ink.FRAME, radius=7))
+            if k == 0:
+                out.append(Text(left, bottom + SMALL + 2, f"{g.name} (x{g.repeat})", SMALL,
+                                Anchor.START, bold=True))
+    return out
+
+
+def _fit(summary: Summary, dag: nx.DiGraph, limit: float, groups: list[_Group] | None = None
+         ) -> tuple[_Layout, _Routes]:
     """The layout no wider than ``limit`` (the gutters depend on the bands: narrower bands
     until all fits)."""
     room = limit
+    framed = {v for g in groups or () for v in g.members}
     while True:
         lay = _layout(summary, dag, room)
-        routes = _Routes(dag, lay, {c: b for b, cols in enumerate(lay.bands) for c in cols})
+        band_of = {c: b for b, cols in enumerate(lay.bands) for c in cols}
+        routes = _Routes(dag, lay, band_of, {band_of[lay.col[v]] for v in framed})
         if routes.width <= limit or all(len(cols) == 1 for cols in lay.bands):
             return lay, routes
         room -= max(routes.width - limit, COL_GAP)
@@ -186,7 +282,8 @@ def _fit(summary: Summary, dag: nx.DiGraph, limit: float) -> tuple[_Layout, _Rou
 class _Routes:
     """The bands' geometry and the edges' lanes, then the boxes' places and the edges' paths."""
 
-    def __init__(self, dag: nx.DiGraph, lay: _Layout, band_of: dict[int, int]) -> None:
+    def __init__(self, dag: nx.DiGraph, lay: _Layout, band_of: dict[int, int],
+                 framed: set[int] = frozenset()) -> None:
         self.dag, self.lay, self.band_of = dag, lay, band_of
         col, slot = lay.col, lay.slot
         self.top_col = {c: min(slot[v] for v in dag if col[v] == c) for c in band_of}
@@ -221,6 +318,7 @@ class _Routes:
             y += (max(self.low_col[c] for c in cols) + 1) * (lay.box_h + SLOT_GAP) - SLOT_GAP
             self.band_bottom.append(y)
             y += max(under, default=0) * LANE + (4 if under else 0)
+            y += FRAME_PAD + SMALL + 6 if b in framed else 0.0  # a frame and its title
             self.gap_y.append(y + BAND_GAP / 2)
             y += BAND_GAP + gut
         self.height = y - BAND_GAP - gut + MARGIN
