@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from sphinx_cnncount.render import chain, diagram, graph, lenet, svg
+from sphinx_cnncount.render import chain, diagram, lenet, svg
 from sphinx_cnncount.render.diagram import Diagram
 from sphinx_cnncount.sphinx_ext import Analysis, Options, analysis
 

@@ -18,8 +18,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-
-import networkx as nx
+from typing import TYPE_CHECKING
 
 from ..count import Summary
 from ..escape import name as shown_name
@@ -28,6 +27,9 @@ from . import layer_shape
 from .chain import common_prefix, lanes, period, run_name, signature, wrap_name
 from .drawing import MIN_TEXT_PX, Anchor, Drawing, Ink, Path, Rect, Shape, Text, text_width
 from .vocabulary import Word, layer_kind
+
+if TYPE_CHECKING:
+    import networkx as nx
 
 FONT_SIZE = 12.0  # a layer's name, bold
 SMALL = 11.0  # what it does, its output
@@ -82,6 +84,8 @@ def _words(text: str) -> tuple[str, ...]:
 def _columns(dag: nx.DiGraph) -> tuple[dict[int, int], dict[int, int], list[list[int]]]:
     """Each layer's column (its generation) and slot in it: in the order of its predecessors'
     mean slot, as close to it as the column allows."""
+    import networkx as nx  # only a graph figure needs it: Sphinx and the CLI start without it
+
     col: dict[int, int] = {}
     slot: dict[int, int] = {}
     columns: list[list[int]] = []
@@ -146,6 +150,8 @@ def _text_w(lines: tuple[tuple[str, ...], tuple[str, ...]]) -> float:
 def graph(summary: Summary, edges: tuple[tuple[int, int], ...],
           max_width: float | None = 680.0) -> Drawing:
     """Boxes per layer in columns by generation, wrapped into bands; edges routed."""
+    import networkx as nx  # only a graph figure needs it: Sphinx and the CLI start without it
+
     n = len(summary.layers)
     dag = nx.DiGraph()
     dag.add_nodes_from(range(n))
@@ -192,6 +198,8 @@ def _folded(summary: Summary, dag: nx.DiGraph) -> tuple[nx.DiGraph, list[_Group]
     """The graph with each run of identical blocks drawn once: blocks of the same layers,
     wired alike inside, each fed only by the one before it and feeding only the next (the
     last one feeds on, from the first block's boxes)."""
+    import networkx as nx  # only a graph figure needs it: Sphinx and the CLI start without it
+
     names = [shown_name(layer.name) for layer in summary.layers]
     sigs = [signature(layer) for layer in summary.layers]
     edges = set(dag.edges)

@@ -23,7 +23,7 @@ from ..escape import printable
 from . import fmt_shape
 from .chain import Chain, Scale, Step, chain, maps, named, scale_of, stage_key, tokens, \
     units
-from .drawing import MIN_TEXT_PX, Anchor, Dot, Drawing, Ink, Path, Rect, Shape, Text, \
+from .drawing import MIN_TEXT_PX, Dot, Drawing, Ink, Path, Rect, Shape, Text, \
     text_width
 from .vocabulary import Link, Word
 

@@ -94,7 +94,7 @@ def to_tikz(picture: Drawing, band: tuple[float, float] | None = None) -> str:
     return "\n".join(out)
 
 
-PAGE_PX = 700.0  # px of drawing per slice: 525 pt, well under the text height of a letter or A4 page
+PAGE_PX = 700.0  # px of drawing per slice: 525 pt, under the text height of a letter or A4 page
 ROOM = r"\dimexpr\textheight-4\baselineskip\relax"  # the tallest a picture is set: a page's text
 
 # Box 0 holds a picture: at most as wide as the line and as tall as a page's text (scaled down
