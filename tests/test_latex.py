@@ -41,7 +41,8 @@ def latex_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def test_the_tex_has_the_diagrams_and_right_aligned_numbers(latex_dir: Path) -> None:
     tex = (latex_dir / TEX).read_text(encoding="utf-8")
     assert r"\usepackage{tikz}" in tex
-    assert tex.count(r"\begin{tikzpicture}") == 3  # LeNet, ResNet-18, the residual graph
+    # LeNet, ResNet-18, the residual graph, ResNet-18's blocks (taller than a slice: in two)
+    assert tex.count(tikz.BEGIN) == 4 and tex.count(r"\begin{tikzpicture}") == 5
     assert "{C1:}" in tex and "{feature maps}" in tex and "{Gaussian}" in tex
     assert "{connections}" in tex
     assert "{layer1.0-{}1 (x2):}" in tex  # the folded blocks ("-{}": no "--" ligature)
