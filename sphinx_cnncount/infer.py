@@ -37,12 +37,10 @@ from . import bodies, fold
 from .bodies import subgraphs
 from .external import inline_integer_data
 from .limits import MAX_DEPTH, Budget
-from .ops import NodeView, schemas, shape_rule
+from .ops import REGISTRY, NodeView, lookup, schemas, shape_rule
+from .ops.window import kernel_of, node_attr, sides, window_axes
 from .shapes import (Diagnostic, ModelError, NodeRows, Shape, all_known, dims_of, is_known,
                      may_have_bodies, shape_of)
-
-POOLS = frozenset({"MaxPool", "AveragePool", "LpPool"})
-
 
 @dataclass
 class Inference:
@@ -240,7 +238,7 @@ class _Pass:
         if not self.changed.isdisjoint(node.input) or not all(
                 is_known(shapes.get(o)) for o in outs):
             self._infer_node(node, outs)
-        if node.op_type in POOLS and node.domain == "":
+        if _ceil_mode(node):
             self._ceil_pool(node)
         self._fold(node, outs)
 
@@ -317,12 +315,22 @@ class _Pass:
             self.changed.add(name)
 
     def _ceil_pool(self, node: onnx.NodeProto) -> None:
+        """A ceil-mode pool's output as onnxruntime and onnx's reference evaluator compute it,
+        where onnx's inference does not drop a window that would start in the end padding
+        (MaxPool in=3, k=1, s=3 gives 1, not 2): the window function's sides."""
         shapes = self.result.shapes
         x = shapes.get(node.input[0]) if node.input else None
         out = node.output[0] if node.output else ""
-        corrected = ceil_pool_shape(node, x, shapes.get(out))
-        if corrected is not None and corrected != shapes.get(out):
-            shapes[out] = corrected
+        y = shapes.get(out)
+        if x is None or y is None or len(x) < 3 or len(y) != len(x):
+            return
+        attr = node_attr(node)
+        axes = window_axes(attr, x[2:], kernel_of(attr, None, len(x) - 2), pooling=True)
+        if axes is None:
+            return
+        corrected = tuple(d if s is None else s for d, s in zip(y[2:], sides(axes), strict=True))
+        if corrected != y[2:]:
+            shapes[out] = (*y[:2], *corrected)
             self.changed.add(out)
 
     def _fold(self, node: onnx.NodeProto, outs: list[str]) -> None:
@@ -434,35 +442,21 @@ def _has_gaps(graph: onnx.GraphProto, rows: NodeRows | None, shapes: dict[str, S
     return not all_known([shapes.get(o) for outs in outputs for o in outs if o])
 
 
+def _ceil_mode(node: onnx.NodeProto) -> bool:
+    """Whether a node is a pool that counts with ceil_mode (whose rule onnx's inference
+    misses)."""
+    op = lookup(node.domain, node.op_type)
+    return (op is not None and op.window is not None and op.window.pooling
+            and any(a.name == "ceil_mode" and a.i for a in node.attribute))
+
+
 def _ceil_pools(graph: onnx.GraphProto, rows: NodeRows | None) -> bool:
-    """Whether some pool counts with ceil_mode (whose rule onnx's inference misses)."""
+    """Whether some pool of the graph counts with ceil_mode."""
     ops = rows.op_types if rows is not None else [n.op_type for n in graph.node]
-    return any(op in POOLS and any(a.name == "ceil_mode" and a.i for a in graph.node[i].attribute)
-               for i, op in enumerate(ops))
+    return any(op in _POOLING and _ceil_mode(graph.node[i]) for i, op in enumerate(ops))
 
 
-def ceil_pool_shape(node: onnx.NodeProto, x: Shape | None, out: Shape | None) -> Shape | None:
-    """A ceil-mode pool's output as onnxruntime and onnx's reference evaluator compute it,
-    where onnx's inference gives ``out``: a window that would start in the right padding is
-    dropped (MaxPool in=3, k=1, s=3 gives 1, not 2). None when nothing is to correct."""
-    a = {at.name: onnx.helper.get_attribute_value(at) for at in node.attribute}
-    if not a.get("ceil_mode") or a.get("auto_pad", b"NOTSET") not in (b"NOTSET", b"VALID"):
-        return None
-    if not is_known(x) or out is None:
-        return None
-    kernel = list(a.get("kernel_shape", []))
-    rank = len(kernel)
-    strides = list(a.get("strides", [1] * rank))
-    pads = list(a.get("pads", [0] * 2 * rank)) if a.get("auto_pad", b"NOTSET") == b"NOTSET" \
-        else [0] * 2 * rank
-    if len(x) != rank + 2 or len(out) != rank + 2 or len(strides) != rank:  # type: ignore[arg-type]
-        return None
-    dims = list(out)
-    for i in range(rank):
-        d = dims[2 + i]
-        if isinstance(d, int) and (d - 1) * strides[i] >= x[2 + i] + pads[i]:  # type: ignore
-            dims[2 + i] = d - 1
-    return tuple(dims)
+_POOLING = frozenset(op for (_, op), e in REGISTRY.items() if e.window and e.window.pooling)
 
 
 def _disagreements(shapes: dict[str, Shape], declared: dict[str, Shape]) -> list[Diagnostic]:

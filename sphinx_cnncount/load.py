@@ -23,6 +23,8 @@ from google.protobuf.message import DecodeError
 from .bodies import GRAPH_ATTRS, has_body, subgraphs
 from .infer import Inference, infer
 from .limits import DIGITS, NODE_LIMIT, Budget, too_many_digits
+from .ops import Axes, Op, lookup, window
+from .ops.window import Axis, kernel_of, node_attr, window_axes
 from .shapes import (Dim, ModelError, NodeRows, Shape, all_known, dims_of, is_known,
                      may_have_bodies, node_rows, numel, shape_of)
 
@@ -553,10 +555,6 @@ def _check_dims(path: str | os.PathLike[str], flag: str, values: tuple[int, ...]
             raise ModelError(path, f"{flag}: dims must be positive integers below 2^63, got {v}")
 
 
-WINDOW_OPS = frozenset({"Conv", "ConvInteger", "QLinearConv", "MaxPool", "AveragePool",
-                        "LpPool", "ConvTranspose"})
-
-
 class WindowError(ModelError):
     """A window larger than its input: the bound input is too small for the model."""
 
@@ -574,12 +572,13 @@ def check_shapes(path: str | os.PathLike[str], graph: onnx.GraphProto, rows: Nod
     of it could not even be printed."""
     _check_sizes(path, shapes)
     checked: set[tuple] = set()  # a model repeats the same few windows on the same shapes
-    for i, op in enumerate(rows.op_types):
-        if op in WINDOW_OPS and op != "ConvTranspose" and rows.domains[i] in ("", "ai.onnx"):
-            key = (op, rows.attr_keys[i], *(shapes.get(t) for t in rows.inputs[i][:4]))
-            if key not in checked:
-                checked.add(key)
-                _check_window(path, graph.node[i], i, shapes)
+    windows = {i: entry for i, (op, domain) in enumerate(zip(rows.op_types, rows.domains))
+               if (entry := _window_op(domain, op)) is not None}
+    for i, entry in windows.items():
+        key = (rows.op_types[i], rows.attr_keys[i], *(shapes.get(t) for t in rows.inputs[i]))
+        if key not in checked:
+            checked.add(key)
+            _check_window(path, graph.node[i], entry, i, shapes)
     if all_known(shapes.get(o) for outs in rows.outputs for o in outs if o) and min(
             (min(s, default=1) for outs in rows.outputs for o in outs if o
              and (s := shapes.get(o)) is not None), default=1) >= 1:
@@ -593,21 +592,19 @@ def check_shapes(path: str | os.PathLike[str], graph: onnx.GraphProto, rows: Nod
             node = graph.node[i]
             label = f"{op} {node.name!r}" if node.name else f"{op} #{i}"
             x = shapes.get(node.input[0]) if node.input else None
-            if op in WINDOW_OPS and rows.domains[i] in ("", "ai.onnx"):
-                raise WindowError(path, f"{label}{_window_text(node, shapes)} is larger than "
-                                        f"its padded input {_sides(x, node)}: output "
-                                        f"{list(shape)}", node.name or f"{op}_{i}")
+            if i in windows:
+                raise WindowError(path, f"{label}{_window_text(node, windows[i], shapes)} is "
+                                        f"larger than its padded input {_sides(x, node)}: "
+                                        f"output {list(shape)}", node.name or f"{op}_{i}")
             if any(isinstance(d, int) and d < 0 for d in shape):
                 raise ModelError(path, f"{label} gives {o!r} the shape {list(shape)}: dims "
                                        "cannot be negative")
     if not bound_by_user:
         return
-    for i, op in enumerate(rows.op_types):
-        if op not in ("Conv", "ConvInteger", "QLinearConv") or rows.domains[i] not in ("", "ai.onnx"):
-            continue
-        ins = rows.inputs[i]
-        w_slot = 3 if op == "QLinearConv" else 1
-        if len(ins) <= w_slot:
+    for i, entry in windows.items():
+        w_slot = entry.window.weight  # type: ignore[union-attr]
+        ins, op = rows.inputs[i], rows.op_types[i]
+        if w_slot is None or len(ins) <= w_slot or entry.axes is not Axes.CHANNELS_FIRST:
             continue
         x, w = shapes.get(ins[0]), shapes.get(ins[w_slot])
         node = graph.node[i]
@@ -635,66 +632,58 @@ def _check_sizes(path: str | os.PathLike[str], shapes: dict[str, Shape]) -> None
                                    f"tensors of fewer than 10^{DIGITS} elements")
 
 
-def _check_window(path: str | os.PathLike[str], node: onnx.NodeProto, i: int,
+def _window_op(domain: str, op: str) -> Op | None:
+    """The registry's entry of a window that reads its input (a Conv or a pool: not a
+    transposed convolution, which scatters it), else None."""
+    entry = lookup(domain, op)
+    if entry is None or entry.window is None or entry.window.transposed:
+        return None
+    return entry
+
+
+def _axes(node: onnx.NodeProto, entry: Op, shapes: dict[str, Shape]
+          ) -> tuple[list[int], list[Axis | None] | None]:
+    """A window node's kernel and axes (ops/window.py), where its input's shape is known."""
+    x = shapes.get(node.input[0]) if node.input else None
+    slot = entry.window.weight  # type: ignore[union-attr]
+    w = shapes.get(node.input[slot]) if slot is not None and len(node.input) > slot else None
+    if x is None or len(x) < 3 or not is_known(x):
+        return [], None
+    attr = node_attr(node)
+    kernel = kernel_of(attr, w, len(x) - 2) or []
+    return kernel, window_axes(attr, x[2:], kernel, entry.window.pooling)  # type: ignore
+
+
+def _check_window(path: str | os.PathLike[str], node: onnx.NodeProto, entry: Op, i: int,
                   shapes: dict[str, Shape]) -> None:
     """A window longer than its padded input, on any axis, is a WindowError. (onnx's inference
     divides a negative span rounding toward zero, so such a window can get a side of 1.)"""
-    x = shapes.get(node.input[0]) if node.input else None
-    if x is None or len(x) < 3 or not is_known(x):
+    kernel, axes = _axes(node, entry, shapes)
+    if not axes or all(a is None or a.fits for a in axes):
         return
-    if _string(node, "auto_pad", "NOTSET") not in ("NOTSET", "VALID"):
-        return  # SAME pads the input to fit
-    kernel = _ints(node, "kernel_shape")
-    w_slot = 3 if node.op_type == "QLinearConv" else 1
-    if not kernel and len(node.input) > w_slot:
-        w = shapes.get(node.input[w_slot])
-        kernel = list(w[2:]) if w is not None and is_known(w) else []  # type: ignore[arg-type]
-    n = len(x) - 2
-    dilations = _ints(node, "dilations") or [1] * n
-    pads = _ints(node, "pads") if _string(node, "auto_pad", "NOTSET") == "NOTSET" else []
-    pads = pads or [0] * 2 * n
-    if len(kernel) != n or len(dilations) != n or len(pads) != 2 * n:
-        return  # attributes that do not fit: the counter reports the node
-    for k in range(n):
-        if dilations[k] * (kernel[k] - 1) + 1 > x[2 + k] + pads[k] + pads[k + n]:  # type: ignore
-            out = shapes.get(node.output[0]) if node.output else None
-            label = f"{node.op_type} {node.name!r}" if node.name else f"{node.op_type} #{i}"
-            raise WindowError(path, f"{label}{_window_text(node, shapes)} is larger than its "
-                                    f"padded input {_sides(x, node)}"
-                                    + (f": output {list(out)}" if out is not None else ""),
-                              node.name or f"{node.op_type}_{i}")
+    out = shapes.get(node.output[0]) if node.output else None
+    label = f"{node.op_type} {node.name!r}" if node.name else f"{node.op_type} #{i}"
+    x = shapes.get(node.input[0])
+    raise WindowError(path, f"{label}{_window_text(node, entry, shapes)} is larger than its "
+                            f"padded input {_sides(x, node)}"
+                            + (f": output {list(out)}" if out is not None else ""),
+                      node.name or f"{node.op_type}_{i}")
 
 
-def _string(node: onnx.NodeProto, name: str, default: str) -> str:
-    for a in node.attribute:
-        if a.name == name and a.type == onnx.AttributeProto.STRING:
-            return a.s.decode("utf-8", "replace")
-    return default
-
-
-def _ints(node: onnx.NodeProto, name: str) -> list[int]:
-    return next((list(a.ints) for a in node.attribute if a.name == name), [])
-
-
-def _window_text(node: onnx.NodeProto, shapes: dict[str, Shape]) -> str:
+def _window_text(node: onnx.NodeProto, entry: Op, shapes: dict[str, Shape]) -> str:
     """`` (5x5, stride 2)``: the window as the seed article writes it, where it is known."""
-    kernel = _ints(node, "kernel_shape")
-    w_slot = 3 if node.op_type == "QLinearConv" else 1
-    if not kernel and node.op_type != "ConvTranspose" and len(node.input) > w_slot:
-        w = shapes.get(node.input[w_slot])
-        kernel = list(w[2:]) if w is not None and is_known(w) else []  # type: ignore[arg-type]
+    kernel, axes = _axes(node, entry, shapes)
     if not kernel:
         return ""
-    strides = set(_ints(node, "strides") or [1])
-    stride = str(strides.pop()) if len(strides) == 1 else "x".join(map(str, _ints(node, "strides")))
-    return f" ({'x'.join(map(str, kernel))}, stride {stride})"
+    strides = [int(s) for s in node_attr(node)("strides", None) or [1] * len(kernel)]
+    return f" ({window.text(kernel, strides)})"
 
 
 def _sides(shape: Shape | None, node: onnx.NodeProto | None = None) -> str:
     """The spatial sides of a window's input, padded as its pads say."""
     if shape is None or len(shape) < 3:
         return "?" if shape is None else "x".join(map(str, shape))
-    pads = _ints(node, "pads") if node is not None else []
+    pads = list(node_attr(node)("pads", None) or []) if node is not None else []
     n = len(shape) - 2
     if len(pads) == 2 * n and all(isinstance(d, int) for d in shape[2:]):
         return "x".join(str(d + pads[k] + pads[k + n]) for k, d in enumerate(shape[2:]))  # type: ignore

@@ -19,7 +19,7 @@ from __future__ import annotations
 import onnx
 
 from .graph import Graph
-from .ops import OpSpec
+from .ops import Op
 from .shapes import Shape, numel
 
 FLOAT_TYPES = frozenset({
@@ -52,7 +52,7 @@ _DEQUANTIZE_OPS = frozenset({"DequantizeLinear", "QuantizeLinear"})
 _DEQUANTIZE_ARITHMETIC = frozenset({"Mul", "Div", "Sub", "Add"})
 
 
-def param_slot(spec: OpSpec | None, slot: int, t: str, shapes: dict[str, Shape],
+def param_slot(spec: Op | None, slot: int, t: str, shapes: dict[str, Shape],
                dtypes: dict[str, int]) -> bool | None:
     """Whether constant input ``t`` at ``slot`` reads parameters: None if not, else whether
     trainable. (Which stored tensors it reads, if any, is :func:`param_leaves`'s to say: a

@@ -11,9 +11,8 @@ from enum import Enum
 
 from .. import escape
 from ..count import Layer, Summary
-from ..layers import ANCHOR_OPS
 from ..shapes import Shape
-from ..ops import ZERO_COST
+from ..ops import ANCHORS, ZERO_COST
 
 
 class Column(str, Enum):
@@ -160,7 +159,7 @@ def layer_type(layer: Layer) -> str:
 
 def op_kind(layer: Layer) -> str:
     """The ONNX ops that make the layer what it is."""
-    anchors = [op for op in layer.op_types if op in ANCHOR_OPS]
+    anchors = [op for op in layer.op_types if op in ANCHORS]
     if anchors:
         return "+".join(anchors)
     costing = [op for op in layer.op_types if op not in ZERO_COST]
