@@ -15,7 +15,7 @@ from typing import Any
 
 import onnx
 
-from . import bodies
+from . import control as bodies
 from . import graph as graphmod
 from .layers import group_layers
 from .channels import channel_axes, layout_name

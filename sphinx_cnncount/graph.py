@@ -10,8 +10,8 @@ from typing import TYPE_CHECKING
 
 import onnx
 
-from .bodies import SUBGRAPH_OPS, captured, subgraphs
-from .bodies import has_body as has_subgraph
+from .control import SUBGRAPH_OPS, captured, subgraphs
+from .control import has_body as has_subgraph
 from .ops import lookup
 from .shapes import ModelError, NodeRows, node_rows
 

@@ -33,8 +33,8 @@ import numpy as np
 import onnx
 from onnx import numpy_helper
 
-from . import bodies, fold
-from .bodies import subgraphs
+from . import control, fold
+from .control import subgraphs
 from .external import inline_integer_data
 from .limits import MAX_DEPTH, Budget
 from .ops import REGISTRY, NodeView, lookup, schemas, shape_rule
@@ -57,7 +57,7 @@ class Inference:
     non_tensors: set[str]
     values: dict[str, np.ndarray] = field(default_factory=dict)
     bodies: dict[str, dict[str, Inference]] = field(default_factory=dict)
-    decisions: list[bodies.Decision] = field(default_factory=list)
+    decisions: list[control.Decision] = field(default_factory=list)
     diagnostics: list[Diagnostic] = field(default_factory=list)
     structure_changed: bool = False  # nodes differ from the file's (a decided If)
 
@@ -127,7 +127,7 @@ class _Context:
         inferred = _infer(self.path, model)
         shapes, dtypes, others = _annotations(inferred.graph, stored)
         result = Inference(model, shapes, dtypes, set(others))
-        control_flow = has_bodies and any(map(bodies.has_body, graph.node))
+        control_flow = has_bodies and any(map(control.has_body, graph.node))
         if control_flow or given or _has_gaps(graph, rows, shapes) or _ceil_pools(graph, rows):
             result.values = {**fold.stored_values(graph, self.budget), **given}
             _Pass(self, result, others, stored, declared, depth).run(set(given))
@@ -143,7 +143,7 @@ class _Context:
              depth: int) -> Inference | None:
         """A body inferred as a graph of its own, once per distinct (body, shapes and values it
         is given)."""
-        model = bodies.body_model(node, attr, body, outer.shapes, outer.dtypes, outer.values,
+        model = control.body_model(node, attr, body, outer.shapes, outer.dtypes, outer.values,
                                   self.opsets, self.ir_version)
         key = (id(body), tuple(_signature(vi) for vi in model.graph.input),
                tuple((t.name, t.SerializeToString()) for t in model.graph.initializer
@@ -200,14 +200,14 @@ class _Pass:
         """The nodes of the branch a known condition picks, spliced in for the If; None when
         the node is not such an If."""
         result = self.result
-        cond = bodies.condition(node, result.values)
+        cond = control.condition(node, result.values)
         if cond is None:
             return None
         graph = result.model.graph
         if self.taken is None:
-            self.taken = bodies.all_names(graph) | {vi.name for vi in graph.output}
+            self.taken = control.all_names(graph) | {vi.name for vi in graph.output}
         n_inits = len(graph.initializer)
-        spliced = bodies.splice_branch(graph, node, cond, self.taken, f"If_{self.position}")
+        spliced = control.splice_branch(graph, node, cond, self.taken, f"If_{self.position}")
         if spliced is None:
             return None
         nodes, decision = spliced
@@ -232,7 +232,7 @@ class _Pass:
         if not outs:
             return
         shapes = self.result.shapes
-        if bodies.has_body(node):
+        if control.has_body(node):
             self._bodies(node)
             return
         if not self.changed.isdisjoint(node.input) or not all(
@@ -388,7 +388,7 @@ class _Pass:
             if done is not None:
                 inferred[attr] = done
         result.bodies[node.output[0]] = inferred
-        for name, shape in bodies.output_shapes(node, inferred, result).items():
+        for name, shape in control.output_shapes(node, inferred, result).items():
             if not is_known(result.shapes.get(name)):
                 self._set(name, shape)
 
@@ -420,7 +420,7 @@ def _dataflow_order(graph: onnx.GraphProto) -> list[onnx.NodeProto]:
     else networkx's topological sort (a cycle is for the graph builder to report)."""
     nodes = list(graph.node)
     produced = {o: i for i, n in enumerate(nodes) for o in n.output if o}
-    reads = [[t for t in (*n.input, *(c for _, b in subgraphs(n) for c in bodies.captured(b)))
+    reads = [[t for t in (*n.input, *(c for _, b in subgraphs(n) for c in control.captured(b)))
               if t in produced] for n in nodes]
     if all(produced[t] < i for i, ts in enumerate(reads) for t in ts):
         return nodes

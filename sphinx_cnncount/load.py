@@ -20,7 +20,7 @@ import onnx
 import onnx.inliner
 from google.protobuf.message import DecodeError
 
-from .bodies import GRAPH_ATTRS, has_body, subgraphs
+from .control import GRAPH_ATTRS, has_body, subgraphs
 from .infer import Inference, infer
 from .limits import DIGITS, NODE_LIMIT, Budget, too_many_digits
 from .ops import Axes, Op, lookup, window
