@@ -85,12 +85,13 @@ def guarded(command: Callable[[argparse.Namespace], int]) -> Callable[[argparse.
 def analyzed(args: argparse.Namespace) -> Summary:
     """The summary of ``args.model`` with the model options given; its notes and warnings
     said on stderr."""
-    from .count import analyze
+    from .count import count
     from .escape import message as line
-    from .load import parse_dims, parse_input_shapes, parse_input_values
+    from .load import load, parse_dims, parse_input_shapes, parse_input_values
+    from .spelling import CLI
 
-    summary = analyze(args.model, args.depth, parse_dims(args.dim),
-                      parse_input_shapes(args.input_shape), parse_input_values(args.input_value))
+    summary = count(load(args.model, parse_dims(args.dim), parse_input_shapes(args.input_shape),
+                         CLI, input_values=parse_input_values(args.input_value)), args.depth)
     for note in summary.notes:
         print(f"{PROG}: {line(note)}", file=sys.stderr)
     for d in summary.diagnostics:

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
 from .count import Summary
-from .shapes import Shape
+from .shapes import Shape, is_known
 from .render import fmt_field, fmt_int, layer_shape
 
 SI = {"k": 10**3, "K": 10**3, "M": 10**6, "G": 10**9, "T": 10**12}
@@ -140,11 +140,15 @@ class Mismatch:
     declared: str
     actual: str | None  # None when the layer does not exist
     line: int = 0
+    unchecked: bool = False  # the model's figure is not counted: the declaration is not checked
 
     @property
     def message(self) -> str:
         if self.actual is None:
             return f"{self.target}: declared layer does not exist in the model"
+        if self.unchecked:
+            return (f"{self.target}: {self.key} declared {self.declared} cannot be checked: the "
+                    f"model's figure is not counted ({self.actual}; its count is partial)")
         return f"{self.target}: {self.key} declared {self.declared}, model has {self.actual}"
 
 
@@ -210,12 +214,17 @@ def check(summary: Summary, declarations: list[Declaration]) -> list[Mismatch]:
             if not shape_matches(declared_shape, record.output_shape,  # type: ignore[union-attr]
                                  record.layout if "@" in str(d.value) else None):  # type: ignore
                 out.append(Mismatch(d.target, "output", str(d.value),
-                                    layer_shape(record), d.line))  # type: ignore[arg-type]
+                                    layer_shape(record), d.line,  # type: ignore[arg-type]
+                                    not is_known(record.output_shape)))  # type: ignore
             continue
         declared = parse_number(d.value)
         if not hasattr(record, key):
             raise DeclarationError(f"{key} is a figure of the totals, not of a layer")
         actual = getattr(record, key)
+        if actual is None:  # not counted (an op with no rule, an unknown shape)
+            shown = declared.text if declared.unit != 1 else fmt_int(declared.digits)
+            out.append(Mismatch(d.target, key, shown, fmt_int(actual), d.line, True))
+            continue
         if not declared.matches(actual):
             shown = declared.text if declared.unit != 1 else fmt_int(declared.digits)
             out.append(Mismatch(d.target, key, shown, fmt_int(actual), d.line))

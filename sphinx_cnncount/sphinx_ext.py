@@ -40,12 +40,13 @@ from . import __version__, escape
 from .count import Layer, Summary, Totals, count
 from .declare import KEYS, DeclarationError, check, parse_lines, quote
 from .layers import parse_depth
-from .load import Flags, ModelError, load, parse_dims, parse_input_shapes, parse_input_values
+from .load import ModelError, load, parse_dims, parse_input_shapes, parse_input_values
 from .render import DEFAULT_COLUMNS, Column, parse_columns, table_rows
 from .render.diagram import MAX_WIDTH, Diagram, Edges, drawing, parse_diagram
 from .render.drawing import Drawing
 from .render.svg import to_svg
 from .render.tikz import to_latex
+from .spelling import Spelling, Syntax
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -188,9 +189,8 @@ def analyze_before_fork(app: Sphinx, env: BuildEnvironment, docnames: list[str])
 
 
 # Messages tell the user how to bind a dim the way the directive does.
-def _flags(options: Options) -> Flags:
-    return Flags(":dim:", ":input-shape:", ":input-value:",
-                 dict.fromkeys(options.defaults, "conf.py cnncount_dims"))
+def _flags(options: Options) -> Spelling:
+    return Spelling(Syntax.DIRECTIVE, dict.fromkeys(options.defaults, "conf.py cnncount_dims"))
 
 
 def _compute(path: str, options: Options) -> Analysis:

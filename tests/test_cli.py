@@ -162,10 +162,12 @@ def cases(tmp_path):
         "output nobody writes": (save(d, orphan, "orphan.onnx"),
                                  "graph output 'z' is produced by no node, input or initializer"),
         "zero dim": (save(d, zero, "zero.onnx"),
-                     "input 'x' has dim 0 at axis 1; dims must be positive (bind it with "
-                     "--input-shape x=DxDx...)"),
+                     "input 'x' has dim 0 at axis 1 (not a size); give its whole shape with "
+                     "--input-shape x=1xSIZEx8x8"),
         "unbound symbol": (save(d, unbound, "unbound.onnx"),
-                           "input 'x' has symbolic dim 'H' at axis 2; bind it with --dim H=SIZE"),
+                           "input 'x' has symbolic dims 'H' (axis 2) and 'W' (axis 3); bind "
+                           "them with --dim H=SIZE --dim W=SIZE, or give the whole shape with "
+                           "--input-shape x=1x1xSIZExSIZE"),
         "opset too new": (save(d, newer, "newer.onnx"),
                           f"uses opset {onnx.defs.onnx_opset_version() + 5}, newer than the "
                           f"installed onnx {onnx.__version__} knows (up to "

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from ..cli import PROG, add_model_options, error, guarded
+from ..escape import message as printable
 from .formats import Format
 from .codes import Rule, Severity
 
@@ -27,37 +28,52 @@ def _model_options(p: argparse.ArgumentParser) -> None:
 
 def register(subparsers: Any) -> None:
     """Add ``lint`` and ``diff`` to an argparse subparsers object."""
-    codes = "\n".join(f"  {r.code}  {r.kebab:<22} {r.severity.label:<8} {r.summary}"
-                      for r in Rule)
+    codes = "\n".join(f"  {r.code}  {r.kebab:<22} {r.severity.label:<8} "
+                      f"{'on ' if r.default else 'off'}  {r.summary}" for r in Rule)
     p = subparsers.add_parser(
         "lint", help="check models against declared numbers and architecture rules",
         description="Check ONNX models against their declared numbers (MODEL.cnncount.toml, "
-                    "--expect, or the .. cnncount:: directives of a Sphinx tree with --docs) "
-                    "and against architecture rules.",
-        epilog=f"rules:\n{codes}\n\nexit codes: 0 clean, 1 findings at or above --fail-level, "
+                    "--expect, or the cnncount directives and roles of a Sphinx tree with "
+                    "--docs) and against architecture rules.",
+        epilog=f"rules (code, name, severity, on by default):\n{codes}\n\n"
+               "exit codes: 0 clean, 1 findings at or above --fail-level, "
                "2 usage error or unreadable model",
         formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("models", nargs="*", metavar="MODEL",
-                   help=".onnx files; an expectation file (X.cnncount.toml) stands for the "
-                        "models it declares, a pyproject.toml for every model under it (so a "
+    p.add_argument("models", nargs="*", metavar="PATH",
+                   help=".onnx files, or folders to search for them (skipping --exclude); an "
+                        "expectation file (X.cnncount.toml) stands for the models it declares, "
+                        "a pyproject.toml for every model under it with declared numbers (so a "
                         "pre-commit hook re-lints what a changed file affects)")
     p.add_argument("--expect", metavar="FILE.toml",
                    help="expectation file (default: MODEL.cnncount.toml beside the model)")
     p.add_argument("--no-expect", action="store_true",
                    help="do not read expectation files")
     p.add_argument("--docs", action="append", default=[], metavar="DIR",
-                   help="check the declarations of every cnncount directive under DIR "
-                        "(.rst pages, and MyST .md pages' {cnncount} fences)")
-    p.add_argument("--format", choices=[f.value for f in Format], default=Format.TEXT.value)
+                   help="check every cnncount directive and role under DIR (.rst pages, and "
+                        "MyST .md pages' {cnncount} fences and roles)")
+    p.add_argument("--format", choices=[f.value for f in Format], default=Format.TEXT.value,
+                   help="text: one line per finding; json: the records; github: workflow "
+                        "annotations; sarif: a SARIF 2.1.0 log for code scanning "
+                        "(default: text)")
     p.add_argument("--select", action="append", default=[], metavar="CODES",
-                   help="comma-separated codes, prefixes (CNC1) or names to check "
-                        "(default: ALL)")
+                   help="comma-separated codes, prefixes (CNC1, ALL) or names to check, in "
+                        "place of the default rules and the configuration's select")
+    p.add_argument("--extend-select", action="append", default=[], metavar="CODES",
+                   help="codes, prefixes or names to check besides the selected ones "
+                        "(e.g. floor-drop)")
     p.add_argument("--ignore", action="append", default=[], metavar="CODES",
                    help="comma-separated codes, prefixes or names to skip")
     p.add_argument("--fail-level", choices=[s.label for s in Severity], default=None,
-                   help="lowest severity that makes the exit code 1 (default: warning)")
+                   help="lowest severity that makes the exit code 1 (default: error; "
+                        "warnings and info are reported and do not fail)")
+    p.add_argument("--exclude", action="append", default=None, metavar="PATTERNS",
+                   help="comma-separated file or folder names or globs a folder's search "
+                        "skips, in place of the default (.git, .venv, node_modules, build, "
+                        "dist, ...) and the configuration's exclude")
+    p.add_argument("--extend-exclude", action="append", default=[], metavar="PATTERNS",
+                   help="names or globs to skip besides the excluded ones")
     p.add_argument("--threshold", action="append", default=[], metavar="NAME=VALUE",
-                   help="e.g. param-share=0.3")
+                   help="a rule's limit, e.g. param-share=0.3")
     p.add_argument("--config", metavar="PYPROJECT",
                    help="read [tool.cnncount] from this file (default: the nearest "
                         "pyproject.toml that has one)")
@@ -135,7 +151,8 @@ class Run:
         name those); ``sources`` names where other defaults came from (conf.py)."""
         from ..count import count
         from ..graph import build
-        from ..load import Flags, load
+        from ..load import load
+        from ..spelling import Spelling, Syntax
 
         named = set(dims or {}) | set(shapes or {}) | self.flagged
         sources = {k: v for k, v in {**self.sources, **(sources or {})}.items()
@@ -146,8 +163,7 @@ class Run:
                tuple(sorted(shapes.items())), tuple(sorted(self.input_values.items())),
                tuple(sorted(sources.items())), options)
         if key not in self.cache:
-            flags = Flags(":dim:", ":input-shape:", ":input-value:", sources) if options \
-                else Flags(sources=sources)
+            flags = Spelling(Syntax.DIRECTIVE if options else Syntax.CLI, sources)
             loaded = load(path, dims, shapes, flags,
                           strict=frozenset(named & set(dims)),
                           input_values=self.input_values)
@@ -156,15 +172,28 @@ class Run:
         return self.cache[key]
 
 
+def selected(select: Sequence[str], extend: Sequence[str], ignore: Sequence[str]) -> set[Rule]:
+    """The rules a run checks, as ruff chooses them: ``select`` (default: the rules on by
+    default), plus ``extend``, minus ``ignore``."""
+    enabled = ({r for s in select for r in Rule.lookup(s)} if select else set(Rule.defaults()))
+    enabled |= {r for s in extend for r in Rule.lookup(s)}
+    for s in ignore:
+        enabled -= set(Rule.lookup(s))
+    return enabled
+
+
 def _settings(args: argparse.Namespace) -> Run:
     from ..load import parse_dims, parse_input_shapes, parse_input_values
     from .config import Config, load_config
 
     config = Config() if args.isolated else load_config(args.config)
-    selectors = _split(args.select) or list(config.select) or ["ALL"]
-    enabled = {r for s in selectors for r in Rule.lookup(s)}
-    for s in [*config.ignore, *_split(args.ignore)]:
-        enabled -= set(Rule.lookup(s))
+    if args.exclude is not None or args.extend_exclude:
+        config = replace(config, exclude=tuple(_split(args.exclude)) if args.exclude is not None
+                         else config.exclude,
+                         extend_exclude=(*config.extend_exclude, *_split(args.extend_exclude)))
+    enabled = selected(_split(args.select) or list(config.select),
+                       [*config.extend_select, *_split(args.extend_select)],
+                       [*config.ignore, *_split(args.ignore)])
     thresholds = dict(config.thresholds)
     for spec in _split(args.threshold):
         name, sep, value = spec.partition("=")
@@ -176,7 +205,7 @@ def _settings(args: argparse.Namespace) -> Run:
         except ValueError:
             raise ValueError(f"--threshold {name}: {value!r} is not a number") from None
     fail = (Severity.parse(args.fail_level) if args.fail_level
-            else config.fail_level or Severity.WARNING)
+            else config.fail_level or Severity.ERROR)
     flag_dims, flag_shapes = parse_dims(args.dim), parse_input_shapes(args.input_shape)
     where = f"{Path(config.path).name} [tool.cnncount]" if config.path else "[tool.cnncount]"
     return Run(
@@ -194,23 +223,23 @@ def _settings(args: argparse.Namespace) -> Run:
     )
 
 
-# Directories a walk for models never enters: environments, caches, build output.
-_SKIP_DIRS = frozenset({"node_modules", "build", "dist", "site-packages", "__pycache__"})
-
-
-def _declared_models(run: Run, root: Path) -> list[str]:
-    """The models under ``root`` that have declared numbers: those the config's
-    ``[tool.cnncount.expect]`` maps, and each .onnx with a MODEL.cnncount.toml beside it
-    (hidden directories and environments skipped)."""
+def walk_models(run: Run, root: Path, declared_only: bool = False) -> list[str]:
+    """The .onnx files under ``root``, sorted, in the folders a walk enters: none that the
+    configuration excludes (DEFAULT_EXCLUDE: version control, environments, caches, build
+    output) and none that holds a ``pyvenv.cfg``. ``declared_only``: only the models with
+    declared numbers, those the config's ``[tool.cnncount.expect]`` maps and those with a
+    MODEL.cnncount.toml beside them."""
     from .expect import default_path
 
     found = [_near(m) for pattern in run.config.expect
-             for m in sorted(run.config.root.glob(pattern))]
+             for m in sorted(run.config.root.glob(pattern))] if declared_only else []
     for top, dirs, files in os.walk(root):
-        dirs[:] = sorted(d for d in dirs if not d.startswith(".") and d not in _SKIP_DIRS
+        dirs[:] = sorted(d for d in dirs if not run.config.excluded(os.path.join(top, d))
                          and not os.path.isfile(os.path.join(top, d, "pyvenv.cfg")))
-        found += [os.path.normpath(os.path.join(top, f)) for f in sorted(files)
-                  if f.endswith(".onnx") and default_path(os.path.join(top, f)).is_file()]
+        paths = [os.path.normpath(os.path.join(top, f)) for f in sorted(files)
+                 if f.lower().endswith(".onnx")]
+        found += [f for f in paths if not run.config.excluded(f)
+                  and (not declared_only or default_path(f).is_file())]
     return found
 
 
@@ -232,8 +261,9 @@ def expand_targets(run: Run, targets: Sequence[str]) -> tuple[list[str], list]:
     """The models to lint for what was named: a model is itself; an expectation file the models
     it declares (the config's ``[tool.cnncount.expect]`` entries that name it, else for
     ``X.cnncount.toml`` the ``X.onnx`` beside it); a ``pyproject.toml`` every model under its directory with declared numbers
-    (mapped by the config or with an expectation file beside it). An expectation file with
-    no model is a bad-declaration finding. Each model once, in the order named."""
+    (mapped by the config or with an expectation file beside it); a folder every model under
+    it (:func:`walk_models`). An expectation file with no model is a bad-declaration finding.
+    Each model once, in the order named."""
     from .codes import Finding
     from .expect import SUFFIX
 
@@ -242,7 +272,13 @@ def expand_targets(run: Run, targets: Sequence[str]) -> tuple[list[str], list]:
     for target in targets:
         path = Path(target)
         if path.name == "pyproject.toml":
-            models += _declared_models(run, path.parent)
+            models += walk_models(run, path.parent, declared_only=True)
+        elif path.is_dir() and not (path / "saved_model.pb").is_file():
+            found = walk_models(run, path)
+            if not found:
+                print(f"{PROG}: warning: {printable(f'{target}: no .onnx models found under it')}",
+                      file=sys.stderr)
+            models += found
         elif path.suffix == ".toml":
             mapped = [_near(m) for pattern, file in run.config.expect.items()
                       if _same_file(run.config.root / file, path)
@@ -268,7 +304,7 @@ def lint_models(run: Run, models: Sequence[str], expect: str | None, no_expect: 
     """Findings for each model, each on its own: its expectation file's, then the architecture
     rules'. A model that cannot be analysed is an analysis-error finding (and exit 2 at the
     end); an expectation file that cannot be read is a bad-declaration finding at its line."""
-    from ..load import ModelError, WindowError
+    from ..load import BindingError, ModelError, WindowError
     from .codes import Finding
     from .expect import ExpectError, check_expectations, default_path, load_expectations
     from .rules import Context, run_checks
@@ -293,6 +329,15 @@ def lint_models(run: Run, models: Sequence[str], expect: str | None, no_expect: 
         except WindowError as exc:  # the model is readable, its shapes impossible
             findings.append(Finding(Rule.WINDOW_TOO_LARGE, exc.reason, model, model,
                                     node=exc.node or None))
+            continue
+        except BindingError as exc:  # readable; a dim nobody bound stops the count
+            if exp is not None and exp.declarations:  # ... and the check of what it declares
+                findings.append(run.failed(model, ModelError(
+                    model, f"{exc.reason}; the numbers {exp.path} declares cannot be checked "
+                           "until then")))
+            else:
+                findings.append(Finding(Rule.UNBOUND_INPUT, f"not counted: {exc.reason}",
+                                        model, model))
             continue
         except (ModelError, ValueError, RecursionError, MemoryError) as exc:
             findings.append(run.failed(model, exc))
@@ -405,11 +450,15 @@ def lint_command(args: argparse.Namespace) -> int:
     models, findings = expand_targets(run, args.models)
     findings += lint_models(run, models, args.expect, args.no_expect)
     findings += lint_docs(run, args.docs)
+    # What could not be read is in the report; when the report is not text on the terminal
+    # (a machine format, or a file), it is said on stderr too, once.
+    echo = Format(args.format) is not Format.TEXT or bool(args.output)
     kept = []
     for f in findings:
         if f.rule is Rule.ANALYSIS_ERROR:  # never filtered: nothing about it was checked
-            error(f"{f.file}:{f.line}: {f.message}" if f.line else
-                  f.message if f.message.startswith(f"{f.file}:") else f"{f.file}: {f.message}")
+            if echo:
+                error(f"{f.file}:{f.line}: {f.message}" if f.line else f.message
+                      if f.message.startswith(f"{f.file}:") else f"{f.file}: {f.message}")
             kept.append(f)
             continue
         if f.rule not in run.enabled:
