@@ -20,6 +20,7 @@ import onnx
 import onnx.inliner
 from google.protobuf.message import DecodeError
 
+from . import sniff
 from .bodies import GRAPH_ATTRS
 from .infer import Inference, infer
 from .spelling import PYTHON, Arg, Spelling, unbound_message
@@ -132,11 +133,15 @@ def read_model(path: str | os.PathLike[str]) -> onnx.ModelProto:
     except OSError as exc:
         raise ModelError(path, f"cannot read: {exc.strerror}") from None
     if stat.S_ISDIR(st.st_mode):
-        raise ModelError(path, "is a directory, not an ONNX file")
+        raise ModelError(path, sniff.directory(path))
     if not stat.S_ISREG(st.st_mode):
         raise ModelError(path, "is not a regular file")
     if st.st_size == 0:
         raise ModelError(path, "is empty, not an ONNX model")
+    head = sniff.read_head(p)
+    kind = sniff.before_parsing(p, head)  # a zip, HDF5 or pickle: never protobuf
+    if kind is not None:
+        raise ModelError(path, kind)
     if st.st_size > PROTOBUF_LIMIT:
         raise ModelError(
             path,
@@ -145,12 +150,12 @@ def read_model(path: str | os.PathLike[str]) -> onnx.ModelProto:
         )
     try:
         model = onnx.load(os.fspath(p), load_external_data=False)
-    except (DecodeError, RuntimeError, ValueError, TypeError, UnicodeDecodeError) as exc:
-        raise ModelError(path, f"is not a valid ONNX protobuf ({type(exc).__name__})") from None
+    except (DecodeError, RuntimeError, ValueError, TypeError, UnicodeDecodeError):
+        raise ModelError(path, sniff.after_parsing(p, head)) from None
     except OSError as exc:
         raise ModelError(path, f"cannot read: {exc.strerror or exc}") from None
     if not model.HasField("graph") or (not model.graph.node and not model.graph.output):
-        raise ModelError(path, "parses as protobuf but holds no ONNX graph")
+        raise ModelError(path, sniff.after_parsing(p, head))
     check_opsets(path, model)
     return model
 

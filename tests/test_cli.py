@@ -147,9 +147,12 @@ def cases(tmp_path):
         "missing path": (str(d / "nope.onnx"), "no such file"),
         "directory": (str(d / "dir.onnx"), "is a directory, not an ONNX file"),
         "empty": (str(d / "empty.onnx"), "is empty, not an ONNX model"),
-        "random bytes": (str(d / "random.onnx"), "is not a valid ONNX protobuf (DecodeError)"),
+        "random bytes": (str(d / "random.onnx"), "is not an ONNX model (it does not parse as "
+                                                 "one)"),
         "text file": (str(d / "text.onnx"), None),
-        "truncated": (str(d / "truncated.onnx"), "is not a valid ONNX protobuf (DecodeError)"),
+        "truncated": (str(d / "truncated.onnx"), "is not a readable ONNX model: it starts like "
+                                                 "one but does not parse (truncated or "
+                                                 "damaged?); export or download it again"),
         "protobuf not a model": (str(d / "tensor.onnx"), None),
         "cycle": (save(d, cyc, "cycle.onnx"),
                   "the graph has a cycle ('r1' (Relu) -> 'r2' (Relu)); it cannot be evaluated"),
