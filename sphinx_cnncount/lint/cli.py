@@ -14,7 +14,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from ..cli import PROG, add_model_options, error, guarded
+from ..cli import PROG, Parser, add_model_options, error, guarded
 from ..escape import message as printable
 from .formats import Format
 from .codes import Rule, Severity
@@ -501,10 +501,12 @@ def diff_command(args: argparse.Namespace) -> int:
     return 1 if d.exceeded or d.unchecked else 0
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser() -> Parser:
     """A parser with only ``lint`` and ``diff``, for ``python -m sphinx_cnncount.lint``."""
-    parser = argparse.ArgumentParser(prog=PROG)
-    register(parser.add_subparsers(dest="command", metavar="COMMAND", required=True))
+    parser = Parser(prog=PROG)
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    register(sub)
+    parser.commands = dict(sub.choices)
     return parser
 
 
