@@ -88,8 +88,8 @@ def register(subparsers: Any) -> None:
                     "layers; shape, params, connections, MACs, FLOPs).",
         epilog="exit codes: 0 within budget, 1 a --fail-on budget exceeded, 2 usage error or "
                "unreadable model")
-    d.add_argument("old", metavar="OLD.onnx")
-    d.add_argument("new", metavar="NEW.onnx")
+    d.add_argument("old", metavar="OLD.onnx", help="the model before the change")
+    d.add_argument("new", metavar="NEW.onnx", help="the model after it")
     d.add_argument("--fail-on", action="append", default=[], metavar="KEY=+N%",
                    help="budgets on the totals, e.g. params=+5%%,macs=+10%% or flops=+1G")
     d.add_argument("--format", choices=["text", "markdown", "json"], default="text",
