@@ -265,3 +265,50 @@ def quote(summary: Summary, target: str, key: str) -> str:
     if not hasattr(layer, key):
         raise DeclarationError(f"{key} is a figure of the totals, not of a layer")
     return fmt_int(getattr(layer, key))
+
+
+@dataclass(frozen=True)
+class Reference:
+    """What a ``cnncount`` role quotes: ``MODEL[@DEPTH]:LAYER.KEY``."""
+
+    model: str  # the path as written
+    depth: int | None  # the depth written after ``@``, else None (the default depth)
+    target: str  # a layer name or ``total``
+    key: str  # normalised: lower case, ``_`` for ``-``
+
+
+def parse_reference(text: str) -> Reference:
+    """A role's text, as the Sphinx role and ``cnncount lint --docs`` both read it; a
+    DeclarationError says what is wrong with it."""
+    path_text, colon, ref = text.rpartition(":")
+    target, dot, key = ref.strip().rpartition(".")
+    key = key.lower().replace("-", "_")
+    head, at, depth_text = path_text.rpartition("@")
+    explicit = bool(at and head.strip() and depth_text.strip().isdigit())
+    if explicit:
+        path_text = head
+    if not (colon and path_text.strip() and dot and target):
+        raise DeclarationError(f"expected MODEL:LAYER.KEY or MODEL@DEPTH:LAYER.KEY (e.g. "
+                               f"lenet5.onnx:C3.params), got {text!r}")
+    if key not in KEYS:
+        raise DeclarationError(f"unknown key {key!r} in {text!r} (known: {', '.join(KEYS)})")
+    return Reference(path_text.strip(), int(depth_text) if explicit else None, target, key)
+
+
+def reference_depths(ref: Reference, default: int) -> list[int]:
+    """The depths to look the quoted layer up at, in order: the one written after ``@``; else
+    the default, then (for a dotted module path) the depth the path names, one level a part."""
+    if ref.depth is not None:
+        return [ref.depth]
+    named = ref.target.count(".") + 1
+    if ref.target.lower() == "total" or named == default:
+        return [default]
+    return [default, named]
+
+
+def has_layer(summary: Summary, name: str) -> bool:
+    try:
+        summary.layer(name)
+    except KeyError:
+        return False
+    return True
