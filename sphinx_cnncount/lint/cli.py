@@ -360,13 +360,15 @@ def _bad_expectations(exc: Any, model: str) -> Any:
 
 
 def lint_docs(run: Run, roots: Sequence[str]) -> list:
-    """Findings for the declarations of every ``.. cnncount::`` directive under ``roots``."""
+    """Findings for the declarations of every ``.. cnncount::`` directive, and for every
+    ``cnncount`` role, of the pages under ``roots``."""
     from ..declare import DeclarationError
     from ..load import ModelError, parse_dims, parse_input_shapes
     from ..render import parse_columns
     from ..choices import parse_diagram
     from ..files import FileProblem, read_text
-    from .docs import doc_files, parse_page, resolve_model, source_root, sphinx_defaults
+    from .docs import (doc_files, parse_page, parse_roles, resolve_model, source_root,
+                       sphinx_defaults)
     from .expect import check_declarations, validate
     from .codes import Finding
 
@@ -428,6 +430,59 @@ def lint_docs(run: Run, roots: Sequence[str]) -> list:
                     findings.append(replace(failure, message=f"{model}: {failure.message}"))
                     continue
                 findings.extend(check_declarations(summary, good, model, file))
+            findings += lint_roles(run, parse_roles(text, file), srcdir, conf_depth, conf_dims)
+    return findings
+
+
+def lint_roles(run: Run, roles: Sequence[Any], srcdir: Path, conf_depth: int | None,
+               conf_dims: dict[str, int]) -> list:
+    """Findings for ``cnncount`` roles, each read as the Sphinx role reads it (declare's
+    parse_reference and reference_depths): its text, its model (CNC000 at the role's line),
+    the layer at the depth asked or the one a dotted path names (CNC002), the key (CNC003)."""
+    from ..declare import DeclarationError, has_layer, parse_reference, quote, reference_depths
+    from ..layers import parse_depth
+    from ..load import ModelError
+    from .codes import Finding
+    from .docs import resolve_model
+
+    findings = []
+    for role in roles:
+        try:
+            ref = parse_reference(role.text)
+        except DeclarationError as exc:
+            findings.append(Finding(Rule.BAD_DECLARATION, f"cnncount role: {exc}", role.file,
+                                    role.file, role.line))
+            continue
+        model = resolve_model(role, srcdir, ref.model)
+        dims = {k: v for k, v in conf_dims.items() if k not in run.dims}
+        sources = dict.fromkeys(conf_dims, "conf.py cnncount_dims")
+        try:
+            depths = reference_depths(ref, parse_depth(
+                ref.depth if ref.depth is not None else run.depth or conf_depth or 1))
+            _, _, summary = run.analyze(model, depths[0], dims, {}, sources, options=True)
+            depth = depths[0]
+            for deeper in depths[1:]:
+                if has_layer(summary, ref.target):
+                    break
+                _, _, candidate = run.analyze(model, deeper, dims, {}, sources, options=True)
+                if has_layer(candidate, ref.target):
+                    summary, depth = candidate, deeper
+        except (ModelError, ValueError, RecursionError, MemoryError) as exc:
+            failure = run.failed(model, exc, role.file, role.line)
+            findings.append(replace(failure, message=f"{model}: {failure.message}"))
+            continue
+        try:
+            quote(summary, ref.target, ref.key)
+        except KeyError:
+            names = ", ".join(layer.name for layer in summary.layers)
+            findings.append(Finding(
+                Rule.UNKNOWN_LAYER, f"cnncount role: {ref.model}: no layer {ref.target!r} at "
+                f"depth {depth} (layers: {names}); another depth: "
+                f"{ref.model}@DEPTH:{ref.target}.{ref.key}", model, role.file, role.line,
+                ref.target))
+        except DeclarationError as exc:
+            findings.append(Finding(Rule.BAD_DECLARATION, f"cnncount role: {ref.model}: {exc}",
+                                    model, role.file, role.line))
     return findings
 
 
