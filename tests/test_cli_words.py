@@ -191,3 +191,38 @@ def test_csv_an_empty_receptive_field_is_an_empty_cell(capsys):
     rows = {r[0]: r for r in csv.reader(io.StringIO(out))}
     # F6 follows a Flatten: its units see the whole input, a field of no size.
     assert rows["C5"][-1] == "32/4" and rows["F6"][-1] == "" and rows["total"][-1] == ""
+
+
+# ---------------------------------------------------------------------------------------------
+# The docs' command-line reference: generated from the parser, so it cannot drift
+
+
+def test_the_cli_reference_lists_every_option_the_parser_has(tmp_path):
+    import html
+    import re
+    import shutil
+
+    from .conftest import ROOT
+    from .helpers import sphinx_build
+
+    pytest.importorskip("sphinxarg")
+    src = tmp_path / "src"
+    src.mkdir()
+    shutil.copy(ROOT / "docs" / "cli.rst", src / "index.rst")
+    conf = (ROOT / "docs" / "conf.py").read_text()
+    (src / "conf.py").write_text(conf)
+    warnings = sphinx_build(src, tmp_path / "out")
+    assert "WARNING" not in warnings and "ERROR" not in warnings, warnings
+    page = html.unescape(re.sub(r"<[^>]+>", "", (tmp_path / "out" / "index.html").read_text()))
+    page = page.translate(str.maketrans("\u2018\u2019\u201c\u201d", "''\"\""))  # smartquotes
+    page = page.replace("\u2026", "...")
+    parser = build_parser()
+    for name, action in _options(parser):
+        assert f"cnncount {name} [-h]" in page  # each subcommand's usage
+        if isinstance(action, argparse._HelpAction):  # -h: in the usage only
+            continue
+        for option in action.option_strings:
+            assert option in page, (name, option)
+        if action.help:  # the help, as the parser has it (argparse's %% is a %)
+            assert " ".join(action.help.replace("%%", "%").split()) in " ".join(page.split()), \
+                (name, action.dest)
