@@ -130,8 +130,10 @@ def test_each_kind_is_named_with_what_to_do(tmp_path, capsys, kind):
 
 
 def test_no_parser_jargon(tmp_path):
-    for path, message in made(tmp_path).values():
-        assert "DecodeError" not in message and "protobuf" not in message
+    for path, _ in made(tmp_path).values():
+        with pytest.raises(ModelError) as info:
+            analyze(path)
+        assert "DecodeError" not in info.value.reason and "protobuf" not in info.value.reason
 
 
 def test_the_model_beside_its_data_is_read(tmp_path):
