@@ -161,7 +161,8 @@ def test_a_folder_is_searched_for_models(capsys, tree):
 
 
 def test_the_excludes_are_configured_as_ruffs(capsys, tree):
-    (tree / "pyproject.toml").write_text("[tool.cnncount]\nextend-exclude = ['old', 'models/sub/deeper']\n")
+    (tree / "pyproject.toml").write_text(
+        "[tool.cnncount]\nextend-exclude = ['old', 'models/sub/deeper']\n")
     code, out, _ = run(capsys, "models", "--select", "param-share")
     assert sorted(_linted(out)) == ["models/a.onnx", "models/sub/b.onnx"]
     # --exclude replaces the defaults: .git, build, ... are entered again

@@ -259,10 +259,10 @@ def _same_file(a: Path, b: Path) -> bool:
 def expand_targets(run: Run, targets: Sequence[str]) -> tuple[list[str], list]:
     """The models to lint for what was named: a model is itself; an expectation file the models
     it declares (the config's ``[tool.cnncount.expect]`` entries that name it, else for
-    ``X.cnncount.toml`` the ``X.onnx`` beside it); a ``pyproject.toml`` every model under its directory with declared numbers
-    (mapped by the config or with an expectation file beside it); a folder every model under
-    it (:func:`walk_models`). An expectation file with no model is a bad-declaration finding.
-    Each model once, in the order named."""
+    ``X.cnncount.toml`` the ``X.onnx`` beside it); a ``pyproject.toml`` every model under its
+    directory with declared numbers (mapped by the config or with an expectation file beside
+    it); a folder every model under it (:func:`walk_models`). An expectation file with no model
+    is a bad-declaration finding. Each model once, in the order named."""
     from .expect import SUFFIX
 
     models: list[str] = []
@@ -273,9 +273,9 @@ def expand_targets(run: Run, targets: Sequence[str]) -> tuple[list[str], list]:
             models += walk_models(run, path.parent, declared_only=True)
         elif path.is_dir() and not (path / "saved_model.pb").is_file():
             found = walk_models(run, path)
-            if not found:
-                print(f"{PROG}: warning: {printable(f'{target}: no .onnx models found under it')}",
-                      file=sys.stderr)
+            if not found:  # as ruff says it: a warning, not a failure
+                said = printable(f"{target}: no .onnx models found under it")
+                print(f"{PROG}: warning: {said}", file=sys.stderr)
             models += found
         elif path.suffix == ".toml":
             mapped = [_near(m) for pattern, file in run.config.expect.items()
