@@ -477,6 +477,11 @@ def count(loaded: LoadedModel, depth: int = 1, g: graphmod.Graph | None = None) 
         incomplete += (f"the sizes of {unsized} value{'s' if unsized != 1 else ''} (sequences, "
                        "or tensors of unknown type) are unknown: activation bytes are not "
                        "counted",)
+    notes = loaded.notes
+    if not incomplete:  # integers left unread (a missing data file) decided no figure
+        notes += tuple(f"note: {d.message}; the count is complete without it"
+                       for d in walk.diagnostics if d.kind == "external-data")
+        walk.diagnostics = [d for d in walk.diagnostics if d.kind != "external-data"]
     return Summary(
         model=os.path.basename(loaded.path),
         inputs=tuple(TensorInfo(t, shapes.get(t)) for t in g.inputs),
@@ -484,7 +489,7 @@ def count(loaded: LoadedModel, depth: int = 1, g: graphmod.Graph | None = None) 
         totals=totals,
         layers=tuple(layers),
         tensors=dict(zip(tensor_names, map(shapes.get, tensor_names))),
-        notes=loaded.notes,
+        notes=notes,
         diagnostics=tuple(walk.diagnostics),
         status="partial" if incomplete else "complete",
         incomplete=incomplete,
@@ -520,7 +525,6 @@ def _incomplete(walk: _Walk, layers: list[Layer], loaded: LoadedModel) -> tuple[
     kinds: dict[str, list[Diagnostic]] = {}
     for d in walk.diagnostics:
         kinds.setdefault(d.kind, []).append(d)
-    out += [d.message for d in kinds.get("external-data", [])]  # the cause of what follows
     for (domain, op), names in sorted(walk.unsupported.items()):
         out.append(f"{len(names)} {op} node(s) (domain {domain}) have no rule: their cost is "
                    "unknown")
@@ -534,6 +538,8 @@ def _incomplete(walk: _Walk, layers: list[Layer], loaded: LoadedModel) -> tuple[
                    f"{kinds['invalid-node'][0].message}")
     out += [f"{c.op_type} {c.node!r}: {c.reason}" for c in walk.control_flow if c.approximation]
     out += [d.message for d in kinds.get("control-flow", [])]
+    if out:  # integers a missing data file holds: the cause of what follows
+        out[:0] = [d.message for d in kinds.get("external-data", [])]
     return tuple(out)
 
 

@@ -187,8 +187,9 @@ def check_declarations(summary: Summary, decls: list[Declaration] | tuple[Declar
                                f"(its layers: {known}{more})",
                                model, file, m.line or None, m.target, declared=m.declared))
         else:
-            out.append(Finding(Rule.DECLARED_MISMATCH, f"{name}: {m.message}", model, file,
-                               m.line or None, m.target, declared=m.declared, actual=m.actual))
+            rule = Rule.UNCHECKED_DECLARATION if m.unchecked else Rule.DECLARED_MISMATCH
+            out.append(Finding(rule, f"{name}: {m.message}", model, file, m.line or None,
+                               m.target, declared=m.declared, actual=m.actual))
     return out
 
 

@@ -7,6 +7,7 @@ figures in the same words.
 
 from __future__ import annotations
 
+import difflib
 from enum import Enum
 
 from .. import escape
@@ -72,8 +73,11 @@ def parse_columns(text: str | list[str] | tuple[str, ...]) -> tuple[Column, ...]
         try:
             cols.append(Column(name))
         except ValueError:
-            choices = ", ".join(c.value for c in Column)
-            raise ValueError(f"unknown column {name!r} (choose from {choices})") from None
+            names = [c.value for c in Column]
+            match = difflib.get_close_matches(name, names, n=1, cutoff=0.6)
+            hint = f", did you mean {match[0]}?" if match else ""
+            raise ValueError(f"unknown column {name!r}{hint} (choose from {', '.join(names)})"
+                             ) from None
     if not cols:
         raise ValueError("no columns given")
     return tuple(cols)
