@@ -27,6 +27,7 @@ if TYPE_CHECKING:
 
     from .count import ControlFlow, Layer, Summary, TensorInfo, Totals, analyze
     from .shapes import ModelError
+    from .load import BindingError, Unbound
     from .render import Column
     from .shapes import Diagnostic
 
@@ -34,7 +35,7 @@ if TYPE_CHECKING:
 _API = {
     "analyze": "count", "Summary": "count", "Layer": "count", "Totals": "count",
     "TensorInfo": "count", "ControlFlow": "count", "Diagnostic": "shapes",
-    "ModelError": "shapes", "Column": "render",
+    "ModelError": "shapes", "BindingError": "load", "Unbound": "load", "Column": "render",
 }
 __all__ = ["__version__", "setup", *_API]
 

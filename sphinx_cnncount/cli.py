@@ -8,12 +8,14 @@ that need them, so ``cnncount --help`` answers at once. Commands: ``summary``, `
 from __future__ import annotations
 
 import argparse
+import difflib
 import gc
 import os
+import re
 import sys
 import traceback
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from . import __version__
 
@@ -21,6 +23,49 @@ if TYPE_CHECKING:
     from .count import Summary
 
 PROG = "cnncount"
+
+
+class Parser(argparse.ArgumentParser):
+    """argparse's parser with no abbreviated options (``--col`` is not ``--columns``: an
+    option added later would change what it means), and a suggestion for a mistyped option or
+    subcommand, under the usage of the subcommand it was given to."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        self.option_names: list[str] = []  # every option string, for the suggestions
+        self.commands: dict[str, Parser] = {}  # the subcommands' parsers, by name
+        kwargs.setdefault("allow_abbrev", False)
+        super().__init__(*args, **kwargs)
+
+    def add_argument(self, *names: Any, **kwargs: Any) -> argparse.Action:
+        action = super().add_argument(*names, **kwargs)
+        self.option_names += action.option_strings
+        return action
+
+    def parse_args(self, args: Sequence[str] | None = None,  # type: ignore[override]
+                   namespace: argparse.Namespace | None = None) -> argparse.Namespace:
+        ns, extras = self.parse_known_args(args, namespace)
+        if extras:
+            command = self.commands.get(getattr(ns, "command", None) or "", self)
+            command.error(command.unrecognized(extras))
+        return ns
+
+    def unrecognized(self, extras: Sequence[str]) -> str:
+        """``unrecognized arguments: --colums layer; did you mean --columns?``"""
+        hints = [f"did you mean {match}?" for arg in extras if arg.startswith("-")
+                 for match in close(arg.partition("=")[0], self.option_names)]
+        return f"unrecognized arguments: {' '.join(extras)}" + "".join(f"; {h}" for h in hints)
+
+    def error(self, message: str) -> NoReturn:
+        # argparse words a bad choice "invalid choice: 'sumary' (choose from ...)".
+        if (m := re.search(r"invalid choice: '([^']*)' \(choose from (.*)\)$", message)):
+            choices = re.findall(r"[\w.-]+", m.group(2))
+            message += "".join(f"; did you mean {c}?" for c in close(m.group(1), choices))
+        super().error(message)
+
+
+def close(word: str, choices: Sequence[str]) -> list[str]:
+    """The one choice ``word`` is most likely a typo of, if any is close (difflib)."""
+    return difflib.get_close_matches(word, choices, n=1, cutoff=0.6)
 
 
 def depth_arg(text: str) -> int:
@@ -85,12 +130,13 @@ def guarded(command: Callable[[argparse.Namespace], int]) -> Callable[[argparse.
 def analyzed(args: argparse.Namespace) -> Summary:
     """The summary of ``args.model`` with the model options given; its notes and warnings
     said on stderr."""
-    from .count import analyze
+    from .count import count
     from .escape import message as line
-    from .load import parse_dims, parse_input_shapes, parse_input_values
+    from .load import load, parse_dims, parse_input_shapes, parse_input_values
+    from .spelling import CLI
 
-    summary = analyze(args.model, args.depth, parse_dims(args.dim),
-                      parse_input_shapes(args.input_shape), parse_input_values(args.input_value))
+    summary = count(load(args.model, parse_dims(args.dim), parse_input_shapes(args.input_shape),
+                         CLI, input_values=parse_input_values(args.input_value)), args.depth)
     for note in summary.notes:
         print(f"{PROG}: {line(note)}", file=sys.stderr)
     for d in summary.diagnostics:
@@ -132,8 +178,16 @@ def diagram_command(args: argparse.Namespace) -> int:
     return 0
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+# The columns of ``summary --columns``, as render.Column names them (tests/test_cli.py checks
+# that the two agree: render imports onnx, which the parser must not wait for).
+COLUMNS = ("layer, type, ops, output, params, trainable_params, non_trainable_params, "
+           "connections, macs, flops, receptive_field, backward_macs, activation_bytes")
+
+
+def build_parser() -> Parser:
+    """The ``cnncount`` parser: every subcommand and option, with its help (the CLI reference
+    in the documentation is generated from it)."""
+    parser = Parser(
         prog=PROG,
         description="Per-layer output shapes, parameters, LeNet connections and MACs of an "
                     "ONNX model, computed from the file itself.",
@@ -145,12 +199,14 @@ def build_parser() -> argparse.ArgumentParser:
                        description="Print the per-layer table of an ONNX model.")
     p.add_argument("model", help="path to an .onnx file")
     p.add_argument("--format", choices=["table", "json", "csv", "markdown", "html"],
-                   default="table")
-    p.add_argument("--columns", default=None,
+                   default="table",
+                   help="table: aligned text, as Keras and torchinfo print it; json: every "
+                        "figure, exact, with the tensors' shapes; csv: one row per layer, every "
+                        "metric; markdown: a table for a model card or a pull request; html: a "
+                        "table element (default: table)")
+    p.add_argument("--columns", default=None, metavar="COLS",
                    help="comma-separated (default: layer,type,output,params,connections,macs; "
-                        "CSV: every metric): layer, type, output, params, trainable_params, "
-                        "non_trainable_params, connections, macs, flops, receptive_field, "
-                        "backward_macs, activation_bytes")
+                        f"CSV: every metric), from: {COLUMNS}")
     p.add_argument("--units", action="store_true",
                    help="numbers with SI units (1.81 G) and bytes in KB/MB in the table, "
                         "markdown and HTML (JSON and CSV stay exact)")
@@ -184,7 +240,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--natural-size", action="store_true",
                    help=".tex only: the tikzpicture at its own size (1 px = 0.75 pt) instead "
                         "of scaled down to \\linewidth when wider")
-    p.add_argument("--zoom", type=float, default=2.0,
+    p.add_argument("--zoom", type=float, default=2.0, metavar="Z",
                    help="scale of a PNG, pixels per drawing px (default: 2)")
     add_model_options(p)
     p.set_defaults(func=guarded(diagram_command))
@@ -195,6 +251,7 @@ def build_parser() -> argparse.ArgumentParser:
         pass
     else:
         register(sub)
+    parser.commands = dict(sub.choices)
     return parser
 
 

@@ -15,15 +15,14 @@ from typing import Any
 
 import onnx
 
-from . import bodies
+from . import control as bodies
 from . import graph as graphmod
 from .layers import group_layers
-from .layout import channel_axes, layout_name
+from .channels import channel_axes, layout_name
 from .infer import Inference
 from .load import LoadedModel, load
 from .memory import MemoryWalk, tensor_bytes
-from .ops import Cost, NodeView, OpSpec, UnknownShape, spec_for
-from .ops.base import zero_cost
+from .ops import Cost, NodeView, Op, UnknownShape, lookup, zero_cost
 from .params import FLOAT_TYPES, INT_TYPES, NUMERIC_TYPES, param_leaves, param_slot
 from .receptive import FieldWalk, spatial_field
 from .shapes import Diagnostic, Shape, all_known, numel
@@ -287,7 +286,7 @@ class _Walk:
         else:
             self.param_bytes[k] += size  # type: ignore[operator]
 
-    def cost(self, spec: OpSpec, node: onnx.NodeProto, key: tuple[Any, ...],
+    def cost(self, spec: Op, node: onnx.NodeProto, key: tuple[Any, ...],
              ins: tuple[Shape | None, ...], outs: tuple[Shape | None, ...],
              flags: tuple[bool, ...], name: str, tally: _Tally, backward: int | None = None
              ) -> Cost | None:
@@ -338,7 +337,7 @@ def count(loaded: LoadedModel, depth: int = 1, g: graphmod.Graph | None = None) 
         if visit_field is not None:
             visit_field(i, op)
         visit_memory(i, li)
-        spec = spec_for(domain, op)
+        spec = lookup(domain, op)
         # A control-flow body reads outer tensors without listing them as inputs: they are
         # operands too (slots past the node's own, so only the default rule applies to them).
         control_flow = (op in subgraph_ops or domain not in ("", "ai.onnx")) \
@@ -382,10 +381,10 @@ def count(loaded: LoadedModel, depth: int = 1, g: graphmod.Graph | None = None) 
             n_body = _body_params(g.nodes[i], g.names[i], walk, node_bodies, g)
             if params[li][0] is not None:
                 params[li][0] += n_body  # type: ignore[operator]
-            if spec is None:
+            if spec is None or spec.cost is None:
                 _count_bodies(walk, i, inference, tallies[li], groups[li].name)
                 continue
-        if spec is None:
+        if spec is None or spec.cost is None:
             walk.unsupported.setdefault((domain or "ai.onnx", op), []).append(g.names[i])
             tallies[li].unknown.update(METRICS)
             continue
@@ -405,7 +404,7 @@ def count(loaded: LoadedModel, depth: int = 1, g: graphmod.Graph | None = None) 
         tally = tallies[li]
         cost = walk.cost(spec, node, key, in_shapes, out_shapes, tuple(flags), g.names[i], tally)
         if cost is not None and cost.macs:
-            tally.backward += cost.macs * _gradient_operands(op, ins, flags, needs_grad)
+            tally.backward += cost.macs * _gradient_operands(spec, ins, flags, needs_grad)
     for (domain, op), names in sorted(walk.unsupported.items()):
         where = ", ".join(repr(n) for n in names[:3]) + (", ..." if len(names) > 3 else "")
         walk.diagnostics.append(Diagnostic(
@@ -482,6 +481,11 @@ def count(loaded: LoadedModel, depth: int = 1, g: graphmod.Graph | None = None) 
         incomplete += (f"the sizes of {unsized} value{'s' if unsized != 1 else ''} (sequences, "
                        "or tensors of unknown type) are unknown: activation bytes are not "
                        "counted",)
+    notes = loaded.notes
+    if not incomplete:  # integers left unread (a missing data file) decided no figure
+        notes += tuple(f"note: {d.message}; the count is complete without it"
+                       for d in walk.diagnostics if d.kind == "external-data")
+        walk.diagnostics = [d for d in walk.diagnostics if d.kind != "external-data"]
     return Summary(
         model=os.path.basename(loaded.path),
         inputs=tuple(TensorInfo(t, shapes.get(t)) for t in g.inputs),
@@ -489,7 +493,7 @@ def count(loaded: LoadedModel, depth: int = 1, g: graphmod.Graph | None = None) 
         totals=totals,
         layers=tuple(layers),
         tensors=dict(zip(tensor_names, map(shapes.get, tensor_names))),
-        notes=loaded.notes,
+        notes=notes,
         diagnostics=tuple(walk.diagnostics),
         status="partial" if incomplete else "complete",
         incomplete=incomplete,
@@ -525,7 +529,6 @@ def _incomplete(walk: _Walk, layers: list[Layer], loaded: LoadedModel) -> tuple[
     kinds: dict[str, list[Diagnostic]] = {}
     for d in walk.diagnostics:
         kinds.setdefault(d.kind, []).append(d)
-    out += [d.message for d in kinds.get("external-data", [])]  # the cause of what follows
     for (domain, op), names in sorted(walk.unsupported.items()):
         out.append(f"{len(names)} {op} node(s) (domain {domain}) have no rule: their cost is "
                    "unknown")
@@ -539,10 +542,12 @@ def _incomplete(walk: _Walk, layers: list[Layer], loaded: LoadedModel) -> tuple[
                    f"{kinds['invalid-node'][0].message}")
     out += [f"{c.op_type} {c.node!r}: {c.reason}" for c in walk.control_flow if c.approximation]
     out += [d.message for d in kinds.get("control-flow", [])]
+    if out:  # integers a missing data file holds: the cause of what follows
+        out[:0] = [d.message for d in kinds.get("external-data", [])]
     return tuple(out)
 
 
-def _cost(spec: OpSpec, view: NodeView) -> Cost | Diagnostic:
+def _cost(spec: Op, view: NodeView) -> Cost | Diagnostic:
     """A handler's cost, or the diagnostic (without the node's name) for why there is none."""
     try:
         return spec.cost(view)
@@ -574,27 +579,15 @@ def _output_shape_diagnostics(g: graphmod.Graph, live: list[int],
     return diagnostics
 
 
-# The operand slots whose gradient a linear op's backward pass computes (each costs as many MACs
-# as the forward product): the data and the weight of Conv, Gemm and MatMul; every operand of
-# Einsum; for recurrent ops, the input and the weights, approximated as two.
-
-
-def _gradient_operands(op: str, ins: tuple[str, ...], params: list[bool],
+def _gradient_operands(spec: Op, ins: tuple[str, ...], params: list[bool],
                        needs_grad: set[str]) -> int:
-    """How many operands of a linear op need a gradient: its parameters always; an activation
-    only when it depends on a parameter (no input-gradient for the model's input)."""
-    if op in ("LSTM", "GRU", "RNN", "DynamicQuantizeLSTM"):
-        return 1 + (ins[0] in needs_grad)
-    if op == "Einsum":
-        slots: range | tuple[int, ...] = range(len(ins))
-    else:  # the two factors of the product: data and weight
-        slots = _FACTORS.get(op, (0, 1))
+    """How many factors of a product need a gradient, each costing as many MACs as the forward
+    product: its parameters always; an activation only when it depends on a parameter (no
+    input-gradient for the model's input). The factors are the op's (``Op.factors``; none
+    listed: every operand, as an Einsum's)."""
+    slots = spec.factors or range(len(ins))
     return sum(1 for j in slots if j < len(ins)
                and ((j < len(params) and params[j]) or ins[j] in needs_grad))
-
-
-# Input slots of the two factors of a product, where they are not the first two inputs.
-_FACTORS = {"QLinearConv": (0, 3), "QLinearMatMul": (0, 3), "QGemm": (0, 3)}
 
 
 # ---------------------------------------------------------------------------------------------
@@ -623,7 +616,7 @@ def _body_params(node: onnx.NodeProto, name: str, walk: _Walk,
                       if n.op_type == "Constant" and n.output for a in n.attribute
                       if a.name == "value" and a.type == onnx.AttributeProto.TENSOR)
         for inner in body.node:
-            spec = spec_for(inner.domain, inner.op_type)
+            spec = lookup(inner.domain, inner.op_type)
             for slot, t in enumerate(inner.input):
                 if t in stored:
                     dims, dtype, key = stored[t]
@@ -690,7 +683,7 @@ def _body_tally(walk: _Walk, body: onnx.GraphProto, inferred: Inference | None,
     shapes = inferred.shapes if inferred is not None else {}
     nodes = inferred.model.graph.node if inferred is not None else body.node
     for inner in nodes:
-        spec = spec_for(inner.domain, inner.op_type)
+        spec = lookup(inner.domain, inner.op_type)
         name = inner.name or inner.op_type
         if bodies.has_body(inner):
             sub_inference = inferred.bodies.get(inner.output[0], {}) if inferred and inner.output \
@@ -714,7 +707,7 @@ def _body_tally(walk: _Walk, body: onnx.GraphProto, inferred: Inference | None,
                     name, inner.op_type, None, f"body x {runs.times:,}",
                     f"inside {owner_name!r}: {runs.approximation}", approximation=True))
             continue
-        if spec is None:
+        if spec is None or spec.cost is None:
             walk.unsupported.setdefault((inner.domain or "ai.onnx", inner.op_type),
                                         []).append(name)
             tally.unknown.update(METRICS)

@@ -20,12 +20,17 @@ import onnx
 import onnx.inliner
 from google.protobuf.message import DecodeError
 
-from .bodies import GRAPH_ATTRS
+from . import sniff
+from .control import GRAPH_ATTRS, has_body, subgraphs
 from .infer import Inference, infer
+from .limits import DIGITS, NODE_LIMIT, Budget, too_many_digits
+from .ops import Axes, Op, lookup, window
+from .ops.window import Axis, kernel_of, node_attr, window_axes
+from .spelling import PYTHON, Arg, Spelling, unbound_message
 from .shapes import (Dim, ModelError, NodeRows, Shape, all_known, dims_of, is_known,
                      may_have_bodies, node_rows, numel, shape_of)
 
-__all__ = ["Dim", "LoadedModel", "ModelError", "NodeRows", "Shape", "all_known", "dims_of",
+__all__ = ["BindingError", "Dim", "LoadedModel", "ModelError", "Unbound", "NodeRows", "Shape", "all_known", "dims_of",
            "is_known", "load", "node_rows", "numel", "parse_dims", "parse_input_shapes",
            "read_model", "shape_of"]
 
@@ -95,7 +100,7 @@ def parse_input_values(specs: list[str] | tuple[str, ...]) -> dict[str, tuple[in
 
 
 def bind_values(path: str | os.PathLike[str], model: onnx.ModelProto,
-                values: dict[str, tuple[int | float, ...]], flags: Flags
+                values: dict[str, tuple[int | float, ...]], flags: Spelling
                 ) -> dict[str, np.ndarray]:
     """The given inputs' values as arrays of their element type and shape (a scalar input takes
     one value, an input of shape [n] takes n); the inputs stay inputs."""
@@ -104,18 +109,18 @@ def bind_values(path: str | os.PathLike[str], model: onnx.ModelProto,
     for name, given in values.items():
         vi = inputs.get(name)
         if vi is None or not vi.type.HasField("tensor_type"):
-            raise ModelError(path, f"{flags.input_value} names {name!r}, but the model's "
+            raise ModelError(path, f"{flags.arg(Arg.VALUE)} names {name!r}, but the model's "
                                    f"tensor inputs are {sorted(inputs)}")
         try:
             dtype = onnx.helper.tensor_dtype_to_np_dtype(vi.type.tensor_type.elem_type)
         except (KeyError, ValueError, TypeError):
-            raise ModelError(path, f"{flags.input_value} {name}: the input has no numeric "
+            raise ModelError(path, f"{flags.given(Arg.VALUE, name)}: the input has no numeric "
                                    "element type") from None
         shape = shape_of(vi.type)
         if shape is None:
             shape = () if len(given) == 1 else (len(given),)
         if not is_known(shape) or numel(shape) != len(given):
-            raise ModelError(path, f"{flags.input_value} {name}: the input has shape "
+            raise ModelError(path, f"{flags.given(Arg.VALUE, name)}: the input has shape "
                                    f"{list(shape)}, which does not hold {len(given)} value(s)")
         out[name] = np.array(given, dtype=dtype).reshape(shape)  # type: ignore[arg-type]
     return out
@@ -131,11 +136,15 @@ def read_model(path: str | os.PathLike[str]) -> onnx.ModelProto:
     except OSError as exc:
         raise ModelError(path, f"cannot read: {exc.strerror}") from None
     if stat.S_ISDIR(st.st_mode):
-        raise ModelError(path, "is a directory, not an ONNX file")
+        raise ModelError(path, sniff.directory(path))
     if not stat.S_ISREG(st.st_mode):
         raise ModelError(path, "is not a regular file")
     if st.st_size == 0:
         raise ModelError(path, "is empty, not an ONNX model")
+    head = sniff.read_head(p)
+    kind = sniff.before_parsing(p, head)  # a zip, HDF5 or pickle: never protobuf
+    if kind is not None:
+        raise ModelError(path, kind)
     if st.st_size > PROTOBUF_LIMIT:
         raise ModelError(
             path,
@@ -144,12 +153,12 @@ def read_model(path: str | os.PathLike[str]) -> onnx.ModelProto:
         )
     try:
         model = onnx.load(os.fspath(p), load_external_data=False)
-    except (DecodeError, RuntimeError, ValueError, TypeError, UnicodeDecodeError) as exc:
-        raise ModelError(path, f"is not a valid ONNX protobuf ({type(exc).__name__})") from None
+    except (DecodeError, RuntimeError, ValueError, TypeError, UnicodeDecodeError):
+        raise ModelError(path, sniff.after_parsing(p, head)) from None
     except OSError as exc:
         raise ModelError(path, f"cannot read: {exc.strerror or exc}") from None
     if not model.HasField("graph") or (not model.graph.node and not model.graph.output):
-        raise ModelError(path, "parses as protobuf but holds no ONNX graph")
+        raise ModelError(path, sniff.after_parsing(p, head))
     check_opsets(path, model)
     return model
 
@@ -166,9 +175,6 @@ def check_opsets(path: str | os.PathLike[str], model: onnx.ModelProto) -> None:
             )
 
 
-NODE_LIMIT = 1_000_000  # nodes, after inlining: far above any real model, far below a bomb
-
-
 def normalize(path: str | os.PathLike[str], model: onnx.ModelProto
               ) -> tuple[onnx.ModelProto, NodeRows]:
     """One form for what files spell several ways, and the checks that keep a hostile file from
@@ -181,17 +187,16 @@ def normalize(path: str | os.PathLike[str], model: onnx.ModelProto
     checker)."""
     if model.functions:
         _check_function_text(path, model)
-        expanded = inlined_size(model)
-        if expanded > NODE_LIMIT:
-            raise ModelError(path, f"its functions expand to {expanded:,} nodes or more, over "
-                                   f"the limit of {NODE_LIMIT:,}")
+    expanded = inlined_size(model)
+    if expanded > NODE_LIMIT:
+        what = "its functions expand to" if model.functions else "it has"
+        raise ModelError(path, f"{what} {expanded:,} nodes or more, over the limit of "
+                               f"{NODE_LIMIT:,}")
+    if model.functions:
         try:
             model = onnx.inliner.inline_local_functions(model)
         except Exception as exc:  # onnx raises several types; each means the same here
             raise ModelError(path, f"cannot inline the model's functions: {exc}") from None
-    elif len(model.graph.node) > NODE_LIMIT:
-        raise ModelError(path, f"has {len(model.graph.node):,} nodes, over the limit of "
-                               f"{NODE_LIMIT:,}")
     graph = model.graph
     rows = node_rows(graph)  # every node's fields, read once for what follows
     bodies = may_have_bodies(rows)
@@ -229,9 +234,10 @@ def _stand_in(t: onnx.TensorProto) -> onnx.TensorProto:
 
 
 def inlined_size(model: onnx.ModelProto) -> int:
-    """How many nodes the main graph has once its calls of model-local functions are inlined
-    (counted, not built: a function calling another twice, 20 deep, is a million nodes). A call
-    cycle counts as over the limit."""
+    """How many nodes the model has once every call of a model-local function is inlined: in
+    the main graph, in every body and inside the functions (counted, not built: a function
+    calling another twice, 20 deep, is a million nodes). A call cycle counts as over the limit;
+    the count stops once it is over."""
     functions = {(f.domain, f.name): f for f in model.functions}
     sizes: dict[tuple[str, str], int] = {}
     visiting: set[tuple[str, str]] = set()
@@ -242,18 +248,22 @@ def inlined_size(model: onnx.ModelProto) -> int:
             key = (n.domain, n.op_type)
             if key not in functions:
                 total += 1
-                continue
-            if key not in sizes:
-                if key in visiting:
-                    return NODE_LIMIT + 1  # recursion: inlining would never end
-                visiting.add(key)
-                sizes[key] = size(functions[key].node)
-                visiting.discard(key)
-            total += sizes[key]
+            else:
+                if key not in sizes:
+                    if key in visiting:
+                        return NODE_LIMIT + 1  # recursion: inlining would never end
+                    visiting.add(key)
+                    sizes[key] = size(functions[key].node)
+                    visiting.discard(key)
+                total += sizes[key]
+            if has_body(n):
+                total += sum(size(body.node) for _, body in subgraphs(n))
             if total > NODE_LIMIT:
                 break
         return total
 
+    if not functions and not any(map(has_body, model.graph.node)):
+        return len(model.graph.node)  # the common case, without a loop in Python
     return size(model.graph.node)
 
 
@@ -390,32 +400,29 @@ INT64_MAX = 2**63 - 1  # an ONNX dim is an int64
 
 
 @dataclass(frozen=True)
-class Flags:
-    """How the user binds dims where the message is read: the CLI's flags, the Sphinx
-    directive's options. ``sources`` names where a symbol's or an input's binding came from
-    when that was not the flag (``[tool.cnncount] dims`` in pyproject.toml, conf.py's
-    ``cnncount_dims``): a message blames what the user wrote, and such a default binds only the
-    models that have that symbol or input."""
+class Unbound:
+    """A dim of a model input that nothing bound."""
 
-    dim: str = "--dim"
-    input_shape: str = "--input-shape"
-    input_value: str = "--input-value"
-    sources: Mapping[str, str] = field(default_factory=dict)
-
-    def of_dim(self, sym: str) -> str:
-        return self.sources.get(sym, self.dim)
-
-    def of_shape(self, name: str) -> str:
-        return self.sources.get(name, self.input_shape)
-
-    def bind_dim(self, sym: str) -> str:
-        return f"{self.dim} {sym}=SIZE"
-
-    def bind_shape(self, name: str) -> str:
-        return f"{self.input_shape} {name}=DxDx..."
+    input: str
+    axis: int | None  # None: the input has no shape at all
+    symbol: str = ""  # the file's name for the dim; "" when it has none
+    value: int | None = None  # a dim the file gives that is no size (0, -1)
 
 
-CLI_FLAGS = Flags()
+class BindingError(ModelError):
+    """Inputs whose dims are not all bound: every such dim in ``unbound``, and in ``shapes``
+    each of those inputs' dims as far as they are bound (None: a dim to choose; the whole
+    entry None: no shape). The message names them all and the argument that binds them, in
+    the words of the ``spelling`` given (the caller's: Python, the command line, a
+    directive)."""
+
+    def __init__(self, path: str | os.PathLike[str], unbound: Iterable[Unbound],
+                 shapes: Mapping[str, tuple[int | None, ...] | None],
+                 spelling: Spelling = PYTHON) -> None:
+        self.unbound = tuple(unbound)
+        self.shapes = dict(shapes)
+        super().__init__(path, unbound_message(self.unbound, self.shapes, spelling))
+
 
 
 def bind_inputs(
@@ -423,19 +430,41 @@ def bind_inputs(
     model: onnx.ModelProto,
     dims: dict[str, int],
     input_shapes: dict[str, tuple[int, ...]],
-    flags: Flags = CLI_FLAGS,
+    flags: Spelling = PYTHON,
     strict: frozenset[str] | None = None,
 ) -> tuple[list[str], dict[str, int]]:
     """Give every real graph input concrete dims, in place; return the notes to show and the
     value each symbol was bound to.
 
     A leading symbolic dim (the batch) defaults to 1, and so does the same symbol wherever else
-    it stands; any other unbound symbol is an error that names it and how to bind it. A symbol
-    in ``strict`` (default: every one in ``dims`` but ``batch``) that no input has is an error
-    too: a typo would otherwise be ignored.
+    it stands; every other dim left unbound is named in one BindingError, with how to bind
+    them. A symbol in ``strict`` (default: every one in ``dims`` but ``batch``) that no input
+    has is an error too: a typo would otherwise be ignored. ``flags``: the words of the
+    messages (the caller's arguments).
     """
-    notes: list[str] = []
     inputs = real_inputs(model.graph)
+    input_shapes = _check_given(path, inputs, dims, input_shapes, flags, strict)
+    bound = dict(dims)
+    notes = _bind_batch(inputs, input_shapes, bound, flags)
+    unbound: list[Unbound] = []
+    suggested: dict[str, tuple[int | None, ...] | None] = {}
+    for vi in inputs:
+        if vi.type.HasField("tensor_type"):
+            missing, dims_now = _bind_input(path, vi, input_shapes.get(vi.name), bound, flags)
+            if missing:
+                unbound += missing
+                suggested[vi.name] = dims_now
+    if unbound:
+        raise BindingError(path, unbound, suggested, flags)
+    return notes, {k: v for k, v in bound.items() if k}
+
+
+def _check_given(path: str | os.PathLike[str], inputs: list[onnx.ValueInfoProto],
+                 dims: dict[str, int], input_shapes: dict[str, tuple[int, ...]],
+                 flags: Spelling, strict: frozenset[str] | None
+                 ) -> dict[str, tuple[int, ...]]:
+    """The given shapes that apply to this model, once every given binding is checked: an input
+    or a symbol the model does not have, a dim that is no size."""
     names = {vi.name for vi in inputs}
     # A default from a configuration file binds only the models that have its input or symbol.
     input_shapes = {k: v for k, v in input_shapes.items()
@@ -443,11 +472,11 @@ def bind_inputs(
     for name, shape in input_shapes.items():
         if name not in names:
             raise ModelError(
-                path, f"{flags.of_shape(name)} names {name!r}, but the model's inputs are "
-                      f"{sorted(names)}")
-        _check_dims(path, f"{flags.of_shape(name)} {name}", shape)
+                path, f"{flags.source(Arg.SHAPE, name)} names {name!r}, but the model's inputs "
+                      f"are {sorted(names)}")
+        _check_dims(path, flags.given(Arg.SHAPE, name), shape)
     for sym, value in dims.items():
-        _check_dims(path, flags.of_dim(sym), (value,))
+        _check_dims(path, flags.given(Arg.DIM, sym), (value,))
     symbols = {d.dim_param for vi in inputs if vi.type.HasField("tensor_type")
                for d in vi.type.tensor_type.shape.dim
                if not d.HasField("dim_value") and d.dim_param}
@@ -455,10 +484,17 @@ def bind_inputs(
     for sym in sorted(chosen if strict is None else strict):
         if sym not in symbols:
             known = ", ".join(sorted(symbols)) or "none"
-            raise ModelError(path, f"{flags.dim} {sym}: the model's inputs have no symbolic dim "
-                                   f"{sym!r} (their symbols: {known})")
-    bound = dict(dims)
-    for vi in inputs:  # first the batch: a leading symbol nobody bound
+            raise ModelError(path, f"{flags.given(Arg.DIM, sym)}: the model's inputs have no "
+                                   f"symbolic dim {sym!r} (their symbols: {known})")
+    return input_shapes
+
+
+def _bind_batch(inputs: list[onnx.ValueInfoProto], input_shapes: dict[str, tuple[int, ...]],
+                bound: dict[str, int], flags: Spelling) -> list[str]:
+    """Bind each input's leading symbol nobody bound (the batch) to ``batch``'s value, else 1,
+    in ``bound`` ("" stands for an unnamed one); the notes that say so."""
+    notes = []
+    for vi in inputs:
         tt = vi.type.tensor_type
         if vi.name in input_shapes or not tt.HasField("shape") or not tt.shape.dim:
             continue
@@ -468,52 +504,46 @@ def bind_inputs(
             notes.append(
                 f"note: batch dim {d.dim_param or '?'} of input {vi.name!r} set to "
                 f"{bound[d.dim_param or '']} (bind it with "
-                f"{flags.bind_dim(d.dim_param or 'batch')})"
+                f"{flags.bind_dims([d.dim_param or 'batch'])})"
             )
-    for vi in inputs:
-        if not vi.type.HasField("tensor_type"):
-            continue
-        tt = vi.type.tensor_type
-        if vi.name in input_shapes:
-            declared = len(tt.shape.dim) if tt.HasField("shape") else None
-            if declared is not None and declared != len(input_shapes[vi.name]):
-                raise ModelError(
-                    path, f"input {vi.name!r} has {declared} dims, but "
-                          f"{flags.of_shape(vi.name)} gives {len(input_shapes[vi.name])}")
-            tt.ClearField("shape")
-            for d in input_shapes[vi.name]:
-                tt.shape.dim.add().dim_value = d
-            continue
-        if not tt.HasField("shape"):
-            raise ModelError(
-                path, f"input {vi.name!r} has no shape; give one with {flags.bind_shape(vi.name)}")
-        for i, d in enumerate(tt.shape.dim):
-            if d.HasField("dim_value"):
-                if d.dim_value <= 0:
-                    raise ModelError(
-                        path,
-                        f"input {vi.name!r} has dim {d.dim_value} at axis {i}; dims must be "
-                        f"positive (bind it with {flags.bind_shape(vi.name)})",
-                    )
-                continue
-            sym = d.dim_param
-            if sym in bound and (sym or i == 0):
-                value = bound[sym]
-            elif sym:
-                raise ModelError(
-                    path,
-                    f"input {vi.name!r} has symbolic dim {sym!r} at axis {i}; "
-                    f"bind it with {flags.bind_dim(sym)}",
-                )
-            else:
-                raise ModelError(
-                    path,
-                    f"input {vi.name!r} has an unnamed dim at axis {i}; "
-                    f"give its shape with {flags.bind_shape(vi.name)}",
-                )
+    return notes
+
+
+def _bind_input(path: str | os.PathLike[str], vi: onnx.ValueInfoProto,
+                given: tuple[int, ...] | None, bound: dict[str, int], flags: Spelling
+                ) -> tuple[list[Unbound], tuple[int | None, ...] | None]:
+    """Give one input its dims, in place: its whole ``given`` shape, else each symbol's bound
+    value. The dims left unbound, and the input's dims as far as they are bound (None for
+    each dim to choose; None for an input with no shape)."""
+    tt = vi.type.tensor_type
+    if given is not None:
+        declared = len(tt.shape.dim) if tt.HasField("shape") else None
+        if declared is not None and declared != len(given):
+            raise ModelError(path, f"input {vi.name!r} has {declared} dims, but "
+                                   f"{flags.given(Arg.SHAPE, vi.name)} gives {len(given)}")
+        tt.ClearField("shape")
+        for d in given:
+            tt.shape.dim.add().dim_value = d
+        return [], given
+    if not tt.HasField("shape"):
+        return [Unbound(vi.name, None)], None
+    missing: list[Unbound] = []
+    dims: list[int | None] = []
+    for i, d in enumerate(tt.shape.dim):
+        sym = d.dim_param
+        if d.HasField("dim_value"):
+            if d.dim_value <= 0:
+                missing.append(Unbound(vi.name, i, value=d.dim_value))
+            dims.append(d.dim_value if d.dim_value > 0 else None)
+        elif sym in bound and (sym or i == 0):
+            value = bound[sym]
             d.Clear()
             d.dim_value = value
-    return notes, {k: v for k, v in bound.items() if k}
+            dims.append(value)
+        else:
+            missing.append(Unbound(vi.name, i, sym))
+            dims.append(None)
+    return missing, tuple(dims)
 
 
 def declared_annotations(graph: onnx.GraphProto, file_inputs: dict[str, Shape | None],
@@ -551,10 +581,6 @@ def _check_dims(path: str | os.PathLike[str], flag: str, values: tuple[int, ...]
             raise ModelError(path, f"{flag}: dims must be positive integers below 2^63, got {v}")
 
 
-WINDOW_OPS = frozenset({"Conv", "ConvInteger", "QLinearConv", "MaxPool", "AveragePool",
-                        "LpPool", "ConvTranspose"})
-
-
 class WindowError(ModelError):
     """A window larger than its input: the bound input is too small for the model."""
 
@@ -564,17 +590,21 @@ class WindowError(ModelError):
 
 
 def check_shapes(path: str | os.PathLike[str], graph: onnx.GraphProto, rows: NodeRows,
-                 shapes: dict[str, Shape], flags: Flags, bound_by_user: bool) -> None:
+                 shapes: dict[str, Shape], flags: Spelling, bound_by_user: bool) -> None:
     """Shapes no real run could have are errors, never numbers: a negative dim anywhere, a
     window op whose output side is below 1 (its window is larger than its padded input), and,
-    when the user bound the inputs, channels that contradict a convolution's weight."""
+    when the user bound the inputs, channels that contradict a convolution's weight. A tensor
+    of more elements than a number of :data:`~limits.DIGITS` digits is refused: the counts made
+    of it could not even be printed."""
+    _check_sizes(path, shapes)
     checked: set[tuple] = set()  # a model repeats the same few windows on the same shapes
-    for i, op in enumerate(rows.op_types):
-        if op in WINDOW_OPS and op != "ConvTranspose" and rows.domains[i] in ("", "ai.onnx"):
-            key = (op, rows.attr_keys[i], *(shapes.get(t) for t in rows.inputs[i][:4]))
-            if key not in checked:
-                checked.add(key)
-                _check_window(path, graph.node[i], i, shapes)
+    windows = {i: entry for i, (op, domain) in enumerate(zip(rows.op_types, rows.domains))
+               if (entry := _window_op(domain, op)) is not None}
+    for i, entry in windows.items():
+        key = (rows.op_types[i], rows.attr_keys[i], *(shapes.get(t) for t in rows.inputs[i]))
+        if key not in checked:
+            checked.add(key)
+            _check_window(path, graph.node[i], entry, i, shapes)
     if all_known(shapes.get(o) for outs in rows.outputs for o in outs if o) and min(
             (min(s, default=1) for outs in rows.outputs for o in outs if o
              and (s := shapes.get(o)) is not None), default=1) >= 1:
@@ -588,21 +618,19 @@ def check_shapes(path: str | os.PathLike[str], graph: onnx.GraphProto, rows: Nod
             node = graph.node[i]
             label = f"{op} {node.name!r}" if node.name else f"{op} #{i}"
             x = shapes.get(node.input[0]) if node.input else None
-            if op in WINDOW_OPS and rows.domains[i] in ("", "ai.onnx"):
-                raise WindowError(path, f"{label}{_window_text(node, shapes)} is larger than "
-                                        f"its padded input {_sides(x, node)}: output "
-                                        f"{list(shape)}", node.name or f"{op}_{i}")
+            if i in windows:
+                raise WindowError(path, f"{label}{_window_text(node, windows[i], shapes)} is "
+                                        f"larger than its padded input {_sides(x, node)}: "
+                                        f"output {list(shape)}", node.name or f"{op}_{i}")
             if any(isinstance(d, int) and d < 0 for d in shape):
                 raise ModelError(path, f"{label} gives {o!r} the shape {list(shape)}: dims "
                                        "cannot be negative")
     if not bound_by_user:
         return
-    for i, op in enumerate(rows.op_types):
-        if op not in ("Conv", "ConvInteger", "QLinearConv") or rows.domains[i] not in ("", "ai.onnx"):
-            continue
-        ins = rows.inputs[i]
-        w_slot = 3 if op == "QLinearConv" else 1
-        if len(ins) <= w_slot:
+    for i, entry in windows.items():
+        w_slot = entry.window.weight  # type: ignore[union-attr]
+        ins, op = rows.inputs[i], rows.op_types[i]
+        if w_slot is None or len(ins) <= w_slot or entry.axes is not Axes.CHANNELS_FIRST:
             continue
         x, w = shapes.get(ins[0]), shapes.get(ins[w_slot])
         node = graph.node[i]
@@ -612,69 +640,76 @@ def check_shapes(path: str | os.PathLike[str], graph: onnx.GraphProto, rows: Nod
             label = f"{op} {node.name!r}" if node.name else f"{op} #{i}"
             raise ModelError(path, f"{label}: its input has {x[1]} channels, but its weight "
                                    f"{list(w)} reads {w[1] * group}; bind the inputs with "  # type: ignore
-                                   f"channels that fit ({flags.input_shape})")
+                                   f"channels that fit ({flags.arg(Arg.SHAPE)})")
 
 
-def _check_window(path: str | os.PathLike[str], node: onnx.NodeProto, i: int,
+def _check_sizes(path: str | os.PathLike[str], shapes: dict[str, Shape]) -> None:
+    shaped = [s for s in shapes.values() if s]
+    try:  # the common case, in C: no dim is large enough, at any rank, to come near the bound
+        if max(map(max, shaped), default=1).bit_length() * max(map(len, shaped), default=0) \
+                <= 3 * DIGITS:
+            return
+    except TypeError:  # a symbol or an unknown dim somewhere: tensor by tensor
+        pass
+    for name, shape in shapes.items():
+        if shape and is_known(shape) and too_many_digits(prod(shape)):  # type: ignore[arg-type]
+            raise ModelError(path, f"tensor {name!r} would hold a number of elements of more "
+                                   f"than {DIGITS} digits ({len(shape)} dims); cnncount counts "
+                                   f"tensors of fewer than 10^{DIGITS} elements")
+
+
+def _window_op(domain: str, op: str) -> Op | None:
+    """The registry's entry of a window that reads its input (a Conv or a pool: not a
+    transposed convolution, which scatters it), else None."""
+    entry = lookup(domain, op)
+    if entry is None or entry.window is None or entry.window.transposed:
+        return None
+    return entry
+
+
+def _axes(node: onnx.NodeProto, entry: Op, shapes: dict[str, Shape]
+          ) -> tuple[list[int], list[Axis | None] | None]:
+    """A window node's kernel and axes (ops/window.py), where its input's shape is known."""
+    x = shapes.get(node.input[0]) if node.input else None
+    slot = entry.window.weight  # type: ignore[union-attr]
+    w = shapes.get(node.input[slot]) if slot is not None and len(node.input) > slot else None
+    if x is None or len(x) < 3 or not is_known(x):
+        return [], None
+    attr = node_attr(node)
+    kernel = kernel_of(attr, w, len(x) - 2) or []
+    return kernel, window_axes(attr, x[2:], kernel, entry.window.pooling)  # type: ignore
+
+
+def _check_window(path: str | os.PathLike[str], node: onnx.NodeProto, entry: Op, i: int,
                   shapes: dict[str, Shape]) -> None:
     """A window longer than its padded input, on any axis, is a WindowError. (onnx's inference
     divides a negative span rounding toward zero, so such a window can get a side of 1.)"""
-    x = shapes.get(node.input[0]) if node.input else None
-    if x is None or len(x) < 3 or not is_known(x):
+    kernel, axes = _axes(node, entry, shapes)
+    if not axes or all(a is None or a.fits for a in axes):
         return
-    if _string(node, "auto_pad", "NOTSET") not in ("NOTSET", "VALID"):
-        return  # SAME pads the input to fit
-    kernel = _ints(node, "kernel_shape")
-    w_slot = 3 if node.op_type == "QLinearConv" else 1
-    if not kernel and len(node.input) > w_slot:
-        w = shapes.get(node.input[w_slot])
-        kernel = list(w[2:]) if w is not None and is_known(w) else []  # type: ignore[arg-type]
-    n = len(x) - 2
-    dilations = _ints(node, "dilations") or [1] * n
-    pads = _ints(node, "pads") if _string(node, "auto_pad", "NOTSET") == "NOTSET" else []
-    pads = pads or [0] * 2 * n
-    if len(kernel) != n or len(dilations) != n or len(pads) != 2 * n:
-        return  # attributes that do not fit: the counter reports the node
-    for k in range(n):
-        if dilations[k] * (kernel[k] - 1) + 1 > x[2 + k] + pads[k] + pads[k + n]:  # type: ignore
-            out = shapes.get(node.output[0]) if node.output else None
-            label = f"{node.op_type} {node.name!r}" if node.name else f"{node.op_type} #{i}"
-            raise WindowError(path, f"{label}{_window_text(node, shapes)} is larger than its "
-                                    f"padded input {_sides(x, node)}"
-                                    + (f": output {list(out)}" if out is not None else ""),
-                              node.name or f"{node.op_type}_{i}")
+    out = shapes.get(node.output[0]) if node.output else None
+    label = f"{node.op_type} {node.name!r}" if node.name else f"{node.op_type} #{i}"
+    x = shapes.get(node.input[0])
+    raise WindowError(path, f"{label}{_window_text(node, entry, shapes)} is larger than its "
+                            f"padded input {_sides(x, node)}"
+                            + (f": output {list(out)}" if out is not None else ""),
+                      node.name or f"{node.op_type}_{i}")
 
 
-def _string(node: onnx.NodeProto, name: str, default: str) -> str:
-    for a in node.attribute:
-        if a.name == name and a.type == onnx.AttributeProto.STRING:
-            return a.s.decode("utf-8", "replace")
-    return default
-
-
-def _ints(node: onnx.NodeProto, name: str) -> list[int]:
-    return next((list(a.ints) for a in node.attribute if a.name == name), [])
-
-
-def _window_text(node: onnx.NodeProto, shapes: dict[str, Shape]) -> str:
+def _window_text(node: onnx.NodeProto, entry: Op, shapes: dict[str, Shape]) -> str:
     """`` (5x5, stride 2)``: the window as the seed article writes it, where it is known."""
-    kernel = _ints(node, "kernel_shape")
-    w_slot = 3 if node.op_type == "QLinearConv" else 1
-    if not kernel and node.op_type != "ConvTranspose" and len(node.input) > w_slot:
-        w = shapes.get(node.input[w_slot])
-        kernel = list(w[2:]) if w is not None and is_known(w) else []  # type: ignore[arg-type]
+    kernel, axes = _axes(node, entry, shapes)
     if not kernel:
         return ""
-    strides = set(_ints(node, "strides") or [1])
-    stride = str(strides.pop()) if len(strides) == 1 else "x".join(map(str, _ints(node, "strides")))
-    return f" ({'x'.join(map(str, kernel))}, stride {stride})"
+    strides = [int(s) for s in node_attr(node)("strides", None) or [1] * len(kernel)]
+    return f" ({window.text(kernel, strides)})"
 
 
 def _sides(shape: Shape | None, node: onnx.NodeProto | None = None) -> str:
     """The spatial sides of a window's input, padded as its pads say."""
     if shape is None or len(shape) < 3:
         return "?" if shape is None else "x".join(map(str, shape))
-    pads = _ints(node, "pads") if node is not None else []
+    pads = list(node_attr(node)("pads", None) or []) if node is not None else []
     n = len(shape) - 2
     if len(pads) == 2 * n and all(isinstance(d, int) for d in shape[2:]):
         return "x".join(str(d + pads[k] + pads[k + n]) for k, d in enumerate(shape[2:]))  # type: ignore
@@ -682,10 +717,10 @@ def _sides(shape: Shape | None, node: onnx.NodeProto | None = None) -> str:
 
 
 def _smallest_fit(path: str | os.PathLike[str], dims: dict[str, int] | None,
-                  input_shapes: dict[str, tuple[int, ...]] | None, flags: Flags,
-                  strict: frozenset[str] | None) -> str | None:
-    """The smallest square input side for which every window fits, where the model has one
-    input whose bound spatial dims are all equal; None otherwise. Searched by loading the model
+                  input_shapes: dict[str, tuple[int, ...]] | None, flags: Spelling,
+                  strict: frozenset[str] | None) -> tuple[str, tuple[int, ...]] | None:
+    """The input and its shape with the smallest square side for which every window fits,
+    where the model has one input whose bound spatial dims are all equal; None otherwise. Searched by loading the model
     at other sides (the error path only)."""
     model, _ = normalize(path, read_model(path))
     inputs = real_inputs(model.graph)
@@ -728,21 +763,23 @@ def _smallest_fit(path: str | os.PathLike[str], dims: dict[str, int] | None,
     best = list(shape)
     for a in axes:
         best[a] = hi
-    return f"{name}=" + "x".join(map(str, best))
+    return name, tuple(best)
 
 
 def load(
     path: str | os.PathLike[str],
     dims: dict[str, int] | None = None,
     input_shapes: dict[str, tuple[int, ...]] | None = None,
-    flags: Flags = CLI_FLAGS,
+    flags: Spelling = PYTHON,
     strict: frozenset[str] | None = None,
     suggest: bool = True,
     input_values: dict[str, tuple[int | float, ...]] | None = None,
 ) -> LoadedModel:
     """Read ``path``, bind its input dims and infer every tensor's shape (``infer.py``).
-    ``flags``: how the messages tell the user to bind a dim; ``strict``: the symbols the user
-    named, each of which the model must have (default: all of ``dims`` but ``batch``).
+    ``flags``: the words the messages use for the binding arguments (default: this function's
+    own, ``dims=``; the CLI passes its flags', the Sphinx directive its options');
+    ``strict``: the symbols the user named, each of which the model must have (default: all
+    of ``dims`` but ``batch``).
     A window larger than its input is an error that says, where it can, the smallest input that
     fits (``suggest``). ``input_values``: values of inputs that are settings (a sample rate), so
     that what depends on them (an If on it) is decided."""
@@ -753,7 +790,7 @@ def load(
 
 
 def _load(path: str | os.PathLike[str], dims: dict[str, int] | None,
-          input_shapes: dict[str, tuple[int, ...]] | None, flags: Flags,
+          input_shapes: dict[str, tuple[int, ...]] | None, flags: Spelling,
           strict: frozenset[str] | None, suggest: bool,
           input_values: dict[str, tuple[int | float, ...]] | None) -> LoadedModel:
     model, rows = normalize(path, read_model(path))
@@ -762,7 +799,8 @@ def _load(path: str | os.PathLike[str], dims: dict[str, int] | None,
                            strict)
     declared = declared_annotations(model.graph, file_inputs)
     given = bind_values(path, model, dict(input_values or {}), flags)
-    inference = infer(path, model, rows, declared, given)  # keeps the nodes, unless it decides an If
+    # Inference keeps the nodes, unless it decides an If.
+    inference = infer(path, model, rows, declared, given, Budget(path))
     if inference.structure_changed:
         rows = node_rows(inference.model.graph)
     try:
@@ -773,6 +811,6 @@ def _load(path: str | os.PathLike[str], dims: dict[str, int] | None,
         if fit is None:
             raise
         raise WindowError(path, f"{exc.reason}; the smallest input that fits is "
-                                f"{flags.input_shape} {fit}", exc.node) from None
+                                f"{flags.bind_shapes(dict([fit]))}", exc.node) from None
     return LoadedModel(os.fspath(path), inference.model, inference.shapes, inference.dtypes,
                        tuple(notes), frozenset(inference.non_tensors), rows, inference)

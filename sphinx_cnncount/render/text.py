@@ -137,8 +137,8 @@ def _csv_cell(layer: Layer, column: Column) -> object:
         return "+".join(layer.op_types)
     if column is Column.OUTPUT:
         return fmt_full_shape(layer.output_shape)
-    if column is Column.RECEPTIVE_FIELD:
-        return fmt_field(layer.receptive_field)
+    if column is Column.RECEPTIVE_FIELD:  # none (after a Flatten): an empty cell
+        return fmt_field(layer.receptive_field) if layer.receptive_field is not None else ""
     return _csv_number(getattr(layer, column.value))
 
 
