@@ -11,7 +11,7 @@ import onnx
 import pytest
 
 from sphinx_cnncount.count import analyze
-from sphinx_cnncount.ops import CONTRIB_HANDLERS, HANDLERS
+from sphinx_cnncount.ops import REGISTRY
 from sphinx_cnncount.render import lenet
 from sphinx_cnncount.render.vocabulary import PHRASES, Kind, Link, Word, kind_of, layer_kind, \
     phrases
@@ -72,7 +72,8 @@ EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
     (("Mul",), (1, 64), 0, Kind.ARITHMETIC),
     (("If",), None, 0, Kind.CONTROL_FLOW),
     (("Identity",), (1, 10), 0, Kind.IDENTITY),
-    (("ZipMap",), None, 0, Kind.OTHER),  # what no table names: said as such, never by its op
+    (("ZipMap",), None, 0, Kind.ENCODING),
+    (("SequenceConstruct",), None, 0, Kind.OTHER),  # no word: said as such, never by its op
     ((), None, 0, Kind.OTHER),
 ])
 def test_kind_of(ops: tuple[str, ...], shape: tuple[int, ...] | None, params: int,
@@ -89,11 +90,18 @@ def test_links_and_words() -> None:
     assert Kind.GLOBAL_POOLING.caption == "global pooling"
 
 
+def test_every_op_counted_has_a_word() -> None:
+    """A layer made of any one op the registry counts is said in the vocabulary's words; only
+    the containers (sequences, optionals) are other operations."""
+    wordless = {op for _, op in REGISTRY if kind_of((op,), (1, 8, 4, 4), 0) is Kind.OTHER}
+    assert wordless == {op for _, op in REGISTRY if op.startswith(("Sequence", "Optional"))}
+
+
 def onnx_op_types() -> frozenset[str]:
     """Every op type ONNX defines (all domains, all versions) and every one this package
     counts (onnxruntime's contrib ops too)."""
     return frozenset({s.name for s in onnx.defs.get_all_schemas_with_history()}
-                     | set(HANDLERS) | set(CONTRIB_HANDLERS))
+                     | {op for _, op in REGISTRY})
 
 
 def test_the_table_of_phrases() -> None:

@@ -66,6 +66,9 @@ class Kind(str, Enum):
     TOKENIZATION = "tokenization"
     TREES = "trees"
     FOURIER = "fourier"
+    RANDOM = "random"
+    TEXT = "text"
+    ENCODING = "encoding"  # a classic ML pipeline's features and labels (ai.onnx.ml)
     FLATTEN = "flatten"
     RESHAPE = "reshape"
     DROPOUT = "dropout"
@@ -134,6 +137,9 @@ PHRASES: dict[Kind, Phrase] = {
     Kind.TOKENIZATION: Phrase("tokenization", "tokenization"),
     Kind.TREES: Phrase("decision trees", "decision trees"),
     Kind.FOURIER: Phrase("Fourier transform", "Fourier transform"),
+    Kind.RANDOM: Phrase("random sampling", "random sampling"),
+    Kind.TEXT: Phrase("text processing", "text processing"),
+    Kind.ENCODING: Phrase("feature encoding", "feature encoding"),
     Kind.FLATTEN: Phrase("flatten", "flatten"),
     Kind.RESHAPE: Phrase("reshape", "reshape"),
     Kind.DROPOUT: Phrase("dropout", "dropout"),
@@ -231,6 +237,12 @@ _TOKENIZERS = frozenset({"SentencepieceTokenizer", "BertTokenizer", "WordpieceTo
                          "BasicTokenizer", "GPT2Tokenizer", "CLIPTokenizer"})
 _TREES = frozenset({"TreeEnsembleClassifier", "TreeEnsembleRegressor", "TreeEnsemble"})
 _FOURIER = frozenset({"DFT", "STFT"})
+_RANDOM = frozenset({"Bernoulli", "Multinomial", "RandomNormal", "RandomNormalLike",
+                     "RandomUniform", "RandomUniformLike"})
+_TEXT = frozenset({"StringConcat", "StringNormalizer", "StringSplit", "RegexFullMatch"})
+_ENCODINGS = frozenset({"LabelEncoder", "OneHotEncoder", "Binarizer", "CastMap",
+                        "FeatureVectorizer", "ArrayFeatureExtractor", "ZipMap", "DictVectorizer",
+                        "Imputer"})
 _SHAPES = frozenset({"Shape", "Size", "Range", "Constant", "ConstantOfShape", "EyeLike"})
 
 # After the rules below, the first family the layer has an op of names it.
@@ -251,6 +263,9 @@ _FAMILIES: tuple[tuple[frozenset[str], Kind], ...] = (
     (_TOKENIZERS, Kind.TOKENIZATION),
     (_TREES, Kind.TREES),
     (_FOURIER, Kind.FOURIER),
+    (_RANDOM, Kind.RANDOM),
+    (_TEXT, Kind.TEXT),
+    (_ENCODINGS, Kind.ENCODING),
     (frozenset({"Flatten"}), Kind.FLATTEN),
     (frozenset({"Reshape", "Transpose", "Squeeze", "Unsqueeze", "SpaceToDepth"}), Kind.RESHAPE),
     (frozenset({"Dropout"}), Kind.DROPOUT),
