@@ -239,7 +239,7 @@ def build_parser() -> Parser:
                         "column; 0: one row)")
     p.add_argument("--natural-size", action="store_true",
                    help=".tex only: the tikzpicture at its own size (1 px = 0.75 pt) instead "
-                        "of scaled down to \\linewidth when wider")
+                        "of scaled down to the line's width when wider")
     p.add_argument("--zoom", type=float, default=2.0, metavar="Z",
                    help="scale of a PNG, pixels per drawing px (default: 2)")
     add_model_options(p)
