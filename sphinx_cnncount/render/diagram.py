@@ -50,7 +50,8 @@ TEX_WIDTH = 460.0
 def drawing(kind: Diagram, summary: Summary, edges: Edges,
             max_width: float | None = MAX_WIDTH) -> Drawing | None:
     """The drawing of ``kind`` (``auto`` resolved), or None for ``none`` or a model without
-    layers. ``max_width`` (px) is the column a ``lenet`` chain must fit, None for one row."""
+    layers. ``max_width`` (px) is the column the figure must stay legible in (its smallest
+    text 9 px once shrunk to it); None: no column (a chain in one row, nothing folded)."""
     kind = resolve(kind, summary, edges)
     if not summary.layers:
         return None

@@ -107,6 +107,6 @@ def to_svg(picture: Drawing, uid: str = "cnncount") -> str:
 def render(kind: Diagram, summary: Summary, edges: Edges, uid: str = "cnncount",
            max_width: float | None = None) -> str:
     """The SVG of ``kind`` (``auto`` resolved), or "" for ``none``; ``uid`` prefixes SVG ids.
-    ``max_width`` is the column a lenet chain must fit (None: one row)."""
+    ``max_width`` is the column the figure must stay legible in (None: one row)."""
     picture = drawing(kind, summary, edges, max_width)
     return "" if picture is None else to_svg(picture, uid)
