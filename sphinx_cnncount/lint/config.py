@@ -35,7 +35,7 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath, PureWindowsPath
 from typing import Any
 
-from ..files import FileProblem, key_lines, read_text
+from ..textfiles import FileProblem, key_lines, read_text
 from .codes import DEFAULT_THRESHOLDS, Rule, Severity
 
 KEYS = frozenset({"select", "extend-select", "ignore", "fail-level", "depth", "dims",
@@ -222,7 +222,7 @@ def load_config(path: str | os.PathLike[str] | None = None) -> Config:
                               "[1, 3, 224, 224]")
     kw["input_shapes"] = {k: (v if isinstance(v, str) else "x".join(map(str, v)))
                           for k, v in shapes.items()}
-    from ..load import parse_input_shapes
+    from ..spelling import parse_input_shapes
 
     try:
         kw["shapes"] = parse_input_shapes([f"{k}={v}" for k, v in kw["input_shapes"].items()])
