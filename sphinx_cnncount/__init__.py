@@ -20,12 +20,13 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-__version__ = "0.1.0"
+from .version import __version__
 
 if TYPE_CHECKING:
     from sphinx.application import Sphinx
 
-    from .count import ControlFlow, Layer, Summary, TensorInfo, Totals, analyze
+    from .api import Summary, analyze
+    from .summary import ControlFlow, Layer, TensorInfo, Totals
     from .shapes import ModelError
     from .load import BindingError, Unbound
     from .render import Column
@@ -33,8 +34,8 @@ if TYPE_CHECKING:
 
 # The public names, and the module each lives in (imported when first asked for).
 _API = {
-    "analyze": "count", "Summary": "count", "Layer": "count", "Totals": "count",
-    "TensorInfo": "count", "ControlFlow": "count", "Diagnostic": "shapes",
+    "analyze": "api", "Summary": "api", "Layer": "summary", "Totals": "summary",
+    "TensorInfo": "summary", "ControlFlow": "summary", "Diagnostic": "shapes",
     "ModelError": "shapes", "BindingError": "load", "Unbound": "load", "Column": "render",
 }
 __all__ = ["__version__", "setup", *_API]

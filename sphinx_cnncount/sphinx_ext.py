@@ -36,12 +36,15 @@ from sphinx.transforms.post_transforms import SphinxPostTransform
 from sphinx.util import logging
 from sphinx.util.docutils import SphinxDirective, SphinxRole
 
-from . import __version__, escape
-from .count import Layer, Summary, Totals, count
+from . import escape
+from .version import __version__
+from .count import count
+from .summary import Layer, Summary, Totals
 from .declare import (DeclarationError, check, has_layer, parse_lines, parse_reference, quote,
                       reference_depths)
 from .layers import parse_depth
-from .load import ModelError, load, parse_dims, parse_input_shapes, parse_input_values
+from .load import ModelError, load
+from .spelling import parse_dims, parse_input_shapes, parse_input_values
 from .render import DEFAULT_COLUMNS, Column, parse_columns, table_rows
 from .render.diagram import MAX_WIDTH, Diagram, Edges, drawing, parse_diagram
 from .render.drawing import Drawing
@@ -166,7 +169,7 @@ def analyze_before_fork(app: Sphinx, env: BuildEnvironment, docnames: list[str])
     them in memory. Anything that goes wrong is left for the directive to report."""
     if app.parallel <= 1 or not docnames:
         return
-    from .files import FileProblem, read_text
+    from .textfiles import FileProblem, read_text
     from .lint.docs import parse_page
 
     wanted: dict[tuple[str, Options], None] = {}

@@ -7,7 +7,7 @@ import onnx
 import pytest
 from onnx.reference import ReferenceEvaluator
 
-from sphinx_cnncount.count import analyze
+from sphinx_cnncount.api import analyze
 
 from .conftest import EXAMPLES
 

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from sphinx_cnncount import analyze
-from sphinx_cnncount.count import Summary
+from sphinx_cnncount.summary import Summary
 from sphinx_cnncount.render import blocks, chain, diagram, graph, lenet, svg, tikz
 from sphinx_cnncount.render.chain import Scale
 from sphinx_cnncount.render.drawing import HUES, SHARE, Drawing, Face, Hue, Ink, Path as Line, \

@@ -13,7 +13,7 @@ import pytest
 from onnx import TensorProto, helper, numpy_helper
 
 from sphinx_cnncount.cli import main
-from sphinx_cnncount.count import analyze
+from sphinx_cnncount.api import analyze
 
 from .helpers import ints, model, weight
 from .hostile_models import (HOSTILE_NAMES, calls_in_a_branch, huge_rank_model,

@@ -12,7 +12,7 @@ from pathlib import Path
 import onnx
 import pytest
 
-from sphinx_cnncount.count import analyze
+from sphinx_cnncount.api import analyze
 
 DATA = Path(os.path.dirname(onnx.__file__)) / "backend" / "test" / "data"
 

@@ -16,7 +16,7 @@ import pytest
 from onnx import TensorProto, helper, numpy_helper
 
 from sphinx_cnncount.cli import main
-from sphinx_cnncount.count import analyze
+from sphinx_cnncount.api import analyze
 from sphinx_cnncount.load import ModelError
 
 from .conftest import EXAMPLES

@@ -10,7 +10,7 @@ from pathlib import Path
 import onnx
 import pytest
 
-from sphinx_cnncount.count import analyze
+from sphinx_cnncount import analyze
 from sphinx_cnncount.ops import REGISTRY
 from sphinx_cnncount.render import lenet
 from sphinx_cnncount.render.vocabulary import PHRASES, Kind, Link, Word, kind_of, layer_kind, \

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from ..cli import PROG, Parser, add_model_options, error, guarded
+from ..command import PROG, Parser, add_model_options, error, guarded
 from ..escape import message as printable
 from .formats import Format
 from .codes import Finding, Rule, Severity
@@ -182,7 +182,7 @@ def selected(select: Sequence[str], extend: Sequence[str], ignore: Sequence[str]
 
 
 def _settings(args: argparse.Namespace) -> Run:
-    from ..load import parse_dims, parse_input_shapes, parse_input_values
+    from ..spelling import parse_dims, parse_input_shapes, parse_input_values
     from .config import Config, load_config
 
     config = Config() if args.isolated else load_config(args.config)
@@ -359,10 +359,11 @@ def lint_docs(run: Run, roots: Sequence[str]) -> list:
     """Findings for the declarations of every ``.. cnncount::`` directive, and for every
     ``cnncount`` role, of the pages under ``roots``."""
     from ..declare import DeclarationError
-    from ..load import ModelError, parse_dims, parse_input_shapes
+    from ..load import ModelError
+    from ..spelling import parse_dims, parse_input_shapes
     from ..render import parse_columns
     from ..choices import parse_diagram
-    from ..files import FileProblem, read_text
+    from ..textfiles import FileProblem, read_text
     from .docs import (doc_files, parse_page, parse_roles, resolve_model, source_root,
                        sphinx_defaults)
     from .expect import check_declarations, validate
@@ -382,7 +383,6 @@ def lint_docs(run: Run, roots: Sequence[str]) -> list:
                 continue
             for directive in parse_page(text, file):
                 model = resolve_model(directive, srcdir)
-                where = f"{file}:{directive.line}"
                 try:
                     decls = directive.declarations()
                     depth = run.depth or directive.depth() or conf_depth or 1
@@ -490,7 +490,7 @@ def lint_command(args: argparse.Namespace) -> int:
         return error("lint: --expect takes one model; give per-model files in "
                      "[tool.cnncount.expect] or as MODEL.cnncount.toml")
     if args.expect:  # named on the command line: one that cannot be read is a usage error
-        from ..files import FileProblem, read_text
+        from ..textfiles import FileProblem, read_text
 
         try:
             read_text(args.expect)
@@ -534,9 +534,8 @@ def lint_command(args: argparse.Namespace) -> int:
 
 
 def diff_command(args: argparse.Namespace) -> int:
-    from ..cli import PROG
     from ..escape import message as line
-    from ..load import parse_dims, parse_input_shapes, parse_input_values
+    from ..spelling import parse_dims, parse_input_shapes, parse_input_values
     from .diff import as_json, diff, markdown, parse_budgets, text
 
     budgets = parse_budgets(args.fail_on)

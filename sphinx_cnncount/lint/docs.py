@@ -19,9 +19,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..declare import Declaration, DeclarationError, parse_lines
-from ..files import read_text
+from ..textfiles import read_text
 from ..layers import parse_depth
-from ..load import parse_dims
+from ..spelling import parse_dims
 
 # Linear-time patterns: the captured text is stripped in code, never by a lazy group before
 # ``\s*$`` (which backtracks quadratically on a line of spaces).

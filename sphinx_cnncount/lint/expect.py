@@ -24,8 +24,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ..count import Summary
-from ..files import FileProblem, key_lines, line_of, read_text, split_key
+from ..summary import Summary
+from ..textfiles import FileProblem, key_lines, line_of, read_text, split_key
 from ..declare import (KEYS, NUMBER_KEYS, SHAPE_KEYS, Declaration, DeclarationError, Mismatch,
                        check, parse_number, parse_shape)
 from .rules import Finding, Rule

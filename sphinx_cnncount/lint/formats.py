@@ -8,7 +8,7 @@ from collections.abc import Callable, Sequence
 from enum import Enum
 from pathlib import Path
 
-from .. import __version__
+from ..version import __version__
 from ..escape import message as line
 from ..escape import printable
 from .codes import Finding, Rule, Severity

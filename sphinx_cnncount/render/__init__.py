@@ -11,7 +11,7 @@ import difflib
 from enum import Enum
 
 from .. import escape
-from ..count import Layer, Summary
+from ..summary import Layer, Summary
 from ..shapes import Shape
 from ..ops import ANCHORS, ZERO_COST
 

@@ -23,7 +23,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from ..count import Summary
+from ..summary import Summary
 from ..escape import printable
 from . import fmt_shape
 from .chain import Chain, Scale, Step, chain, lanes, maps, named, scale_of, stage_key, tokens, \

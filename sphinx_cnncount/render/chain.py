@@ -20,7 +20,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, replace
 
-from ..count import Layer, Summary
+from ..summary import Layer, Summary
 from ..escape import name as shown_name
 from ..shapes import Shape
 from .vocabulary import Kind, layer_kind

@@ -19,7 +19,7 @@ import shutil
 import subprocess
 
 from ..choices import Diagram, Format, parse_diagram  # noqa: F401 (re-exported)
-from ..count import Summary
+from ..summary import Summary
 from ..escape import printable
 from .blocks import blocks
 from .drawing import Drawing

@@ -20,7 +20,7 @@ import math
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from ..count import Summary
+from ..summary import Summary
 from ..escape import name as shown_name
 from ..escape import printable
 from . import layer_shape

@@ -18,7 +18,7 @@ import math
 from dataclasses import dataclass
 from enum import Enum
 
-from ..count import Summary
+from ..summary import Summary
 from ..escape import printable
 from . import fmt_shape
 from .chain import Chain, Scale, Step, chain, maps, named, scale_of, stage_key, tokens, \

@@ -9,7 +9,7 @@ from json.encoder import encode_basestring_ascii as quote  # what json.dumps use
 from enum import Enum
 
 from .. import escape
-from ..count import Layer, Summary
+from ..summary import Layer, Summary
 from ..shapes import all_known
 from . import (DEFAULT_COLUMNS, Column, fmt_bytes, fmt_field, fmt_full_shape, fmt_int, layer_type,
                table_rows)

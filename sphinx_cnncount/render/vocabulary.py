@@ -18,7 +18,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import Enum
 
-from ..count import Layer
+from ..summary import Layer
 from ..shapes import Shape, numel
 
 
