@@ -226,7 +226,7 @@ def _one_line(code: int, out: str, err: str, structured: bool = True) -> None:
 def test_mutated_models_never_crash(tmp_path, capsys, monkeypatch, data):
     from sphinx_cnncount.api import analyze
     from sphinx_cnncount.load import ModelError
-    from sphinx_cnncount.render.svg import Diagram, render
+    from sphinx_cnncount.render.diagram import Diagram, render
     from sphinx_cnncount.sphinx_ext import table_node
 
     monkeypatch.chdir(tmp_path)

@@ -272,7 +272,7 @@ def zero_side_model(op: str) -> onnx.ModelProto:
 
 @pytest.mark.parametrize("op", ["slice", "pad"])
 def test_zero_and_shrunk_sides_are_drawn_without_a_crash(tmp_path, op):
-    from sphinx_cnncount.render.svg import Diagram, render
+    from sphinx_cnncount.render.diagram import Diagram, render
 
     onnx.save(zero_side_model(op), tmp_path / "m.onnx")
     s = analyze(tmp_path / "m.onnx")

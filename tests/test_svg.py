@@ -41,7 +41,7 @@ def texts(root: ET.Element) -> list[str]:
 
 def test_lenet_diagram_follows_the_paper() -> None:
     a = analysed(EXAMPLES / "lenet5.onnx")
-    assert svg.resolve(Diagram.AUTO, a.summary, a.edges) is Diagram.LENET
+    assert diagram.resolve(Diagram.AUTO, a.summary, a.edges) is Diagram.LENET
     root = parse(svg.to_svg(lenet.lenet(a.summary, max_width=None)))
     labels = texts(root)
     for lines in (["INPUT", "32x32"], ["C1:", "feature maps", "6@28x28"],
@@ -75,7 +75,7 @@ def test_lenet_diagram_follows_the_paper() -> None:
 
 def test_keras_input_is_channels_last() -> None:
     a = analysed(EXAMPLES / "keras_cnn.onnx")
-    labels = texts(parse(svg.render(Diagram.AUTO, a.summary, a.edges)))
+    labels = texts(parse(diagram.render(Diagram.AUTO, a.summary, a.edges)))
     # a label too long for one line ("conv2d: feature maps") gets a line per part
     assert labels[:5] == ["INPUT", "28x28", "conv2d:", "feature maps", "32@26x26"]
     assert labels.count("max pooling") == 3 and "flatten" in labels  # not "Transpose+Reshape"
@@ -89,9 +89,9 @@ def test_graph_diagram_of_a_residual_block() -> None:
                      "block.relu_1", "head.pool", "head", "head.fc"]
     assert set(a.edges) == {(0, 1), (1, 2), (2, 3), (3, 4), (0, 4),  # (0, 4): the skip
                             (4, 5), (5, 6), (6, 7), (7, 8)}
-    assert not svg.is_chain(len(names), a.edges)
-    assert svg.resolve(Diagram.AUTO, a.summary, a.edges) is Diagram.GRAPH
-    text = svg.render(Diagram.AUTO, a.summary, a.edges, uid="t7")
+    assert not diagram.is_chain(len(names), a.edges)
+    assert diagram.resolve(Diagram.AUTO, a.summary, a.edges) is Diagram.GRAPH
+    text = diagram.render(Diagram.AUTO, a.summary, a.edges, uid="t7")
     root = parse(text)
     boxes = root.findall("s:rect[@class='cnncount-box']", NS)
     assert len(boxes) == len(names)
@@ -116,7 +116,7 @@ def test_graph_diagram_of_a_residual_block() -> None:
 def test_depth_one_of_the_residual_model_is_a_chain() -> None:
     a = analysed(RESIDUAL, depth=1)
     assert a.edges == ((0, 1), (1, 2))
-    assert svg.resolve(Diagram.AUTO, a.summary, a.edges) is Diagram.LENET
+    assert diagram.resolve(Diagram.AUTO, a.summary, a.edges) is Diagram.LENET
 
 
 def test_text_is_escaped_and_none_draws_nothing() -> None:
@@ -124,9 +124,9 @@ def test_text_is_escaped_and_none_draws_nothing() -> None:
     odd = replace(a.summary, layers=(replace(a.summary.layers[0], name='a<b&"c"'),
                                      *a.summary.layers[1:]))
     for kind in (Diagram.LENET, Diagram.GRAPH):
-        root = parse(svg.render(kind, odd, a.edges))
+        root = parse(diagram.render(kind, odd, a.edges))
         assert any(t.startswith('a<b&"c"') for t in texts(root))
-    assert svg.render(Diagram.NONE, a.summary, a.edges) == ""
+    assert diagram.render(Diagram.NONE, a.summary, a.edges) == ""
 
 
 @pytest.mark.sphinx("html", testroot="graph", freshenv=True)
@@ -144,7 +144,7 @@ def test_directive_picks_the_diagram_by_shape(app: SphinxTestApp) -> None:
 def test_a_model_without_layers_draws_nothing() -> None:
     a = analysed(EXAMPLES / "lenet5.onnx")
     empty = replace(a.summary, layers=())
-    assert [svg.render(kind, empty, ()) for kind in Diagram] == [""] * len(Diagram)
+    assert [diagram.render(kind, empty, ()) for kind in Diagram] == [""] * len(Diagram)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -193,7 +193,7 @@ def test_flatten_is_an_arrow_not_a_fan() -> None:
 
 def test_svg_colours_come_from_the_page() -> None:
     a = analysed(EXAMPLES / "lenet5.onnx")
-    root = parse(svg.render(Diagram.AUTO, a.summary, a.edges))
+    root = parse(diagram.render(Diagram.AUTO, a.summary, a.edges))
     assert root.get("fill") == "currentColor"
     for el in root.iter():
         if el.tag.endswith("text"):
@@ -204,7 +204,7 @@ def test_svg_colours_come_from_the_page() -> None:
             assert el.get("class") in ("cnncount-plane", "cnncount-bar", "cnncount-box")
     # 3D blocks: each face names its hue and face, for the stylesheet to mix with the page's
     # background; the fill attribute is the same mixed with white, where no stylesheet applies.
-    root = parse(svg.render(Diagram.BLOCKS, a.summary, a.edges))
+    root = parse(diagram.render(Diagram.BLOCKS, a.summary, a.edges))
     faces = root.findall("s:path[@class]", NS)
     assert faces and all(re.fullmatch(r"cnncount-hue-\w+ cnncount-face-(front|top|side)",
                                       f.get("class")) for f in faces)

@@ -25,6 +25,8 @@ from .blocks import blocks
 from .drawing import Drawing
 from .graph import graph
 from .lenet import lenet
+from .svg import to_svg
+from .tikz import to_tex_file
 
 Edges = tuple[tuple[int, int], ...]  # (from layer, to layer), indices into summary.layers
 
@@ -64,6 +66,14 @@ def drawing(kind: Diagram, summary: Summary, edges: Edges,
     return None
 
 
+def render(kind: Diagram, summary: Summary, edges: Edges, uid: str = "cnncount",
+           max_width: float | None = None) -> str:
+    """The SVG of ``kind`` (``auto`` resolved), or "" for ``none``; ``uid`` prefixes SVG ids.
+    ``max_width`` is the column the figure must stay legible in (None: one row)."""
+    picture = drawing(kind, summary, edges, max_width)
+    return "" if picture is None else to_svg(picture, uid)
+
+
 # ---------------------------------------------------------------------------------------------
 # Files
 
@@ -87,9 +97,6 @@ def render_diagram(summary: Summary, edges: Edges, kind: Diagram = Diagram.AUTO,
     A ValueError when there is nothing to draw (``none``, no layers) or, for PDF and PNG, when
     ``rsvg-convert`` is not installed (:class:`ConverterMissing`).
     """
-    from .svg import to_svg
-    from .tikz import to_tex_file
-
     if max_width == "auto":
         max_width = TEX_WIDTH if fmt is Format.TIKZ else MAX_WIDTH
     elif isinstance(max_width, str):

@@ -15,13 +15,10 @@ from __future__ import annotations
 import math
 from html import escape
 
-from ..summary import Summary
-from .diagram import Diagram, Edges, drawing, is_chain, parse_diagram, resolve
 from .drawing import Anchor, Dot, Drawing, Ink, Path, Poly, Rect, Text, mixed
 
 # to_svg and render are this module's; the rest re-exported for the callers of the SVG module.
-__all__ = ["to_svg", "render", "Diagram", "Edges", "drawing", "is_chain", "parse_diagram",
-           "resolve"]
+__all__ = ["to_svg"]
 
 # Fallback fills, where the stylesheet does not apply; the stylesheet's are the theme's.
 _FILL = {Ink.PLANE: "#fff", Ink.BAR: "#e4e4e4", Ink.BOX: "#f2f2f2", Ink.LINE: "none",
@@ -102,11 +99,3 @@ def to_svg(picture: Drawing, uid: str = "cnncount") -> str:
         'font-family:sans-serif" fill="currentColor">',
         f"<title>{label}</title>", defs, *body, "</svg>",
     ])
-
-
-def render(kind: Diagram, summary: Summary, edges: Edges, uid: str = "cnncount",
-           max_width: float | None = None) -> str:
-    """The SVG of ``kind`` (``auto`` resolved), or "" for ``none``; ``uid`` prefixes SVG ids.
-    ``max_width`` is the column the figure must stay legible in (None: one row)."""
-    picture = drawing(kind, summary, edges, max_width)
-    return "" if picture is None else to_svg(picture, uid)
