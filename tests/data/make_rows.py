@@ -32,11 +32,11 @@ Jobs (default: all), each writing ``<model>.<route>.onnx`` + ``<model>.<route>.j
   ``out_of_order.torchscript_unsorted.onnx``, the TorchScript file with its node list
   REVERSED by this script, i.e. not topologically sorted).
 * ``small_cnn`` and ``resnet18`` (torchvision, weights=None): the float model exported by
-  TorchScript with its defaults (``.torchscript``), and that float file quantized by
-  onnxruntime: ``quantize_dynamic(float, q)`` (``.qdynamic``), ``quantize_static(float, q,
-  reader, quant_format=QuantFormat.QDQ)`` (``.qdq``) and ``quantize_static(..., quant_format=
-  QuantFormat.QOperator)`` (``.qoperator``), all other arguments default, calibrated on 4
-  random normal batches, no pre-processing. resnet18 also gets its dynamo export.
+  both exporters with their defaults (``.torchscript``, ``.dynamo``), and each float file
+  quantized by onnxruntime: ``quantize_dynamic(float, q)`` (``.<route>_qdynamic``),
+  ``quantize_static(float, q, reader, quant_format=QuantFormat.QDQ)`` (``.<route>_qdq``) and
+  ``quantize_static(..., quant_format=QuantFormat.QOperator)`` (``.<route>_qoperator``), all
+  other arguments default, calibrated on 4 random normal batches, no pre-processing.
 * ``resnet18_untrained``: torchvision's own initialisation, NOT randomised (BatchNorm
   weight 1, bias 0, running mean 0, var 1), both exporters with their defaults: the folded
   conv biases are all zero, and the exporters drop (dynamo) or share (TorchScript) them.
@@ -56,9 +56,8 @@ Skeletons follow make_wild.py's policy: every float initializer, and every int8/
 initializer of more than 16 elements, is an external-data reference to
 ``<model>.<route>.weights``, a file that does not exist; other integer tensors (shapes, int32
 biases of the static quantizer) stay inline. Load with ``onnx.load(path,
-load_external_data=False)``. Exception: the four small_cnn files of the quantizer
-(.qdynamic/.qdq/.qoperator) are kept COMPLETE (int8 weights, float scales, biases inline,
-runnable; each under 200 KB).
+load_external_data=False)``. Exception: the six quantized small_cnn files are kept
+COMPLETE (int8 weights, float scales, biases inline, runnable; each under 200 KB).
 
 Each JSON has ``versions`` and the export call, and: ``torchinfo`` (for depth 1, 2 and 3:
 ``torchinfo.summary(model, input_data=[x], depth=D, col_names=("output_size", "num_params",
@@ -835,30 +834,32 @@ def approx_matches(calls, outputs, values, deq) -> None:
 
 
 def quantized_records(name, job, out: Path, skeleton: bool) -> None:
-    float_m, float_rec = job["routes"]["torchscript"]
+    """Each float export quantized three ways: <model>.<float route>_<quantizer>."""
     x = job["x"].numpy()
-    for kind, call in QUANTIZERS.items():
-        q = quantize(float_m, x, kind)
-        values, order = run(q, x)
-        calls = [{k: c[k] for k in ("seq", "qualified_name", "class", "call", "depth",
-                                    "output_shape", "params_subtree", "macs", "macs_subtree",
-                                    "onnx_tensor")} for c in float_rec["calls"]]
-        for c in calls:
-            c["float_tensor"] = c.pop("onnx_tensor")
-        approx_matches(calls, job["outputs"], values, dequantized(q, values))
-        rec = base_record(name, kind, "onnxruntime.quantization." + call, q)
-        inits = initializer_roles(q, float_m)
-        rec.update({
-            "float_file": f"{name}.torchscript.onnx",
-            "float_stored": float_rec["stored"], "torch": float_rec["torch"],
-            "macs": float_rec["macs"], "torchinfo": float_rec["torchinfo"],
-            "calls": calls, "nodes": node_list(q), "initializers": inits,
-            "quantized": quant_summary(inits, float_m),
-            "ort_shapes": {n: list(values[n].shape) for n in order},
-            "ort_dtypes": {n: str(values[n].dtype) for n in order},
-            "graph_outputs": {o.name: list(values[o.name].shape) for o in q.graph.output},
-        })
-        write(out, f"{name}.{kind}", q, rec, skeleton=skeleton)
+    for route, (float_m, float_rec) in job["routes"].items():
+        for kind, call in QUANTIZERS.items():
+            q = quantize(float_m, x, kind)
+            values, order = run(q, x)
+            calls = [{k: c[k] for k in ("seq", "qualified_name", "class", "call", "depth",
+                                        "output_shape", "params_subtree", "macs",
+                                        "macs_subtree", "onnx_tensor")}
+                     for c in float_rec["calls"]]
+            for c in calls:
+                c["float_tensor"] = c.pop("onnx_tensor")
+            approx_matches(calls, job["outputs"], values, dequantized(q, values))
+            rec = base_record(name, f"{route}_{kind}", "onnxruntime.quantization." + call, q)
+            inits = initializer_roles(q, float_m)
+            rec.update({
+                "float_file": f"{name}.{route}.onnx",
+                "float_stored": float_rec["stored"], "torch": float_rec["torch"],
+                "macs": float_rec["macs"], "torchinfo": float_rec["torchinfo"],
+                "calls": calls, "nodes": node_list(q), "initializers": inits,
+                "quantized": quant_summary(inits, float_m),
+                "ort_shapes": {n: list(values[n].shape) for n in order},
+                "ort_dtypes": {n: str(values[n].dtype) for n in order},
+                "graph_outputs": {o.name: list(values[o.name].shape) for o in q.graph.output},
+            })
+            write(out, f"{name}.{route}_{kind}", q, rec, skeleton=skeleton)
 
 
 def quant_summary(inits, float_m) -> dict:
@@ -894,9 +895,9 @@ def quantized_job(name: str, out: Path) -> None:
     if name == "resnet18":
         job = resnet_job(name, out)
     else:
-        job = torch_job(name, out, routes=("torchscript",))
-        m, rec = job["routes"]["torchscript"]
-        write(out, f"{name}.torchscript", m, rec)
+        job = torch_job(name, out)
+        for route, (m, rec) in job["routes"].items():
+            write(out, f"{name}.{route}", m, rec)
     quantized_records(name, job, out, skeleton=name != "small_cnn")
 
 
