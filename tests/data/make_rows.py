@@ -57,7 +57,9 @@ initializer of more than 16 elements, is an external-data reference to
 ``<model>.<route>.weights``, a file that does not exist; other integer tensors (shapes, int32
 biases of the static quantizer) stay inline. Load with ``onnx.load(path,
 load_external_data=False)``. Exception: the six quantized small_cnn files are kept
-COMPLETE (int8 weights, float scales, biases inline, runnable; each under 200 KB).
+COMPLETE (int8 weights, float scales, biases inline, runnable; each under 200 KB). The file
+paths in the dynamo exporter's node metadata ``pkg.torch.onnx.stack_trace`` are made relative
+(to the repository, or ``site-packages/``); nothing else in an export is changed.
 
 Each JSON has ``versions`` and the export call, and: ``torchinfo`` (for depth 1, 2 and 3:
 ``torchinfo.summary(model, input_data=[x], depth=D, col_names=("output_size", "num_params",
@@ -601,8 +603,23 @@ def torch_job(name: str, out: Path, routes=ROUTES) -> dict:
             "torchinfo": ti, "routes": done}
 
 
+SITE_PACKAGES = Path(torch.__file__).resolve().parent.parent
+REPO = HERE.parent.parent
+
+
+def relative_stack_traces(m) -> None:
+    """The dynamo exporter's pkg.torch.onnx.stack_trace names files by absolute path: make
+    them relative to the repository or to site-packages, so that no machine path is kept."""
+    for n in m.graph.node:
+        for p in n.metadata_props:
+            if p.key == "pkg.torch.onnx.stack_trace":
+                p.value = p.value.replace(f"{REPO}/", "").replace(f"{SITE_PACKAGES}/",
+                                                                  "site-packages/")
+
+
 def write(out: Path, stem: str, m, rec: dict, skeleton: bool = True) -> None:
     path = out / f"{stem}.onnx"
+    relative_stack_traces(m)
     if skeleton:
         rec["skeleton"] = save_skeleton(m, path)
     else:
@@ -658,6 +675,8 @@ def bn_folding(model, rec_calls, calls, m) -> dict:
     mods = dict(model.named_modules())
     producer = {o: n for n in m.graph.node for o in n.output}
     inits = {t.name: list(t.dims) for t in m.graph.initializer}
+    alias = {n.output[0]: n.input[0] for n in m.graph.node  # TorchScript's shared equal tensors
+             if n.op_type == "Identity" and n.input[0] in inits}
     rows = []
     for i, c in enumerate(calls):
         if c["class"] != "BatchNorm2d":
@@ -680,10 +699,14 @@ def bn_folding(model, rec_calls, calls, m) -> dict:
         if folded:
             row["conv_weight"] = {"name": node.input[1], "dims": inits.get(node.input[1])}
             b = node.input[2] if len(node.input) > 2 and node.input[2] else None
-            row["conv_bias"] = {"name": b, "dims": inits.get(b)} if b else None
+            src = alias.get(b, b)
+            row["conv_bias"] = {"name": b, "initializer": src, "dims": inits.get(src)} \
+                if b else None
             row["conv_had_bias"] = mods[conv["qualified_name"]].bias is not None
         rows.append(row)
     folded = [r for r in rows if r["folded"]]
+    new_biases = {r["conv_bias"]["initializer"] for r in folded
+                  if r["conv_bias"] and not r["conv_had_bias"]}
     c_sum = sum(r["channels"] for r in folded)
     return {
         "rows": rows, "batchnorms": len(rows), "folded": len(folded),
@@ -691,9 +714,8 @@ def bn_folding(model, rec_calls, calls, m) -> dict:
         "folded_channels": c_sum,
         "dropped_trainable_params": 2 * c_sum, "dropped_running_stats": 2 * c_sum,
         "new_conv_biases": sum(1 for r in folded if r["conv_bias"] and not r["conv_had_bias"]),
-        "new_conv_bias_elements_stored": sum(
-            math.prod(r["conv_bias"]["dims"]) for r in folded
-            if r["conv_bias"] and not r["conv_had_bias"] and r["conv_bias"]["dims"]),
+        "new_conv_bias_initializers": len(new_biases),
+        "new_conv_bias_elements_stored": sum(math.prod(inits[b]) for b in new_biases),
     }
 
 
