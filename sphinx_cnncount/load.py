@@ -20,8 +20,9 @@ import onnx
 import onnx.inliner
 from google.protobuf.message import DecodeError
 
-from .bodies import GRAPH_ATTRS
+from .bodies import GRAPH_ATTRS, has_body, subgraphs
 from .infer import Inference, infer
+from .limits import DIGITS, NODE_LIMIT, Budget, too_many_digits
 from .shapes import (Dim, ModelError, NodeRows, Shape, all_known, dims_of, is_known,
                      may_have_bodies, node_rows, numel, shape_of)
 
@@ -166,9 +167,6 @@ def check_opsets(path: str | os.PathLike[str], model: onnx.ModelProto) -> None:
             )
 
 
-NODE_LIMIT = 1_000_000  # nodes, after inlining: far above any real model, far below a bomb
-
-
 def normalize(path: str | os.PathLike[str], model: onnx.ModelProto
               ) -> tuple[onnx.ModelProto, NodeRows]:
     """One form for what files spell several ways, and the checks that keep a hostile file from
@@ -181,17 +179,16 @@ def normalize(path: str | os.PathLike[str], model: onnx.ModelProto
     checker)."""
     if model.functions:
         _check_function_text(path, model)
-        expanded = inlined_size(model)
-        if expanded > NODE_LIMIT:
-            raise ModelError(path, f"its functions expand to {expanded:,} nodes or more, over "
-                                   f"the limit of {NODE_LIMIT:,}")
+    expanded = inlined_size(model)
+    if expanded > NODE_LIMIT:
+        what = "its functions expand to" if model.functions else "it has"
+        raise ModelError(path, f"{what} {expanded:,} nodes or more, over the limit of "
+                               f"{NODE_LIMIT:,}")
+    if model.functions:
         try:
             model = onnx.inliner.inline_local_functions(model)
         except Exception as exc:  # onnx raises several types; each means the same here
             raise ModelError(path, f"cannot inline the model's functions: {exc}") from None
-    elif len(model.graph.node) > NODE_LIMIT:
-        raise ModelError(path, f"has {len(model.graph.node):,} nodes, over the limit of "
-                               f"{NODE_LIMIT:,}")
     graph = model.graph
     rows = node_rows(graph)  # every node's fields, read once for what follows
     bodies = may_have_bodies(rows)
@@ -229,9 +226,10 @@ def _stand_in(t: onnx.TensorProto) -> onnx.TensorProto:
 
 
 def inlined_size(model: onnx.ModelProto) -> int:
-    """How many nodes the main graph has once its calls of model-local functions are inlined
-    (counted, not built: a function calling another twice, 20 deep, is a million nodes). A call
-    cycle counts as over the limit."""
+    """How many nodes the model has once every call of a model-local function is inlined: in
+    the main graph, in every body and inside the functions (counted, not built: a function
+    calling another twice, 20 deep, is a million nodes). A call cycle counts as over the limit;
+    the count stops once it is over."""
     functions = {(f.domain, f.name): f for f in model.functions}
     sizes: dict[tuple[str, str], int] = {}
     visiting: set[tuple[str, str]] = set()
@@ -242,18 +240,22 @@ def inlined_size(model: onnx.ModelProto) -> int:
             key = (n.domain, n.op_type)
             if key not in functions:
                 total += 1
-                continue
-            if key not in sizes:
-                if key in visiting:
-                    return NODE_LIMIT + 1  # recursion: inlining would never end
-                visiting.add(key)
-                sizes[key] = size(functions[key].node)
-                visiting.discard(key)
-            total += sizes[key]
+            else:
+                if key not in sizes:
+                    if key in visiting:
+                        return NODE_LIMIT + 1  # recursion: inlining would never end
+                    visiting.add(key)
+                    sizes[key] = size(functions[key].node)
+                    visiting.discard(key)
+                total += sizes[key]
+            if has_body(n):
+                total += sum(size(body.node) for _, body in subgraphs(n))
             if total > NODE_LIMIT:
                 break
         return total
 
+    if not functions and not any(map(has_body, model.graph.node)):
+        return len(model.graph.node)  # the common case, without a loop in Python
     return size(model.graph.node)
 
 
@@ -567,7 +569,10 @@ def check_shapes(path: str | os.PathLike[str], graph: onnx.GraphProto, rows: Nod
                  shapes: dict[str, Shape], flags: Flags, bound_by_user: bool) -> None:
     """Shapes no real run could have are errors, never numbers: a negative dim anywhere, a
     window op whose output side is below 1 (its window is larger than its padded input), and,
-    when the user bound the inputs, channels that contradict a convolution's weight."""
+    when the user bound the inputs, channels that contradict a convolution's weight. A tensor
+    of more elements than a number of :data:`~limits.DIGITS` digits is refused: the counts made
+    of it could not even be printed."""
+    _check_sizes(path, shapes)
     checked: set[tuple] = set()  # a model repeats the same few windows on the same shapes
     for i, op in enumerate(rows.op_types):
         if op in WINDOW_OPS and op != "ConvTranspose" and rows.domains[i] in ("", "ai.onnx"):
@@ -613,6 +618,21 @@ def check_shapes(path: str | os.PathLike[str], graph: onnx.GraphProto, rows: Nod
             raise ModelError(path, f"{label}: its input has {x[1]} channels, but its weight "
                                    f"{list(w)} reads {w[1] * group}; bind the inputs with "  # type: ignore
                                    f"channels that fit ({flags.input_shape})")
+
+
+def _check_sizes(path: str | os.PathLike[str], shapes: dict[str, Shape]) -> None:
+    shaped = [s for s in shapes.values() if s]
+    try:  # the common case, in C: no dim is large enough, at any rank, to come near the bound
+        if max(map(max, shaped), default=1).bit_length() * max(map(len, shaped), default=0) \
+                <= 3 * DIGITS:
+            return
+    except TypeError:  # a symbol or an unknown dim somewhere: tensor by tensor
+        pass
+    for name, shape in shapes.items():
+        if shape and is_known(shape) and too_many_digits(prod(shape)):  # type: ignore[arg-type]
+            raise ModelError(path, f"tensor {name!r} would hold a number of elements of more "
+                                   f"than {DIGITS} digits ({len(shape)} dims); cnncount counts "
+                                   f"tensors of fewer than 10^{DIGITS} elements")
 
 
 def _check_window(path: str | os.PathLike[str], node: onnx.NodeProto, i: int,
@@ -762,7 +782,8 @@ def _load(path: str | os.PathLike[str], dims: dict[str, int] | None,
                            strict)
     declared = declared_annotations(model.graph, file_inputs)
     given = bind_values(path, model, dict(input_values or {}), flags)
-    inference = infer(path, model, rows, declared, given)  # keeps the nodes, unless it decides an If
+    # Inference keeps the nodes, unless it decides an If.
+    inference = infer(path, model, rows, declared, given, Budget(path))
     if inference.structure_changed:
         rows = node_rows(inference.model.graph)
     try:

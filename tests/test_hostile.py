@@ -16,6 +16,8 @@ from sphinx_cnncount.cli import main
 from sphinx_cnncount.count import analyze
 
 from .helpers import ints, model, weight
+from .hostile_models import (HOSTILE_NAMES, calls_in_a_branch, huge_rank_model,
+                             lying_constant_of_shape, named_chain, nested_ifs, nested_loops)
 
 mk = helper.make_node
 
@@ -194,7 +196,7 @@ def test_markdown_cells_are_text_and_csv_cells_are_not_formulas(tmp_path, capsys
     rows = list(csv.reader(io.StringIO(out)))
     layer_cells = [r[0] for r in rows[1:-1]]
     assert layer_cells == ["<script>alert(1)<script>", "<img src=x onerror=alert(1)>",
-                           "a|b\nc", "'=HYPERLINK(\"x\")", "'+cmd|' -C calc'!A0",
+                           "a|b\\nc", "'=HYPERLINK(\"x\")", "'+cmd|' -C calc'!A0",
                            "'-2+3", "'@SUM(A1)"]
 
 
@@ -221,10 +223,11 @@ import time  # noqa: E402
 MEMORY = 3 * 2**30  # bytes of address space a bounded run may take
 
 
-def bounded(argv: list[str], timeout: float = 60, cwd=None) -> tuple[int, str, str, float]:
+def bounded(argv: list[str], timeout: float = 60, cwd=None, memory: int = MEMORY
+            ) -> tuple[int, str, str, float]:
     """``cnncount ARGV`` in a process of its own, with its memory and time capped."""
     def limit():
-        resource.setrlimit(resource.RLIMIT_AS, (MEMORY, MEMORY))
+        resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
 
     start = time.monotonic()
     p = subprocess.run([sys.executable, "-m", "sphinx_cnncount", *argv], capture_output=True,
@@ -604,3 +607,211 @@ def test_pyproject_values_are_blamed_on_pyproject(tmp_path, capsys):
     assert ("input 'image' has 4 dims, but pyproject.toml [tool.cnncount] input-shapes gives 3"
             in err)
     assert "--input-shape" not in err
+
+
+# ---------------------------------------------------------------------------------------------
+# Second round: small files that cost minutes and gigabytes, control characters in CSV and
+# GitHub output, figures too long to print, globs that leave the project, hidden files.
+# Each runs in a process of its own under 1 GB of address space (a normal run takes about
+# 0.6 GB of it) and ends with the one-line error (exit 2) or a correct count.
+
+GB = 2**30
+
+
+def bounded_summary(path, *extra: str) -> tuple[int, str, str, float]:
+    return bounded(["summary", str(path), *extra], timeout=60, memory=GB)
+
+
+@pytest.mark.parametrize("copies", [1, 4])
+def test_folding_sizes_come_from_values_never_from_declared_shapes(tmp_path, copies):
+    onnx.save(lying_constant_of_shape(copies), tmp_path / "m.onnx")
+    assert (tmp_path / "m.onnx").stat().st_size < 1000
+    code, out, err, _ = bounded_summary(tmp_path / "m.onnx", "--format", "json")
+    assert code == 0, err
+    tensors = json.loads(out)["tensors"]
+    # The real size, known from the value, with nothing allocated for it.
+    assert [tensors[f"z{k}"] for k in range(copies)] == [[300_000_000]] * copies
+
+
+def test_the_node_limit_counts_calls_inside_bodies(tmp_path):
+    onnx.save(calls_in_a_branch(20), tmp_path / "m.onnx")
+    assert (tmp_path / "m.onnx").stat().st_size < 2000
+    code, _, err, _ = bounded_summary(tmp_path / "m.onnx")
+    assert code == 2
+    line = one_line_error(err)
+    assert str(tmp_path / "m.onnx") in line
+    # the If, 2^20 Relu in its then-branch, the Identity in its else-branch
+    assert "its functions expand to 1,048,578 nodes or more, over the limit of 1,000,000" in line
+
+
+def test_calls_inside_bodies_below_the_limit_are_counted(tmp_path):
+    """The same structure, 2^4 Relu nodes in the branch: inlined and counted, the If's branch
+    decided from --input-value."""
+    onnx.save(calls_in_a_branch(4), tmp_path / "m.onnx")
+    code, out, err, _ = bounded_summary(tmp_path / "m.onnx", "--format", "json",
+                                        "--input-value", "c=1")
+    assert code == 0, err
+    summary = json.loads(out)
+    assert summary["status"] == "complete"
+    assert sum(len(layer["nodes"]) for layer in summary["layers"]
+               if layer["op_types"] == ["Relu"]) == 2**4
+    assert summary["totals"]["flops"] == 2**4 * 4  # one per element of each 1x4 Relu
+
+
+@pytest.mark.parametrize("depth", [15, 16])
+def test_nested_ifs_cost_linear_time(tmp_path, depth):
+    onnx.save(nested_ifs(depth), tmp_path / "m.onnx")
+    code, out, err, seconds = bounded_summary(tmp_path / "m.onnx", "--format", "json")
+    assert code == 0, err
+    summary = json.loads(out)
+    # The costlier branch at every level: the Neg (4 FLOPs) beats nothing deeper but the
+    # innermost Relu (4 FLOPs too; the first of equal branches, then_branch, is taken).
+    assert summary["totals"]["flops"] == 4
+    assert summary["outputs"] == [{"name": "g_o", "shape": [1, 4]}]
+    assert sum(c["approximation"] for c in summary["control_flow"]) == depth
+    assert seconds < 30, seconds  # exponential work took minutes at this depth
+
+
+@pytest.mark.parametrize("depth", [10, 12])
+def test_nested_loops_cost_linear_time(tmp_path, depth):
+    onnx.save(nested_loops(depth), tmp_path / "m.onnx")
+    code, out, err, seconds = bounded_summary(tmp_path / "m.onnx", "--format", "json")
+    assert code == 0, err
+    summary = json.loads(out)
+    assert summary["status"] == "complete"
+    assert summary["totals"]["flops"] == 2**depth * 4  # the Relu of 4 elements, 2^depth times
+    assert summary["outputs"] == [{"name": "y", "shape": [1, 4]}]
+    assert seconds < 30, seconds
+
+
+def test_csv_names_are_printable(tmp_path, capsys):
+    onnx.save(named_chain(HOSTILE_NAMES), tmp_path / "m.onnx")
+    code, out, _ = run(capsys, "summary", str(tmp_path / "m.onnx"), "--format", "csv")
+    assert code == 0
+    assert_clean(out)
+    import csv
+    import io
+
+    rows = list(csv.reader(io.StringIO(out)))
+    assert len(rows) == 1 + len(HOSTILE_NAMES) + 1  # header, one row a layer, totals
+    layer_cells = [r[0] for r in rows[1:-1]]
+    assert layer_cells == ["\\x1b]0;owned\\x07\\x1b[31mred", "a\\x85b\\x9bc",
+                           "x\\nline::add-mask::secret",
+                           "y\\n::error file=forged.py,line=1::forged", "'=1+1\\rsplit",
+                           "\\u202eevil\\u202c\\u2066iso\\u2069",
+                           "zero\\u200bwidth\\u200d\\ufeffbom", "sep\\u2028line\\u2029para"]
+
+
+def test_github_annotations_are_printable(tmp_path, capsys):
+    m = named_chain(HOSTILE_NAMES)
+    m.graph.node.append(mk("Neg", ["x"], ["dead"], name="/" + "".join(HOSTILE_NAMES) + "/Neg"))
+    onnx.save(m, tmp_path / "m.onnx")
+    code, out, _ = run(capsys, "lint", str(tmp_path / "m.onnx"), "--format", "github",
+                       "--select", "dead-node", "--isolated")
+    assert code == 1
+    (line,) = out.splitlines()  # one workflow command, nothing else at a line's start
+    assert all(c.isprintable() for c in line), repr(line)
+    assert line.startswith("::warning file=")
+    for escaped in ("\\x85", "\\x9b", "\\u2028", "\\u2029", "\\u202e", "\\u2066", "\\u200b",
+                    "\\ufeff", "\\x1b"):
+        assert escaped in line
+
+
+@pytest.mark.parametrize("argv", [["summary", "{m}"], ["summary", "{m}", "--format", "json"],
+                                  ["summary", "{m}", "--format", "csv"],
+                                  ["summary", "{m}", "--format", "markdown"],
+                                  ["diff", "{m}", "{m}"], ["lint", "{m}"]])
+def test_figures_past_the_digit_bound_refuse_the_model(tmp_path, argv):
+    path = tmp_path / "m.onnx"
+    onnx.save(huge_rank_model(), path)
+    code, out, err, _ = bounded([a.format(m=path) for a in argv], timeout=60, memory=GB)
+    assert code == 2, (out, err)
+    lines = [line for line in err.splitlines() if line]
+    assert lines and "Traceback" not in err and "internal error" not in err
+    assert all(str(path) in line for line in lines), err
+    assert "more than 80 digits" in err and "10^80" in err
+
+
+def test_a_sphinx_role_on_a_model_past_the_digit_bound_warns(tmp_path):
+    from .helpers import sphinx_build
+
+    onnx.save(huge_rank_model(), tmp_path / "m.onnx")
+    (tmp_path / "conf.py").write_text('extensions = ["sphinx_cnncount"]\n')
+    (tmp_path / "index.rst").write_text("T\n=\n\nIt has :cnncount:`m.onnx:act.flops` FLOPs.\n")
+    warnings = sphinx_build(tmp_path, tmp_path / "_build")
+    assert "index.rst:4: WARNING:" in warnings and "more than 80 digits" in warnings
+    assert (tmp_path / "_build" / "index.html").is_file()
+
+
+def test_integer_data_read_has_one_budget(tmp_path):
+    """2,000 external int64 tensors of 65,536 elements, all at offset 0 of one 512 KiB file:
+    a 1 GiB read, refused once 32 MiB are used."""
+    (tmp_path / "m.data").write_bytes(b"\x00" * 8 * 65536)
+    inits = [external(f"t{k}", "m.data", dims=(65536,), length=str(8 * 65536))
+             for k in range(2000)]
+    m = model([mk("Relu", ["x"], ["y"])], {"x": [1, 4]}, ["y"], inits, opset=17)
+    onnx.save(m, tmp_path / "m.onnx")
+    assert (tmp_path / "m.onnx").stat().st_size < 300_000
+    code, _, err, _ = bounded_summary(tmp_path / "m.onnx")
+    assert code == 2
+    line = one_line_error(err)
+    assert str(tmp_path / "m.onnx") in line and "more than 32 MiB" in line
+
+
+def test_integer_data_folded_has_one_budget(tmp_path):
+    """2,000 Identity copies of one inline int64 tensor of 65,536 elements: 1 GiB folded."""
+    nodes = [mk("Identity", ["big"], [f"c{k}"]) for k in range(2000)]
+    nodes.append(mk("Foo", ["x"], ["f"], domain="custom"))  # a gap: the pass runs
+    inits = [numpy_helper.from_array(np.arange(65536, dtype=np.int64), "big")]
+    m = model(nodes, {"x": [1, 4]}, ["f", *(f"c{k}" for k in range(2000))], inits, opset=17,
+              extra_opsets=[helper.make_opsetid("custom", 1)])
+    onnx.save(m, tmp_path / "m.onnx")
+    assert (tmp_path / "m.onnx").stat().st_size < 700_000
+    code, _, err, _ = bounded_summary(tmp_path / "m.onnx")
+    assert code == 2
+    line = one_line_error(err)
+    assert str(tmp_path / "m.onnx") in line and "more than 32 MiB" in line
+
+
+@pytest.mark.parametrize("pattern, why", [
+    ("/**/*.onnx", "is an absolute path"),
+    ("../../../../**/*.onnx", "leaves the project's directory"),
+    ("models/../../*.onnx", "leaves the project's directory"),
+])
+def test_expect_patterns_stay_in_the_project(tmp_path, pattern, why):
+    project = tmp_path / "a" / "b" / "c" / "project"
+    project.mkdir(parents=True)
+    (project / "pyproject.toml").write_text(
+        f'[tool.cnncount]\ndepth = 1\n\n[tool.cnncount.expect]\n"{pattern}" = "e.toml"\n')
+    code, out, err, seconds = bounded(["lint", "pyproject.toml"], timeout=60, cwd=project,
+                                      memory=GB)
+    assert code == 1, err
+    assert out.splitlines()[0] == (
+        f"{project / 'pyproject.toml'}:5: CNC003 [error] [tool.cnncount.expect] {pattern!r}: "
+        f"{why}; patterns are relative to the project and never leave it")
+
+
+def test_an_expectation_file_outside_the_project_is_refused(tmp_path):
+    (tmp_path / "pyproject.toml").write_text(
+        '[tool.cnncount.expect]\n"m.onnx" = "/etc/passwd"\n')
+    code, out, err, _ = bounded(["lint", "pyproject.toml"], timeout=60, cwd=tmp_path, memory=GB)
+    assert code == 1, err
+    assert "CNC003" in out and "its expectation file is an absolute path" in out
+    assert "root:" not in out + err
+
+
+@pytest.mark.parametrize("location", [".secrets/token", "sub/.env", ".git/config"])
+def test_hidden_files_never_feed_shapes(tmp_path, opened, location):
+    secret = tmp_path / location
+    secret.parent.mkdir(parents=True, exist_ok=True)
+    secret.write_bytes(SECRET)
+    nodes = [mk("Reshape", ["x", "shape"], ["y"])]
+    m = model(nodes, {"x": [1, 4]}, ["y"], [external("shape", location)], opset=17)
+    onnx.save(m, tmp_path / "m.onnx")
+    opened.clear()  # what the test itself wrote
+    s = analyze(tmp_path / "m.onnx")
+    assert str(secret) not in opened and os.fspath(secret) not in opened
+    assert s.status == "partial"
+    assert any(f"location {location!r} names a hidden file or folder" in line
+               for line in s.incomplete), s.incomplete
+    assert str(_secret_dim()) not in json.dumps(s.to_json())

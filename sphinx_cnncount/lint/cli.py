@@ -16,7 +16,7 @@ from typing import Any
 
 from ..cli import PROG, add_model_options, error, guarded
 from .formats import Format
-from .codes import Rule, Severity
+from .codes import Finding, Rule, Severity
 
 
 
@@ -111,8 +111,7 @@ class Run:
         """The analysis-error finding for a model (or a document) that could not be analysed;
         it makes the run exit 2."""
         from ..load import ModelError
-        from .codes import Finding
-
+    
         self.errors += 1
         if self.debug:
             raise exc
@@ -234,7 +233,6 @@ def expand_targets(run: Run, targets: Sequence[str]) -> tuple[list[str], list]:
     ``X.cnncount.toml`` the ``X.onnx`` beside it); a ``pyproject.toml`` every model under its directory with declared numbers
     (mapped by the config or with an expectation file beside it). An expectation file with
     no model is a bad-declaration finding. Each model once, in the order named."""
-    from .codes import Finding
     from .expect import SUFFIX
 
     models: list[str] = []
@@ -269,7 +267,6 @@ def lint_models(run: Run, models: Sequence[str], expect: str | None, no_expect: 
     rules'. A model that cannot be analysed is an analysis-error finding (and exit 2 at the
     end); an expectation file that cannot be read is a bad-declaration finding at its line."""
     from ..load import ModelError, WindowError
-    from .codes import Finding
     from .expect import ExpectError, check_expectations, default_path, load_expectations
     from .rules import Context, run_checks
 
@@ -309,7 +306,6 @@ def lint_models(run: Run, models: Sequence[str], expect: str | None, no_expect: 
 
 
 def _bad_expectations(exc: Any, model: str) -> Any:
-    from .codes import Finding
 
     return Finding(Rule.BAD_DECLARATION, exc.reason, model, exc.path, exc.line or None)
 
@@ -323,7 +319,6 @@ def lint_docs(run: Run, roots: Sequence[str]) -> list:
     from ..files import FileProblem, read_text
     from .docs import doc_files, parse_page, resolve_model, source_root, sphinx_defaults
     from .expect import check_declarations, validate
-    from .codes import Finding
 
     findings = []
     for root in roots:
@@ -402,7 +397,13 @@ def lint_command(args: argparse.Namespace) -> int:
         except FileProblem as exc:
             return error(str(exc).replace(": no such file", ": no such expectation file"))
     run = _settings(args)
-    models, findings = expand_targets(run, args.models)
+    config = run.config
+    findings = [Finding(Rule.BAD_DECLARATION, f"[tool.cnncount.expect] {pattern!r}: {why}; "
+                        "patterns are relative to the project and never leave it",
+                        config.path or "", config.path or "", line or None)
+                for pattern, why, line in config.refused]
+    models, found = expand_targets(run, args.models)
+    findings += found
     findings += lint_models(run, models, args.expect, args.no_expect)
     findings += lint_docs(run, args.docs)
     kept = []

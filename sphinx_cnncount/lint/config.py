@@ -29,10 +29,10 @@ import fnmatch
 import os
 import tomllib
 from dataclasses import dataclass, field
-from pathlib import Path
+from pathlib import Path, PurePosixPath, PureWindowsPath
 from typing import Any
 
-from ..files import FileProblem, read_text
+from ..files import FileProblem, key_lines, read_text
 from .codes import DEFAULT_THRESHOLDS, Rule, Severity
 
 KEYS = frozenset({"select", "ignore", "fail-level", "depth", "dims", "input-shapes", "severity",
@@ -61,6 +61,8 @@ class Config:
     thresholds: dict[str, float] = field(default_factory=lambda: dict(DEFAULT_THRESHOLDS))
     expect: dict[str, str] = field(default_factory=dict)
     per_file_ignores: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    # [tool.cnncount.expect] patterns refused: (pattern, why, line in pyproject.toml)
+    refused: tuple[tuple[str, str, int], ...] = ()
 
     def _matches(self, pattern: str, file: str | os.PathLike[str]) -> bool:
         try:
@@ -118,13 +120,27 @@ def _table(where: str, value: Any) -> dict[str, Any]:
     return value
 
 
+def _escapes(pattern: str, what: str = "") -> str | None:
+    """Why a model pattern (or ``what``, its expectation file) would leave the project it is
+    written in (patterns are globbed from the project's root: ``/**`` or ``../../**`` would
+    walk the whole disk), or None."""
+    subject = f"{what} " if what else ""
+    if PurePosixPath(pattern).is_absolute() or PureWindowsPath(pattern).drive or \
+            pattern.startswith("\\"):
+        return f"{subject}is an absolute path"
+    if ".." in PurePosixPath(pattern.replace("\\", "/")).parts:
+        return f"{subject}leaves the project's directory"
+    return None
+
+
 def load_config(path: str | os.PathLike[str] | None = None) -> Config:
     """Read ``[tool.cnncount]`` from ``path``, or from the nearest pyproject.toml that has one."""
     f = Path(path) if path is not None else find_pyproject()
     if f is None:
         return Config()
     try:
-        data = tomllib.loads(read_text(f))
+        text = read_text(f)
+        data = tomllib.loads(text)
     except FileProblem as exc:
         raise ConfigError(str(exc)) from None
     except tomllib.TOMLDecodeError as exc:
@@ -190,7 +206,12 @@ def load_config(path: str | os.PathLike[str] | None = None) -> Config:
     expect = _table(f"{w}.expect", table.get("expect", {}))
     if not all(isinstance(v, str) for v in expect.values()):
         raise ConfigError(f"{w}.expect values must be paths")
-    kw["expect"] = dict(expect)
+    lines = key_lines(text)
+    refused = {p: why for p, v in expect.items()
+               if (why := _escapes(p) or _escapes(v, "its expectation file")) is not None}
+    kw["expect"] = {p: v for p, v in expect.items() if p not in refused}
+    kw["refused"] = tuple((p, why, lines.get(("tool", "cnncount", "expect", p), 0))
+                          for p, why in refused.items())
     kw["per_file_ignores"] = {
         pattern: _strings(f"{w}.per-file-ignores {pattern!r}", rules)
         for pattern, rules in _table(f"{w}.per-file-ignores",

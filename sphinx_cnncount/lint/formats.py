@@ -10,6 +10,7 @@ from pathlib import Path
 
 from .. import __version__
 from ..escape import message as line
+from ..escape import printable
 from .codes import Finding, Rule, Severity
 
 
@@ -51,7 +52,10 @@ _GITHUB_LEVEL = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.
 
 
 def _escape_data(s: str) -> str:
-    return s.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+    """A workflow command's text: printable first (C1 controls, line and paragraph separators,
+    bidirectional overrides, zero-width characters and the BOM written as escapes), then
+    GitHub's own escapes."""
+    return printable(s).replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
 
 
 def _escape_property(s: str) -> str:
