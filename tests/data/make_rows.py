@@ -1078,19 +1078,14 @@ def same_graph_as_committed(m, committed: Path, rec: dict) -> None:
 
 def stored_walk(g, path: str, rows: list) -> None:
     """Every float tensor a graph stores (initializers and Constant nodes), its subgraphs'
-    too, with the ops reading it. Only dims are read: the skeleton has no weight bytes."""
-    readers = collections.defaultdict(list)
-    for n in g.node:
-        for k, i in enumerate(n.input):
-            readers[i].append(f"{n.op_type}[{k}]")
+    too. Only dims are read: the skeleton has no weight bytes."""
     tensors = [(t, "initializer", t.name) for t in g.initializer]
     tensors += [(a.t, "Constant", n.output[0]) for n in g.node if n.op_type == "Constant"
                 for a in n.attribute if a.name == "value"]
     for t, kind, name in tensors:
         if t.data_type in FLOAT_TYPES:
             rows.append({"graph": path, "kind": kind, "name": name, "dims": list(t.dims),
-                         "elements": math.prod(t.dims), "read_in_this_graph_by":
-                         readers.get(t.name, [])})
+                         "elements": math.prod(t.dims)})
     for n in g.node:
         for a in n.attribute:
             if a.type == onnx.AttributeProto.GRAPH:
@@ -1117,7 +1112,6 @@ def silero_job(out: Path) -> None:
     by_graph = collections.Counter()
     for r in rows:
         r["read_by"] = acc.get(r["name"], [])
-        del r["read_in_this_graph_by"]
         by_graph[r["graph"]] += r["elements"]
     scalars = [r for r in rows if r["elements"] == 1]
     branch_scalars = [r for r in scalars if r["graph"] != "main"]
