@@ -25,7 +25,7 @@ import numpy as np
 import onnx
 from onnx import helper
 
-from .bodies import subgraphs
+from .control import subgraphs
 from .limits import VALUE_LIMIT, Budget
 
 # Integer and bool element types and their little-endian numpy types.

@@ -7,9 +7,9 @@ onnx's own inference of that one node, given those values (``infer_node_outputs`
 output's shape, and the node runs only when each is known and small. A shape the file declares
 is never trusted here. Besides:
 
-* only the default domain's shape-arithmetic ops run (:data:`FOLDS`: elementwise, indexing,
-  reshaping and reducing ops whose work is linear in their inputs and outputs), never a
-  product (MatMul, Conv), a random op or a node with a body;
+* only the default domain's shape-arithmetic ops run (the registry's ``Op.folds``:
+  elementwise, indexing, reshaping and reducing ops whose work is linear in their inputs and
+  outputs), never a product (MatMul, Conv), a random op or a node with a body;
 * a node whose attributes hold external data never runs (onnx's reference evaluator would read
   its location, which names any file it likes);
 * integer and bool outputs of at most :data:`~limits.VALUE_LIMIT` elements, float ones of at
@@ -29,6 +29,7 @@ import onnx
 from onnx import numpy_helper
 
 from .limits import SMALL_FLOAT, VALUE_LIMIT, Budget
+from .ops import lookup
 
 INT64_MAX = 2**63 - 1
 
@@ -37,20 +38,6 @@ INT64_MAX = 2**63 - 1
 VALUE_TYPES = frozenset({onnx.TensorProto.INT64, onnx.TensorProto.INT32, onnx.TensorProto.BOOL})
 _FLOATS = frozenset({onnx.TensorProto.FLOAT, onnx.TensorProto.DOUBLE, onnx.TensorProto.FLOAT16,
                      onnx.TensorProto.BFLOAT16})
-
-# The ops evaluated: what exporters compute shapes with. Each one's work is linear in its
-# inputs and outputs, which are bounded before it runs.
-FOLDS = frozenset({
-    "Constant", "Identity", "Cast", "CastLike",
-    "Add", "Sub", "Mul", "Div", "Mod", "Neg", "Abs", "Sign", "Floor", "Ceil", "Round", "Sqrt",
-    "Reciprocal", "Pow", "Min", "Max", "Sum", "Clip",
-    "Equal", "Less", "LessOrEqual", "Greater", "GreaterOrEqual", "Not", "And", "Or", "Xor",
-    "Where",
-    "Gather", "GatherElements", "GatherND", "Slice", "Concat", "Split", "Squeeze", "Unsqueeze",
-    "Reshape", "Flatten", "Transpose", "Expand", "Tile", "ConstantOfShape", "Range", "Pad",
-    "Trilu", "OneHot", "ScatterND", "ScatterElements", "CumSum",
-    "ReduceProd", "ReduceSum", "ReduceMin", "ReduceMax", "ReduceMean", "ArgMax", "ArgMin",
-})
 
 _TENSOR_ATTRS = frozenset({onnx.AttributeProto.TENSOR, onnx.AttributeProto.TENSORS,
                            onnx.AttributeProto.SPARSE_TENSOR, onnx.AttributeProto.SPARSE_TENSORS,
@@ -125,8 +112,10 @@ class Folder:
         self._schemas: dict[str, onnx.defs.OpSchema | None] = {}
 
     def foldable(self, node: onnx.NodeProto) -> bool:
-        return (node.op_type in FOLDS and node.domain in ("", "ai.onnx")
-                and (not node.attribute or inline_only(node)))
+        if node.domain not in ("", "ai.onnx"):
+            return False
+        op = lookup("", node.op_type)
+        return op is not None and op.folds and (not node.attribute or inline_only(node))
 
     def run(self, node: onnx.NodeProto, arrays: list[np.ndarray | None]
             ) -> dict[str, np.ndarray] | None:

@@ -10,15 +10,11 @@ from typing import TYPE_CHECKING
 
 import onnx
 
-from .bodies import SUBGRAPH_OPS, captured, subgraphs
-from .bodies import has_body as has_subgraph
+from .control import SUBGRAPH_OPS, captured, subgraphs
+from .control import has_body as has_subgraph
+from .ops import lookup
 from .shapes import ModelError, NodeRows, node_rows
 
-# Ops whose output is a value computed from constants at export time, never from the input.
-_RANDOM_OPS = frozenset(
-    {"RandomNormal", "RandomNormalLike", "RandomUniform", "RandomUniformLike", "Multinomial",
-     "Bernoulli", "Dropout"}
-)
 # Ops whose output depends only on the (bound, static) shape of their input.
 _SHAPE_OPS = frozenset({"Shape", "Size"})
 
@@ -214,9 +210,12 @@ def _constant_tensors(nodes: list[onnx.NodeProto], rows: NodeRows,
     folded = []
     for i, (op, domain, ins, outs) in enumerate(zip(rows.op_types, rows.domains, rows.inputs,
                                                     rows.outputs)):  # topological: one pass
-        if domain not in ("", "ai.onnx") or op in _RANDOM_OPS or (
+        if domain not in ("", "ai.onnx") or (
                 op in SUBGRAPH_OPS and has_subgraph(nodes[i])):
             continue
+        entry = lookup("", op)
+        if entry is not None and not entry.deterministic:
+            continue  # random: made at run time, whatever its inputs
         if op in _SHAPE_OPS or const.issuperset(ins):
             const.update(outs)
             if any(outs):

@@ -33,16 +33,14 @@ import numpy as np
 import onnx
 from onnx import numpy_helper
 
-from . import bodies, fold
-from .bodies import subgraphs
+from . import control, fold
+from .control import subgraphs
 from .external import inline_integer_data
 from .limits import MAX_DEPTH, Budget
-from .ops import NodeView, schemas, shape_rule
+from .ops import REGISTRY, NodeView, lookup, schemas, shape_rule
+from .ops.window import kernel_of, node_attr, sides, window_axes
 from .shapes import (Diagnostic, ModelError, NodeRows, Shape, all_known, dims_of, is_known,
                      may_have_bodies, shape_of)
-
-POOLS = frozenset({"MaxPool", "AveragePool", "LpPool"})
-
 
 @dataclass
 class Inference:
@@ -59,7 +57,7 @@ class Inference:
     non_tensors: set[str]
     values: dict[str, np.ndarray] = field(default_factory=dict)
     bodies: dict[str, dict[str, Inference]] = field(default_factory=dict)
-    decisions: list[bodies.Decision] = field(default_factory=list)
+    decisions: list[control.Decision] = field(default_factory=list)
     diagnostics: list[Diagnostic] = field(default_factory=list)
     structure_changed: bool = False  # nodes differ from the file's (a decided If)
 
@@ -129,7 +127,7 @@ class _Context:
         inferred = _infer(self.path, model)
         shapes, dtypes, others = _annotations(inferred.graph, stored)
         result = Inference(model, shapes, dtypes, set(others))
-        control_flow = has_bodies and any(map(bodies.has_body, graph.node))
+        control_flow = has_bodies and any(map(control.has_body, graph.node))
         if control_flow or given or _has_gaps(graph, rows, shapes) or _ceil_pools(graph, rows):
             result.values = {**fold.stored_values(graph, self.budget), **given}
             _Pass(self, result, others, stored, declared, depth).run(set(given))
@@ -145,7 +143,7 @@ class _Context:
              depth: int) -> Inference | None:
         """A body inferred as a graph of its own, once per distinct (body, shapes and values it
         is given)."""
-        model = bodies.body_model(node, attr, body, outer.shapes, outer.dtypes, outer.values,
+        model = control.body_model(node, attr, body, outer.shapes, outer.dtypes, outer.values,
                                   self.opsets, self.ir_version)
         key = (id(body), tuple(_signature(vi) for vi in model.graph.input),
                tuple((t.name, t.SerializeToString()) for t in model.graph.initializer
@@ -202,14 +200,14 @@ class _Pass:
         """The nodes of the branch a known condition picks, spliced in for the If; None when
         the node is not such an If."""
         result = self.result
-        cond = bodies.condition(node, result.values)
+        cond = control.condition(node, result.values)
         if cond is None:
             return None
         graph = result.model.graph
         if self.taken is None:
-            self.taken = bodies.all_names(graph) | {vi.name for vi in graph.output}
+            self.taken = control.all_names(graph) | {vi.name for vi in graph.output}
         n_inits = len(graph.initializer)
-        spliced = bodies.splice_branch(graph, node, cond, self.taken, f"If_{self.position}")
+        spliced = control.splice_branch(graph, node, cond, self.taken, f"If_{self.position}")
         if spliced is None:
             return None
         nodes, decision = spliced
@@ -234,13 +232,13 @@ class _Pass:
         if not outs:
             return
         shapes = self.result.shapes
-        if bodies.has_body(node):
+        if control.has_body(node):
             self._bodies(node)
             return
         if not self.changed.isdisjoint(node.input) or not all(
                 is_known(shapes.get(o)) for o in outs):
             self._infer_node(node, outs)
-        if node.op_type in POOLS and node.domain == "":
+        if _ceil_mode(node):
             self._ceil_pool(node)
         self._fold(node, outs)
 
@@ -317,12 +315,22 @@ class _Pass:
             self.changed.add(name)
 
     def _ceil_pool(self, node: onnx.NodeProto) -> None:
+        """A ceil-mode pool's output as onnxruntime and onnx's reference evaluator compute it,
+        where onnx's inference does not drop a window that would start in the end padding
+        (MaxPool in=3, k=1, s=3 gives 1, not 2): the window function's sides."""
         shapes = self.result.shapes
         x = shapes.get(node.input[0]) if node.input else None
         out = node.output[0] if node.output else ""
-        corrected = ceil_pool_shape(node, x, shapes.get(out))
-        if corrected is not None and corrected != shapes.get(out):
-            shapes[out] = corrected
+        y = shapes.get(out)
+        if x is None or y is None or len(x) < 3 or len(y) != len(x):
+            return
+        attr = node_attr(node)
+        axes = window_axes(attr, x[2:], kernel_of(attr, None, len(x) - 2), pooling=True)
+        if axes is None:
+            return
+        corrected = tuple(d if s is None else s for d, s in zip(y[2:], sides(axes), strict=True))
+        if corrected != y[2:]:
+            shapes[out] = (*y[:2], *corrected)
             self.changed.add(out)
 
     def _fold(self, node: onnx.NodeProto, outs: list[str]) -> None:
@@ -380,7 +388,7 @@ class _Pass:
             if done is not None:
                 inferred[attr] = done
         result.bodies[node.output[0]] = inferred
-        for name, shape in bodies.output_shapes(node, inferred, result).items():
+        for name, shape in control.output_shapes(node, inferred, result).items():
             if not is_known(result.shapes.get(name)):
                 self._set(name, shape)
 
@@ -412,7 +420,7 @@ def _dataflow_order(graph: onnx.GraphProto) -> list[onnx.NodeProto]:
     else networkx's topological sort (a cycle is for the graph builder to report)."""
     nodes = list(graph.node)
     produced = {o: i for i, n in enumerate(nodes) for o in n.output if o}
-    reads = [[t for t in (*n.input, *(c for _, b in subgraphs(n) for c in bodies.captured(b)))
+    reads = [[t for t in (*n.input, *(c for _, b in subgraphs(n) for c in control.captured(b)))
               if t in produced] for n in nodes]
     if all(produced[t] < i for i, ts in enumerate(reads) for t in ts):
         return nodes
@@ -434,35 +442,21 @@ def _has_gaps(graph: onnx.GraphProto, rows: NodeRows | None, shapes: dict[str, S
     return not all_known([shapes.get(o) for outs in outputs for o in outs if o])
 
 
+def _ceil_mode(node: onnx.NodeProto) -> bool:
+    """Whether a node is a pool that counts with ceil_mode (whose rule onnx's inference
+    misses)."""
+    op = lookup(node.domain, node.op_type)
+    return (op is not None and op.window is not None and op.window.pooling
+            and any(a.name == "ceil_mode" and a.i for a in node.attribute))
+
+
 def _ceil_pools(graph: onnx.GraphProto, rows: NodeRows | None) -> bool:
-    """Whether some pool counts with ceil_mode (whose rule onnx's inference misses)."""
+    """Whether some pool of the graph counts with ceil_mode."""
     ops = rows.op_types if rows is not None else [n.op_type for n in graph.node]
-    return any(op in POOLS and any(a.name == "ceil_mode" and a.i for a in graph.node[i].attribute)
-               for i, op in enumerate(ops))
+    return any(op in _POOLING and _ceil_mode(graph.node[i]) for i, op in enumerate(ops))
 
 
-def ceil_pool_shape(node: onnx.NodeProto, x: Shape | None, out: Shape | None) -> Shape | None:
-    """A ceil-mode pool's output as onnxruntime and onnx's reference evaluator compute it,
-    where onnx's inference gives ``out``: a window that would start in the right padding is
-    dropped (MaxPool in=3, k=1, s=3 gives 1, not 2). None when nothing is to correct."""
-    a = {at.name: onnx.helper.get_attribute_value(at) for at in node.attribute}
-    if not a.get("ceil_mode") or a.get("auto_pad", b"NOTSET") not in (b"NOTSET", b"VALID"):
-        return None
-    if not is_known(x) or out is None:
-        return None
-    kernel = list(a.get("kernel_shape", []))
-    rank = len(kernel)
-    strides = list(a.get("strides", [1] * rank))
-    pads = list(a.get("pads", [0] * 2 * rank)) if a.get("auto_pad", b"NOTSET") == b"NOTSET" \
-        else [0] * 2 * rank
-    if len(x) != rank + 2 or len(out) != rank + 2 or len(strides) != rank:  # type: ignore[arg-type]
-        return None
-    dims = list(out)
-    for i in range(rank):
-        d = dims[2 + i]
-        if isinstance(d, int) and (d - 1) * strides[i] >= x[2 + i] + pads[i]:  # type: ignore
-            dims[2 + i] = d - 1
-    return tuple(dims)
+_POOLING = frozenset(op for (_, op), e in REGISTRY.items() if e.window and e.window.pooling)
 
 
 def _disagreements(shapes: dict[str, Shape], declared: dict[str, Shape]) -> list[Diagnostic]:

@@ -224,7 +224,7 @@ def _one_line(code: int, out: str, err: str, structured: bool = True) -> None:
           suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 @given(data=mutated())
 def test_mutated_models_never_crash(tmp_path, capsys, monkeypatch, data):
-    from sphinx_cnncount.count import analyze
+    from sphinx_cnncount.api import analyze
     from sphinx_cnncount.load import ModelError
     from sphinx_cnncount.render.svg import Diagram, render
     from sphinx_cnncount.sphinx_ext import table_node

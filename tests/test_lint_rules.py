@@ -56,7 +56,8 @@ def test_rule_table_is_one_source_of_truth():
     assert Rule.lookup("CNC101") == [Rule.FLOOR_DROP]
     assert Rule.lookup("floor-drop") == [Rule.FLOOR_DROP]
     assert set(Rule.lookup("CNC0")) == {Rule.ANALYSIS_ERROR, Rule.DECLARED_MISMATCH,
-                                        Rule.UNKNOWN_LAYER, Rule.BAD_DECLARATION}
+                                        Rule.UNKNOWN_LAYER, Rule.BAD_DECLARATION,
+                                        Rule.UNCHECKED_DECLARATION}
     assert Rule.lookup("ALL") == rules
     with pytest.raises(ValueError, match="unknown rule"):
         Rule.lookup("CNC999")

@@ -2,9 +2,12 @@
 
 ```toml
 [tool.cnncount]
-select = ["ALL"]                  # codes, prefixes (CNC1) or names (floor-drop)
+select = ["ALL"]                  # codes, prefixes (CNC1) or names (floor-drop); default: the
+extend-select = ["floor-drop"]    #   rules marked on by default, and these added to them
 ignore = ["param-share"]
-fail-level = "warning"            # findings at or above this severity exit 1
+fail-level = "warning"            # findings at or above this severity exit 1 (default: error)
+exclude = [".git", "build"]       # what a directory walk skips (default: DEFAULT_EXCLUDE)
+extend-exclude = ["models/old"]   #   and these besides
 depth = 1
 dims = { batch = 1 }
 input-shapes = { image = "1x3x224x224" }
@@ -32,11 +35,20 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath, PureWindowsPath
 from typing import Any
 
-from ..files import FileProblem, key_lines, read_text
+from ..textfiles import FileProblem, key_lines, read_text
 from .codes import DEFAULT_THRESHOLDS, Rule, Severity
 
-KEYS = frozenset({"select", "ignore", "fail-level", "depth", "dims", "input-shapes", "severity",
-                  "thresholds", "expect", "per-file-ignores"})
+KEYS = frozenset({"select", "extend-select", "ignore", "fail-level", "depth", "dims",
+                  "input-shapes", "severity", "thresholds", "expect", "per-file-ignores",
+                  "exclude", "extend-exclude"})
+
+# What a walk of a directory for models never enters (names or globs of a file or folder, as
+# ruff's ``exclude``): version control, environments, caches, build output. Any folder holding
+# a ``pyvenv.cfg`` (a virtual environment of another name) is skipped too.
+DEFAULT_EXCLUDE = (".bzr", ".direnv", ".eggs", ".git", ".hg", ".mypy_cache", ".nox", ".pants.d",
+                   ".pytest_cache", ".ruff_cache", ".svn", ".tox", ".venv", "__pypackages__",
+                   "__pycache__", "_build", "buck-out", "build", "dist", "node_modules",
+                   "site-packages", "venv")
 
 
 class ConfigError(ValueError):
@@ -51,7 +63,10 @@ class Config:
     path: str | None = None
     root: Path = field(default_factory=Path.cwd)
     select: tuple[str, ...] = ()
+    extend_select: tuple[str, ...] = ()
     ignore: tuple[str, ...] = ()
+    exclude: tuple[str, ...] = DEFAULT_EXCLUDE
+    extend_exclude: tuple[str, ...] = ()
     fail_level: Severity | None = None
     depth: int | None = None
     dims: dict[str, int] = field(default_factory=dict)
@@ -70,6 +85,18 @@ class Config:
         except ValueError:
             rel = Path(file).as_posix()
         return fnmatch.fnmatch(rel, pattern) or fnmatch.fnmatch(Path(file).as_posix(), pattern)
+
+    def excluded(self, path: str | os.PathLike[str]) -> bool:
+        """Whether a walk skips ``path``: its name matches an exclude pattern, or a pattern
+        with a ``/`` matches its path relative to the configuration's folder."""
+        name = os.path.basename(os.path.normpath(path))
+        for pattern in (*self.exclude, *self.extend_exclude):
+            if "/" in pattern.rstrip("/"):
+                if self._matches(pattern.rstrip("/"), path):
+                    return True
+            elif fnmatch.fnmatch(name, pattern.rstrip("/")):
+                return True
+        return False
 
     def expectation_for(self, model: str | os.PathLike[str]) -> Path | None:
         for pattern, target in self.expect.items():
@@ -114,6 +141,12 @@ def _strings(where: str, value: Any) -> tuple[str, ...]:
     return tuple(v.strip() for v in value)
 
 
+def _patterns(where: str, value: Any) -> tuple[str, ...]:
+    if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
+        raise ConfigError(f"{where} must be a list of file or folder names or globs")
+    return tuple(v.strip() for v in value)
+
+
 def _table(where: str, value: Any) -> dict[str, Any]:
     if not isinstance(value, dict):
         raise ConfigError(f"{where} must be a table")
@@ -154,8 +187,13 @@ def load_config(path: str | os.PathLike[str] | None = None) -> Config:
     kw: dict[str, Any] = {"path": str(f), "root": f.parent.resolve()}
     if "select" in table:
         kw["select"] = _strings(f"{w} select", table["select"])
+    if "extend-select" in table:
+        kw["extend_select"] = _strings(f"{w} extend-select", table["extend-select"])
     if "ignore" in table:
         kw["ignore"] = _strings(f"{w} ignore", table["ignore"])
+    for key in ("exclude", "extend-exclude"):
+        if key in table:
+            kw[key.replace("-", "_")] = _patterns(f"{w} {key}", table[key])
     try:
         if "fail-level" in table:
             kw["fail_level"] = Severity.parse(table["fail-level"])
@@ -184,7 +222,7 @@ def load_config(path: str | os.PathLike[str] | None = None) -> Config:
                               "[1, 3, 224, 224]")
     kw["input_shapes"] = {k: (v if isinstance(v, str) else "x".join(map(str, v)))
                           for k, v in shapes.items()}
-    from ..load import parse_input_shapes
+    from ..spelling import parse_input_shapes
 
     try:
         kw["shapes"] = parse_input_shapes([f"{k}={v}" for k, v in kw["input_shapes"].items()])

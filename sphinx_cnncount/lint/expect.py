@@ -24,8 +24,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ..count import Summary
-from ..files import FileProblem, key_lines, line_of, read_text, split_key
+from ..summary import Summary
+from ..textfiles import FileProblem, key_lines, line_of, read_text, split_key
 from ..declare import (KEYS, NUMBER_KEYS, SHAPE_KEYS, Declaration, DeclarationError, Mismatch,
                        check, parse_number, parse_shape)
 from .rules import Finding, Rule
@@ -187,8 +187,9 @@ def check_declarations(summary: Summary, decls: list[Declaration] | tuple[Declar
                                f"(its layers: {known}{more})",
                                model, file, m.line or None, m.target, declared=m.declared))
         else:
-            out.append(Finding(Rule.DECLARED_MISMATCH, f"{name}: {m.message}", model, file,
-                               m.line or None, m.target, declared=m.declared, actual=m.actual))
+            rule = Rule.UNCHECKED_DECLARATION if m.unchecked else Rule.DECLARED_MISMATCH
+            out.append(Finding(rule, f"{name}: {m.message}", model, file, m.line or None,
+                               m.target, declared=m.declared, actual=m.actual))
     return out
 
 

@@ -8,7 +8,7 @@ from collections.abc import Callable, Sequence
 from enum import Enum
 from pathlib import Path
 
-from .. import __version__
+from ..version import __version__
 from ..escape import message as line
 from ..escape import printable
 from .codes import Finding, Rule, Severity
@@ -115,7 +115,8 @@ def sarif_log(findings: Sequence[Finding]) -> dict:
                     "name": r.kebab,
                     "shortDescription": {"text": r.summary},
                     "fullDescription": {"text": r.summary},
-                    "defaultConfiguration": {"level": _SARIF_LEVEL[r.severity]},
+                    "defaultConfiguration": {"level": _SARIF_LEVEL[r.severity],
+                                             "enabled": r.default},
                     "properties": {"tags": ["cnncount"]},
                 } for r in rules],
             }},

@@ -17,7 +17,7 @@ from typing import Any
 import onnx
 from onnx import helper
 
-from ..count import Summary
+from ..summary import Summary
 from ..graph import Graph, has_subgraph
 from ..graph import _node_inputs as node_inputs
 from ..load import LoadedModel

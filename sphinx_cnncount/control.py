@@ -1,4 +1,4 @@
-"""Control flow: the bodies of If, Loop and Scan.
+"""Control flow: the bodies of If, Loop and Scan, which branch runs and how often.
 
 * An ``If`` whose condition is known (folded from dims and constants, as the common
   ``Equal(Gather(Shape(x)), k)`` is) is replaced by the branch that runs: its nodes join the
@@ -9,8 +9,8 @@
   builds it): its formal inputs get the shapes the op gives them, the outer tensors it reads
   are inputs (or initializers, when their values are known).
 * How often a body runs (:func:`runs`): If once (the costlier branch when the condition is
-  unknown), Loop its trip count when that is a known value (else once, stated), Scan the
-  length of its scanned axis.
+  unknown, :func:`costlier`), Loop its trip count when that is a known value (else once,
+  stated), Scan the length of its scanned axis; any other op's bodies once, stated.
 """
 
 from __future__ import annotations
@@ -385,3 +385,19 @@ def scan_runs(node: onnx.NodeProto, shapes: dict[str, Shape]) -> Runs:
     if s is None or not -len(s) <= axis < len(s) or not isinstance(s[axis], int):
         return Runs(1, "its scan length is not known: one iteration counted")
     return Runs(s[axis])  # type: ignore[arg-type]
+
+
+def runs(node: onnx.NodeProto, values: dict[str, np.ndarray], shapes: dict[str, Shape]) -> Runs:
+    """How many times the bodies of a control-flow node other than an If are counted."""
+    if node.op_type == "Loop" and node.domain == "":
+        return loop_runs(node, values)
+    if node.op_type == "Scan" and node.domain == "":
+        return scan_runs(node, shapes)
+    return Runs(1, f"a {node.op_type} of domain {node.domain or 'ai.onnx'}: its bodies are "
+                   "counted once")
+
+
+def costlier(costs: dict[str, tuple[int, int]]) -> str:
+    """The branch of an If on data that is counted: the costlier by (MACs, FLOPs); of equal
+    ones, the first."""
+    return max(costs, key=lambda attr: costs[attr])
