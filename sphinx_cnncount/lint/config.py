@@ -35,6 +35,7 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath, PureWindowsPath
 from typing import Any
 
+from ..spelling import parse_input_shapes
 from ..textfiles import FileProblem, key_lines, read_text
 from .codes import DEFAULT_THRESHOLDS, Rule, Severity
 
@@ -166,6 +167,49 @@ def _escapes(pattern: str, what: str = "") -> str | None:
     return None
 
 
+def _bindings(w: str, table: dict[str, Any]) -> dict[str, Any]:
+    """``dims`` and ``input-shapes``: what binds the models' inputs by default."""
+    kw: dict[str, Any] = {}
+    dims = _table(f"{w}.dims", table.get("dims", {}))
+    if not all(isinstance(v, int) and not isinstance(v, bool) and 0 < v < 2**63
+               for v in dims.values()):
+        raise ConfigError(f"{w}.dims values must be positive ints below 2^63")
+    kw["dims"] = dict(dims)
+    shapes = _table(f"{w}.input-shapes", table.get("input-shapes", {}))
+    for k, v in shapes.items():
+        if not (isinstance(v, str) or (isinstance(v, list) and v and all(
+                isinstance(d, int) and not isinstance(d, bool) for d in v))):
+            raise ConfigError(f"{w}.input-shapes.{k} must be a shape: \"1x3x224x224\" or "
+                              "[1, 3, 224, 224]")
+    kw["input_shapes"] = {k: (v if isinstance(v, str) else "x".join(map(str, v)))
+                          for k, v in shapes.items()}
+    try:
+        kw["shapes"] = parse_input_shapes([f"{k}={v}" for k, v in kw["input_shapes"].items()])
+    except ValueError as exc:
+        raise ConfigError(f"{w}.input-shapes: {str(exc).removeprefix('--input-shape ')}") \
+            from None
+    for k, shape in kw["shapes"].items():
+        if not all(0 < d < 2**63 for d in shape):
+            raise ConfigError(f"{w}.input-shapes.{k}: dims must be positive ints below 2^63")
+    return kw
+
+
+def _expect(w: str, table: dict[str, Any], text: str) -> dict[str, Any]:
+    """``[tool.cnncount.expect]``: model patterns and their expectation files; a pattern or
+    file that leaves the project is refused, with its line in pyproject.toml."""
+    kw: dict[str, Any] = {}
+    expect = _table(f"{w}.expect", table.get("expect", {}))
+    if not all(isinstance(v, str) for v in expect.values()):
+        raise ConfigError(f"{w}.expect values must be paths")
+    lines = key_lines(text)
+    refused = {p: why for p, v in expect.items()
+               if (why := _escapes(p) or _escapes(v, "its expectation file")) is not None}
+    kw["expect"] = {p: v for p, v in expect.items() if p not in refused}
+    kw["refused"] = tuple((p, why, lines.get(("tool", "cnncount", "expect", p), 0))
+                          for p, why in refused.items())
+    return kw
+
+
 def load_config(path: str | os.PathLike[str] | None = None) -> Config:
     """Read ``[tool.cnncount]`` from ``path``, or from the nearest pyproject.toml that has one."""
     f = Path(path) if path is not None else find_pyproject()
@@ -209,29 +253,7 @@ def load_config(path: str | os.PathLike[str] | None = None) -> Config:
         if not isinstance(depth, int) or isinstance(depth, bool) or depth < 1:
             raise ConfigError(f"{w} depth must be an int >= 1")
         kw["depth"] = depth
-    dims = _table(f"{w}.dims", table.get("dims", {}))
-    if not all(isinstance(v, int) and not isinstance(v, bool) and 0 < v < 2**63
-               for v in dims.values()):
-        raise ConfigError(f"{w}.dims values must be positive ints below 2^63")
-    kw["dims"] = dict(dims)
-    shapes = _table(f"{w}.input-shapes", table.get("input-shapes", {}))
-    for k, v in shapes.items():
-        if not (isinstance(v, str) or (isinstance(v, list) and v and all(
-                isinstance(d, int) and not isinstance(d, bool) for d in v))):
-            raise ConfigError(f"{w}.input-shapes.{k} must be a shape: \"1x3x224x224\" or "
-                              "[1, 3, 224, 224]")
-    kw["input_shapes"] = {k: (v if isinstance(v, str) else "x".join(map(str, v)))
-                          for k, v in shapes.items()}
-    from ..spelling import parse_input_shapes
-
-    try:
-        kw["shapes"] = parse_input_shapes([f"{k}={v}" for k, v in kw["input_shapes"].items()])
-    except ValueError as exc:
-        raise ConfigError(f"{w}.input-shapes: {str(exc).removeprefix('--input-shape ')}") \
-            from None
-    for k, shape in kw["shapes"].items():
-        if not all(0 < d < 2**63 for d in shape):
-            raise ConfigError(f"{w}.input-shapes.{k}: dims must be positive ints below 2^63")
+    kw.update(_bindings(w, table))
     thresholds = dict(DEFAULT_THRESHOLDS)
     for key, value in _table(f"{w}.thresholds", table.get("thresholds", {})).items():
         if key not in DEFAULT_THRESHOLDS:
@@ -241,15 +263,7 @@ def load_config(path: str | os.PathLike[str] | None = None) -> Config:
             raise ConfigError(f"{w}.thresholds.{key} must be a number in (0, 1]")
         thresholds[key] = float(value)
     kw["thresholds"] = thresholds
-    expect = _table(f"{w}.expect", table.get("expect", {}))
-    if not all(isinstance(v, str) for v in expect.values()):
-        raise ConfigError(f"{w}.expect values must be paths")
-    lines = key_lines(text)
-    refused = {p: why for p, v in expect.items()
-               if (why := _escapes(p) or _escapes(v, "its expectation file")) is not None}
-    kw["expect"] = {p: v for p, v in expect.items() if p not in refused}
-    kw["refused"] = tuple((p, why, lines.get(("tool", "cnncount", "expect", p), 0))
-                          for p, why in refused.items())
+    kw.update(_expect(w, table, text))
     kw["per_file_ignores"] = {
         pattern: _strings(f"{w}.per-file-ignores {pattern!r}", rules)
         for pattern, rules in _table(f"{w}.per-file-ignores",
