@@ -9,7 +9,10 @@ installed in); it runs the ``cnncount`` script next to that interpreter:
     .venv/bin/python tests/data/cnncount_today.py FILE.onnx [FILE.onnx ...] [--dim SYM=N ...]
 
 For each file: exit status, the summary's status, params, MACs, what it says it could not
-count (its ``incomplete`` list, or the error line), and the wall time of the whole process.
+count (its ``incomplete`` list, or the error line), and the wall time of the whole process
+(one run; use farm-bench for figures to publish). With ``--floor``, also the wall time of the
+floor the benchmarks compare with (import onnx, load without external data, infer_shapes with
+data propagation) and the ratio.
 """
 
 from __future__ import annotations
@@ -22,6 +25,14 @@ import time
 from pathlib import Path
 
 CNNCOUNT = Path(sys.executable).parent / "cnncount"
+FLOOR = ("import onnx, sys; m = onnx.load(sys.argv[1], load_external_data=False); "
+         "onnx.shape_inference.infer_shapes(m, data_prop=True)")
+
+
+def floor_seconds(path: Path) -> float:
+    t0 = time.perf_counter()
+    subprocess.run([sys.executable, "-c", FLOOR, str(path)], check=True, capture_output=True)
+    return time.perf_counter() - t0
 
 
 def run(path: Path, extra: list[str]) -> dict:
@@ -47,15 +58,21 @@ def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("files", nargs="+", type=Path)
     ap.add_argument("--dim", action="append", default=[], help="passed on as --dim SYM=N")
+    ap.add_argument("--floor", action="store_true", help="also time the floor")
     args = ap.parse_args()
     extra = [a for d in args.dim for a in ("--dim", d)]
-    print("| file | args | exit | status | params | MACs | what it says it could not count | time |")
-    print("| --- | --- | --- | --- | --- | --- | --- | --- |")
+    floor_head = " floor | ratio |" if args.floor else ""
+    print(f"| file | args | exit | status | params | MACs | what it says it could not count | time |{floor_head}")
+    print("| --- " * (10 if args.floor else 8) + "|")
     for f in args.files:
         r = run(f, extra)
-        print(f"| {f.name} | {' '.join(extra) or '-'} | {r['exit']} | {r['status']} | "
-              f"{cell(r['params'])} | {cell(r['macs'])} | {cell(r['says']) or '-'} | "
-              f"{r['seconds']:.2f} s |", flush=True)
+        row = (f"| {f.name} | {' '.join(extra) or '-'} | {r['exit']} | {r['status']} | "
+               f"{cell(r['params'])} | {cell(r['macs'])} | {cell(r['says']) or '-'} | "
+               f"{r['seconds']:.2f} s |")
+        if args.floor:
+            fl = floor_seconds(f)
+            row += f" {fl:.2f} s | {r['seconds'] / fl:.1f}x |"
+        print(row, flush=True)
     return 0
 
 

@@ -38,10 +38,11 @@ def versions(*dists: str) -> dict[str, str]:
 
 def export(model: torch.nn.Module, args: tuple, exporter: str, *, input_names: list[str],
            output_names: list[str] | None = None, dynamic_shapes=None, dynamic_axes=None,
-           opset: int = 17) -> onnx.ModelProto:
+           opset: int = 17, constant_folding: bool = False) -> onnx.ModelProto:
     """Export ``model`` with the dynamo (``dynamo=True``) or the legacy TorchScript exporter
-    (``dynamo=False, do_constant_folding=False, opset_version=opset``) and return the full
-    model, weights loaded. The dynamo exporter picks its own opset (20 with torch 2.14)."""
+    (``dynamo=False, do_constant_folding=constant_folding, opset_version=opset``) and return
+    the full model, weights loaded. The dynamo exporter picks its own opset (20 with torch
+    2.14)."""
     with tempfile.TemporaryDirectory() as td:
         path = Path(td) / "m.onnx"
         if exporter == "dynamo":
@@ -49,7 +50,8 @@ def export(model: torch.nn.Module, args: tuple, exporter: str, *, input_names: l
                               input_names=input_names, output_names=output_names,
                               dynamic_shapes=dynamic_shapes)
         elif exporter == "torchscript":
-            torch.onnx.export(model, args, str(path), dynamo=False, do_constant_folding=False,
+            torch.onnx.export(model, args, str(path), dynamo=False,
+                              do_constant_folding=constant_folding,
                               opset_version=opset, input_names=input_names,
                               output_names=output_names, dynamic_axes=dynamic_axes)
         else:
