@@ -213,11 +213,16 @@ def tool_ptflops(name: str, x: torch.Tensor) -> dict:
     import ptflops.pytorch_engine as pe
     from ptflops.utils import flops_to_string
     per: dict[str, int] = {}
+    nested: dict[str, int] = {}
 
     def grab(model, total_flops, total_params, **_):  # replaces the per-layer printout
+        counted: list[str] = []
         for q, mod in model.named_modules():
             if pe.is_supported_instance(mod):
-                per[q] = int(mod.__flops__ / model.__batch_counter__)
+                inside = any(q.startswith(c + ".") or c == "" for c in counted)
+                (nested if inside else per)[q] = int(mod.__flops__ / model.__batch_counter__)
+                if not inside:
+                    counted.append(q)
 
     with quiet(), mock.patch.object(pe, "print_model_with_flops", grab):
         macs, params = ptflops.get_model_complexity_info(
@@ -229,9 +234,11 @@ def tool_ptflops(name: str, x: torch.Tensor) -> dict:
         "value": int(macs), "label": "MACs", "unit": "1", "printed": flops_to_string(macs),
         "params": int(params),
         "per_layer": per,
-        "per_layer_note": "the supported modules' own __flops__ (qualified name -> count); the "
-                          "rest of the total (torch.nn.functional and tensor-op patches) is "
-                          "outside_modules",
+        "per_layer_note": "the supported modules' own __flops__ (qualified name -> count), "
+                          "those the total adds up: a supported module's submodules are not "
+                          "added (nested_not_counted); the rest of the total (the "
+                          "torch.nn.functional and tensor-op patches) is outside_modules",
+        "nested_not_counted": nested,
         "outside_modules": int(macs) - sum(per.values()),
     }
 
@@ -547,11 +554,59 @@ def do_model(name: str, out: Path) -> None:
     print(f"{name}: {head} ({time.time() - t0:.0f}s)", flush=True)
 
 
+# ---------------------------------------------------------------------------------------------
+# The README's tables, from the JSON files
+# ---------------------------------------------------------------------------------------------
+HEAD = ("torchvision", "fvcore", "ptflops", "ptflops-aten", "thop", "torchinfo", "calflops",
+        "calflops macs", "torch-flop-counter", "onnx-tool dynamo", "onnx-tool torchscript")
+# the figures whose tool says they are multiply-accumulates (fvcore's "flop" is one)
+MAC_LIKE = ("fvcore", "ptflops", "ptflops-aten", "thop", "torchinfo", "calflops macs",
+            "onnx-tool dynamo", "onnx-tool torchscript")
+
+
+def headline(d: dict) -> dict[str, int | None]:
+    t, o = d["tools"], d["onnx"]
+    row = {k: t[k].get("total", t[k].get("value")) if k in t else None for k in HEAD[:7]}
+    row["calflops macs"] = t["calflops"].get("macs")
+    row["torch-flop-counter"] = t["torch-flop-counter"].get("value")
+    for e in EXPORTERS:
+        row[f"onnx-tool {e}"] = o.get(e, {}).get("onnx-tool", {}).get("value")
+    return row
+
+
+def tables(folder: Path) -> str:
+    records = [json.loads(p.read_text()) for p in sorted(folder.glob("*.conventions.json"))]
+    out = ["| model | " + " | ".join(HEAD) + " | spread of the MAC-like figures |",
+           "| --- " * (len(HEAD) + 2) + "|"]
+    for d in records:
+        row = headline(d)
+        macs = [row[k] for k in MAC_LIKE if row[k]]
+        out.append(f"| {d['model']} | " + " | ".join(f"{row[k]:,}" if row[k] is not None else "-"
+                                                    for k in HEAD)
+                   + f" | {max(macs) / min(macs):.3f}x |")
+    for d in records:
+        out += ["", f"{d['model']}: per leaf-module class, each tool's count summed over the "
+                "modules of that class", "",
+                "| class | calls | output elements | params | " + " | ".join(TOOLS) + " |",
+                "| --- " * (len(TOOLS) + 4) + "|"]
+        for cls, e in sorted(d["by_class"].items()):
+            out.append(f"| {cls} | {e.get('calls', '-')} | {e.get('output_elements', 0):,} | "
+                       f"{e.get('params', 0):,} | "
+                       + " | ".join(f"{e['tools'][k]:,}" if k in e["tools"] else "-" for k in TOOLS)
+                       + " |")
+    return "\n".join(out) + "\n"
+
+
 def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("models", nargs="*", default=list(MODELS))
     ap.add_argument("--out", type=Path, default=OUT, help="default: tests/data/conventions")
+    ap.add_argument("--tables", action="store_true",
+                    help="only print the README's markdown tables from the JSON files in --out")
     args = ap.parse_args()
+    if args.tables:
+        sys.stdout.write(tables(args.out))
+        return 0
     args.out.mkdir(parents=True, exist_ok=True)
     torch.manual_seed(0)
     for name in args.models:

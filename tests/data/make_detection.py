@@ -141,13 +141,13 @@ def size_nodes(m: onnx.ModelProto, inlined: onnx.ModelProto, vals: dict) -> list
             if n.op_type not in ("NonMaxSuppression", "TopK", "Slice"):
                 continue
             r = ran.get(inlined_name(path, n.name))
-            rec = {"graph": path, "node": n.name, "op": n.op_type,
-                   "static_inputs": {i: small(static[i]) for i in n.input if i in static},
+            rec = {"graph": path, "node": n.name, "op": n.op_type, "inputs": list(n.input),
+                   "static_inputs": [small(static[i]) if i in static else None for i in n.input],
                    "ran": r is not None}
-            if r is not None:
-                rec["runtime_inputs"] = {i: small(vals[i]) if small(vals[i]) is not None
-                                         else list(np.asarray(vals[i]).shape)
-                                         for i in r.input if i in vals}
+            if r is not None:  # in input order: a small value, else its shape as {"shape": [...]}
+                rec["runtime_inputs"] = [
+                    None if i not in vals else small(vals[i]) if small(vals[i]) is not None
+                    else {"shape": list(np.asarray(vals[i]).shape)} for i in r.input]
                 rec["runtime_output_shapes"] = [list(np.asarray(vals[o]).shape) for o in r.output
                                                 if o in vals]
             out.append(rec)

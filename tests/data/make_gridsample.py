@@ -85,6 +85,7 @@ def do_model(name: str, out: Path) -> None:
         m = export(model, frames, exporter, input_names=["image1", "image2"])
         feeds = {"image1": frames[0].numpy(), "image2": frames[1].numpy()}
         shapes = shapes_of(ort_values(m, feeds))
+        known = {**{k: list(v.shape) for k, v in feeds.items()}, **shapes}
         macs, per_node = hand_macs(m, shapes)
         info = write_skeleton(m, out / f"{stem}.onnx")
         record = {
@@ -95,7 +96,7 @@ def do_model(name: str, out: Path) -> None:
             "params_sum_torch": sum(p.numel() for p in model.parameters()),
             "ops": op_counts(m),
             "grid_sample_nodes": [
-                {"name": n.name, "inputs": [shapes.get(i) for i in n.input],
+                {"name": n.name, "inputs": [known.get(i) for i in n.input],
                  "output": shapes[n.output[0]],
                  "attributes": {a.name: (a.s.decode() if a.s else a.i) for a in n.attribute}}
                 for n in m.graph.node if n.op_type == "GridSample"],

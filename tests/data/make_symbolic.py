@@ -91,17 +91,31 @@ def resnet18_formula(model) -> dict:
         model(torch.zeros(1, 3, 224, 224))
     for h in hooks:
         h.remove()
-    per_hw = Fraction(0)
+    by_stride: dict[int, int] = {}
     for n, m in model.named_modules():
         if isinstance(m, torch.nn.Conv2d):
             kh, kw = m.kernel_size
-            per_hw += Fraction(m.out_channels * m.in_channels // m.groups * kh * kw, strides[n] ** 2)
+            w = m.out_channels * m.in_channels // m.groups * kh * kw
+            by_stride[strides[n]] = by_stride.get(strides[n], 0) + w
+    per_hw = sum(Fraction(w, s * s) for s, w in by_stride.items())
     assert per_hw.denominator == 1, per_hw
     fc = model.fc.in_features * model.fc.out_features
     return {"symbols": ["H", "W"], "terms": [[int(per_hw), {"H": 1, "W": 1}], [fc, {}]],
             "derivation": "sum over convs of C_out*C_in/groups*kh*kw/stride^2 (strides 2..32) "
                           f"= {int(per_hw)} per input pixel, + fc 512*1000",
-            "condition": "H and W multiples of 32 (every stride-2 layer halves exactly)"}
+            "condition": "H and W multiples of 32 (every stride-2 layer halves exactly)",
+            "any_size": {"by_stride": {str(s): w for s, w in sorted(by_stride.items())}, "fc": fc,
+                         "formula": "sum over strides s of by_stride[s] * ceil(H/s) * ceil(W/s) + fc: "
+                                    "every stride-2 layer (7x7 pad 3, 3x3 pad 1, 1x1 pad 0, the 3x3 "
+                                    "max pool pad 1) maps h to ceil(h/2), and ceil(ceil(h/2)/2) = "
+                                    "ceil(h/4); exact for every H, W >= 1"}}
+
+
+def evaluate_any_size(formula: dict, b: dict) -> int | None:
+    if "any_size" not in formula:
+        return None
+    a = formula["any_size"]
+    return sum(w * -(-b["H"] // int(s)) * -(-b["W"] // int(s)) for s, w in a["by_stride"].items()) + a["fc"]
 
 
 def evaluate(formula: dict, binding: dict) -> int:
@@ -127,6 +141,7 @@ def bert_case():
         "dynamic_axes": {"input_ids": {1: "sequence"}, "attention_mask": {1: "sequence"},
                          "last_hidden_state": {1: "sequence"}},
         "formula": bert_formula(),
+        "holds": lambda b: True,
         "build": "BertOutputs() in make_symbolic.py: transformers.BertModel(BertConfig("
                  + ", ".join(f"{k}={v}" for k, v in BERT.items()) + ", attn_implementation='eager'))",
         "input_fill": "input_ids torch.randint(0, 30522), generator seed 0, drawn per binding in "
@@ -152,6 +167,7 @@ def resnet_case():
         "dynamic_shapes": {"x": {2: h, 3: w}},
         "dynamic_axes": {"image": {2: "H", 3: "W"}},
         "formula": resnet18_formula(model),
+        "holds": lambda b: b["H"] % 32 == 0 and b["W"] % 32 == 0,
         "build": "torchvision.models.resnet18(weights=None)",
         "input_fill": "torch.randn, generator seed 0, drawn per binding in order",
     }
@@ -195,8 +211,13 @@ def do_case(name: str, out: Path) -> None:
             feeds = {n: a.numpy() for n, a in zip(case["input_names"], args)}
             shapes = shapes_of(ort_values(m, feeds))
             macs, per_node = hand_macs(m, shapes)
+            if case["holds"](b):  # the hand formula, checked where its condition holds
+                assert evaluate(case["formula"], b) == macs, (b, macs)
+            any_size = evaluate_any_size(case["formula"], b)
+            assert any_size in (None, macs), (b, any_size, macs)
             runs.append({"binding": b, "macs_from_ort_shapes": macs,
                          "formula_macs": evaluate(case["formula"], b),
+                         **({"any_size_formula_macs": any_size} if any_size is not None else {}),
                          **torch_counts(model, args),
                          "macs_per_node": per_node, "ort_shapes": shapes,
                          "graph_outputs": {o.name: shapes[o.name] for o in m.graph.output}})
