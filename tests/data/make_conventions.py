@@ -584,15 +584,17 @@ def tables(folder: Path) -> str:
         out.append(f"| {d['model']} | " + " | ".join(f"{row[k]:,}" if row[k] is not None else "-"
                                                     for k in HEAD)
                    + f" | {max(macs) / min(macs):.3f}x |")
+    per_module = [k for k in TOOLS if k not in ("torchvision", "ptflops-aten")]
     for d in records:
         out += ["", f"{d['model']}: per leaf-module class, each tool's count summed over the "
                 "modules of that class", "",
-                "| class | calls | output elements | params | " + " | ".join(TOOLS) + " |",
-                "| --- " * (len(TOOLS) + 4) + "|"]
+                "| class | calls | output elements | params | " + " | ".join(per_module) + " |",
+                "| --- " * (len(per_module) + 4) + "|"]
         for cls, e in sorted(d["by_class"].items()):
             out.append(f"| {cls} | {e.get('calls', '-')} | {e.get('output_elements', 0):,} | "
                        f"{e.get('params', 0):,} | "
-                       + " | ".join(f"{e['tools'][k]:,}" if k in e["tools"] else "-" for k in TOOLS)
+                       + " | ".join(f"{e['tools'][k]:,}" if k in e["tools"] else "-"
+                                    for k in per_module)
                        + " |")
     return "\n".join(out) + "\n"
 
