@@ -41,8 +41,9 @@ def run(path: Path, extra: list[str]) -> dict:
                        capture_output=True, text=True)
     took = time.perf_counter() - t0
     if p.returncode != 0 and not p.stdout.strip():
+        says = p.stderr.strip().splitlines()[-1] if p.stderr.strip() else ""
         return {"exit": p.returncode, "status": "error", "params": None, "macs": None,
-                "says": p.stderr.strip().splitlines()[-1] if p.stderr.strip() else "", "seconds": took}
+                "says": says, "seconds": took}
     d = json.loads(p.stdout)
     return {"exit": p.returncode, "status": d["status"], "params": d["totals"].get("params"),
             "macs": d["totals"].get("macs"), "says": "; ".join(d["incomplete"]), "seconds": took}
@@ -62,7 +63,8 @@ def main() -> int:
     args = ap.parse_args()
     extra = [a for d in args.dim for a in ("--dim", d)]
     floor_head = " floor | ratio |" if args.floor else ""
-    print(f"| file | args | exit | status | params | MACs | what it says it could not count | time |{floor_head}")
+    print("| file | args | exit | status | params | MACs | what it says it could not count "
+          f"| time |{floor_head}")
     print("| --- " * (10 if args.floor else 8) + "|")
     for f in args.files:
         r = run(f, extra)

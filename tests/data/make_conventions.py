@@ -328,7 +328,8 @@ def tool_calflops(name: str, x: torch.Tensor) -> dict:
         end(self)
 
     buf = io.StringIO()
-    with contextlib.redirect_stdout(buf), mock.patch.object(CalFlopsPipline, "end_flops_calculate", grab):
+    patch = mock.patch.object(CalFlopsPipline, "end_flops_calculate", grab)
+    with contextlib.redirect_stdout(buf), patch:
         flops, macs, params = calflops.calculate_flops(
             fresh(name), input_shape=tuple(x.shape), output_as_string=False, print_results=True,
             print_detailed=False)
@@ -495,8 +496,9 @@ def do_exports(name: str, x: torch.Tensor, out: Path) -> dict:
         except Exception as e:
             entry["onnx-tool"] = {"error": f"{type(e).__name__}: {str(e)[:300]}"}
         committed = TV_DIR / f"{name}.{exporter}.onnx"
-        if committed.exists() and graph_signature(onnx.load(str(committed), load_external_data=False)) \
-                == graph_signature(m):
+        same = committed.exists() and graph_signature(
+            onnx.load(str(committed), load_external_data=False)) == graph_signature(m)
+        if same:
             entry["skeleton"] = f"../torchvision/{committed.name}"
         else:
             entry["skeleton"] = write_oracle(name, exporter, m, x, out)
@@ -549,8 +551,10 @@ def do_model(name: str, out: Path) -> None:
         "leaf_calls": calls,
         "by_class": by_class(calls, tools),
     }
-    (out / f"{name}.conventions.json").write_text(json.dumps(record, indent=1, sort_keys=True) + "\n")
-    head = {k: (v.get("value") if v and "value" in v else v and v.get("error")) for k, v in tools.items()}
+    text = json.dumps(record, indent=1, sort_keys=True) + "\n"
+    (out / f"{name}.conventions.json").write_text(text)
+    head = {k: (v.get("value") if v and "value" in v else v and v.get("error"))
+            for k, v in tools.items()}
     print(f"{name}: {head} ({time.time() - t0:.0f}s)", flush=True)
 
 

@@ -157,7 +157,8 @@ def size_nodes(m: onnx.ModelProto, inlined: onnx.ModelProto, vals: dict) -> list
 def per_proposal_nodes(inlined: onnx.ModelProto, per_node: dict) -> list[str]:
     """The nodes with MACs of the box head: the Gemms under /roi_heads/box_head and
     /roi_heads/box_predictor (TorchScript names nodes by module scope)."""
-    return [k for k in per_node if k.startswith(("/roi_heads/box_head/", "/roi_heads/box_predictor/"))]
+    heads = ("/roi_heads/box_head/", "/roi_heads/box_predictor/")
+    return [k for k in per_node if k.startswith(heads)]
 
 
 def do_frcnn(out: Path) -> None:
@@ -174,8 +175,9 @@ def do_frcnn(out: Path) -> None:
     try:
         export(model, ([image],), "dynamo", input_names=["image"])
     except Exception as e:  # the finding: the dynamo exporter cannot take this model
-        dynamo_error = f"{type(e).__name__}: " + next(
-            (ln for ln in str(e).splitlines() if "data-dependent" in ln), str(e).splitlines()[0])[:400]
+        lines = str(e).splitlines()
+        why = next((ln for ln in lines if "data-dependent" in ln), lines[0])
+        dynamo_error = f"{type(e).__name__}: {why}"[:400]
     m = export(model, ([image],), "torchscript", input_names=["image"])
     feeds = {"image": image.numpy()}
     inlined, control = inline_taken_ifs(m, feeds)
@@ -225,8 +227,10 @@ def do_frcnn(out: Path) -> None:
         "graph_outputs": {o.name: shapes[o.name] for o in m.graph.output},
         "skeleton": info,
     }
-    (out / f"{FRCNN}.torchscript.json").write_text(json.dumps(record, sort_keys=True, indent=0) + "\n")
-    print(f"{FRCNN}: {len(m.graph.node)} nodes, {n_rois} proposals (torch {proposals}), MACs {macs:,}, "
+    text = json.dumps(record, sort_keys=True, indent=0) + "\n"
+    (out / f"{FRCNN}.torchscript.json").write_text(text)
+    print(f"{FRCNN}: {len(m.graph.node)} nodes, {n_rois} proposals (torch {proposals}), "
+          f"MACs {macs:,}, "
           f"at cap {record['macs_at_cap']:,}, torch {record['torch_flop_counter_macs']:,}, "
           f"{info['bytes']:,} B, {time.time() - t0:.0f}s", flush=True)
 
@@ -252,11 +256,12 @@ def tiny_detector() -> onnx.ModelProto:
     nodes = [
         const("k", [64], np.int64), const("flat_shape", [1, 256], np.int64),
         const("cells_shape", [256, 4], np.int64), const("axis0", [0], np.int64),
-        const("col2", 2, np.int64), const("max_a", [10], np.int64), const("max_b", [INT64_MAX], np.int64),
+        const("col2", 2, np.int64), const("max_a", [10], np.int64),
+        const("max_b", [INT64_MAX], np.int64),
         const("iou_a", [0.5], np.float32), const("iou_b", [0.3], np.float32),
         const("start", [0], np.int64), const("keep_b", [6], np.int64),
-        helper.make_node("Conv", ["image", "backbone.weight", "backbone.bias"], ["feat"], name="backbone",
-                         kernel_shape=[3, 3], pads=[1, 1, 1, 1]),
+        helper.make_node("Conv", ["image", "backbone.weight", "backbone.bias"], ["feat"],
+                         name="backbone", kernel_shape=[3, 3], pads=[1, 1, 1, 1]),
         helper.make_node("Conv", ["feat", "objectness.weight"], ["obj"], name="objectness",
                          kernel_shape=[1, 1]),
         helper.make_node("Reshape", ["obj", "flat_shape"], ["obj_flat"], name="obj_flat"),
@@ -268,22 +273,26 @@ def tiny_detector() -> onnx.ModelProto:
         helper.make_node("Unsqueeze", ["cand", "axis0"], ["boxes"], name="boxes"),
         helper.make_node("Unsqueeze", ["top_scores", "axis0"], ["scores"], name="scores"),
         # head A: the cap is NMS's max_output_boxes_per_class
-        helper.make_node("NonMaxSuppression", ["boxes", "scores", "max_a", "iou_a"], ["sel_a"], name="nms_a"),
+        helper.make_node("NonMaxSuppression", ["boxes", "scores", "max_a", "iou_a"], ["sel_a"],
+                         name="nms_a"),
         helper.make_node("Gather", ["sel_a", "col2"], ["idx_a"], name="idx_a", axis=1),
         helper.make_node("Gather", ["cand", "idx_a"], ["feat_a"], name="feat_a", axis=0),
         helper.make_node("MatMul", ["feat_a", "head_a.fc1.weight"], ["h_a"], name="head_a.fc1"),
         helper.make_node("Relu", ["h_a"], ["r_a"], name="head_a.relu"),
-        helper.make_node("Gemm", ["r_a", "head_a.fc2.weight", "head_a.fc2.bias"], ["out_a"], name="head_a.fc2",
-                         transB=1),
+        helper.make_node("Gemm", ["r_a", "head_a.fc2.weight", "head_a.fc2.bias"], ["out_a"],
+                         name="head_a.fc2", transB=1),
         # head B: no cap in NMS; the cap is a Slice of the kept indices
-        helper.make_node("NonMaxSuppression", ["boxes", "scores", "max_b", "iou_b"], ["sel_b"], name="nms_b"),
+        helper.make_node("NonMaxSuppression", ["boxes", "scores", "max_b", "iou_b"], ["sel_b"],
+                         name="nms_b"),
         helper.make_node("Gather", ["sel_b", "col2"], ["idx_b_all"], name="idx_b_all", axis=1),
-        helper.make_node("Slice", ["idx_b_all", "start", "keep_b", "axis0"], ["idx_b"], name="keep_b_first"),
+        helper.make_node("Slice", ["idx_b_all", "start", "keep_b", "axis0"], ["idx_b"],
+                         name="keep_b_first"),
         helper.make_node("Gather", ["cand", "idx_b"], ["feat_b"], name="feat_b", axis=0),
-        helper.make_node("Gemm", ["feat_b", "head_b.fc.weight", "head_b.fc.bias"], ["out_b"], name="head_b.fc",
-                         transB=1),
+        helper.make_node("Gemm", ["feat_b", "head_b.fc.weight", "head_b.fc.bias"], ["out_b"],
+                         name="head_b.fc", transB=1),
     ]
-    inits = [w("backbone.weight", 4, 3, 3, 3), w("backbone.bias", 4), w("objectness.weight", 1, 4, 1, 1),
+    inits = [w("backbone.weight", 4, 3, 3, 3), w("backbone.bias", 4),
+             w("objectness.weight", 1, 4, 1, 1),
              w("head_a.fc1.weight", 4, 32), w("head_a.fc2.weight", 8, 32), w("head_a.fc2.bias", 8),
              w("head_b.fc.weight", 16, 4), w("head_b.fc.bias", 16)]
     graph = helper.make_graph(
@@ -337,7 +346,8 @@ def do_tiny(out: Path) -> None:
         "skeleton": info,
     }
     (out / "tiny_detector.json").write_text(json.dumps(record, sort_keys=True, indent=0) + "\n")
-    print("tiny_detector:", [(r["input_fill"], r["K_a"], r["K_b"], r["macs"]) for r in runs], flush=True)
+    print("tiny_detector:", [(r["input_fill"], r["K_a"], r["K_b"], r["macs"]) for r in runs],
+          flush=True)
 
 
 def main() -> int:

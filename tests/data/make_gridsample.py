@@ -112,7 +112,8 @@ def do_model(name: str, out: Path) -> None:
             "skeleton": info,
         }
         (out / f"{stem}.json").write_text(json.dumps(record, sort_keys=True, indent=0) + "\n")
-        print(f"{stem}: {len(m.graph.node)} nodes, MACs {macs:,} (torch {fc.get_total_flops() // 2:,}), "
+        print(f"{stem}: {len(m.graph.node)} nodes, MACs {macs:,} "
+              f"(torch {fc.get_total_flops() // 2:,}), "
               f"{info['bytes']:,} B, {time.time() - t0:.0f}s", flush=True)
 
 

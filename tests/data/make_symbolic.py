@@ -85,7 +85,10 @@ def resnet18_formula(model) -> dict:
     (H/s) x (W/s) for its output stride s, so conv MACs = sum C_out*C_in/g*kh*kw / s^2 * H*W;
     the final Linear is 512*1000. The strides are read from a run at 224x224."""
     strides: dict[str, int] = {}
-    hooks = [m.register_forward_hook(lambda m, i, o, n=n: strides.__setitem__(n, 224 // o.shape[-1]))
+    def remember(name):
+        return lambda mod, inp, out: strides.__setitem__(name, 224 // out.shape[-1])
+
+    hooks = [m.register_forward_hook(remember(n))
              for n, m in model.named_modules() if isinstance(m, torch.nn.Conv2d)]
     with torch.no_grad():
         model(torch.zeros(1, 3, 224, 224))
@@ -104,22 +107,25 @@ def resnet18_formula(model) -> dict:
             "derivation": "sum over convs of C_out*C_in/groups*kh*kw/stride^2 (strides 2..32) "
                           f"= {int(per_hw)} per input pixel, + fc 512*1000",
             "condition": "H and W multiples of 32 (every stride-2 layer halves exactly)",
-            "any_size": {"by_stride": {str(s): w for s, w in sorted(by_stride.items())}, "fc": fc,
-                         "formula": "sum over strides s of by_stride[s] * ceil(H/s) * ceil(W/s) + fc: "
-                                    "every stride-2 layer (7x7 pad 3, 3x3 pad 1, 1x1 pad 0, the 3x3 "
-                                    "max pool pad 1) maps h to ceil(h/2), and ceil(ceil(h/2)/2) = "
-                                    "ceil(h/4); exact for every H, W >= 1"}}
+            "any_size": {
+                "by_stride": {str(s): w for s, w in sorted(by_stride.items())}, "fc": fc,
+                "formula": "sum over strides s of by_stride[s] * ceil(H/s) * ceil(W/s) + fc: "
+                           "every stride-2 layer (7x7 pad 3, 3x3 pad 1, 1x1 pad 0, the 3x3 "
+                           "max pool pad 1) maps h to ceil(h/2), and ceil(ceil(h/2)/2) = "
+                           "ceil(h/4); exact for every H, W >= 1"}}
 
 
 def evaluate_any_size(formula: dict, b: dict) -> int | None:
     if "any_size" not in formula:
         return None
     a = formula["any_size"]
-    return sum(w * -(-b["H"] // int(s)) * -(-b["W"] // int(s)) for s, w in a["by_stride"].items()) + a["fc"]
+    return sum(w * -(-b["H"] // int(s)) * -(-b["W"] // int(s))  # -(-x // s) = ceil(x / s)
+               for s, w in a["by_stride"].items()) + a["fc"]
 
 
 def evaluate(formula: dict, binding: dict) -> int:
-    return sum(c * int(np.prod([binding[s] ** p for s, p in powers.items()])) for c, powers in formula["terms"])
+    return sum(c * int(np.prod([binding[s] ** p for s, p in powers.items()]))
+               for c, powers in formula["terms"])
 
 
 def bert_case():
@@ -143,7 +149,8 @@ def bert_case():
         "formula": bert_formula(),
         "holds": lambda b: True,
         "build": "BertOutputs() in make_symbolic.py: transformers.BertModel(BertConfig("
-                 + ", ".join(f"{k}={v}" for k, v in BERT.items()) + ", attn_implementation='eager'))",
+                 + ", ".join(f"{k}={v}" for k, v in BERT.items())
+                 + ", attn_implementation='eager'))",
         "input_fill": "input_ids torch.randint(0, 30522), generator seed 0, drawn per binding in "
                       "order; attention_mask ones",
     }
@@ -238,7 +245,8 @@ def do_case(name: str, out: Path) -> None:
             "skeleton": info,
         }
         (out / f"{stem}.json").write_text(json.dumps(record, sort_keys=True, indent=0) + "\n")
-        summary = [(tuple(r["binding"].values()), r["macs_from_ort_shapes"], r["formula_macs"]) for r in runs]
+        summary = [(tuple(r["binding"].values()), r["macs_from_ort_shapes"], r["formula_macs"])
+                   for r in runs]
         print(f"{stem}: {len(m.graph.node)} nodes, inputs {record['inputs']}, {summary}, "
               f"{info['bytes']:,} B, {time.time() - t0:.0f}s", flush=True)
 

@@ -118,9 +118,11 @@ def op_counts(m: onnx.ModelProto) -> dict[str, int]:
 def graph_signature(m: onnx.ModelProto) -> tuple:
     """What makes two exports the same network whatever their weights: the op sequence, the
     nodes' attributes and the initializers' names, dims and dtypes."""
-    ops = tuple((n.op_type, tuple(sorted((a.name, str(onnx.helper.get_attribute_value(a)))
-                                          for a in n.attribute if a.type != onnx.AttributeProto.TENSOR)))
-                for n in m.graph.node)
+    def attrs(n):
+        return tuple(sorted((a.name, str(onnx.helper.get_attribute_value(a)))
+                            for a in n.attribute if a.type != onnx.AttributeProto.TENSOR))
+
+    ops = tuple((n.op_type, attrs(n)) for n in m.graph.node)
     inits = tuple(sorted((t.name, tuple(t.dims), t.data_type) for t in m.graph.initializer))
     return ops, inits
 
