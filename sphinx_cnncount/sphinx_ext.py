@@ -297,6 +297,18 @@ def parse_units(value: str | None) -> bool:
     raise ValueError(f":units: expects nothing, yes or no, got {value!r}")
 
 
+def parse_table(value: str | None, captioned: bool = False) -> bool:
+    """``:table: no`` draws the diagram alone; ``yes`` (the default), the table too. A caption
+    titles the table: with no table, it is an error rather than dropped."""
+    try:
+        shown = parse_units(value)
+    except ValueError:
+        raise ValueError(f":table: expects yes or no, got {value!r}") from None
+    if not shown and captioned:
+        raise ValueError(":caption: titles the table, and :table: no leaves none")
+    return shown
+
+
 def table_node(summary: Summary, columns: Sequence[Column], units: bool = False) -> nodes.table:
     """The summary as a docutils table: header, one row per layer, a bold totals row; ``units``:
     numbers with SI units (1.52 K), as ``cnncount summary --units``."""
@@ -423,6 +435,8 @@ class CnncountDirective(SphinxDirective):
         "columns": directives.unchanged_required,
         "units": directives.unchanged,
         "diagram": directives.unchanged_required,
+        "kind": directives.unchanged_required,  # the same option, as the CLI's --kind names it
+        "table": directives.unchanged,  # no: the diagram alone (a gallery's figure)
         "caption": directives.unchanged_required,
         "name": directives.unchanged,
         "class": directives.class_option,
@@ -433,9 +447,10 @@ class CnncountDirective(SphinxDirective):
         try:
             options = self._options()
             columns = parse_columns(self.options.get("columns", self.config.cnncount_columns))
-            kind = parse_diagram(self.options.get("diagram", self.config.cnncount_diagram))
+            kind = parse_diagram(self._kind())
             units = parse_units(self.options["units"]) if "units" in self.options \
                 else bool(self.config.cnncount_units)
+            with_table = parse_table(self.options.get("table", "yes"), "caption" in self.options)
         except ValueError as exc:
             return self._fail(f"{rel}: {exc}")
         try:
@@ -456,6 +471,8 @@ class CnncountDirective(SphinxDirective):
             picture = None
         if picture is not None:
             container += diagram_node(picture, f"cnncount-{self.env.new_serialno('cnncount')}")
+        if not with_table:
+            return [container]
         table = table_node(summary, columns, units)
         self.set_source_info(table)
         messages: list[nodes.Node] = []
@@ -467,6 +484,13 @@ class CnncountDirective(SphinxDirective):
         self.add_name(table)
         container += table_box(table, columns)
         return [container, *messages]
+
+    def _kind(self) -> str:
+        """``:kind:`` or ``:diagram:`` (two names of one option), else conf.py's default."""
+        if "kind" in self.options and "diagram" in self.options:
+            raise ValueError(":kind: and :diagram: are one option: give one of them")
+        return self.options.get("kind", self.options.get("diagram",
+                                                          self.config.cnncount_diagram))
 
     def _options(self) -> Options:
         return directive_options(self.options, self.config)
