@@ -257,9 +257,10 @@ def merge_info(app: Sphinx, env: BuildEnvironment, docnames: set[str],
 
 
 def start_cache(app: Sphinx) -> None:
-    """A fresh environment (``-E``) starts with an empty analysis cache."""
+    """A fresh environment (``-E``) starts with an empty analysis cache. (A fresh environment
+    has read no document yet: ``Sphinx.fresh_env_used`` says the same from Sphinx 7.4 on.)"""
     cache = _cache_dir(app.env)
-    if app.fresh_env_used and os.path.isdir(cache):
+    if not app.env.all_docs and os.path.isdir(cache):
         shutil.rmtree(cache, ignore_errors=True)
 
 

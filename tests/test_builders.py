@@ -1,0 +1,91 @@
+"""Every builder, with ``-W``, on every Sphinx version ``pyproject.toml`` allows.
+
+These tests use nothing of ``sphinx.testing`` (whose API moved between 7.2 and 9.0): each is
+one ``sphinx-build`` run through :func:`sphinx.cmd.build.build_main`. ``.ci/run`` runs this
+module a second time in a virtual environment with the oldest Sphinx and docutils the package
+allows; the rest of the suite runs with the newest.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+from sphinx.cmd.build import build_main
+
+from sphinx_cnncount import sphinx_ext
+
+ROOT = Path(__file__).resolve().parent.parent
+ROOTS = Path(__file__).resolve().parent / "roots"
+MODELS = (ROOT / "examples" / "lenet5.onnx", ROOT / "examples" / "keras_cnn.onnx",
+          ROOTS / "test-graph" / "residual.onnx")
+
+# builder -> the file that must hold the LeNet table's total of params, 60,840
+BUILDERS = {
+    "html": "index.html", "dirhtml": "index.html", "singlehtml": "index.html",
+    "epub": "index.xhtml", "latex": "builders.tex", "text": "index.txt", "man": "builders.1",
+    "texinfo": "builders.texi", "xml": "index.xml", "gettext": None,
+}
+
+
+def project(where: Path, root: str = "test-builders") -> Path:
+    """A copy of ``tests/roots/<root>`` with the models its pages name in ``models/``."""
+    src = where / "src"
+    shutil.copytree(ROOTS / root, src)
+    (src / "models").mkdir(exist_ok=True)
+    for model in MODELS:
+        shutil.copyfile(model, src / "models" / model.name)
+    return src
+
+
+def sphinx_build(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str]:
+    """``sphinx-build -q ARGS`` in this process: (exit status, what it wrote to stderr)."""
+    capsys.readouterr()
+    rc = build_main(["-q", *args])
+    return rc, re.sub(r"\x1b\[[0-9;]*m", "", capsys.readouterr().err)
+
+
+@pytest.mark.parametrize("builder", BUILDERS)
+def test_every_builder_builds_with_W(builder: str, tmp_path: Path,
+                                     capsys: pytest.CaptureFixture[str]) -> None:
+    src = project(tmp_path)
+    out = tmp_path / "out"
+    rc, err = sphinx_build(capsys, "-W", "-b", builder, "-d", str(tmp_path / "doctrees"),
+                           str(src), str(out))
+    assert (rc, err) == (0, "")
+    if BUILDERS[builder]:
+        text = (out / BUILDERS[builder]).read_text(encoding="utf8")
+        assert f"{(5 * 5 * 1 + 1) * 6:,}" in text  # C1's params, the table is there
+        assert "60,840" in text.replace(r"\sphinxhyphen{}", "")
+    else:
+        assert "LeNet-5, layer by layer" in (out / "index.pot").read_text(encoding="utf8")
+
+
+def test_parallel_html_builds_with_W(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    src = project(tmp_path)
+    rc, err = sphinx_build(capsys, "-W", "-j", "2", "-b", "html", str(src), str(tmp_path / "out"))
+    assert (rc, err) == (0, "")
+
+
+def test_a_fresh_environment_empties_the_analysis_cache(tmp_path: Path,
+                                                         capsys: pytest.CaptureFixture[str]
+                                                         ) -> None:
+    """``-E`` starts afresh: the stored analyses go, and the build stores its own anew."""
+    src = project(tmp_path)
+    doctrees = tmp_path / "doctrees"
+    args = ["-b", "html", "-d", str(doctrees), str(src), str(tmp_path / "out")]
+    assert sphinx_build(capsys, *args) == (0, "")
+    cache = doctrees / "cnncount"
+    kept = sorted(cache.glob("*.pickle"))
+    stale = cache / f"{kept[0].name.partition('-')[0]}-stale.pickle"  # a model still in use
+    stale.write_bytes(b"")
+    assert sphinx_build(capsys, *args) == (0, "")
+    assert stale.exists()  # nothing read: the cache is left as it is
+    sphinx_ext._analyze.cache_clear()  # as in a new sphinx-build process
+    assert sphinx_build(capsys, "-E", *args) == (0, "")
+    assert not stale.exists()
+    # one analysis per model and options: lenet5 twice (the directive's :input-shape:, the
+    # role's conf defaults), residual and keras_cnn once each
+    assert sorted(cache.glob("*.pickle")) == kept and len(kept) == 4
