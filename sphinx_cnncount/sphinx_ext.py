@@ -51,6 +51,7 @@ if TYPE_CHECKING:
     from collections.abc import Sequence
 
     from sphinx.application import Sphinx
+    from sphinx.config import Config
     from sphinx.environment import BuildEnvironment
     from sphinx.util.typing import ExtensionMetadata
     from sphinx.writers.html5 import HTML5Translator
@@ -587,10 +588,13 @@ CSS_FILE = "cnncount.css"  # numbers right-aligned, boxes that scroll, the diagr
 STATIC = os.path.join(os.path.dirname(__file__), "static")
 
 
-def add_static_path(app: Sphinx) -> None:
-    """Let Sphinx copy the stylesheet ``setup`` links into the output's ``_static``."""
-    if STATIC not in app.config.html_static_path:
-        app.config.html_static_path.append(STATIC)
+def add_static_path(app: Sphinx, config: Config) -> None:
+    """Let Sphinx copy the stylesheet ``setup`` links into the output's ``_static``: at
+    config-inited, as sphinx.ext.graphviz does, so that the configuration Sphinx compares with
+    the last build's already holds the folder (added later, every rebuild would say
+    "The configuration has changed")."""
+    if STATIC not in config.html_static_path:
+        config.html_static_path.append(STATIC)
 
 
 def setup(app: Sphinx) -> ExtensionMetadata:
@@ -609,7 +613,7 @@ def setup(app: Sphinx) -> ExtensionMetadata:
     app.add_post_transform(UniqueIds)
     app.add_css_file(CSS_FILE)
     app.add_latex_package("tikz")  # the diagrams, drawn as TikZ pictures
-    app.connect("builder-inited", add_static_path)
+    app.connect("config-inited", add_static_path)
     app.connect("builder-inited", start_cache)
     app.connect("env-get-outdated", outdated_by_content)
     app.connect("env-before-read-docs", analyze_before_fork)

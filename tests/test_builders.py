@@ -89,3 +89,17 @@ def test_a_fresh_environment_empties_the_analysis_cache(tmp_path: Path,
     # one analysis per model and options: lenet5 twice (the directive's :input-shape:, the
     # role's conf defaults), residual and keras_cnn once each
     assert sorted(cache.glob("*.pickle")) == kept and len(kept) == 4
+
+
+def test_a_rebuild_that_changes_nothing_says_nothing_changed(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """No "The configuration has changed (1 option: 'html_static_path')" (Sphinx 7.3 and
+    later print it when an extension edits the configuration after Sphinx compared it)."""
+    src = project(tmp_path)
+    args = ["-b", "html", str(src), str(tmp_path / "out")]
+    assert build_main(args) == 0
+    capsys.readouterr()
+    assert build_main(args) == 0
+    said = re.sub(r"\x1b\[[0-9;]*m", "", capsys.readouterr().out)
+    assert "configuration has changed" not in said
+    assert "0 added, 0 changed, 0 removed" in said
