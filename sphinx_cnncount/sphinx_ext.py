@@ -401,6 +401,14 @@ def skip_diagram(self: Any, node: cnncount_diagram) -> None:
     raise nodes.SkipNode
 
 
+def diagram_id(env: BuildEnvironment) -> str:
+    """The prefix of a diagram's SVG ids, unique in any output that puts pages together
+    (singlehtml, EPUB) and the same in every build, serial or parallel: the document's name,
+    hashed (it may hold any character), and the diagram's number in the document."""
+    doc = hashlib.sha256(env.docname.encode()).hexdigest()[:8]
+    return f"cnncount-{doc}-{env.new_serialno('cnncount')}"
+
+
 def diagram_node(picture: Drawing, uid: str) -> cnncount_diagram:
     return cnncount_diagram("", drawing=picture, uid=uid, classes=["cnncount-diagram"])
 
@@ -461,7 +469,7 @@ class CnncountDirective(SphinxDirective):
                            location=self.get_location(), type="cnncount", subtype="error")
             picture = None
         if picture is not None:
-            container += diagram_node(picture, f"cnncount-{self.env.new_serialno('cnncount')}")
+            container += diagram_node(picture, diagram_id(self.env))
         table = table_node(summary, columns, units)
         self.set_source_info(table)
         messages: list[nodes.Node] = []

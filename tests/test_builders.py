@@ -103,3 +103,21 @@ def test_a_rebuild_that_changes_nothing_says_nothing_changed(
     said = re.sub(r"\x1b\[[0-9;]*m", "", capsys.readouterr().out)
     assert "configuration has changed" not in said
     assert "0 added, 0 changed, 0 removed" in said
+
+
+def test_ids_are_unique_in_a_single_page_of_every_document(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """singlehtml puts every document in one page: each diagram's ids are its own there, and
+    every ``url(#id)`` of a diagram points into that diagram."""
+    src = project(tmp_path)
+    assert sphinx_build(capsys, "-b", "singlehtml", str(src), str(tmp_path / "out")) == (0, "")
+    page = (tmp_path / "out" / "index.html").read_text(encoding="utf8")
+    ids = re.findall(r'\bid="([^"]+)"', page)
+    assert sorted({i for i in ids if ids.count(i) > 1}) == []
+    svgs = re.findall(r"<svg .*?</svg>", page, re.S)
+    assert len(svgs) == 4  # two pages, two diagrams each
+    for svg in svgs:
+        own = set(re.findall(r'\bid="([^"]+)"', svg))
+        assert own and set(re.findall(r"url\(#([^)]+)\)", svg)) <= own
+    arrows = [i for i in ids if i.endswith("-arrow")]
+    assert len(arrows) == len(set(arrows)) == 4
