@@ -25,15 +25,16 @@ __version__ = "0.1.0"
 if TYPE_CHECKING:
     from sphinx.application import Sphinx
 
-    from .count import ControlFlow, Layer, Summary, TensorInfo, Totals, analyze
+    from .count import analyze
+    from .summary import ControlFlow, Layer, Summary, TensorInfo, Totals
     from .shapes import ModelError
     from .render import Column
     from .shapes import Diagnostic
 
 # The public names, and the module each lives in (imported when first asked for).
 _API = {
-    "analyze": "count", "Summary": "count", "Layer": "count", "Totals": "count",
-    "TensorInfo": "count", "ControlFlow": "count", "Diagnostic": "shapes",
+    "analyze": "count", "Summary": "summary", "Layer": "summary", "Totals": "summary",
+    "TensorInfo": "summary", "ControlFlow": "summary", "Diagnostic": "shapes",
     "ModelError": "shapes", "Column": "render",
 }
 __all__ = ["__version__", "setup", *_API]

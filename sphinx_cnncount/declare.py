@@ -16,7 +16,7 @@ import shlex
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
-from .count import Summary
+from .summary import Summary
 from .shapes import Shape
 from .render import fmt_field, fmt_int, layer_shape
 

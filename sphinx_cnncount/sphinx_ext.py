@@ -37,15 +37,16 @@ from sphinx.util import logging
 from sphinx.util.docutils import SphinxDirective, SphinxRole
 
 from . import __version__, escape
-from .count import Layer, Summary, Totals, count
+from .choices import parse_dims, parse_input_shapes, parse_input_values
 from .declare import KEYS, DeclarationError, check, parse_lines, quote
 from .layers import parse_depth
-from .load import Flags, ModelError, load, parse_dims, parse_input_shapes, parse_input_values
 from .render import DEFAULT_COLUMNS, Column, parse_columns, table_rows
 from .render.diagram import MAX_WIDTH, Diagram, Edges, drawing, parse_diagram
 from .render.drawing import Drawing
 from .render.svg import to_svg
 from .render.tikz import to_latex
+from .shapes import ModelError
+from .summary import Layer, Summary, Totals
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -188,14 +189,16 @@ def analyze_before_fork(app: Sphinx, env: BuildEnvironment, docnames: list[str])
             continue
 
 
-# Messages tell the user how to bind a dim the way the directive does.
-def _flags(options: Options) -> Flags:
-    return Flags(":dim:", ":input-shape:", ":input-value:",
-                 dict.fromkeys(options.defaults, "conf.py cnncount_dims"))
-
-
 def _compute(path: str, options: Options) -> Analysis:
-    loaded = load(path, dict(options.dims), dict(options.input_shapes), _flags(options),
+    # The one place the extension imports onnx (with the loader and the counter): a build whose
+    # analyses are all in the cache, or that reads no page, never imports it.
+    from .count import count
+    from .load import Flags, load
+
+    # Messages tell the user how to bind a dim the way the directive does.
+    flags = Flags(":dim:", ":input-shape:", ":input-value:",
+                  dict.fromkeys(options.defaults, "conf.py cnncount_dims"))
+    loaded = load(path, dict(options.dims), dict(options.input_shapes), flags,
                   input_values=dict(options.input_values))
     summary = count(loaded, options.depth)
     return Analysis(summary, summary.edges)

@@ -121,3 +121,37 @@ def test_ids_are_unique_in_a_single_page_of_every_document(
         assert own and set(re.findall(r"url\(#([^)]+)\)", svg)) <= own
     arrows = [i for i in ids if i.endswith("-arrow")]
     assert len(arrows) == len(set(arrows)) == 4
+
+
+# One sphinx-build in a fresh process; says which of the heavy modules it imported.
+DRIVER = """\
+import os, sys, time
+from sphinx.cmd.build import build_main
+src = sys.argv[1]
+if sys.argv[2] == "touch":  # every page read again; the models unchanged
+    later = time.time() + 1
+    for page in os.listdir(src):
+        if page.endswith(".rst"):
+            os.utime(os.path.join(src, page), (later, later))
+rc = build_main(["-q", "-b", "html", src, os.path.join(src, "_build")])
+print(rc, sorted(m for m in ("onnx", "numpy", "networkx") if m in sys.modules))
+"""
+
+
+def test_a_rebuild_from_cached_analyses_imports_no_onnx(tmp_path: Path) -> None:
+    """The analyses are kept beside the doctrees, keyed by the models' content: a build that
+    reads pages whose models did not change takes them from there, and never imports onnx."""
+    import subprocess
+    import sys
+
+    src = project(tmp_path)
+
+    def build(how: str) -> str:
+        done = subprocess.run([sys.executable, "-c", DRIVER, str(src), how], cwd=tmp_path,
+                              capture_output=True, text=True, timeout=300, check=True)
+        assert "WARNING" not in done.stderr, done.stderr
+        return done.stdout.strip()
+
+    assert build("first") == "0 ['networkx', 'numpy', 'onnx']"  # analysed: a graph is drawn
+    assert build("again") == "0 []"  # nothing to read
+    assert build("touch") == "0 ['networkx']"  # every page read: the residual graph is drawn

@@ -21,7 +21,7 @@ from pathlib import Path
 from ..declare import Declaration, DeclarationError, parse_lines
 from ..files import read_text
 from ..layers import parse_depth
-from ..load import parse_dims
+from ..choices import parse_dims
 
 # Linear-time patterns: the captured text is stripped in code, never by a lazy group before
 # ``\s*$`` (which backtracks quadratically on a line of spaces).

@@ -10,7 +10,7 @@ from __future__ import annotations
 from enum import Enum
 
 from .. import escape
-from ..count import Layer, Summary
+from ..summary import Layer, Summary
 from ..layers import ANCHOR_OPS
 from ..shapes import Shape
 from ..ops import ZERO_COST

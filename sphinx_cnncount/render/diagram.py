@@ -24,7 +24,7 @@ import subprocess
 from dataclasses import dataclass
 
 from ..choices import Diagram, Format, parse_diagram  # noqa: F401 (re-exported)
-from ..count import Layer, Summary
+from ..summary import Layer, Summary
 from ..escape import name as shown_name
 from ..escape import printable
 from ..shapes import Shape

@@ -15,7 +15,7 @@ from __future__ import annotations
 import math
 from html import escape
 
-from ..count import Summary
+from ..summary import Summary
 from .diagram import Diagram, Edges, drawing, is_chain, parse_diagram, resolve
 from .drawing import Anchor, Dot, Drawing, Ink, Path, Rect, Text
 

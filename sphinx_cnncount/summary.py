@@ -1,0 +1,189 @@
+"""The records a count produces: a model's layers and totals, as frozen data.
+
+They import no renderer and nothing of onnx: a Summary read back from a cache (the Sphinx
+extension's) needs neither to be shown. :mod:`sphinx_cnncount.count` makes them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field, fields
+from typing import Any
+
+from .shapes import Diagnostic, Shape
+
+__all__ = ["ControlFlow", "Layer", "Summary", "TensorInfo", "Totals"]
+
+
+@dataclass(frozen=True)
+class TensorInfo:
+    """A graph input or output: its name and shape (batch included)."""
+
+    name: str
+    shape: Shape | None
+
+
+@dataclass(frozen=True)
+class Totals:
+    """The model's figures; None where some layer's could not be counted."""
+
+    params: int | None
+    trainable_params: int | None
+    non_trainable_params: int | None
+    connections: int | None
+    macs: int | None
+    flops: int | None
+    backward_macs: int | None = 0
+    training_macs: int | None = 0  # forward + backward
+    activation_bytes: int | None = 0  # every layer's outputs, summed
+    peak_activation_bytes: int | None = 0  # the most that is live at once, topological order
+    param_bytes: int | None = 0  # what the parameters take as stored (4 per float32, 1 per int8)
+    trainable_param_bytes: int | None = 0
+    non_trainable_param_bytes: int | None = 0
+
+
+@dataclass(frozen=True)
+class Layer:
+    """One row of the summary: the nodes of a module scope (or one node outside any). A figure
+    is None when some node of the layer could not be counted."""
+
+    name: str
+    op_types: tuple[str, ...]  # distinct, in order of first appearance
+    nodes: tuple[str, ...]
+    output_shape: Shape | None
+    params: int | None
+    trainable_params: int | None
+    non_trainable_params: int | None
+    connections: int | None
+    macs: int | None
+    flops: int | None
+    receptive_field: dict[str, list[int]] | None = None  # {"size": [h, w], "stride": [h, w]}
+    backward_macs: int | None = 0  # gradient w.r.t. the input (when needed) and the weights
+    activation_bytes: int | None = 0  # bytes of the tensors the layer hands on
+    layout: str | None = None  # of the output: "NCHW", "NHWC" ..., where the graph tells
+    kind: str | None = None  # the framework's class, where the file names it ("Conv2d")
+    folded: tuple[str, ...] = ()  # layers the exporter folded into this one (a BatchNorm)
+
+
+@dataclass(frozen=True)
+class ControlFlow:
+    """How a control-flow node was counted: which branch, how many iterations, and whether
+    that is exact (``approximation`` None) or a stated guess."""
+
+    node: str
+    op_type: str
+    layer: str | None
+    counted: str  # "then_branch", "else_branch", "body x 12", ...
+    reason: str
+    approximation: bool = False
+
+
+@dataclass(frozen=True, repr=False)
+class Summary:
+    """A model's layers and totals, as ``cnncount summary`` shows them. ``str()`` is that table;
+    Jupyter and IPython show it as an HTML table."""
+
+    model: str
+    inputs: tuple[TensorInfo, ...]
+    outputs: tuple[TensorInfo, ...]
+    totals: Totals
+    layers: tuple[Layer, ...]
+    tensors: dict[str, Shape | None] = field(default_factory=dict)
+    notes: tuple[str, ...] = ()
+    diagnostics: tuple[Diagnostic, ...] = ()
+    status: str = "complete"  # or "partial": see ``incomplete``
+    incomplete: tuple[str, ...] = ()  # what was not counted, or only approximately, and why
+    control_flow: tuple[ControlFlow, ...] = ()
+    # (from, to) indices into ``layers``: wherever a node of one layer feeds a node of another
+    edges: tuple[tuple[int, int], ...] = ()
+
+    def layer(self, name: str) -> Layer:
+        for layer in self.layers:
+            if layer.name == name:
+                return layer
+        raise KeyError(name)
+
+    def __repr__(self) -> str:
+        t = self.totals
+        figures = ", ".join(f"{k}={'?' if v is None else f'{v:,}'}"
+                            for k, v in (("params", t.params), ("macs", t.macs)))
+        return (f"<Summary of {self.model!r}: {len(self.layers)} layers, {figures}, "
+                f"{self.status}>")
+
+    def __str__(self) -> str:
+        from .render.text import table
+
+        return table(self)
+
+    def to_markdown(self, units: bool = False) -> str:
+        """The table as GitHub-flavoured markdown (``--format markdown``)."""
+        from .render.text import markdown
+
+        return markdown(self, units=units)
+
+    def to_html(self, units: bool = False) -> str:
+        """The table as an HTML fragment (``--format html``)."""
+        from .render.text import html
+
+        return html(self, units=units)
+
+    def _repr_markdown_(self) -> str:
+        return self.to_markdown()
+
+    def _repr_html_(self) -> str:
+        return self.to_html()
+
+    def diagram(self, kind: str = "auto", format: str = "svg", *, width: float | None = 680,
+                zoom: float = 2.0) -> bytes:
+        """The LeNet-style figure (``kind`` ``lenet``), the layer graph (``graph``) or whichever
+        fits (``auto``: lenet for a chain) as the bytes of a ``format`` file: ``svg``, ``tex``
+        (TikZ), or ``pdf`` and ``png`` (converted by ``rsvg-convert``, which must be installed).
+        A chain wider than ``width`` px folds repeated blocks and wraps; None keeps one row."""
+        from .choices import Diagram, Format
+        from .render.diagram import render_diagram
+
+        return render_diagram(self, self.edges, Diagram(kind), Format(format), max_width=width,
+                              zoom=zoom)
+
+    def records(self) -> list[dict[str, Any]]:
+        """One plain dict per layer: the JSON interface's layer records, and ``type`` as the
+        table shows it."""
+        from .render import layer_type
+
+        return [{**record, "type": layer_type(layer)}
+                for record, layer in zip(self.to_json(tensor_lists=False)["layers"], self.layers,
+                                         strict=True)]
+
+    def to_dataframe(self) -> Any:
+        """The layers as a pandas DataFrame, one row each (pandas is not a dependency)."""
+        try:
+            import pandas
+        except ImportError:
+            raise ImportError("Summary.to_dataframe() needs pandas: pip install pandas") from None
+        return pandas.DataFrame.from_records(self.records()).set_index("name")
+
+    def to_json(self, *, tensor_lists: bool = True) -> dict[str, Any]:
+        """The stable machine interface (documented in README.md). ``tensor_lists=False``
+        leaves the tensor shapes as tuples (the JSON renderer formats them itself)."""
+        def shape(s: Shape | None) -> list[Any] | None:
+            return None if s is None else list(s)
+
+        totals = self.totals
+        return {
+            "model": self.model,
+            "status": self.status,
+            "incomplete": list(self.incomplete),
+            "inputs": [{"name": t.name, "shape": shape(t.shape)} for t in self.inputs],
+            "outputs": [{"name": t.name, "shape": shape(t.shape)} for t in self.outputs],
+            "totals": {f.name: getattr(totals, f.name) for f in fields(totals)},
+            "layers": [
+                {**{f.name: getattr(layer, f.name) for f in fields(layer)},
+                 "op_types": list(layer.op_types), "nodes": list(layer.nodes),
+                 "output_shape": shape(layer.output_shape), "folded": list(layer.folded)}
+                for layer in self.layers
+            ],
+            "control_flow": [asdict(c) for c in self.control_flow],
+            "edges": [list(e) for e in self.edges],
+            "tensors": {name: None if s is None else list(s) for name, s in self.tensors.items()}
+            if tensor_lists else self.tensors,
+            "diagnostics": [asdict(d) for d in self.diagnostics],
+        }
