@@ -2,20 +2,26 @@
 
 The directive renders a model's summary as a docutils table (so every builder shows it) in a box
 of its own that scrolls when the table is wider than the page, and a diagram: a
-:class:`cnncount_diagram` node holding the drawing, which the HTML builders write as inline SVG,
-LaTeX as a TikZ picture, and the text builders skip. Its content declares numbers that must
-match the model. The role quotes one figure in running text. Every failure is a located warning
-with type ``cnncount`` and a subtype (``error``, ``mismatch``, ``diagnostic``, ``reference``) and
-the build goes on.
+:class:`cnncount_diagram` node holding the drawing and its description, which the HTML builders
+write as inline SVG, EPUB as an SVG image, LaTeX as a TikZ picture, and every other builder as a
+line with the description in its place; with a caption it is a numbered figure (``numfig``).
+Its content declares numbers that must match the model. The role quotes one figure in running
+text. Every failure is a located warning with type ``cnncount`` and a subtype (``error``,
+``mismatch``, ``diagnostic``, ``reference``) and the build goes on. The words the extension
+writes itself are translated (:mod:`sphinx_cnncount.messages`).
 """
 
 from __future__ import annotations
 
 import dataclasses
 import functools
+from collections import Counter
 import hashlib
+import html
+import math
 import os
 import pickle
+import posixpath
 import shutil
 import stat
 from dataclasses import dataclass
@@ -30,6 +36,7 @@ except ImportError:  # not on Windows: parallel processes may then analyse a mod
 from docutils import nodes
 from docutils.parsers.rst import directives
 from docutils.statemachine import StateMachine
+from docutils.utils import column_width
 from sphinx import addnodes
 from sphinx.config import ENUM
 from sphinx.transforms.post_transforms import SphinxPostTransform
@@ -41,7 +48,11 @@ from .choices import parse_dims, parse_input_shapes, parse_input_values
 from .declare import KEYS, DeclarationError, check, parse_lines, quote
 from .layers import parse_depth
 from .render import DEFAULT_COLUMNS, Column, parse_columns, table_rows
-from .render.diagram import MAX_WIDTH, Diagram, Edges, drawing, parse_diagram
+from .escape import printable
+from .messages import (CATALOG, CHAIN, GRAPH, JOINS, LOCALE_DIR, PERMALINK, PLACEHOLDER, SPLITS,
+                       TOTAL, _, ngettext)
+from .render import fmt_shape
+from .render.diagram import MAX_WIDTH, Diagram, Edges, drawing, parse_diagram, resolve
 from .render.drawing import Drawing
 from .render.svg import to_svg
 from .render.tikz import to_latex
@@ -57,6 +68,8 @@ if TYPE_CHECKING:
     from sphinx.util.typing import ExtensionMetadata
     from sphinx.writers.html5 import HTML5Translator
     from sphinx.writers.latex import LaTeXTranslator
+
+    from .summary import TensorInfo
 
 logger = logging.getLogger(__name__)
 
@@ -90,10 +103,16 @@ def analysis(path: str, options: Options, cache_dir: str | None = None) -> Analy
     build, which Sphinx forks before any page is read. Keyed by a hash of the file's bytes, so a
     model replaced by one of the same size and mtime (``cp -p``, ``rsync -a``) is read again.
     """
+    return _analyze(*analysis_key(path, options, cache_dir))
+
+
+def analysis_key(path: str, options: Options, cache_dir: str | None = None
+                 ) -> tuple[str, str, Options, str | None]:
+    """What an analysis is found by: the file, its content's hash, the options, the cache."""
     digest = model_digest(path)
     if digest is None:
         cache_dir = None  # the loader says what is wrong; nothing is cached for it
-    return _analyze(path, digest or "", options, cache_dir)
+    return path, digest or "", options, cache_dir
 
 
 @functools.lru_cache(maxsize=256)
@@ -144,6 +163,15 @@ def _analyze(path: str, digest: str, options: Options,
             pickle.dump(result, f, protocol=pickle.HIGHEST_PROTOCOL)
         os.replace(partial, stored)
         return result
+
+
+@functools.lru_cache(maxsize=64)
+def _drawing(key: tuple[str, str, Options, str | None], kind: Diagram,
+             language: str | None) -> Drawing | None:
+    """The drawing of an analysis (``analysis_key``), in ``language``: made once however many
+    directives show it (by then the analysis is in memory)."""
+    result = _analyze(*key)
+    return drawing(kind, result.summary, result.edges, MAX_WIDTH, _)
 
 
 def directive_options(given: dict[str, Any], config: Any) -> Options:
@@ -306,27 +334,49 @@ def parse_units(value: str | None) -> bool:
     raise ValueError(f":units: expects nothing, yes or no, got {value!r}")
 
 
+class cnncount_row_header(nodes.entry):  # noqa: N801 (docutils names nodes so)
+    """A layer's name: the header of its row (``<th scope="row">`` in HTML; elsewhere the
+    builder's own cell, which Sphinx's translators find by the class it derives from)."""
+
+
+def visit_row_header_html(self: HTML5Translator, node: cnncount_row_header) -> None:
+    node.parent.column += 1  # as docutils' visit_entry counts the row's cells
+    self.body.append(self.starttag(node, "th", "", scope="row"))
+
+
+def depart_row_header_html(self: HTML5Translator, node: cnncount_row_header) -> None:
+    self.body.append("</th>\n")
+
+
 def table_node(summary: Summary, columns: Sequence[Column], units: bool = False) -> nodes.table:
     """The summary as a docutils table: header, one row per layer, a bold totals row; ``units``:
-    numbers with SI units (1.52 K), as ``cnncount summary --units``."""
-    header, body, total = table_rows(summary, tuple(columns), units)
+    numbers with SI units (1.52 K), as ``cnncount summary --units``. The layer names are row
+    headers; the headers and "Total" are in the page's language.
 
-    def row(cells: list[str], strong: bool = False, classes: Sequence[str] = ()) -> nodes.row:
+    A cell holds its text alone, without the paragraph docutils would put around it: a table
+    is most of the nodes of a page, and every transform and writer visits each of them."""
+    header, body, total = table_rows(summary, tuple(columns), units)
+    header = [_(title) for title in header]
+    total = [_(TOTAL) if c is Column.LAYER else t for c, t in zip(columns, total)]
+
+    def row(cells: list[str], strong: bool = False, classes: Sequence[str] = (),
+            head: bool = False) -> nodes.row:
         tr = nodes.row(classes=list(classes))
         for column, text in zip(columns, cells):
             inline = nodes.strong(text, text) if strong and text else nodes.Text(text)
-            tr += nodes.entry("", nodes.paragraph("", "", inline),
-                              classes=[NUMERIC] if column.numeric else [])
+            cell = cnncount_row_header if column is Column.LAYER and not head else nodes.entry
+            tr += cell("", inline, classes=[NUMERIC] if column.numeric else [])
         return tr
 
     table = nodes.table(classes=["cnncount-table", "colwidths-auto"])
     tgroup = nodes.tgroup(cols=len(columns))
     table += tgroup
-    # The text builder wraps each cell at its column's width, and writes strong text **so**.
+    # The text builder wraps each cell at its column's width (CJK characters take two), and
+    # writes strong text **so**.
     shown = [header, *body, [f"**{t}**" if t else t for t in total]]
-    widths = [max(len(r[k]) for r in shown) for k in range(len(columns))]
+    widths = [max(column_width(r[k]) for r in shown) for k in range(len(columns))]
     tgroup.extend(nodes.colspec(colwidth=w) for w in widths)
-    tgroup += nodes.thead("", row(header))
+    tgroup += nodes.thead("", row(header, head=True))
     tgroup += nodes.tbody("", *(row(cells) for cells in body),
                           row(total, strong=True, classes=["cnncount-total"]))
     return table
@@ -385,23 +435,116 @@ class UniqueIds(SphinxPostTransform):
 
 
 class cnncount_diagram(nodes.General, nodes.Element):  # noqa: N801 (docutils names nodes so)
-    """A diagram: ``drawing`` (a render.drawing.Drawing, pickled with the doctree) and ``uid``,
-    the prefix of its SVG ids."""
+    """A diagram: ``drawing`` (a render.drawing.Drawing whose label is the description, pickled
+    with the doctree), ``alt`` (the description) and ``uid`` (the prefix of its SVG ids). A
+    ``caption`` child makes it a figure Sphinx numbers (``numfig``), its ``ids`` the target."""
+
+
+def caption_of(node: nodes.Element) -> nodes.caption | None:
+    return next((c for c in node.children if isinstance(c, nodes.caption)), None)
+
+
+def caption_title(node: cnncount_diagram) -> str | None:
+    """What ``:numref:`{name} <target>``` writes for a diagram: its caption (None: the diagram
+    has none, and Sphinx gives it no number)."""
+    caption = caption_of(node)
+    return caption.astext() if caption is not None else None
+
+
+UID = "\x00uid\x00"  # where a diagram's own id prefix goes, in an SVG written once for many
+
+
+@functools.lru_cache(maxsize=128)
+def _svg(picture: Drawing) -> str:
+    """The SVG of a drawing, its ids prefixed with ``UID``: written once per drawing and
+    description, however many pages show it."""
+    return to_svg(picture, UID)
+
+
+def svg_of(node: cnncount_diagram) -> str:
+    return _svg(node["drawing"]).replace(UID, node["uid"])
+
+
+def html_figure(self: HTML5Translator, node: cnncount_diagram, picture: str) -> None:
+    """A ``<figure>``: the picture in its scroll box, and the caption with its number."""
+    self.body.append(self.starttag(node, "figure", "", CLASS="cnncount-diagram-figure"))
+    self.body.append(f'<div class="cnncount-figure">{picture}</div>\n')
+    caption = caption_of(node)
+    if caption is not None:
+        self.body.append("<figcaption>\n<p>")
+        self.add_fignumber(node)
+        self.body.append('<span class="caption-text">')
+        for child in caption.children:
+            child.walkabout(self)
+        self.body.append("</span>")
+        self.add_permalink_ref(node, _(PERMALINK))
+        self.body.append("</p>\n</figcaption>\n")
+    self.body.append("</figure>\n")
+    raise nodes.SkipNode
 
 
 def visit_diagram_html(self: HTML5Translator, node: cnncount_diagram) -> None:
-    self.body.append(f'<div class="cnncount-figure">{to_svg(node["drawing"], node["uid"])}'
-                     "</div>\n")
-    raise nodes.SkipNode
+    html_figure(self, node, svg_of(node))
+
+
+def visit_diagram_epub(self: HTML5Translator, node: cnncount_diagram) -> None:
+    """EPUB: the SVG as an image file, as sphinx.ext.graphviz writes one (a page with inline
+    SVG must say so in the book's manifest, which Sphinx's EPUB builder does not write)."""
+    svg = svg_of(node)
+    name = f"cnncount-{hashlib.sha256(svg.encode()).hexdigest()[:16]}.svg"
+    folder = os.path.join(self.builder.outdir, self.builder.imagedir)
+    os.makedirs(folder, exist_ok=True)
+    with open(os.path.join(folder, name), "w", encoding="utf-8") as f:
+        f.write(svg)
+    picture = node["drawing"]
+    html_figure(self, node, f'<img src="{posixpath.join(self.builder.imgpath, name)}" '
+                f'alt="{html.escape(node["alt"])}" width="{math.ceil(picture.width)}" '
+                'style="max-width:100%;height:auto" />')
 
 
 def visit_diagram_latex(self: LaTeXTranslator, node: cnncount_diagram) -> None:
-    self.body.append(f"\n{to_latex(node['drawing'])}\n")
+    """A TikZ picture (with pdfLaTeX, characters beyond Latin-1 drawn as ``?``), and the
+    caption with its number and the labels :numref: points to."""
+    unicode = self.config.latex_engine != "pdflatex"
+    self.body.append(f"\n{to_latex(node['drawing'], unicode)}\n")
+    caption = caption_of(node)
+    if caption is not None:
+        self.in_caption += 1
+        self.body.append(r"\begin{center}\captionof{figure}{")
+        for child in caption.children:
+            child.walkabout(self)
+        self.body.append("}" + self.hypertarget_to(node) + "\\end{center}\n")
+        self.in_caption -= 1
+    elif node["ids"]:
+        self.body.append(self.hypertarget_to(node) + "\n")
     raise nodes.SkipNode
 
 
-def skip_diagram(self: Any, node: cnncount_diagram) -> None:
-    raise nodes.SkipNode
+# The formats whose writers show no picture, and lay out a table cell's text as paragraphs.
+PLAIN_FORMATS = ("text", "man", "texinfo", "xml", "pseudoxml")
+
+
+class PlainDiagrams(SphinxPostTransform):
+    """Where a picture cannot be shown (text, man, texinfo, XML), a line with its description
+    takes its place, and its caption follows as a paragraph; the table's cells get the
+    paragraphs these writers lay text out by."""
+
+    default_priority = 200
+    formats = PLAIN_FORMATS
+
+    def run(self, **kwargs: Any) -> None:
+        for table in self.document.findall(nodes.table):
+            if "cnncount-table" in table["classes"]:
+                for entry in table.findall(nodes.entry):
+                    entry[:] = [nodes.paragraph("", "", *entry.children)]
+        for node in list(self.document.findall(cnncount_diagram)):
+            text = _(PLACEHOLDER).format(alt=node["alt"])
+            shown: list[nodes.Node] = [nodes.paragraph(text, text, classes=["cnncount-alt"])]
+            caption = caption_of(node)
+            if caption is not None:
+                shown.append(nodes.paragraph(caption.rawsource, "", *caption.children,
+                                             ids=node["ids"]))
+            node.replace_self(shown)
 
 
 def diagram_id(env: BuildEnvironment) -> str:
@@ -412,8 +555,30 @@ def diagram_id(env: BuildEnvironment) -> str:
     return f"cnncount-{doc}-{env.new_serialno('cnncount')}"
 
 
-def diagram_node(picture: Drawing, uid: str) -> cnncount_diagram:
-    return cnncount_diagram("", drawing=picture, uid=uid, classes=["cnncount-diagram"])
+def describe(summary: Summary, edges: Edges, kind: Diagram) -> str:
+    """The diagram in words, for those who cannot see it (its alt text and SVG label): the
+    model, how many layers, its input and output, and for a layer graph where the data
+    branches and where branches merge."""
+    n = len(summary.layers)
+    fill = {"model": printable(summary.model), "count": n, "inputs": _tensors(summary.inputs),
+            "outputs": _tensors(summary.outputs)}
+    if resolve(kind, summary, edges) is not Diagram.GRAPH:
+        return ngettext(*CHAIN, n).format(**fill)
+    text = ngettext(*GRAPH, n).format(**fill)
+    links = {(u, v) for u, v in edges if u != v}
+    splits = sum(1 for n_out in Counter(u for u, _ in links).values() if n_out > 1)
+    joins = sum(1 for n_in in Counter(v for _, v in links).values() if n_in > 1)
+    for phrase, count in ((SPLITS, splits), (JOINS, joins)):
+        if count:
+            text += " " + ngettext(*phrase, count).format(count=count)
+    return text
+
+
+def _tensors(tensors: Sequence[TensorInfo]) -> str:
+    """One tensor by its shape as the table writes it (``1@32x32``); several by name too."""
+    if len(tensors) == 1:
+        return fmt_shape(tensors[0].shape)
+    return ", ".join(f"{printable(t.name)} {fmt_shape(t.shape)}" for t in tensors) or "-"
 
 
 # ---------------------------------------------------------------------------------------------
@@ -442,6 +607,9 @@ class CnncountDirective(SphinxDirective):
         "diagram": directives.unchanged_required,
         "caption": directives.unchanged_required,
         "name": directives.unchanged,
+        "alt": directives.unchanged_required,
+        "figure-caption": directives.unchanged_required,
+        "figure-name": directives.unchanged_required,
         "class": directives.class_option,
     }
 
@@ -455,8 +623,9 @@ class CnncountDirective(SphinxDirective):
                 else bool(self.config.cnncount_units)
         except ValueError as exc:
             return self._fail(f"{rel}: {exc}")
+        key = analysis_key(path, options, _cache_dir(self.env))
         try:
-            result = analysis(path, options, _cache_dir(self.env))
+            result = _analyze(*key)
         except Exception as exc:  # a broken model must not stop the build: report it
             return self._fail(_failure(rel, exc))
         summary = result.summary
@@ -464,26 +633,53 @@ class CnncountDirective(SphinxDirective):
 
         container = nodes.container(classes=["cnncount", *self.options.get("class", [])])
         self.set_source_info(container)
+        messages: list[nodes.Node] = []
         try:
-            picture = drawing(kind, summary, result.edges, MAX_WIDTH)
+            picture = _drawing(key, kind, self.config.language)
         except Exception as exc:  # a drawing bug must not stop the build; the table still shows
             logger.warning(escape.message(f"{rel}: the diagram could not be drawn "
                                           f"({type(exc).__name__}: {exc})"),
                            location=self.get_location(), type="cnncount", subtype="error")
             picture = None
         if picture is not None:
-            container += diagram_node(picture, diagram_id(self.env))
+            figure, messages = self._figure(picture, describe(summary, result.edges, kind))
+            container += figure
         table = table_node(summary, columns, units)
         self.set_source_info(table)
-        messages: list[nodes.Node] = []
         if "caption" in self.options:
-            inline, messages = self.state.inline_text(self.options["caption"], self.lineno)
-            title = nodes.title(self.options["caption"], "", *inline)
-            self.set_source_info(title)
+            title, said = self._caption(self.options["caption"], nodes.title)
             table.insert(0, title)
+            messages += said
         self.add_name(table)
         container += table_box(table, columns)
         return [container, *messages]
+
+    def _caption(self, text: str, cls: type[nodes.TextElement]
+                 ) -> tuple[nodes.TextElement, list[nodes.Node]]:
+        inline, messages = self.state.inline_text(text, self.lineno)
+        caption = cls(text, "", *inline)
+        self.set_source_info(caption)
+        return caption, messages
+
+    def _figure(self, picture: Drawing, description: str
+                ) -> tuple[cnncount_diagram, list[nodes.Node]]:
+        """The diagram node: described by ``:alt:`` or the model, numbered with a
+        ``:figure-caption:``, a target with ``:figure-name:``."""
+        alt = self.options.get("alt", description)
+        node = cnncount_diagram("", drawing=dataclasses.replace(picture, label=alt), alt=alt,
+                                uid=diagram_id(self.env))
+        self.set_source_info(node)
+        messages: list[nodes.Node] = []
+        if "figure-caption" in self.options:
+            caption, messages = self._caption(self.options["figure-caption"], nodes.caption)
+            node += caption
+        if "figure-name" in self.options:
+            name = nodes.fully_normalize_name(self.options["figure-name"])
+            node["names"].append(name)
+            self.state.document.note_explicit_target(node, node)
+        elif "figure-caption" in self.options:  # numbered: Sphinx numbers what has an id
+            node["ids"].append(node["uid"])
+        return node, messages
 
     def _options(self) -> Options:
         return directive_options(self.options, self.config)
@@ -618,10 +814,17 @@ def setup(app: Sphinx) -> ExtensionMetadata:
     app.add_config_value("cnncount_dims", {}, "env", types=frozenset({dict, list, tuple, str}))
     app.add_directive("cnncount", CnncountDirective)
     app.add_role("cnncount", CnncountRole())
-    app.add_node(cnncount_diagram, html=(visit_diagram_html, None),
-                 latex=(visit_diagram_latex, None), text=(skip_diagram, None),
-                 man=(skip_diagram, None), texinfo=(skip_diagram, None))
+    # A figure Sphinx numbers with the others; text, man, texinfo and the rest get its
+    # description instead (PlainDiagrams), EPUB an image file. Visitors given for "epub" are
+    # the only ones its builder takes: the row header's too.
+    app.add_enumerable_node(cnncount_diagram, "figure", caption_title,
+                            html=(visit_diagram_html, None), epub=(visit_diagram_epub, None),
+                            latex=(visit_diagram_latex, None))
+    app.add_node(cnncount_row_header, html=(visit_row_header_html, depart_row_header_html),
+                 epub=(visit_row_header_html, depart_row_header_html))
     app.add_post_transform(UniqueIds)
+    app.add_post_transform(PlainDiagrams)
+    app.add_message_catalog(CATALOG, os.fspath(LOCALE_DIR))
     app.add_css_file(CSS_FILE)
     app.add_latex_package("tikz")  # the diagrams, drawn as TikZ pictures
     app.connect("config-inited", add_static_path)

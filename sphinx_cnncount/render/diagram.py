@@ -21,6 +21,7 @@ from __future__ import annotations
 import math
 import shutil
 import subprocess
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from ..choices import Diagram, Format, parse_diagram  # noqa: F401 (re-exported)
@@ -50,17 +51,24 @@ def resolve(kind: Diagram, summary: Summary, edges: Edges) -> Diagram:
 MAX_WIDTH = 680.0  # px: a documentation column (furo's, sphinx-rtd-theme's, alabaster's)
 
 
+def same(text: str) -> str:
+    return text
+
+
 def drawing(kind: Diagram, summary: Summary, edges: Edges,
-            max_width: float | None = MAX_WIDTH) -> Drawing | None:
+            max_width: float | None = MAX_WIDTH,
+            translate: Callable[[str], str] = same) -> Drawing | None:
     """The drawing of ``kind`` (``auto`` resolved), or None for ``none`` or a model without
-    layers. ``max_width`` (px) is the column a ``lenet`` chain must fit, None for one row."""
+    layers. ``max_width`` (px) is the column a ``lenet`` chain must fit, None for one row.
+    ``translate`` gives each of the figure's words in the page's language (the Sphinx
+    extension's message catalog); layer names and sizes are drawn as they are."""
     kind = resolve(kind, summary, edges)
     if not summary.layers:
         return None
     if kind is Diagram.LENET:
-        return lenet(summary, max_width)
+        return lenet(summary, max_width, translate)
     if kind is Diagram.GRAPH:
-        return graph(summary, edges)
+        return graph(summary, edges, translate)
     return None
 
 
@@ -248,7 +256,7 @@ def _run_name(first: str, last: str) -> str:
     return f"{first}-{last[cut:]}"
 
 
-def _items(specs: list[_Spec]) -> list[_Item]:
+def _items(specs: list[_Spec], translate: Callable[[str], str] = same) -> list[_Item]:
     spatial = [m[1:] for s in specs if (m := _maps(s.shape, s.channels_last))]
     scale = PLANE_MAX / max((d for hw in spatial for d in hw), default=1)
     units = [u for s in specs if not _maps(s.shape, s.channels_last) and (u := _units(s.shape))]
@@ -256,17 +264,17 @@ def _items(specs: list[_Spec]) -> list[_Item]:
     items = []
     for s in specs:
         name = f"{s.name} (x{s.repeat})" if s.repeat > 1 else s.name
-        caption = () if s.is_input else _caption(s)
+        caption = () if s.is_input else _caption(s, translate)
         link = s.kind.link if s.kind else Link.ONE_TO_ONE
         if (m := _maps(s.shape, s.channels_last)) is not None:
             c, h, w = m
             size = f"{h}x{w}" if s.is_input and c == 1 else f"{c}@{h}x{w}"
-            items.append(_Item(_label(name, "" if s.is_input else "feature maps", size), caption,
+            items.append(_Item(_label(name, "" if s.is_input else translate("feature maps"), size), caption,
                                link, min(c, STACK_MAX), max(PLANE_MIN, w * scale),
                                max(PLANE_MIN, h * scale)))
         elif (u := _units(s.shape)) is not None:
             bar = BAR_MIN + (BAR_MAX - BAR_MIN) * math.sqrt(u / max_units)  # area-like growth
-            items.append(_Item(_label(name, "" if s.is_input else "layer", f"{u:,}"), caption,
+            items.append(_Item(_label(name, "" if s.is_input else translate("layer"), f"{u:,}"), caption,
                                link, 0, BAR_W, bar))
         else:
             items.append(_Item((name, fmt_shape(s.shape)), caption, link, 0, BAR_W, BAR_MIN))
@@ -281,10 +289,10 @@ def _label(name: str, kind: str, size: str) -> tuple[str, ...]:
     return (head, size) if len(head) <= LABEL_ONE_LINE else (f"{name}:", kind, size)
 
 
-def _caption(spec: _Spec) -> tuple[str, ...]:
+def _caption(spec: _Spec, translate: Callable[[str], str] = same) -> tuple[str, ...]:
     """The paper's word for the layer's operation (its ops when the kind is not known), on two
     lines when long."""
-    text = spec.kind.value if spec.kind else spec.ops
+    text = translate(spec.kind.value) if spec.kind else spec.ops
     breaks = [i + 1 for i, ch in enumerate(text) if ch in " +"]
     if len(text) <= 12 or not breaks:
         return (text,)
@@ -338,14 +346,15 @@ def _row_width(row: list[_Placed], last: bool) -> float:
     return end.x + max(end.item.extent, end.item.width / 2 + (0 if last else STUB)) + MARGIN
 
 
-def lenet(summary: Summary, max_width: float | None = MAX_WIDTH) -> Drawing:
+def lenet(summary: Summary, max_width: float | None = MAX_WIDTH,
+          translate: Callable[[str], str] = same) -> Drawing:
     """Stacked feature-map planes and dense bars, labelled as in the paper's Figure 2."""
     in_shape, nhwc = _input_shape(summary)
-    head = _Spec("INPUT", None, "", in_shape, nhwc, is_input=True)
+    head = _Spec(translate("INPUT"), None, "", in_shape, nhwc, is_input=True)
     specs = [head, *(_spec(layer) for layer in summary.layers)]
-    rows = _place(_items(specs), None)
+    rows = _place(_items(specs, translate), None)
     if max_width is not None and _row_width(rows[0], True) > max_width:
-        items = _items([head, *_folded(summary.layers)])
+        items = _items([head, *_folded(summary.layers)], translate)
         rows = _place(items, max_width)
         # As many rows, as even as they can be: the narrowest limit that needs no more of them.
         lo, hi = max_width / (len(rows) + 1), max_width
@@ -432,13 +441,13 @@ COL_GAP = 24.0
 ARC = 22.0  # px: how far a skip arc bows out beside the boxes, per arc
 
 
-def _box_line(layer: Layer) -> str:
+def _box_line(layer: Layer, translate: Callable[[str], str] = same) -> str:
     kind = kind_of(layer.op_types, layer.output_shape)
-    words = kind.noun if kind else shown_name(ops_text(layer.op_types))
+    words = translate(kind.noun) if kind else shown_name(ops_text(layer.op_types))
     return f"{words}  {layer_shape(layer)}"
 
 
-def graph(summary: Summary, edges: Edges) -> Drawing:
+def graph(summary: Summary, edges: Edges, translate: Callable[[str], str] = same) -> Drawing:
     """Boxes per layer in rows by topological generation; edges as curves, skips as arcs."""
     import networkx as nx  # here: a chain's figure and the CLI need none of it
 
@@ -460,7 +469,7 @@ def graph(summary: Summary, edges: Edges) -> Drawing:
         rows.append(row)
     row_of = {v: r for r, row in enumerate(rows) for v in row}
 
-    lines = [(shown_name(layer.name), _box_line(layer)) for layer in summary.layers]
+    lines = [(shown_name(layer.name), _box_line(layer, translate)) for layer in summary.layers]
     box_w = max(120.0, *(max(text_width(a, FONT_SIZE), text_width(b, CAPTION_SIZE)) + 16
                          for a, b in lines))
     widest = max(len(row) for row in rows)

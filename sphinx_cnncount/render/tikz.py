@@ -19,11 +19,12 @@ _SPECIAL = {"\\": r"\textbackslash{}", "{": r"\{", "}": r"\}", "$": r"\$", "&": 
             "|": r"\textbar{}", '"': r"\textquotedbl{}", "-": "-{}"}
 
 
-def tex_escape(text: str) -> str:
+def tex_escape(text: str, unicode: bool = False) -> str:
     """Text safe in any LaTeX engine: specials escaped, characters beyond Latin-1 (which
-    pdfLaTeX's fonts may not have) shown as ``?``."""
+    pdfLaTeX's fonts may not have) shown as ``?``; with ``unicode`` (XeLaTeX, LuaLaTeX, a
+    translated page's words) kept as they are."""
     return "".join(_SPECIAL.get(ch, ch if 32 <= ord(ch) < 127 or 0xA0 <= ord(ch) <= 0xFF
-                                else "?") for ch in text)
+                                or (unicode and ord(ch) > 0xFF) else "?") for ch in text)
 
 
 def _n(x: float) -> str:
@@ -46,7 +47,8 @@ def _span(s: Shape) -> tuple[float, float]:
     return min(ys), max(ys)
 
 
-def to_tikz(picture: Drawing, band: tuple[float, float] | None = None) -> str:
+def to_tikz(picture: Drawing, band: tuple[float, float] | None = None,
+            unicode: bool = False) -> str:
     """The ``tikzpicture`` of a drawing (needs ``\\usepackage{tikz}``); with ``band``
     (top, bottom in px), only that horizontal slice of it."""
     top, bottom = band if band else (0.0, picture.height)
@@ -81,7 +83,7 @@ def to_tikz(picture: Drawing, band: tuple[float, float] | None = None) -> str:
             if s.bold:
                 font += r"\bfseries"
             out.append(rf"\node[anchor={_ANCHOR[s.anchor]}, inner sep=0pt, font={font}] "
-                       rf"at {_pt(s.x, s.y)} {{{tex_escape(s.text)}}};")
+                       rf"at {_pt(s.x, s.y)} {{{tex_escape(s.text, unicode)}}};")
         elif isinstance(s, Dot):
             out.append(rf"\fill {_pt(s.x, s.y)} circle ({_n(s.r * PT_PER_PX)}pt);")
     out.append(r"\end{tikzpicture}")
@@ -117,7 +119,7 @@ def bands(picture: Drawing, page: float = PAGE_PX) -> list[tuple[float, float]]:
     return out
 
 
-def to_latex(picture: Drawing) -> str:
+def to_latex(picture: Drawing, unicode: bool = False) -> str:
     """The picture centred, scaled down to the text width when wider, in page-sized slices
     when taller than a page (LaTeX breaks pages between them)."""
     parts = []
@@ -125,7 +127,7 @@ def to_latex(picture: Drawing) -> str:
     for band in slices:
         parts += [r"\begin{center}\begingroup",
                   r"\setbox0=\hbox{%",
-                  to_tikz(picture, band if len(slices) > 1 else None) + "%",
+                  to_tikz(picture, band if len(slices) > 1 else None, unicode) + "%",
                   "}%",
                   r"\ifdim\wd0>\linewidth\resizebox{\linewidth}{!}{\box0}\else\box0\fi",
                   r"\endgroup\end{center}"]
