@@ -322,6 +322,8 @@ def _config_dims(value: Any) -> dict[str, int]:
 # The table: docutils nodes, so every builder renders it
 
 NUMERIC = "cnncount-num"  # a numeric cell: right-aligned (by the stylesheet, and LaTeX's spec)
+# The formats whose writers show no picture, and lay out a table cell's text as paragraphs.
+PLAIN_FORMATS = ("text", "man", "texinfo", "xml", "pseudoxml")
 
 
 def parse_units(value: str | None) -> bool:
@@ -348,38 +350,109 @@ def depart_row_header_html(self: HTML5Translator, node: cnncount_row_header) -> 
     self.body.append("</th>\n")
 
 
+class cnncount_rows(nodes.General, nodes.Element):  # noqa: N801 (docutils names nodes so)
+    """A table's cells, kept as data: ``cells`` (the classes of each column's cells), ``layer``
+    (the layer-name column, or -1), ``header``, ``body`` and ``total`` (the rows' texts) and
+    ``widths`` (in characters); its one child, the words of the names and types, is what the
+    HTML search index reads.
+
+    A table's cells are most of the nodes of a page, and each of them costs in every transform
+    that walks the page (two dozen as it is read) and in the writer: kept as data, they are
+    written as HTML rows at once (:func:`visit_rows_html`, the markup docutils writes), and made
+    the docutils rows the other writers know as the page is written (:class:`TableRows`)."""
+
+
+# The columns of words the search index keeps (the rest are numbers and shapes).
+WORDS = (Column.LAYER, Column.TYPE, Column.OPS)
+
+
 def table_node(summary: Summary, columns: Sequence[Column], units: bool = False) -> nodes.table:
     """The summary as a docutils table: header, one row per layer, a bold totals row; ``units``:
     numbers with SI units (1.52 K), as ``cnncount summary --units``. The layer names are row
-    headers; the headers and "Total" are in the page's language.
-
-    A cell holds its text alone, without the paragraph docutils would put around it: a table
-    is most of the nodes of a page, and every transform and writer visits each of them."""
+    headers; the headers and "Total" are in the page's language."""
     header, body, total = table_rows(summary, tuple(columns), units)
     header = [_(title) for title in header]
     total = [_(TOTAL) if c is Column.LAYER else t for c, t in zip(columns, total)]
-
-    def row(cells: list[str], strong: bool = False, classes: Sequence[str] = (),
-            head: bool = False) -> nodes.row:
-        tr = nodes.row(classes=list(classes))
-        for column, text in zip(columns, cells):
-            inline = nodes.strong(text, text) if strong and text else nodes.Text(text)
-            cell = cnncount_row_header if column is Column.LAYER and not head else nodes.entry
-            tr += cell("", inline, classes=[NUMERIC] if column.numeric else [])
-        return tr
-
-    table = nodes.table(classes=["cnncount-table", "colwidths-auto"])
-    tgroup = nodes.tgroup(cols=len(columns))
-    table += tgroup
     # The text builder wraps each cell at its column's width (CJK characters take two), and
     # writes strong text **so**.
     shown = [header, *body, [f"**{t}**" if t else t for t in total]]
-    widths = [max(column_width(r[k]) for r in shown) for k in range(len(columns))]
-    tgroup.extend(nodes.colspec(colwidth=w) for w in widths)
-    tgroup += nodes.thead("", row(header, head=True))
-    tgroup += nodes.tbody("", *(row(cells) for cells in body),
-                          row(total, strong=True, classes=["cnncount-total"]))
-    return table
+    widths = tuple(max(column_width(r[k]) for r in shown) for k in range(len(columns)))
+    layer = columns.index(Column.LAYER) if Column.LAYER in columns else -1
+    words = " ".join(text for row in body for c, text in zip(columns, row) if c in WORDS)
+    rows = cnncount_rows("", nodes.Text(words),
+                         cells=tuple((NUMERIC,) if c.numeric else () for c in columns),
+                         layer=layer,
+                         header=tuple(header), body=tuple(map(tuple, body)), total=tuple(total),
+                         widths=widths)
+    return nodes.table("", rows, classes=["cnncount-table", "colwidths-auto"])
+
+
+def tgroup_of(node: cnncount_rows) -> nodes.tgroup:
+    """The docutils rows of a table's cells: a cell holds its text alone (no paragraph), the
+    layer's name is its row's header, the totals are bold."""
+    kinds, layer = node["cells"], node["layer"]
+
+    def row(cells: Sequence[str], strong: bool = False, classes: Sequence[str] = (),
+            head: bool = False) -> nodes.row:
+        tr = nodes.row(classes=list(classes))
+        for k, text in enumerate(cells):
+            inline = nodes.strong(text, text) if strong and text else nodes.Text(text)
+            cell = cnncount_row_header if k == layer and not head else nodes.entry
+            tr += cell("", inline, classes=list(kinds[k]))
+        return tr
+
+    tgroup = nodes.tgroup(cols=len(kinds))
+    tgroup.extend(nodes.colspec(colwidth=w) for w in node["widths"])
+    tgroup += nodes.thead("", row(node["header"], head=True))
+    tgroup += nodes.tbody("", *(row(cells) for cells in node["body"]),
+                          row(node["total"], strong=True, classes=["cnncount-total"]))
+    return tgroup
+
+
+def visit_rows_html(self: HTML5Translator, node: cnncount_rows) -> None:
+    """The rows as docutils' and Sphinx's HTML writers write them (``tr.row-odd``, ``th.head``,
+    a cell's classes), and a row header for the layer's name."""
+    kinds, layer, out = node["cells"], node["layer"], self.body
+    index = 0
+
+    def row(cells: Sequence[str], classes: Sequence[str] = (), head: bool = False) -> None:
+        nonlocal index
+        index += 1
+        out.append(f'<tr class="{" ".join([*classes, "row-odd" if index % 2 else "row-even"])}">')
+        for k, text in enumerate(cells):
+            shown = self.encode(text)
+            if classes and text:  # the totals
+                shown = f"<strong>{shown}</strong>"
+            css = " ".join(["head", *kinds[k]] if head else kinds[k])
+            attrs = f' class="{css}"' if css else ""
+            if k == layer and not head:
+                tag, attrs = "th", attrs + ' scope="row"'
+            else:
+                tag = "th" if head else "td"
+            out.append(f"<{tag}{attrs}>{shown}</{tag}>\n")
+        out.append("</tr>\n")
+
+    out.append("<thead>\n")
+    row(node["header"], head=True)
+    out.append("</thead>\n<tbody>\n")
+    for cells in node["body"]:
+        row(cells)
+    row(node["total"], ["cnncount-total"])
+    out.append("</tbody>\n")
+    raise nodes.SkipNode
+
+
+class TableRows(SphinxPostTransform):
+    """A table's cells become docutils rows for the writers but HTML's, as the page is written:
+    after the post-transforms that walk every node and need not look into a cell (Sphinx's
+    references, images and code languages), before those that do (LaTeX's footnotes, 600)."""
+
+    default_priority = 550
+    formats = ("latex", *PLAIN_FORMATS)
+
+    def run(self, **kwargs: Any) -> None:
+        for node in list(self.document.findall(cnncount_rows)):
+            node.replace_self(tgroup_of(node))
 
 
 LONGTABLE_ROWS = 30  # Sphinx's LaTeX writer makes a longer table a longtable
@@ -403,10 +476,9 @@ def latex_colspec(columns: Sequence[Column], widths: Sequence[int], rows: int) -
 def table_box(table: nodes.table, columns: Sequence[Column]) -> nodes.container:
     """The table in a box of its own (it scrolls there when wider than the page), after the
     column spec that right-aligns its numbers in LaTeX."""
-    tgroup = table.next_node(nodes.tgroup)
-    widths = [spec["colwidth"] for spec in tgroup.findall(nodes.colspec)]
-    rows = sum(1 for _ in tgroup.findall(nodes.row))
-    spec = addnodes.tabular_col_spec(spec=latex_colspec(columns, widths, rows))
+    cells = table.next_node(cnncount_rows)
+    rows = len(cells["body"]) + 2  # the header and the totals
+    spec = addnodes.tabular_col_spec(spec=latex_colspec(columns, cells["widths"], rows))
     return nodes.container("", spec, table, classes=["cnncount-table-box"])
 
 
@@ -520,16 +592,10 @@ def visit_diagram_latex(self: LaTeXTranslator, node: cnncount_diagram) -> None:
     raise nodes.SkipNode
 
 
-# The formats whose writers show no picture, and lay out a table cell's text as paragraphs.
-PLAIN_FORMATS = ("text", "man", "texinfo", "xml", "pseudoxml")
+class PlainCells(SphinxPostTransform):
+    """The text, man and texinfo writers lay a cell's text out by its paragraphs."""
 
-
-class PlainDiagrams(SphinxPostTransform):
-    """Where a picture cannot be shown (text, man, texinfo, XML), a line with its description
-    takes its place, and its caption follows as a paragraph; the table's cells get the
-    paragraphs these writers lay text out by."""
-
-    default_priority = 200
+    default_priority = TableRows.default_priority + 1
     formats = PLAIN_FORMATS
 
     def run(self, **kwargs: Any) -> None:
@@ -537,6 +603,16 @@ class PlainDiagrams(SphinxPostTransform):
             if "cnncount-table" in table["classes"]:
                 for entry in table.findall(nodes.entry):
                     entry[:] = [nodes.paragraph("", "", *entry.children)]
+
+
+class PlainDiagrams(SphinxPostTransform):
+    """Where a picture cannot be shown (text, man, texinfo, XML), a line with its description
+    takes its place, and its caption follows as a paragraph."""
+
+    default_priority = 200
+    formats = PLAIN_FORMATS
+
+    def run(self, **kwargs: Any) -> None:
         for node in list(self.document.findall(cnncount_diagram)):
             text = _(PLACEHOLDER).format(alt=node["alt"])
             shown: list[nodes.Node] = [nodes.paragraph(text, text, classes=["cnncount-alt"])]
@@ -822,8 +898,11 @@ def setup(app: Sphinx) -> ExtensionMetadata:
                             latex=(visit_diagram_latex, None))
     app.add_node(cnncount_row_header, html=(visit_row_header_html, depart_row_header_html),
                  epub=(visit_row_header_html, depart_row_header_html))
+    app.add_node(cnncount_rows, html=(visit_rows_html, None), epub=(visit_rows_html, None))
+    app.add_post_transform(TableRows)
     app.add_post_transform(UniqueIds)
     app.add_post_transform(PlainDiagrams)
+    app.add_post_transform(PlainCells)
     app.add_message_catalog(CATALOG, os.fspath(LOCALE_DIR))
     app.add_css_file(CSS_FILE)
     app.add_latex_package("tikz")  # the diagrams, drawn as TikZ pictures
