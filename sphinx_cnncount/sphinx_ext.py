@@ -366,25 +366,42 @@ class cnncount_rows(nodes.General, nodes.Element):  # noqa: N801 (docutils names
 WORDS = (Column.LAYER, Column.TYPE, Column.OPS)
 
 
-def table_node(summary: Summary, columns: Sequence[Column], units: bool = False) -> nodes.table:
-    """The summary as a docutils table: header, one row per layer, a bold totals row; ``units``:
-    numbers with SI units (1.52 K), as ``cnncount summary --units``. The layer names are row
-    headers; the headers and "Total" are in the page's language."""
+Cells = tuple[dict[str, Any], str]  # a cnncount_rows node's attributes, and its words
+
+
+def table_cells(summary: Summary, columns: Sequence[Column], units: bool = False) -> Cells:
+    """The table of a summary as data: header, one row per layer, a totals row; ``units``:
+    numbers with SI units (1.52 K), as ``cnncount summary --units``. The headers and "Total"
+    are in the page's language."""
     header, body, total = table_rows(summary, tuple(columns), units)
     header = [_(title) for title in header]
     total = [_(TOTAL) if c is Column.LAYER else t for c, t in zip(columns, total)]
     # The text builder wraps each cell at its column's width (CJK characters take two), and
     # writes strong text **so**.
     shown = [header, *body, [f"**{t}**" if t else t for t in total]]
-    widths = tuple(max(column_width(r[k]) for r in shown) for k in range(len(columns)))
-    layer = columns.index(Column.LAYER) if Column.LAYER in columns else -1
+    widths = tuple(max(len(r[k]) if r[k].isascii() else column_width(r[k]) for r in shown)
+                   for k in range(len(columns)))
     words = " ".join(text for row in body for c, text in zip(columns, row) if c in WORDS)
-    rows = cnncount_rows("", nodes.Text(words),
-                         cells=tuple((NUMERIC,) if c.numeric else () for c in columns),
-                         layer=layer,
-                         header=tuple(header), body=tuple(map(tuple, body)), total=tuple(total),
-                         widths=widths)
-    return nodes.table("", rows, classes=["cnncount-table", "colwidths-auto"])
+    return {"cells": tuple((NUMERIC,) if c.numeric else () for c in columns),
+            "layer": columns.index(Column.LAYER) if Column.LAYER in columns else -1,
+            "header": tuple(header), "body": tuple(map(tuple, body)), "total": tuple(total),
+            "widths": widths}, words
+
+
+@functools.lru_cache(maxsize=256)
+def _table_cells(key: tuple[str, str, Options, str | None], columns: tuple[Column, ...],
+                 units: bool, language: str | None) -> Cells:
+    """The cells of an analysis's table, made once however many directives show it."""
+    return table_cells(_analyze(*key).summary, columns, units)
+
+
+def table_node(summary: Summary, columns: Sequence[Column], units: bool = False,
+               cells: Cells | None = None) -> nodes.table:
+    """The summary as a docutils table, its cells (``table_cells``) kept as data. The layer
+    names are row headers; the totals are bold."""
+    attributes, words = cells or table_cells(summary, columns, units)
+    return nodes.table("", cnncount_rows("", nodes.Text(words), **attributes),
+                       classes=["cnncount-table", "colwidths-auto"])
 
 
 def tgroup_of(node: cnncount_rows) -> nodes.tgroup:
@@ -720,7 +737,8 @@ class CnncountDirective(SphinxDirective):
         if picture is not None:
             figure, messages = self._figure(picture, describe(summary, result.edges, kind))
             container += figure
-        table = table_node(summary, columns, units)
+        cells = _table_cells(key, columns, units, self.config.language)
+        table = table_node(summary, columns, units, cells)
         self.set_source_info(table)
         if "caption" in self.options:
             title, said = self._caption(self.options["caption"], nodes.title)
