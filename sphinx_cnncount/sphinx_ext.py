@@ -499,24 +499,24 @@ def table_box(table: nodes.table, columns: Sequence[Column]) -> nodes.container:
     return nodes.container("", spec, table, classes=["cnncount-table-box"])
 
 
-class UniqueIds(SphinxPostTransform):
-    """A theme that wraps every table in a container of its own (furo's ``table-wrapper``)
-    copies the table's ids and classes onto it, so the page has each id twice: keep them on
-    the table alone."""
+class OwnScrollBox(SphinxPostTransform):
+    """The table scrolls in its box, and in no other: a container a theme wraps every table in
+    (furo's ``table-wrapper``, 6 px wider than its parent, and a scroll box of its own) is
+    dissolved inside the box. Such a wrapper also takes a copy of the table's ids, classes and
+    names, which would put each id twice in the page."""
 
     formats = ("html",)
     default_priority = 900  # after the themes' own post-transforms (furo's runs at 500)
 
     def run(self, **kwargs: Any) -> None:
-        for table in self.document.findall(nodes.table):
-            parent = table.parent
-            if "cnncount-table" not in table["classes"] or not isinstance(parent,
-                                                                           nodes.container):
-                continue
-            if set(parent["ids"]) & set(table["ids"]):
-                parent["ids"] = [i for i in parent["ids"] if i not in table["ids"]]
-                parent["names"] = [n for n in parent["names"] if n not in table["names"]]
-                parent["classes"] = [c for c in parent["classes"] if c not in table["classes"]]
+        for table in list(self.document.findall(nodes.table)):
+            wrapper = table.parent
+            if ("cnncount-table" in table["classes"] and isinstance(wrapper, nodes.container)
+                    and "cnncount-table-box" not in wrapper["classes"]
+                    and len(wrapper.children) == 1
+                    and isinstance(wrapper.parent, nodes.container)
+                    and "cnncount-table-box" in wrapper.parent["classes"]):
+                wrapper.replace_self(table)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -918,7 +918,7 @@ def setup(app: Sphinx) -> ExtensionMetadata:
                  epub=(visit_row_header_html, depart_row_header_html))
     app.add_node(cnncount_rows, html=(visit_rows_html, None), epub=(visit_rows_html, None))
     app.add_post_transform(TableRows)
-    app.add_post_transform(UniqueIds)
+    app.add_post_transform(OwnScrollBox)
     app.add_post_transform(PlainDiagrams)
     app.add_post_transform(PlainCells)
     app.add_message_catalog(CATALOG, os.fspath(LOCALE_DIR))

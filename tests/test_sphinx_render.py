@@ -124,7 +124,10 @@ def test_furo_writes_each_id_once(app: SphinxTestApp) -> None:
     app.build()
     page = Path(app.outdir, "index.html").read_text(encoding="utf8")
     assert page.count('id="lenet-table"') == 1
-    assert '<div class="table-wrapper docutils container">' in page  # furo's own wrapper
+    # furo's own wrapper, a scroll box around every table, is not put inside the table's box
+    assert '<div class="table-wrapper' not in page
+    assert re.search(r'<div class="cnncount-table-box docutils container">\s*'
+                     r'<table class="cnncount-table', page)
 
 
 @pytest.mark.sphinx("text", testroot="basic", freshenv=True)
