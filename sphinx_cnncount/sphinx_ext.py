@@ -55,7 +55,7 @@ from .render import fmt_shape
 from .render.diagram import MAX_WIDTH, Diagram, Edges, drawing, parse_diagram, resolve
 from .render.drawing import Drawing
 from .render.svg import to_svg
-from .render.tikz import to_latex
+from .render.tikz import bands, to_latex
 from .shapes import ModelError
 from .summary import Layer, Summary, Totals
 
@@ -595,8 +595,13 @@ def visit_diagram_latex(self: LaTeXTranslator, node: cnncount_diagram) -> None:
     """A TikZ picture (with pdfLaTeX, characters beyond Latin-1 drawn as ``?``), and the
     caption with its number and the labels :numref: points to."""
     unicode = self.config.latex_engine != "pdflatex"
-    self.body.append(f"\n{to_latex(node['drawing'], unicode)}\n")
+    picture = node["drawing"]
     caption = caption_of(node)
+    # The caption on the picture's page: one box for both, unless the picture takes pages.
+    together = caption is not None and len(bands(picture)) == 1
+    if together:
+        self.body.append("\n\\par\\noindent\\begin{minipage}{\\linewidth}")
+    self.body.append(f"\n{to_latex(picture, unicode)}\n")
     if caption is not None:
         self.in_caption += 1
         self.body.append(r"\begin{center}\captionof{figure}{")
@@ -606,6 +611,8 @@ def visit_diagram_latex(self: LaTeXTranslator, node: cnncount_diagram) -> None:
         self.in_caption -= 1
     elif node["ids"]:
         self.body.append(self.hypertarget_to(node) + "\n")
+    if together:
+        self.body.append("\\end{minipage}\\par\n")
     raise nodes.SkipNode
 
 
