@@ -7,11 +7,13 @@ author = "the sphinx-cnncount authors"
 copyright = "2025, the sphinx-cnncount authors"
 release = version = __version__
 
-extensions = ["sphinx_cnncount", "sphinx.ext.autodoc"]
+extensions = ["sphinx_cnncount", "sphinx.ext.autodoc", "sphinxarg.ext"]
 autodoc_member_order = "bysource"
 autodoc_typehints = "description"
 
 numfig = True  # numbered tables, for :numref:
+# Quotes made typographic, but "--dim" in the CLI reference left as typed (no en dashes).
+smartquotes_action = "qe"
 exclude_patterns = ["_build"]
 html_theme = "alabaster"
 html_theme_options = {"page_width": "1100px"}

@@ -20,22 +20,23 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-__version__ = "0.1.0"
+from .version import __version__
 
 if TYPE_CHECKING:
     from sphinx.application import Sphinx
 
-    from .count import analyze
-    from .summary import ControlFlow, Layer, Summary, TensorInfo, Totals
+    from .api import Summary, analyze
+    from .summary import ControlFlow, Layer, TensorInfo, Totals
     from .shapes import ModelError
+    from .load import BindingError, Unbound
     from .render import Column
     from .shapes import Diagnostic
 
 # The public names, and the module each lives in (imported when first asked for).
 _API = {
-    "analyze": "count", "Summary": "summary", "Layer": "summary", "Totals": "summary",
+    "analyze": "api", "Summary": "api", "Layer": "summary", "Totals": "summary",
     "TensorInfo": "summary", "ControlFlow": "summary", "Diagnostic": "shapes",
-    "ModelError": "shapes", "Column": "render",
+    "ModelError": "shapes", "BindingError": "load", "Unbound": "load", "Column": "render",
 }
 __all__ = ["__version__", "setup", *_API]
 

@@ -1,9 +1,7 @@
-"""User-facing choices, in a module light enough for the CLI's parser (it imports no onnx).
+"""The diagrams' user-facing choices, in a module light enough for the CLI's parser.
 
 One source of truth for the ``cnncount diagram`` command, the Sphinx directive's ``:diagram:``
-option, ``cnncount_diagram`` in conf.py and the Python API (``render.diagram`` re-exports them);
-and the parsers of ``--dim``, ``--input-shape`` and ``--input-value`` (the directive's ``:dim:``,
-``:input-shape:`` and ``:input-value:``; ``load`` re-exports them).
+option, ``cnncount_diagram`` in conf.py and the Python API (``render.diagram`` re-exports them).
 """
 
 from __future__ import annotations
@@ -48,51 +46,3 @@ class Format(str, Enum):
             choices = ", ".join(f".{f.value}" for f in cls)
             raise ValueError(f"cannot tell the format of {os.fspath(path)!r} from its suffix "
                              f"(choose from {choices}, or give --format)") from None
-
-
-def parse_input_shapes(specs: list[str] | tuple[str, ...]) -> dict[str, tuple[int, ...]]:
-    """``["image=1x3x224x224"]`` -> ``{"image": (1, 3, 224, 224)}``."""
-    shapes: dict[str, tuple[int, ...]] = {}
-    for spec in specs:
-        name, sep, dims = spec.rpartition("=")
-        if not sep or not name or not dims:
-            raise ValueError(f"--input-shape expects NAME=DxDx..., got {spec!r}")
-        try:
-            shapes[name] = tuple(int(d) for d in dims.replace(",", "x").split("x"))
-        except ValueError:
-            raise ValueError(f"--input-shape expects NAME=DxDx..., got {spec!r}") from None
-    return shapes
-
-
-def parse_dims(specs: list[str] | tuple[str, ...]) -> dict[str, int]:
-    """``["batch=1", "H=224"]`` -> ``{"batch": 1, "H": 224}``."""
-    dims: dict[str, int] = {}
-    for spec in specs:
-        for part in spec.split(","):
-            name, sep, value = part.strip().partition("=")
-            try:
-                dims[name.strip()] = int(value)
-            except ValueError:
-                raise ValueError(f"--dim expects SYMBOL=N, got {part.strip()!r}") from None
-            if not sep or not name.strip():
-                raise ValueError(f"--dim expects SYMBOL=N, got {part.strip()!r}")
-    return dims
-
-
-def parse_input_values(specs: list[str] | tuple[str, ...]) -> dict[str, tuple[int | float, ...]]:
-    """``["sr=16000", "mask=1,0,1"]`` -> ``{"sr": (16000,), "mask": (1, 0, 1)}``: the values
-    of small inputs that are settings, not data (a sample rate a branch depends on)."""
-    values: dict[str, tuple[int | float, ...]] = {}
-    for spec in specs:
-        name, sep, text = spec.partition("=")
-        if not sep or not name.strip() or not text.strip():
-            raise ValueError(f"--input-value expects NAME=V or NAME=V,V,..., got {spec!r}")
-        try:
-            values[name.strip()] = tuple(float(v) if any(c in v for c in ".eE") else int(v)
-                                         for v in text.split(","))
-        except ValueError:
-            raise ValueError(f"--input-value {name.strip()}: {text!r} is not a list of numbers") \
-                from None
-        if len(values[name.strip()]) > 1 << 16:
-            raise ValueError(f"--input-value {name.strip()}: too many values")
-    return values

@@ -11,86 +11,27 @@ import argparse
 import gc
 import os
 import sys
-import traceback
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from . import __version__
+from .command import PROG, Parser, add_model_options, guarded
+from .lint.cli import register as register_lint
+from .version import __version__
 
 if TYPE_CHECKING:
-    from .count import Summary
-
-PROG = "cnncount"
-
-
-def depth_arg(text: str) -> int:
-    """argparse type for --depth (layers.parse_depth; imported here, not at start-up)."""
-    from .layers import parse_depth
-
-    try:
-        return parse_depth(text)
-    except ValueError as exc:
-        raise argparse.ArgumentTypeError(str(exc)) from None
-
-
-def add_model_options(p: argparse.ArgumentParser, depth_default: int | None = 1,
-                      depth_help: str = "1") -> None:
-    """The options every command that reads a model shares."""
-    p.add_argument("--depth", type=depth_arg, default=depth_default, metavar="N",
-                   help=f"module-scope depth that makes a layer (default: {depth_help})")
-    p.add_argument("--dim", action="append", default=[], metavar="SYM=N",
-                   help="bind a symbolic dim, e.g. --dim batch=1 --dim H=224 (repeatable)")
-    p.add_argument("--input-shape", action="append", default=[], metavar="NAME=DIMS",
-                   help="give an input its whole shape, e.g. image=1x3x224x224 (repeatable)")
-    p.add_argument("--input-value", action="append", default=[], metavar="NAME=V",
-                   help="give a small input that is a setting its value, e.g. sr=16000, so "
-                        "that a branch on it is decided (repeatable)")
-    p.add_argument("--debug", action="store_true", help="show tracebacks")
-
-
-def error(message: str) -> int:
-    """Print the one-line error and return the usage/input exit code."""
-    from .escape import message as line
-
-    print(f"{PROG}: error: {line(message)}", file=sys.stderr)
-    return 2
-
-
-def guarded(command: Callable[[argparse.Namespace], int]) -> Callable[[argparse.Namespace], int]:
-    """Turn expected failures into one-line errors (exit 2); ``--debug`` shows the traceback."""
-
-    def run(args: argparse.Namespace) -> int:
-        from .declare import DeclarationError
-        from .load import ModelError
-
-        try:
-            return command(args)
-        except (ModelError, DeclarationError, ValueError) as exc:
-            if getattr(args, "debug", False):
-                traceback.print_exc()
-            return error(str(exc))
-        except RecursionError:
-            return error(f"{getattr(args, 'model', '?')}: the graph is too deeply nested")
-        except Exception as exc:  # a bug of ours: still one line, and the way to see more
-            if getattr(args, "debug", False):
-                raise
-            where = getattr(args, "model", None)
-            prefix = f"{where}: " if isinstance(where, str) else ""
-            return error(f"{prefix}internal error ({type(exc).__name__}: {exc}); "
-                         "rerun with --debug and report it")
-
-    return run
-
+    from .summary import Summary
 
 def analyzed(args: argparse.Namespace) -> Summary:
     """The summary of ``args.model`` with the model options given; its notes and warnings
     said on stderr."""
-    from .count import analyze
+    from .count import count
     from .escape import message as line
-    from .load import parse_dims, parse_input_shapes, parse_input_values
+    from .load import load
+    from .spelling import parse_dims, parse_input_shapes, parse_input_values
+    from .spelling import CLI
 
-    summary = analyze(args.model, args.depth, parse_dims(args.dim),
-                      parse_input_shapes(args.input_shape), parse_input_values(args.input_value))
+    summary = count(load(args.model, parse_dims(args.dim), parse_input_shapes(args.input_shape),
+                         CLI, input_values=parse_input_values(args.input_value)), args.depth)
     for note in summary.notes:
         print(f"{PROG}: {line(note)}", file=sys.stderr)
     for d in summary.diagnostics:
@@ -131,8 +72,16 @@ def diagram_command(args: argparse.Namespace) -> int:
     return 0
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+# The columns of ``summary --columns``, as render.Column names them (tests/test_cli.py checks
+# that the two agree: render imports onnx, which the parser must not wait for).
+COLUMNS = ("layer, type, ops, output, params, trainable_params, non_trainable_params, "
+           "connections, macs, flops, receptive_field, backward_macs, activation_bytes")
+
+
+def build_parser() -> Parser:
+    """The ``cnncount`` parser: every subcommand and option, with its help (the CLI reference
+    in the documentation is generated from it)."""
+    parser = Parser(
         prog=PROG,
         description="Per-layer output shapes, parameters, LeNet connections and MACs of an "
                     "ONNX model, computed from the file itself.",
@@ -144,12 +93,14 @@ def build_parser() -> argparse.ArgumentParser:
                        description="Print the per-layer table of an ONNX model.")
     p.add_argument("model", help="path to an .onnx file")
     p.add_argument("--format", choices=["table", "json", "csv", "markdown", "html"],
-                   default="table")
-    p.add_argument("--columns", default=None,
+                   default="table",
+                   help="table: aligned text, as Keras and torchinfo print it; json: every "
+                        "figure, exact, with the tensors' shapes; csv: one row per layer, every "
+                        "metric; markdown: a table for a model card or a pull request; html: a "
+                        "table element (default: table)")
+    p.add_argument("--columns", default=None, metavar="COLS",
                    help="comma-separated (default: layer,type,output,params,connections,macs; "
-                        "CSV: every metric): layer, type, output, params, trainable_params, "
-                        "non_trainable_params, connections, macs, flops, receptive_field, "
-                        "backward_macs, activation_bytes")
+                        f"CSV: every metric), from: {COLUMNS}")
     p.add_argument("--units", action="store_true",
                    help="numbers with SI units (1.81 G) and bytes in KB/MB in the table, "
                         "markdown and HTML (JSON and CSV stay exact)")
@@ -177,17 +128,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--width", type=int, default=680, metavar="PX",
                    help="the column a lenet chain must fit: wider ones fold repeated blocks "
                         "and wrap onto rows (default: 680; 0: one row)")
-    p.add_argument("--zoom", type=float, default=2.0,
+    p.add_argument("--zoom", type=float, default=2.0, metavar="Z",
                    help="scale of a PNG, pixels per drawing px (default: 2)")
     add_model_options(p)
     p.set_defaults(func=guarded(diagram_command))
 
-    try:
-        from .lint.cli import register
-    except ImportError:  # the lint package is optional while it is being built
-        pass
-    else:
-        register(sub)
+    register_lint(sub)
+    parser.commands = dict(sub.choices)
     return parser
 
 

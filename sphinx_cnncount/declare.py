@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
 from .summary import Summary
-from .shapes import Shape
+from .shapes import Shape, is_known
 from .render import fmt_field, fmt_int, layer_shape
 
 SI = {"k": 10**3, "K": 10**3, "M": 10**6, "G": 10**9, "T": 10**12}
@@ -140,11 +140,15 @@ class Mismatch:
     declared: str
     actual: str | None  # None when the layer does not exist
     line: int = 0
+    unchecked: bool = False  # the model's figure is not counted: the declaration is not checked
 
     @property
     def message(self) -> str:
         if self.actual is None:
             return f"{self.target}: declared layer does not exist in the model"
+        if self.unchecked:
+            return (f"{self.target}: {self.key} declared {self.declared} cannot be checked: the "
+                    f"model's figure is not counted ({self.actual}; its count is partial)")
         return f"{self.target}: {self.key} declared {self.declared}, model has {self.actual}"
 
 
@@ -210,12 +214,17 @@ def check(summary: Summary, declarations: list[Declaration]) -> list[Mismatch]:
             if not shape_matches(declared_shape, record.output_shape,  # type: ignore[union-attr]
                                  record.layout if "@" in str(d.value) else None):  # type: ignore
                 out.append(Mismatch(d.target, "output", str(d.value),
-                                    layer_shape(record), d.line))  # type: ignore[arg-type]
+                                    layer_shape(record), d.line,  # type: ignore[arg-type]
+                                    not is_known(record.output_shape)))  # type: ignore
             continue
         declared = parse_number(d.value)
         if not hasattr(record, key):
             raise DeclarationError(f"{key} is a figure of the totals, not of a layer")
         actual = getattr(record, key)
+        if actual is None:  # not counted (an op with no rule, an unknown shape)
+            shown = declared.text if declared.unit != 1 else fmt_int(declared.digits)
+            out.append(Mismatch(d.target, key, shown, fmt_int(actual), d.line, True))
+            continue
         if not declared.matches(actual):
             shown = declared.text if declared.unit != 1 else fmt_int(declared.digits)
             out.append(Mismatch(d.target, key, shown, fmt_int(actual), d.line))
@@ -256,3 +265,50 @@ def quote(summary: Summary, target: str, key: str) -> str:
     if not hasattr(layer, key):
         raise DeclarationError(f"{key} is a figure of the totals, not of a layer")
     return fmt_int(getattr(layer, key))
+
+
+@dataclass(frozen=True)
+class Reference:
+    """What a ``cnncount`` role quotes: ``MODEL[@DEPTH]:LAYER.KEY``."""
+
+    model: str  # the path as written
+    depth: int | None  # the depth written after ``@``, else None (the default depth)
+    target: str  # a layer name or ``total``
+    key: str  # normalised: lower case, ``_`` for ``-``
+
+
+def parse_reference(text: str) -> Reference:
+    """A role's text, as the Sphinx role and ``cnncount lint --docs`` both read it; a
+    DeclarationError says what is wrong with it."""
+    path_text, colon, ref = text.rpartition(":")
+    target, dot, key = ref.strip().rpartition(".")
+    key = key.lower().replace("-", "_")
+    head, at, depth_text = path_text.rpartition("@")
+    explicit = bool(at and head.strip() and depth_text.strip().isdigit())
+    if explicit:
+        path_text = head
+    if not (colon and path_text.strip() and dot and target):
+        raise DeclarationError(f"expected MODEL:LAYER.KEY or MODEL@DEPTH:LAYER.KEY (e.g. "
+                               f"lenet5.onnx:C3.params), got {text!r}")
+    if key not in KEYS:
+        raise DeclarationError(f"unknown key {key!r} in {text!r} (known: {', '.join(KEYS)})")
+    return Reference(path_text.strip(), int(depth_text) if explicit else None, target, key)
+
+
+def reference_depths(ref: Reference, default: int) -> list[int]:
+    """The depths to look the quoted layer up at, in order: the one written after ``@``; else
+    the default, then (for a dotted module path) the depth the path names, one level a part."""
+    if ref.depth is not None:
+        return [ref.depth]
+    named = ref.target.count(".") + 1
+    if ref.target.lower() == "total" or named == default:
+        return [default]
+    return [default, named]
+
+
+def has_layer(summary: Summary, name: str) -> bool:
+    try:
+        summary.layer(name)
+    except KeyError:
+        return False
+    return True

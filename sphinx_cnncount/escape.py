@@ -4,8 +4,7 @@ A model's layer names, op types, domains and tensor names are whatever its autho
 newline followed by ``::error file=...::`` starts a GitHub workflow command in a CI log, ESC and
 OSC sequences reach the terminal, ``<script>`` reaches a rendered markdown page and ``=cmd|...``
 a spreadsheet. Every human-readable output passes names (and the messages that quote them)
-through one of these functions; JSON, SARIF, the GitHub format, HTML and SVG have escaping of
-their own.
+through one of these functions; JSON, SARIF, HTML and SVG have escaping of their own.
 """
 
 from __future__ import annotations
@@ -65,8 +64,11 @@ def html(text: str) -> str:
 
 
 def spreadsheet(value: object) -> object:
-    """A CSV cell a spreadsheet will not run as a formula: a text starting with ``= + - @``, a
-    tab or a carriage return gets a leading ``'`` (the usual convention); numbers stay numbers."""
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + value
-    return value
+    """A CSV cell: printable (a newline or a bare carriage return in a name would start a new
+    row, and a line of its own in a CI log), and not run by a spreadsheet as a formula: a text
+    starting with ``= + - @`` gets a leading ``'`` (the usual convention); numbers stay
+    numbers."""
+    if not isinstance(value, str):
+        return value
+    value = printable(value)
+    return "'" + value if value[:1] in ("=", "+", "-", "@") else value

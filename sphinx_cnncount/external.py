@@ -5,11 +5,13 @@ tensors downstream.
 Float tensors (weights) are never read, nor any tensor a node's attribute holds (Constant and
 ConstantOfShape values stay unread: exporters store integers as initializers). An integer
 initializer is read only when all of these hold:
-it has at most :data:`INT_LIMIT` elements; its location is a relative path that, resolved (links
-followed), lies inside the model's own directory; that path is a regular file (never a FIFO, a
-device or a directory); and its offset and length lie inside the file and match the tensor's
-dims. Anything else leaves the tensor unread and says why. Nothing else in cnncount opens a
-file beside the model.
+it has at most :data:`~limits.VALUE_LIMIT` elements; its location is a relative path with no
+hidden component (none starting with a dot: never ``.env`` or ``.git/config``) that, resolved
+(links followed), lies inside the model's own directory; that path is a regular file (never a
+FIFO, a device or a directory); its offset and length lie inside the file and match the
+tensor's dims; and its bytes fit the model's integer data budget (:class:`~limits.Budget`).
+Anything else leaves the tensor unread and says why. Nothing else in cnncount opens a file
+beside the model.
 """
 
 from __future__ import annotations
@@ -23,9 +25,8 @@ import numpy as np
 import onnx
 from onnx import helper
 
-from .bodies import subgraphs
-
-INT_LIMIT = 1 << 16  # elements of one integer tensor: shape arithmetic is small
+from .control import subgraphs
+from .limits import VALUE_LIMIT, Budget
 
 # Integer and bool element types and their little-endian numpy types.
 INTEGER_TYPES = {
@@ -46,10 +47,6 @@ class ExternalReport:
     missing: dict[str, list[str]] = field(default_factory=dict)  # location -> tensors
     refused: list[tuple[str, str]] = field(default_factory=list)  # (tensor, why)
 
-    @property
-    def unread(self) -> int:
-        return sum(map(len, self.missing.values())) + len(self.refused)
-
     def messages(self) -> list[str]:
         """One line per missing file and per refused tensor, for the diagnostics."""
         out = [f"external data file {location!r} is missing: {len(names)} integer "
@@ -62,14 +59,14 @@ class ExternalReport:
 
 
 def inline_integer_data(model_path: str | os.PathLike[str], model: onnx.ModelProto,
-                        bodies: bool = True) -> ExternalReport:
+                        bodies: bool, budget: Budget) -> ExternalReport:
     """Read the small integer initializers of ``model`` that live in external data (in the
     main graph and in every body) and store them inline, in place. Float tensors and everything
     the rules above refuse are left as they are."""
     report = ExternalReport()
     base = os.path.dirname(os.path.abspath(model_path))
     for tensor in _external_integer_tensors(model.graph, bodies):
-        values, missing, why = read_integers(base, tensor)
+        values, missing, why = read_integers(base, tensor, budget)
         if values is not None:
             _store_inline(tensor, values)
             report.read.append(tensor.name)
@@ -82,22 +79,23 @@ def inline_integer_data(model_path: str | os.PathLike[str], model: onnx.ModelPro
 
 def _external_integer_tensors(graph: onnx.GraphProto, bodies: bool) -> list[onnx.TensorProto]:
     """The external initializers that can be shape data: int64 and int32 (shapes, axes,
-    indices), of at most INT_LIMIT elements. Narrower integers are quantized weights, larger
+    indices), of at most VALUE_LIMIT elements. Narrower integers are quantized weights, larger
     tensors are data: neither is read, nor missed."""
     found: list[onnx.TensorProto] = []
     graphs = [graph]
     for g in graphs:
         found += [t for t in g.initializer if t.data_location == onnx.TensorProto.EXTERNAL
-                  and t.data_type in SHAPE_TYPES and prod(t.dims) <= INT_LIMIT]
+                  and t.data_type in SHAPE_TYPES and prod(t.dims) <= VALUE_LIMIT]
         for node in g.node if bodies else ():
             graphs += [body for _, body in subgraphs(node)]
     return found
 
 
-def read_integers(base: str, tensor: onnx.TensorProto
+def read_integers(base: str, tensor: onnx.TensorProto, budget: Budget
                   ) -> tuple[np.ndarray | None, str | None, str]:
     """(values, None, "") when read; (None, location, "") when its file is missing;
-    (None, None, why) when the rules refuse it."""
+    (None, None, why) when the rules refuse it. The bytes are charged to ``budget`` before
+    they are read (past it, a ModelError)."""
     info = {e.key: e.value for e in tensor.external_data}
     location = info.get("location", "")
     n = 1
@@ -105,13 +103,16 @@ def read_integers(base: str, tensor: onnx.TensorProto
         n *= d
     if min(tensor.dims, default=1) < 0:
         return None, None, "negative dims"
-    if n > INT_LIMIT:
-        return None, None, f"{n:,} elements, over the {INT_LIMIT:,}-element limit"
+    if n > VALUE_LIMIT:
+        return None, None, f"{n:,} elements, over the {VALUE_LIMIT:,}-element limit"
     if not location or os.path.isabs(location) or "\0" in location:
         return None, None, f"location {location!r} is not a relative path"
     path = os.path.realpath(os.path.join(base, location))
     if os.path.commonpath([path, os.path.realpath(base)]) != os.path.realpath(base):
         return None, None, f"location {location!r} lies outside the model's directory"
+    if any(part.startswith(".") and part != "."
+           for part in location.replace("\\", "/").split("/")):
+        return None, None, f"location {location!r} names a hidden file or folder"
     try:
         offset = int(info.get("offset", "0"))
         dtype = np.dtype(INTEGER_TYPES[tensor.data_type])
@@ -133,6 +134,7 @@ def read_integers(base: str, tensor: onnx.TensorProto
             return None, None, f"{location!r} is not a regular file"
         if offset + length > st.st_size:
             return None, None, f"offset {offset} + length {length} lie past the end of {location!r}"
+        budget.charge(length)
         data = os.pread(fd, length, offset)
     except OSError as exc:
         return None, None, f"cannot read {location!r}: {exc.strerror}"

@@ -1,47 +1,51 @@
 """Shape arithmetic evaluated: the values of the small integer tensors (Shape, Gather, Concat,
-Equal, Where ... over bound dims) that onnx's data propagation gives up on, computed with onnx's
-reference evaluator, so that the shapes they decide (Reshape targets, If conditions, Range
-lengths) become known.
+Equal, Where ... over bound dims) that onnx's data propagation gives up on, one node at a time,
+so that the shapes they decide (Reshape targets, If conditions, Range lengths) become known.
 
-One call is one round; the inference driver repeats rounds until one learns nothing new.
-What a round evaluates is bounded before anything runs:
+What a node computes is bounded before it runs, from the values of its inputs themselves:
+onnx's own inference of that one node, given those values (``infer_node_outputs``), says every
+output's shape, and the node runs only when each is known and small. A shape the file declares
+is never trusted here. Besides:
 
-* only default-domain ops, never random ones, never a node with a body;
-* only values derived from bound dims and from tensors stored inline in the file: a node whose
-  attributes hold external data is never evaluated (the evaluator would read its location);
-* only nodes whose every output has a shape inference already knows, of at most
-  :data:`FOLD_LIMIT` elements: a Range or ConstantOfShape whose length is not known yet waits
-  for the round after its inputs are folded, when inference sees it; and integer outputs, or
-  float ones of a few elements (a scale): a float tensor larger than that is a weight or an
-  activation, and no shape depends on its values.
+* only the default domain's shape-arithmetic ops run (the registry's ``Op.folds``:
+  elementwise, indexing, reshaping and reducing ops whose work is linear in their inputs and
+  outputs), never a product (MatMul, Conv), a random op or a node with a body;
+* a node whose attributes hold external data never runs (onnx's reference evaluator would read
+  its location, which names any file it likes);
+* integer and bool outputs of at most :data:`~limits.VALUE_LIMIT` elements, float ones of at
+  most :data:`~limits.SMALL_FLOAT` (a scale): a larger float tensor is a weight or an
+  activation, and no shape depends on its values;
+* every byte read or computed is charged to the model's :class:`~limits.Budget`.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from math import prod
+from typing import Any
 
 import numpy as np
 import onnx
 from onnx import numpy_helper
 
-from .bodies import has_body
-from .shapes import Shape, is_known
+from .limits import SMALL_FLOAT, VALUE_LIMIT, Budget
+from .ops import lookup
 
-FOLD_LIMIT = 1 << 16  # elements: shape arithmetic is small; weights are never folded
 INT64_MAX = 2**63 - 1
 
-INT_TYPES = frozenset({
-    onnx.TensorProto.INT64, onnx.TensorProto.INT32, onnx.TensorProto.INT16,
-    onnx.TensorProto.INT8, onnx.TensorProto.UINT8, onnx.TensorProto.BOOL,
-    onnx.TensorProto.UINT16, onnx.TensorProto.UINT32, onnx.TensorProto.UINT64,
-})
-_SMALL_CONSTANT = 64  # elements of a float Constant folded too (a 0.5 in size arithmetic)
-_NEVER = frozenset({"RandomNormal", "RandomNormalLike", "RandomUniform", "RandomUniformLike",
-                    "Multinomial", "Bernoulli", "Dropout"})
+# Element types whose values can decide a shape: the integer types exporters write shapes,
+# axes and indices in, and bool (an If's condition). Narrower integers are quantized weights.
+VALUE_TYPES = frozenset({onnx.TensorProto.INT64, onnx.TensorProto.INT32, onnx.TensorProto.BOOL})
+_FLOATS = frozenset({onnx.TensorProto.FLOAT, onnx.TensorProto.DOUBLE, onnx.TensorProto.FLOAT16,
+                     onnx.TensorProto.BFLOAT16})
 
 _TENSOR_ATTRS = frozenset({onnx.AttributeProto.TENSOR, onnx.AttributeProto.TENSORS,
                            onnx.AttributeProto.SPARSE_TENSOR, onnx.AttributeProto.SPARSE_TENSORS,
                            onnx.AttributeProto.GRAPH, onnx.AttributeProto.GRAPHS})
+
+
+def is_external(t: onnx.TensorProto) -> bool:
+    return t.data_location == onnx.TensorProto.EXTERNAL or bool(t.external_data)
 
 
 def inline_only(node: onnx.NodeProto) -> bool:
@@ -55,146 +59,178 @@ def inline_only(node: onnx.NodeProto) -> bool:
         tensors = [a.t, *a.tensors]
         for sp in [a.sparse_tensor, *a.sparse_tensors]:
             tensors += [sp.values, sp.indices]
-        if any(t.data_location == onnx.TensorProto.EXTERNAL or t.external_data
-               for t in tensors):
+        if any(map(is_external, tensors)):
             return False
         for g in [a.g, *a.graphs]:
             stored = [*g.initializer, *(s for sp in g.sparse_initializer
                                         for s in (sp.values, sp.indices))]
-            if any(t.data_location == onnx.TensorProto.EXTERNAL or t.external_data
-                   for t in stored) or not all(map(inline_only, g.node)):
+            if any(map(is_external, stored)) or not all(map(inline_only, g.node)):
                 return False
     return True
 
 
-def stored_values(graph: onnx.GraphProto) -> dict[str, np.ndarray]:
-    """The inline integer initializers of a graph small enough to fold with."""
+def stored_values(graph: onnx.GraphProto, budget: Budget) -> dict[str, np.ndarray]:
+    """The inline initializers of a graph that can decide a shape (:data:`VALUE_TYPES`, at most
+    VALUE_LIMIT elements), each charged to ``budget`` before it is read."""
     values = {}
     for t in graph.initializer:
-        if (t.data_location != onnx.TensorProto.EXTERNAL and t.data_type in INT_TYPES
-                and prod(t.dims) <= FOLD_LIMIT):
-            try:
-                values[t.name] = numpy_helper.to_array(t)
-            except (ValueError, TypeError):  # bytes that do not fit the dims: not a value
-                continue
+        if t.data_location == onnx.TensorProto.EXTERNAL or t.data_type not in VALUE_TYPES:
+            continue
+        n = prod(t.dims)
+        if n > VALUE_LIMIT:
+            continue
+        budget.charge(8 * n)
+        try:
+            values[t.name] = numpy_helper.to_array(t)
+        except (ValueError, TypeError):  # bytes that do not fit the dims: not a value
+            continue
     return values
 
 
-def _constant_value(node: onnx.NodeProto) -> bool:
-    """Whether a Constant node holds a value worth folding: integers, or a small float."""
+def shape_value(op: str, shape: tuple[int, ...], start: int = 0, end: int | None = None
+                ) -> np.ndarray | None:
+    """What Shape (with its start and end) or Size computes from a known shape."""
+    if op == "Size":
+        n = prod(shape)
+        return np.array(n, dtype=np.int64) if n <= INT64_MAX else None
+    if max(shape, default=0) > INT64_MAX:
+        return None
+    return np.array(shape[start:end], dtype=np.int64)
+
+
+class Folder:
+    """Evaluates single nodes with onnx's reference evaluator, one evaluator per distinct
+    (op, attributes, input types): a model repeats the same few shape computations."""
+
+    def __init__(self, opsets: Sequence[onnx.OperatorSetIdProto], ir_version: int,
+                 budget: Budget) -> None:
+        self.opsets = list(opsets)
+        self.versions = {o.domain or "": o.version for o in opsets}
+        self.ir_version = ir_version
+        self.budget = budget
+        self._evaluators: dict[tuple[Any, ...], Any] = {}
+        self._schemas: dict[str, onnx.defs.OpSchema | None] = {}
+
+    def foldable(self, node: onnx.NodeProto) -> bool:
+        if node.domain not in ("", "ai.onnx"):
+            return False
+        op = lookup("", node.op_type)
+        return op is not None and op.folds and (not node.attribute or inline_only(node))
+
+    def run(self, node: onnx.NodeProto, arrays: list[np.ndarray | None]
+            ) -> dict[str, np.ndarray] | None:
+        """The values of ``node``'s outputs computed from its inputs' values (None for an
+        absent optional input), or None when they would be large, the op cannot tell their
+        sizes from these values, or the evaluator fails."""
+        outs = [o for o in node.output if o]
+        sizes = self._output_sizes(node, arrays)
+        if sizes is None or len(sizes) != len(outs):
+            return None
+        nbytes = 0
+        for n, dtype in sizes:
+            if n > (VALUE_LIMIT if dtype in VALUE_TYPES else SMALL_FLOAT if dtype in _FLOATS
+                     else 0):
+                return None
+            nbytes += 8 * n
+        self.budget.charge(nbytes)
+        results = self._evaluate(node, arrays)
+        if results is None:
+            return None
+        out = {}
+        for name, value, (n, _) in zip(outs, results, sizes, strict=False):
+            arr = np.asarray(value)
+            if arr.dtype == object or arr.size != n:
+                return None
+            out[name] = arr
+        return out
+
+    def _output_sizes(self, node: onnx.NodeProto, arrays: list[np.ndarray | None]
+                      ) -> list[tuple[int, int]] | None:
+        """(elements, element type) of each output, from onnx's inference of this node given
+        its inputs' values: never from a shape the file declares."""
+        if node.op_type == "Constant":
+            return _constant_size(node)
+        schema = self._schema(node.op_type)
+        if schema is None:
+            return None
+        types, data = {}, {}
+        for name, arr in zip(node.input, arrays, strict=False):
+            if not name or arr is None:
+                continue
+            elem = onnx.helper.np_dtype_to_tensor_dtype(arr.dtype)
+            types[name] = onnx.helper.make_tensor_type_proto(elem, arr.shape)
+            data[name] = numpy_helper.from_array(arr, name)
+        try:
+            inferred = onnx.shape_inference.infer_node_outputs(
+                schema, node, types, data, opset_imports=self.opsets, ir_version=self.ir_version)
+        except Exception:  # onnx raises several types; each means: these values do not fit
+            return None
+        sizes = []
+        for o in node.output:
+            if not o:
+                continue
+            tp = inferred.get(o)
+            if tp is None or not tp.HasField("tensor_type") or not tp.tensor_type.HasField("shape"):
+                return None
+            dims = tp.tensor_type.shape.dim
+            if not all(d.HasField("dim_value") for d in dims):
+                return None
+            sizes.append((prod(d.dim_value for d in dims), tp.tensor_type.elem_type))
+        return sizes
+
+    def _schema(self, op: str) -> onnx.defs.OpSchema | None:
+        if op not in self._schemas:
+            try:
+                self._schemas[op] = onnx.defs.get_schema(op, self.versions.get("", 1), "")
+            except onnx.defs.SchemaError:
+                self._schemas[op] = None
+        return self._schemas[op]
+
+    def _evaluate(self, node: onnx.NodeProto, arrays: list[np.ndarray | None]
+                  ) -> list[Any] | None:
+        from onnx.reference import ReferenceEvaluator  # ~0.1 s of imports, when first needed
+
+        names = [f"in{k}" if name else "" for k, name in enumerate(node.input)]
+        feeds = {n: arr for n, arr in zip(names, arrays, strict=False) if n}
+        key = (node.op_type, tuple(a.SerializeToString() for a in node.attribute),
+               tuple((n, str(arr.dtype)) for n, arr in feeds.items()), len(node.output))
+        evaluator = self._evaluators.get(key)
+        if evaluator is None:
+            inputs = [onnx.helper.make_tensor_value_info(
+                n, onnx.helper.np_dtype_to_tensor_dtype(arr.dtype), None)
+                for n, arr in feeds.items()]
+            outputs = [f"out{k}" if o else "" for k, o in enumerate(node.output)]
+            one = onnx.helper.make_node(node.op_type, names, outputs, domain=node.domain)
+            one.attribute.extend(node.attribute)
+            g = onnx.helper.make_graph(
+                [one], "fold", inputs,
+                [onnx.helper.make_empty_tensor_value_info(o) for o in outputs if o])
+            m = onnx.helper.make_model(g, opset_imports=self.opsets)
+            m.ir_version = self.ir_version
+            try:
+                evaluator = ReferenceEvaluator(m)
+            except Exception:  # an op or attribute the evaluator cannot load
+                evaluator = False
+            self._evaluators[key] = evaluator
+        if evaluator is False:
+            return None
+        try:
+            return list(evaluator.run(None, feeds))
+        except Exception:  # the values do not fit the op (a malformed file)
+            return None
+
+
+def _constant_size(node: onnx.NodeProto) -> list[tuple[int, int]] | None:
+    """A Constant's size, from its attribute (inline, checked by :func:`inline_only`)."""
     for a in node.attribute:
         if a.name == "value" and a.type == onnx.AttributeProto.TENSOR:
-            return a.t.data_type in INT_TYPES or prod(a.t.dims) <= _SMALL_CONSTANT
-        if a.name in ("value_int", "value_ints", "value_float", "value_floats"):
-            return True
-    return False
-
-
-def evaluate(graph: onnx.GraphProto, opsets: list[onnx.OperatorSetIdProto],
-             shapes: dict[str, Shape], values: dict[str, np.ndarray],
-             dtypes: dict[str, int] | None = None) -> dict[str, np.ndarray]:
-    """One round: the values this round can compute, beyond ``values`` (which it reads: the
-    graph's stored integers and what earlier rounds computed). ``dtypes``: the element types
-    inference knows; a float output of more than a few elements is a weight or an activation,
-    whose values decide no shape, and is not computed (a weight made by ConstantOfShape)."""
-    dtypes = dtypes or {}
-    known = set(values)
-    new: dict[str, np.ndarray] = {}
-    nodes: list[onnx.NodeProto] = []
-    for node in graph.node:
-        outs = [o for o in node.output if o]
-        if not outs or all(o in known for o in outs):
-            continue
-        if node.domain not in ("", "ai.onnx") or node.op_type in _NEVER:
-            continue
-        if has_body(node):
-            continue  # control flow: the driver inlines a branch it can decide
-        if node.attribute and not inline_only(node):
-            continue  # its value would be read from a file beside the model (or anywhere)
-        if node.op_type in ("Shape", "Size"):
-            value = _shape_value(node, shapes.get(node.input[0]) if node.input else None)
-            if value is not None:
-                new[outs[0]] = value
-                known.add(outs[0])
-            continue
-        if not all(t in known for t in node.input if t):
-            continue
-        if node.op_type == "Constant" and not _constant_value(node):
-            continue
-        # Sizes are checked before anything runs: every output's shape is known and small.
-        out_shapes = [shapes.get(o) for o in outs]
-        if not all(is_known(s) and prod(s) <= FOLD_LIMIT for s in out_shapes):  # type: ignore[arg-type]
-            continue
-        if any(o in dtypes and dtypes[o] not in INT_TYPES and prod(s) > _SMALL_CONSTANT
-               for o, s in zip(outs, out_shapes)):  # type: ignore[arg-type]
-            continue
-        nodes.append(node)
-        known.update(outs)
-    if nodes:
-        new.update(_run(nodes, opsets, {**values, **new}))
-    return new
-
-
-def _shape_value(node: onnx.NodeProto, shape: Shape | None) -> np.ndarray | None:
-    """Shape (with its start and end) or Size of a tensor whose shape is known."""
-    if not is_known(shape):
-        return None
-    dims = list(shape)  # type: ignore[arg-type]
-    if node.op_type == "Size":
-        n = prod(dims)
-        return np.array(n, dtype=np.int64) if n <= INT64_MAX else None
-    attrs = {a.name: a.i for a in node.attribute if a.type == onnx.AttributeProto.INT}
-    start, end = attrs.get("start", 0), attrs.get("end", len(dims))
-    if max(dims, default=0) > INT64_MAX:
-        return None
-    return np.array(dims[start:end], dtype=np.int64)
-
-
-def _run(nodes: list[onnx.NodeProto], opsets: list[onnx.OperatorSetIdProto],
-         values: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
-    """Evaluate ``nodes`` (in order) with onnx's reference evaluator; if the batch fails (an op
-    the evaluator cannot run), each node that can still run on its own."""
-    results = _evaluate(nodes, opsets, values)
-    if results is not None:
-        return results
-    out: dict[str, np.ndarray] = {}
-    for node in nodes:
-        if not all(t in values or t in out for t in node.input if t):
-            continue
-        one = _evaluate([node], opsets, {**values, **out})
-        if one:
-            out.update(one)
-    return out
-
-
-def _evaluate(nodes: list[onnx.NodeProto], opsets: list[onnx.OperatorSetIdProto],
-              values: dict[str, np.ndarray]) -> dict[str, np.ndarray] | None:
-    from onnx.reference import ReferenceEvaluator
-
-    produced = [o for n in nodes for o in n.output if o]
-    own = set(produced)
-    needed = sorted({t for n in nodes for t in n.input if t and t not in own})
-    sub = onnx.helper.make_graph(
-        nodes, "shape_values", [],
-        [onnx.helper.make_empty_tensor_value_info(o) for o in produced],
-        [numpy_helper.from_array(np.asarray(values[t]), t) for t in needed],
-    )
-    submodel = onnx.helper.make_model(sub, opset_imports=opsets)
-    try:
-        results = ReferenceEvaluator(submodel).run(None, {})
-    except Exception:  # the evaluator cannot run some op here (or the values do not fit it)
-        return None
-    out = {}
-    for name, value in zip(produced, results, strict=True):
-        arr = np.asarray(value)
-        if arr.size > FOLD_LIMIT or arr.dtype == object:
-            return None
-        out[name] = arr
-    return out
-
-
-def constant_nodes(node: onnx.NodeProto, values: dict[str, np.ndarray]) -> list[onnx.NodeProto]:
-    """A folded node as the Constant nodes of its outputs' values (for inference's copy)."""
-    return [onnx.helper.make_node("Constant", [], [o], name=node.name,
-                                  value=numpy_helper.from_array(np.asarray(values[o]), o))
-            for o in node.output if o]
+            return [(prod(a.t.dims), a.t.data_type)]
+        if a.name == "value_int":
+            return [(1, onnx.TensorProto.INT64)]
+        if a.name == "value_ints":
+            return [(len(a.ints), onnx.TensorProto.INT64)]
+        if a.name == "value_float":
+            return [(1, onnx.TensorProto.FLOAT)]
+        if a.name == "value_floats":
+            return [(len(a.floats), onnx.TensorProto.FLOAT)]
+    return None

@@ -10,15 +10,11 @@ from typing import TYPE_CHECKING
 
 import onnx
 
-from .bodies import SUBGRAPH_OPS, captured, subgraphs
-from .bodies import has_body as has_subgraph
+from .control import SUBGRAPH_OPS, captured, subgraphs
+from .control import has_body as has_subgraph
+from .ops import lookup
 from .shapes import ModelError, NodeRows, node_rows
 
-# Ops whose output is a value computed from constants at export time, never from the input.
-_RANDOM_OPS = frozenset(
-    {"RandomNormal", "RandomNormalLike", "RandomUniform", "RandomUniformLike", "Multinomial",
-     "Bernoulli", "Dropout"}
-)
 # Ops whose output depends only on the (bound, static) shape of their input.
 _SHAPE_OPS = frozenset({"Shape", "Size"})
 
@@ -128,24 +124,7 @@ def build(path: str, graph: onnx.GraphProto, rows: NodeRows | None = None) -> Gr
             raise ModelError(path, f"graph output {vi.name!r} is produced by no node, input or "
                                    "initializer")
     if unsorted:  # ONNX asks for topological order; not every file has it
-        import networkx as nx
-
-        dag = nx.DiGraph()
-        dag.add_nodes_from(range(len(nodes)))
-        dag.add_edges_from((producer[t], b) for t, readers in consumers.items()
-                           if t in producer for b in readers)
-        try:
-            order = list(nx.lexicographical_topological_sort(dag))
-        except nx.NetworkXUnfeasible:
-            cycle = nx.find_cycle(dag)
-            where = " -> ".join(_label(nodes[a], a) for a, _ in cycle)
-            raise ModelError(path, f"the graph has a cycle ({where}); it cannot be evaluated") from None
-        # Renumber so that index order is topological order.
-        pos = {old: new for new, old in enumerate(order)}
-        nodes = [nodes[old] for old in order]
-        rows = rows.reorder(order)
-        producer = {t: pos[i] for t, i in producer.items()}
-        consumers = {t: sorted(pos[i] for i in c) for t, c in consumers.items()}
+        nodes, rows, producer, consumers = _sorted(path, nodes, rows, producer, consumers)
     names = tuple(name or f"{op}_{i}" for i, (op, name) in enumerate(zip(rows.op_types,
                                                                           rows.names)))
     constants, constant_nodes, runtime = _constant_tensors(nodes, rows, initializers)
@@ -162,6 +141,31 @@ def build(path: str, graph: onnx.GraphProto, rows: NodeRows | None = None) -> Gr
         runtime=runtime,
         rows=rows,
     )
+
+
+def _sorted(path: str, nodes: list[onnx.NodeProto], rows: NodeRows, producer: dict[str, int],
+            consumers: dict[str, list[int]]
+            ) -> tuple[list[onnx.NodeProto], NodeRows, dict[str, int], dict[str, list[int]]]:
+    """The nodes of a file stored out of dataflow order, renumbered so that index order is a
+    topological order: networkx's lexicographical one, so that nodes keep their stored order
+    wherever the dataflow allows it. A cycle is an error naming its nodes."""
+    import networkx as nx  # only for a file stored out of order
+
+    dag = nx.DiGraph()
+    dag.add_nodes_from(range(len(nodes)))
+    dag.add_edges_from((producer[t], b) for t, readers in consumers.items()
+                       if t in producer for b in readers)
+    try:
+        order = list(nx.lexicographical_topological_sort(dag))
+    except nx.NetworkXUnfeasible:
+        cycle = nx.find_cycle(dag)
+        where = " -> ".join(_label(nodes[a], a) for a, _ in cycle)
+        raise ModelError(path, f"the graph has a cycle ({where}); it cannot be evaluated") \
+            from None
+    pos = {old: new for new, old in enumerate(order)}
+    return ([nodes[old] for old in order], rows.reorder(order),
+            {t: pos[i] for t, i in producer.items()},
+            {t: sorted(pos[i] for i in c) for t, c in consumers.items()})
 
 
 def _written_twice(path: str, nodes: list[onnx.NodeProto], outputs_of: tuple[tuple[str, ...], ...],
@@ -214,9 +218,12 @@ def _constant_tensors(nodes: list[onnx.NodeProto], rows: NodeRows,
     folded = []
     for i, (op, domain, ins, outs) in enumerate(zip(rows.op_types, rows.domains, rows.inputs,
                                                     rows.outputs)):  # topological: one pass
-        if domain not in ("", "ai.onnx") or op in _RANDOM_OPS or (
+        if domain not in ("", "ai.onnx") or (
                 op in SUBGRAPH_OPS and has_subgraph(nodes[i])):
             continue
+        entry = lookup("", op)
+        if entry is not None and not entry.deterministic:
+            continue  # random: made at run time, whatever its inputs
         if op in _SHAPE_OPS or const.issuperset(ins):
             const.update(outs)
             if any(outs):

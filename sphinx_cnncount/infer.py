@@ -1,42 +1,50 @@
-"""Shapes for every tensor: onnx's shape inference, and what it needs help with.
+"""Shapes for every tensor: onnx's shape inference, and one pass for what it leaves.
 
-onnx's ``infer_shapes`` (with data propagation) does the work. This module prepares the model
-for it (the bytes of large tensors are dropped, their dims kept; small integer tensors stored in
-an external data file are read, ``external.py``) and, where it leaves gaps, repeats rounds until
-one learns nothing new:
+1. onnx's ``infer_shapes`` (with data propagation) over the whole model, once: one call into
+   onnx's C++ for every node. For most models that is all (the large weights' bytes are dropped
+   first, their dims kept, so the copy it makes is cheap).
+2. Where it leaves a gap, where the graph has control flow, where the user gave an input's
+   value, or where a ceil-mode pool needs the rule onnx misses, one pass over the nodes in
+   dataflow order, as onnxruntime's symbolic shape inference works:
 
-* shape rules for the ops onnx has no schema for (onnxruntime's contrib ops) or leaves unknown
-  (function ops), ``ops.shape_rule``, and the exporter's own annotations where the inputs are
-  bound as the file declares them;
-* the values of shape arithmetic that data propagation gives up on, ``fold.py``;
-* If nodes whose condition is now known, replaced by their branch, ``bodies.py``.
+   * a node whose inputs are now better known than they were, or whose outputs are unknown, is
+     inferred again on its own (onnx's ``infer_node_outputs``, given the values of its inputs
+     that are known); failing that, an op's shape rule (``ops.shape_rule``: onnxruntime's
+     contrib ops, function ops), then the exporter's own annotation where the inputs are bound
+     as the file declares them;
+   * shape arithmetic whose inputs have values is evaluated (``fold.py``), its size bounded
+     from those values before it runs;
+   * an If whose condition is now known is replaced by its branch, whose nodes follow in the
+     same pass; any other body (an If on data, Loop, Scan) is inferred as a graph of its own,
+     once per distinct (body, shapes it is given), and gives its node's outputs their shapes.
 
-Bodies that stay (an If whose condition depends on data, Loop, Scan) are inferred the same way
-as graphs of their own. The pooling rule onnx misses (ceil_mode) is corrected after every
-inference. These are the only shape rules written here by hand.
+   Work grows with the nodes that compute shapes and the bodies, never with rounds x model.
+   The pooling rule onnx misses (ceil_mode) is the only shape rule written here by hand.
 """
 
 from __future__ import annotations
 
 import os
+from collections import deque
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import onnx
+from onnx import numpy_helper
 
-from . import bodies, fold
-from .bodies import subgraphs
-from .external import ExternalReport, inline_integer_data
-from .ops import NodeView, schemas, shape_rule
+from . import control, fold
+from .control import subgraphs
+from .external import inline_integer_data
+from .limits import MAX_DEPTH, Budget
+from .ops import REGISTRY, NodeView, lookup, schemas, shape_rule
+from .ops.window import kernel_of, node_attr, sides, window_axes
 from .shapes import (Diagnostic, ModelError, NodeRows, Shape, all_known, dims_of, is_known,
-                     may_have_bodies, node_rows, shape_of)
-
-ROUNDS = 16  # rounds of rules, folding and decided branches; real models settle in two or three
-
+                     may_have_bodies, shape_of)
 
 @dataclass
 class Inference:
-    """A graph's tensors as inference (and the rounds after it) know them.
+    """A graph's tensors as inference (and the pass after it) know them.
 
     ``model`` is the graph to count: the file's nodes with every decided If replaced by its
     branch. ``bodies`` holds, per control-flow node left (by its first output), the inference of
@@ -49,194 +57,350 @@ class Inference:
     non_tensors: set[str]
     values: dict[str, np.ndarray] = field(default_factory=dict)
     bodies: dict[str, dict[str, Inference]] = field(default_factory=dict)
-    decisions: list[bodies.Decision] = field(default_factory=list)
+    decisions: list[control.Decision] = field(default_factory=list)
     diagnostics: list[Diagnostic] = field(default_factory=list)
-    external: ExternalReport | None = None
     structure_changed: bool = False  # nodes differ from the file's (a decided If)
 
 
 def infer(path: str | os.PathLike[str], model: onnx.ModelProto, rows: NodeRows | None = None,
           declared: dict[str, Shape] | None = None,
-          input_values: dict[str, np.ndarray] | None = None) -> Inference:
+          input_values: dict[str, np.ndarray] | None = None,
+          budget: Budget | None = None) -> Inference:
     """Infer the shapes of ``model`` (whose inputs are bound), in place where it can.
 
     ``rows``: the model's nodes, when the caller has read them. ``declared``: the exporter's
     annotations (value_info and outputs) with their symbols bound, when the inputs are bound
     as the file declares them; they fill gaps and are checked against inference.
     ``input_values``: the values of inputs the user gave (settings such as a sample rate).
+    ``budget``: the model's integer data budget (read and computed).
     """
-    report = inline_integer_data(path, model, _may_have_bodies(rows))
-    result = _infer_graph(path, model, rows, declared or {}, depth=0,
-                          given=dict(input_values or {}))
-    result.external = report
+    budget = budget or Budget(path)
+    report = inline_integer_data(path, model, _may_have_bodies(rows), budget)
+    with schemas.registered({o.domain for o in model.opset_import}):
+        result = _Context(path, model, budget).graph(model, rows, declared or {},
+                                                     dict(input_values or {}), depth=0)
     result.diagnostics[:0] = [Diagnostic("external-data", m) for m in report.messages()]
     return result
-
-
-def _infer_graph(path: str | os.PathLike[str], model: onnx.ModelProto, rows: NodeRows | None,
-                 declared: dict[str, Shape], depth: int,
-                 given: dict[str, np.ndarray] | None = None) -> Inference:
-    graph = model.graph
-    stored = _drop_weight_bytes(graph, _may_have_bodies(rows))
-    # Stale annotations may carry the unbound symbols; inference recomputes them all.
-    declared_outputs = {vi.name: shape_of(vi.type) for vi in graph.output}
-    del graph.value_info[:]
-    for vi in graph.output:
-        if vi.type.HasField("tensor_type"):
-            vi.type.tensor_type.ClearField("shape")
-    inferred = _infer_pass(path, model)
-    shapes, dtypes, non_tensors = _annotations(inferred.graph, stored)
-    result = Inference(model, shapes, dtypes, non_tensors)
-    control_flow = _may_have_bodies(rows) and any(map(bodies.has_body, graph.node))
-    if control_flow or given or _has_gaps(graph, rows, shapes):
-        filled: dict[str, onnx.ValueInfoProto] = {}
-        result.values = {**fold.stored_values(graph), **(given or {})}
-        _rounds(path, model, stored, declared, result, filled)
-        rows = None  # the rounds may have replaced an If by its branch
-        control_flow = any(map(bodies.has_body, graph.node))
-        for _ in range(4):  # a body's outputs can give its node's outputs their shapes
-            if not control_flow:
-                break
-            _infer_all_bodies(path, model, result, depth)
-            if not _body_outputs(graph, result, filled):
-                break
-            _rounds(path, model, stored, declared, result, filled, force=True)
-            control_flow = any(map(bodies.has_body, graph.node))
-    for name, shape in declared_outputs.items():
-        if name not in result.shapes and is_known(shape):
-            result.shapes[name] = shape
-    result.shapes.pop("", None)  # "" is an absent optional input or output, never a tensor
-    if declared:
-        result.diagnostics += _disagreements(result.shapes, declared)
-    if control_flow:
-        _infer_all_bodies(path, model, result, depth)
-    return result
-
-
-def _infer_all_bodies(path: str | os.PathLike[str], model: onnx.ModelProto, result: Inference,
-                      depth: int) -> None:
-    result.bodies = {}
-    for node in model.graph.node:
-        if bodies.has_body(node) and node.output:
-            _infer_bodies(path, model, node, result, depth)
-
-
-def _body_outputs(graph: onnx.GraphProto, result: Inference,
-                  filled: dict[str, onnx.ValueInfoProto]) -> bool:
-    """Shapes of control-flow outputs read off their inferred bodies, where onnx's inference
-    leaves them unknown: an If's output where every branch gives it the same shape; a carried
-    value that leaves a Loop's or Scan's body with the shape it entered keeps it; a scanned
-    output stacks the body's per-iteration shape. True if any was found."""
-    found = False
-    for node in graph.node:
-        if node.op_type == "If" and node.output:
-            found |= _if_outputs(node, result, filled)
-            continue
-        if node.op_type not in ("Loop", "Scan") or not node.output:
-            continue
-        inferred = result.bodies.get(node.output[0], {}).get("body")
-        body = next((a.g for a in node.attribute if a.name == "body"), None)
-        if inferred is None or body is None:
-            continue
-        shapes = [inferred.shapes.get(vi.name) for vi in body.output]
-        if node.op_type == "Loop":
-            carried = len(node.input) - 2
-            entered = [result.shapes.get(t) for t in node.input[2:]]
-            left = shapes[1:1 + carried]
-            runs = bodies.loop_runs(node, result.values)
-            times = runs.times if runs.approximation is None else None
-            stacked = [None if s is None or times is None else (times, *s)
-                       for s in shapes[1 + carried:]]
-        else:
-            m = bodies._int_attr(node, "num_scan_inputs", 0)
-            carried = len(node.input) - m
-            entered = [result.shapes.get(t) for t in node.input[:carried]]
-            left = shapes[:carried]
-            runs = bodies.scan_runs(node, result.shapes)
-            axes = bodies._ints_attr(node, "scan_output_axes") or [0] * len(shapes[carried:])
-            stacked = []
-            for s, axis in zip(shapes[carried:], axes, strict=False):
-                if s is None or runs.approximation is not None:
-                    stacked.append(None)
-                    continue
-                axis = axis + len(s) + 1 if axis < 0 else axis
-                stacked.append((*s[:axis], runs.times, *s[axis:]))
-        finals = [a if a is not None and is_known(a) and a == b else None
-                  for a, b in zip(left, entered, strict=False)]
-        for name, shape in zip(node.output, [*finals, *stacked], strict=False):
-            if not name or shape is None or is_known(result.shapes.get(name)) or name in filled:
-                continue
-            elem = result.dtypes.get(name) or inferred.dtypes.get(
-                body.output[list(node.output).index(name) + (1 if node.op_type == "Loop" else 0)].name,
-                onnx.TensorProto.FLOAT)
-            filled[name] = onnx.helper.make_tensor_value_info(name, elem, list(shape))
-            found = True
-    return found
 
 
 def _may_have_bodies(rows: NodeRows | None) -> bool:
     return rows is None or may_have_bodies(rows)
 
 
-def _rounds(path: str | os.PathLike[str], model: onnx.ModelProto, stored: Stored,
-            declared: dict[str, Shape], result: Inference,
-            filled: dict[str, onnx.ValueInfoProto], force: bool = False) -> None:
-    """Rules, folding and decided branches, each round inferring again, until a round learns
-    nothing new. ``filled``: the shapes given to inference as annotations (kept across calls);
-    ``force``: infer again at least once (``filled`` grew since the last inference)."""
-    graph = model.graph
-    values = result.values
-    opsets = list(model.opset_import)
-    for _ in range(ROUNDS):
-        learned = _fill(graph, result.shapes, result.dtypes, declared, filled) or force
-        force = False
-        new = fold.evaluate(graph, opsets, result.shapes, values, result.dtypes)
-        values.update(new)
-        names = {i: n.name for i, n in enumerate(graph.node)}
-        decided = bodies.decide_ifs(graph, values, names)
-        if decided:
-            result.decisions += decided
-            result.structure_changed = True
-            stored.update(_drop_weight_bytes(graph))  # the branches' initializers
-            values.update(fold.stored_values(graph))
-        if not (learned or new or decided):
-            break
-        work = _work_copy(model, values, filled)
-        inferred = _infer_pass(path, work)
-        result.shapes, result.dtypes, result.non_tensors = _annotations(inferred.graph, stored)
-        if not _has_gaps(graph, None, result.shapes) and not any(
-                n.op_type == "If" for n in graph.node):
-            break
+class _Context:
+    """What one model's inference shares across its graph and bodies: its opsets, its budget,
+    the evaluators, the bodies already inferred."""
 
+    def __init__(self, path: str | os.PathLike[str], model: onnx.ModelProto,
+                 budget: Budget) -> None:
+        self.path = path
+        self.opsets = list(model.opset_import)
+        self.versions = {o.domain or "": o.version for o in model.opset_import}
+        self.ir_version = model.ir_version or onnx.IR_VERSION
+        self.budget = budget
+        self.folder = fold.Folder(self.opsets, self.ir_version, budget)
+        self._schemas: dict[tuple[str, str], onnx.defs.OpSchema | None] = {}
+        self.bodies_done: dict[tuple[Any, ...], Inference] = {}
 
-def _fill(graph: onnx.GraphProto, shapes: dict[str, Shape], dtypes: dict[str, int],
-          declared: dict[str, Shape], filled: dict[str, onnx.ValueInfoProto]) -> bool:
-    """Shapes for node outputs inference left unknown: an op's shape rule, else the exporter's
-    annotation. True if any was found."""
-    found = False
-    for node in graph.node:
-        outs = [o for o in node.output if o]
-        if not outs or all(is_known(shapes.get(o)) or o in filled for o in outs):
-            continue
-        rule = shape_rule(node.domain, node.op_type)
-        ruled: tuple[Shape | None, ...] = ()
-        if rule is not None:
+    def schema(self, node: onnx.NodeProto) -> onnx.defs.OpSchema | None:
+        key = (node.domain, node.op_type)
+        if key not in self._schemas:
             try:
-                ruled = rule(NodeView(node, tuple(shapes.get(t) if t else None
-                                                  for t in node.input), ()))
-            except (ArithmeticError, LookupError, TypeError, ValueError):
-                ruled = ()  # shapes that contradict the op: the counter reports the node
+                self._schemas[key] = onnx.defs.get_schema(
+                    node.op_type, self.versions.get(node.domain, 1), node.domain)
+            except onnx.defs.SchemaError:
+                self._schemas[key] = None
+        return self._schemas[key]
+
+    def graph(self, model: onnx.ModelProto, rows: NodeRows | None, declared: dict[str, Shape],
+              given: dict[str, np.ndarray], depth: int) -> Inference:
+        """Infer one graph (the model's, or a body's as a model of its own)."""
+        graph = model.graph
+        has_bodies = _may_have_bodies(rows)
+        stored = _drop_weight_bytes(graph, has_bodies)
+        # Stale annotations may carry the unbound symbols; inference recomputes them all.
+        declared_outputs = {vi.name: shape_of(vi.type) for vi in graph.output}
+        del graph.value_info[:]
+        for vi in graph.output:
+            if vi.type.HasField("tensor_type"):
+                vi.type.tensor_type.ClearField("shape")
+        inferred = _infer(self.path, model)
+        shapes, dtypes, others = _annotations(inferred.graph, stored)
+        result = Inference(model, shapes, dtypes, set(others))
+        control_flow = has_bodies and any(map(control.has_body, graph.node))
+        if control_flow or given or _has_gaps(graph, rows, shapes) or _ceil_pools(graph, rows):
+            result.values = {**fold.stored_values(graph, self.budget), **given}
+            _Pass(self, result, others, stored, declared, depth).run(set(given))
+        for name, shape in declared_outputs.items():
+            if name not in result.shapes and is_known(shape):
+                result.shapes[name] = shape
+        result.shapes.pop("", None)  # "" is an absent optional input or output, never a tensor
+        if declared:
+            result.diagnostics += _disagreements(result.shapes, declared)
+        return result
+
+    def body(self, node: onnx.NodeProto, attr: str, body: onnx.GraphProto, outer: Inference,
+             depth: int) -> Inference | None:
+        """A body inferred as a graph of its own, once per distinct (body, shapes and values it
+        is given)."""
+        model = control.body_model(node, attr, body, outer.shapes, outer.dtypes, outer.values,
+                                  self.opsets, self.ir_version)
+        key = (id(body), tuple(_signature(vi) for vi in model.graph.input),
+               tuple((t.name, t.SerializeToString()) for t in model.graph.initializer
+                     if t.name not in {i.name for i in body.initializer}))
+        done = self.bodies_done.get(key)
+        if done is None:
+            done = self.bodies_done[key] = self.graph(model, None, {}, {}, depth)
+        return done
+
+
+def _signature(vi: onnx.ValueInfoProto) -> tuple[Any, ...]:
+    return (vi.name, vi.type.SerializeToString())
+
+
+class _Pass:
+    """One walk over a graph's nodes in dataflow order (the module's docstring, point 2)."""
+
+    def __init__(self, ctx: _Context, result: Inference, others: dict[str, onnx.TypeProto],
+                 stored: Stored, declared: dict[str, Shape], depth: int) -> None:
+        self.ctx = ctx
+        self.result = result
+        self.others = others  # the TypeProtos of values that are not tensors (sequences)
+        self.stored = stored
+        self.declared = declared
+        self.depth = depth
+        self.changed: set[str] = set()  # tensors better known than the first inference knew
+        self.taken: set[str] | None = None  # every name of the graph, once an If is decided
+        self.position = 0  # of the node being visited, among the nodes kept so far
+
+    def run(self, changed: set[str]) -> None:
+        self.changed |= changed
+        graph = self.result.model.graph
+        work = deque(_dataflow_order(graph))
+        kept: list[onnx.NodeProto] = []
+        decided = False
+        while work:
+            node = work.popleft()
+            self.position = len(kept)
+            branch = self._decide(node)
+            if branch is not None:
+                work.extendleft(reversed(branch))
+                decided = True
+                continue
+            kept.append(node)
+            self._visit(node)
+        if decided:
+            del graph.node[:]
+            graph.node.extend(kept)
+            self.result.structure_changed = True
+
+    # -- If nodes whose condition is known ----------------------------------------------------
+
+    def _decide(self, node: onnx.NodeProto) -> list[onnx.NodeProto] | None:
+        """The nodes of the branch a known condition picks, spliced in for the If; None when
+        the node is not such an If."""
+        result = self.result
+        cond = control.condition(node, result.values)
+        if cond is None:
+            return None
+        graph = result.model.graph
+        if self.taken is None:
+            self.taken = control.all_names(graph) | {vi.name for vi in graph.output}
+        n_inits = len(graph.initializer)
+        spliced = control.splice_branch(graph, node, cond, self.taken, f"If_{self.position}")
+        if spliced is None:
+            return None
+        nodes, decision = spliced
+        result.decisions.append(decision)
+        new = graph.initializer[n_inits:]
+        for t in new:
+            self.stored[t.name] = (tuple(t.dims), t.data_type)
+            result.shapes[t.name] = tuple(t.dims)
+            result.dtypes[t.name] = t.data_type
+        branch_inits = onnx.GraphProto()
+        branch_inits.initializer.extend(new)
+        _drop_weight_bytes(branch_inits, True)
+        del graph.initializer[n_inits:]
+        graph.initializer.extend(branch_inits.initializer)
+        result.values.update(fold.stored_values(branch_inits, self.ctx.budget))
+        return nodes
+
+    # -- every other node ---------------------------------------------------------------------
+
+    def _visit(self, node: onnx.NodeProto) -> None:
+        outs = [o for o in node.output if o]
+        if not outs:
+            return
+        shapes = self.result.shapes
+        if control.has_body(node):
+            self._bodies(node)
+            return
+        if not self.changed.isdisjoint(node.input) or not all(
+                is_known(shapes.get(o)) for o in outs):
+            self._infer_node(node, outs)
+        if _ceil_mode(node):
+            self._ceil_pool(node)
+        self._fold(node, outs)
+
+    def _infer_node(self, node: onnx.NodeProto, outs: list[str]) -> None:
+        """The node's outputs inferred again from what is known of its inputs now."""
+        result = self.result
+        shapes, dtypes, values = result.shapes, result.dtypes, result.values
+        found: dict[str, onnx.TypeProto] = {}
+        schema = self.ctx.schema(node)
+        if schema is not None:
+            types = {}
+            for t in node.input:
+                tp = self._type(t) if t else None
+                if tp is not None:
+                    types[t] = tp
+            data = {t: numpy_helper.from_array(values[t], t) for t in node.input
+                    if t and t in values}
+            try:
+                found = onnx.shape_inference.infer_node_outputs(
+                    schema, node, types, data, opset_imports=self.ctx.opsets,
+                    ir_version=self.ctx.ir_version)
+            except Exception:  # shapes that contradict the op: the counter reports the node
+                found = {}
+        ruled: tuple[Shape | None, ...] | None = None
         for k, o in enumerate(node.output):
-            if not o or o in filled or is_known(shapes.get(o)):
+            if not o:
                 continue
-            shape = ruled[k] if k < len(ruled) and ruled[k] is not None else declared.get(o)
-            if shape is None or (not is_known(shape) and shape == shapes.get(o)):
+            tp = found.get(o)
+            if tp is not None and tp.WhichOneof("value") not in (None, "tensor_type"):
+                self.others[o] = tp
+                result.non_tensors.add(o)
                 continue
-            elem = dtypes.get(o) or _elem_type(node, dtypes)
-            filled[o] = onnx.helper.make_tensor_value_info(
-                o, elem, [d if isinstance(d, (int, str)) else None for d in shape])
-            found = True
-    return found
+            new = shape_of(tp) if tp is not None else None
+            if tp is not None and tp.tensor_type.elem_type:
+                dtypes.setdefault(o, tp.tensor_type.elem_type)
+            if not is_known(new) and not is_known(shapes.get(o)):
+                if ruled is None:
+                    ruled = self._rule(node)
+                new = _better(new, ruled[k] if k < len(ruled) else None)
+                if not is_known(new) and o in self.declared:
+                    new = _better(new, self.declared[o])
+                dtypes.setdefault(o, _elem_type(node, dtypes))
+            self._set(o, new)
+
+    def _rule(self, node: onnx.NodeProto) -> tuple[Shape | None, ...]:
+        rule = shape_rule(node.domain, node.op_type)
+        if rule is None:
+            return ()
+        shapes = self.result.shapes
+        try:
+            return rule(NodeView(node, tuple(shapes.get(t) if t else None for t in node.input),
+                                 ()))
+        except (ArithmeticError, LookupError, TypeError, ValueError):
+            return ()  # shapes that contradict the op: the counter reports the node
+
+    def _type(self, name: str) -> onnx.TypeProto | None:
+        if name in self.others:
+            return self.others[name]
+        elem = self.result.dtypes.get(name)
+        if not elem:
+            return None
+        shape = self.result.shapes.get(name)
+        return onnx.helper.make_tensor_type_proto(
+            elem, None if shape is None else [d if isinstance(d, (int, str)) else None
+                                              for d in shape])
+
+    def _set(self, name: str, shape: Shape | None) -> None:
+        """Record a shape found for ``name`` where it says more than the one known."""
+        shapes = self.result.shapes
+        old = shapes.get(name)
+        new = _better(old, shape)
+        if new is not None and new != old:
+            shapes[name] = new
+            self.changed.add(name)
+
+    def _ceil_pool(self, node: onnx.NodeProto) -> None:
+        """A ceil-mode pool's output as onnxruntime and onnx's reference evaluator compute it,
+        where onnx's inference does not drop a window that would start in the end padding
+        (MaxPool in=3, k=1, s=3 gives 1, not 2): the window function's sides."""
+        shapes = self.result.shapes
+        x = shapes.get(node.input[0]) if node.input else None
+        out = node.output[0] if node.output else ""
+        y = shapes.get(out)
+        if x is None or y is None or len(x) < 3 or len(y) != len(x):
+            return
+        attr = node_attr(node)
+        axes = window_axes(attr, x[2:], kernel_of(attr, None, len(x) - 2), pooling=True)
+        if axes is None:
+            return
+        corrected = tuple(d if s is None else s for d, s in zip(y[2:], sides(axes), strict=True))
+        if corrected != y[2:]:
+            shapes[out] = (*y[:2], *corrected)
+            self.changed.add(out)
+
+    def _fold(self, node: onnx.NodeProto, outs: list[str]) -> None:
+        """The values of shape arithmetic whose inputs have values (and of Shape and Size of a
+        known shape)."""
+        result = self.result
+        values, shapes = result.values, result.shapes
+        if all(o in values for o in outs):
+            return
+        op = node.op_type
+        if op in ("Shape", "Size") and node.domain == "" and node.input:
+            shape = shapes.get(node.input[0])
+            if not is_known(shape):
+                return
+            start = _int_attr(node, "start", 0)
+            end = _int_attr(node, "end", None)
+            value = fold.shape_value(op, shape, start, end)  # type: ignore[arg-type]
+            if value is None:
+                return
+            self.ctx.budget.charge(value.nbytes)
+            new = {outs[0]: value}
+        else:
+            if not all(t in values for t in node.input if t) or not self.ctx.folder.foldable(node):
+                return
+            new = self.ctx.folder.run(node, [values[t] if t else None for t in node.input])
+            if new is None:
+                return
+        for name, value in new.items():
+            values[name] = value
+            self.changed.add(name)
+            self._set(name, tuple(int(d) for d in value.shape))
+            result.dtypes.setdefault(name, onnx.helper.np_dtype_to_tensor_dtype(value.dtype))
+
+    # -- bodies -------------------------------------------------------------------------------
+
+    def _bodies(self, node: onnx.NodeProto) -> None:
+        """Infer each body of a control-flow node left in the graph, then its outputs."""
+        result = self.result
+        if self.depth + 1 > MAX_DEPTH:
+            result.diagnostics.append(Diagnostic(
+                "control-flow", f"{node.op_type} {node.name!r}: bodies nested more than "
+                f"{MAX_DEPTH} deep are not counted", node.name, node.op_type))
+            return
+        inferred: dict[str, Inference] = {}
+        for attr, body in subgraphs(node):
+            try:
+                done = self.ctx.body(node, attr, body, result, self.depth + 1)
+            except ModelError as exc:
+                if "limit" in exc.reason:
+                    raise
+                result.diagnostics.append(Diagnostic(
+                    "unknown-shape", f"{node.op_type} {node.name!r}: its {attr} could not be "
+                    f"inferred ({exc.reason})", node.name, node.op_type))
+                continue
+            if done is not None:
+                inferred[attr] = done
+        result.bodies[node.output[0]] = inferred
+        for name, shape in control.output_shapes(node, inferred, result).items():
+            if not is_known(result.shapes.get(name)):
+                self._set(name, shape)
+
+
+def _better(old: Shape | None, new: Shape | None) -> Shape | None:
+    """Of two shapes for the same tensor, the one that says more: per dim a number over a
+    symbol or nothing; where both are numbers, the newer (it saw better-known inputs)."""
+    if new is None:
+        return old
+    if old is None or len(old) != len(new):
+        return new if is_known(new) or old is None else old
+    return tuple(n if isinstance(n, int) else o for o, n in zip(old, new, strict=True))
 
 
 def _elem_type(node: onnx.NodeProto, dtypes: dict[str, int]) -> int:
@@ -244,32 +408,32 @@ def _elem_type(node: onnx.NodeProto, dtypes: dict[str, int]) -> int:
     return next((dtypes[t] for t in node.input if t in dtypes), onnx.TensorProto.FLOAT)
 
 
-def _work_copy(model: onnx.ModelProto, values: dict[str, np.ndarray],
-               filled: dict[str, onnx.ValueInfoProto]) -> onnx.ModelProto:
-    """What inference sees in a round: the model with every folded node replaced by Constant
-    nodes of its values, and the filled shapes as annotations."""
-    work = onnx.ModelProto()
-    work.CopyFrom(model)
-    nodes = []
-    for node in work.graph.node:
-        outs = [o for o in node.output if o]
-        if outs and all(o in values for o in outs) and node.op_type != "Constant":
-            nodes.extend(fold.constant_nodes(node, values))
-        else:
-            nodes.append(node)
-    del work.graph.node[:]
-    work.graph.node.extend(nodes)
-    work.graph.value_info.extend(filled.values())
-    return work
+def _int_attr(node: onnx.NodeProto, name: str, default: int | None) -> int | None:
+    for a in node.attribute:
+        if a.name == name and a.type == onnx.AttributeProto.INT:
+            return a.i
+    return default
 
 
-def _infer_pass(path: str | os.PathLike[str], model: onnx.ModelProto) -> onnx.ModelProto:
-    """onnx's inference, then the ceil_mode pooling rule it misses (and again if that changed
-    a shape, so the corrected shape reaches downstream)."""
-    inferred = _infer(path, model)
-    if _correct_ceil_pools(inferred.graph):
-        inferred = _infer(path, inferred)
-    return inferred
+def _dataflow_order(graph: onnx.GraphProto) -> list[onnx.NodeProto]:
+    """The graph's nodes in dataflow order: as stored when that is one (ONNX asks for it),
+    else networkx's topological sort (a cycle is for the graph builder to report)."""
+    nodes = list(graph.node)
+    produced = {o: i for i, n in enumerate(nodes) for o in n.output if o}
+    reads = [[t for t in (*n.input, *(c for _, b in subgraphs(n) for c in control.captured(b)))
+              if t in produced] for n in nodes]
+    if all(produced[t] < i for i, ts in enumerate(reads) for t in ts):
+        return nodes
+    import networkx as nx  # only for a file stored out of order
+
+    dag = nx.DiGraph()
+    dag.add_nodes_from(range(len(nodes)))
+    dag.add_edges_from((produced[t], i) for i, ts in enumerate(reads) for t in ts
+                       if produced[t] != i)
+    try:
+        return [nodes[i] for i in nx.lexicographical_topological_sort(dag)]
+    except nx.NetworkXUnfeasible:
+        return nodes
 
 
 def _has_gaps(graph: onnx.GraphProto, rows: NodeRows | None, shapes: dict[str, Shape]) -> bool:
@@ -278,17 +442,21 @@ def _has_gaps(graph: onnx.GraphProto, rows: NodeRows | None, shapes: dict[str, S
     return not all_known([shapes.get(o) for outs in outputs for o in outs if o])
 
 
-def _constant_shapes(graph: onnx.GraphProto, rows: NodeRows | None, result: Inference) -> None:
-    """Constant nodes' outputs have the dims of their tensor, whatever inference says."""
+def _ceil_mode(node: onnx.NodeProto) -> bool:
+    """Whether a node is a pool that counts with ceil_mode (whose rule onnx's inference
+    misses)."""
+    op = lookup(node.domain, node.op_type)
+    return (op is not None and op.window is not None and op.window.pooling
+            and any(a.name == "ceil_mode" and a.i for a in node.attribute))
+
+
+def _ceil_pools(graph: onnx.GraphProto, rows: NodeRows | None) -> bool:
+    """Whether some pool of the graph counts with ceil_mode."""
     ops = rows.op_types if rows is not None else [n.op_type for n in graph.node]
-    for i, op in enumerate(ops):
-        node = graph.node[i]
-        if op != "Constant" or node.domain not in ("", "ai.onnx") or not node.output:
-            continue
-        for a in node.attribute:
-            if a.name == "value" and a.type == onnx.AttributeProto.TENSOR:
-                result.shapes.setdefault(node.output[0], tuple(int(d) for d in a.t.dims))
-                result.dtypes.setdefault(node.output[0], a.t.data_type)
+    return any(op in _POOLING and _ceil_mode(graph.node[i]) for i, op in enumerate(ops))
+
+
+_POOLING = frozenset(op for (_, op), e in REGISTRY.items() if e.window and e.window.pooling)
 
 
 def _disagreements(shapes: dict[str, Shape], declared: dict[str, Shape]) -> list[Diagnostic]:
@@ -305,60 +473,16 @@ def _disagreements(shapes: dict[str, Shape], declared: dict[str, Shape]) -> list
     return out
 
 
-def _if_outputs(node: onnx.NodeProto, result: Inference,
-                filled: dict[str, onnx.ValueInfoProto]) -> bool:
-    branches = result.bodies.get(node.output[0], {})
-    found = False
-    for k, name in enumerate(node.output):
-        if not name or name in filled or is_known(result.shapes.get(name)):
-            continue
-        shapes = set()
-        for attr, body in bodies.subgraphs(node):
-            inferred = branches.get(attr)
-            if inferred is None or k >= len(body.output):
-                shapes.add(None)
-                continue
-            shapes.add(inferred.shapes.get(body.output[k].name))
-        if len(shapes) == 1 and is_known(shape := shapes.pop()):
-            elem = result.dtypes.get(name) or onnx.TensorProto.FLOAT
-            filled[name] = onnx.helper.make_tensor_value_info(name, elem, list(shape))
-            found = True
-    return found
-
-
-def _infer_bodies(path: str | os.PathLike[str], model: onnx.ModelProto, node: onnx.NodeProto,
-                  result: Inference, depth: int) -> None:
-    """Infer each body of a control-flow node left in the graph, as a graph of its own."""
-    if depth + 1 > bodies.MAX_DEPTH:
-        result.diagnostics.append(Diagnostic(
-            "control-flow", f"{node.op_type} {node.name!r}: bodies nested more than "
-            f"{bodies.MAX_DEPTH} deep are not counted", node.name, node.op_type))
-        return
-    inferred: dict[str, Inference] = {}
-    for attr, body in bodies.subgraphs(node):
-        sub = bodies.body_model(node, attr, body, result.shapes, result.dtypes, result.values,
-                                model.opset_import, model.ir_version)
-        try:
-            inferred[attr] = _infer_graph(path, sub, None, {}, depth + 1)
-        except ModelError as exc:
-            result.diagnostics.append(Diagnostic(
-                "unknown-shape", f"{node.op_type} {node.name!r}: its {attr} could not be "
-                f"inferred ({exc.reason})", node.name, node.op_type))
-    result.bodies[node.output[0]] = inferred
-
-
 Stored = dict[str, tuple[tuple[int, ...], int]]  # initializer -> dims, element type
 
 
-def _annotations(g: onnx.GraphProto, stored: Stored | None = None
-                 ) -> tuple[dict[str, Shape], dict[str, int], set[str]]:
-    """Shapes and element types of every tensor the graph annotates, and its non-tensor values.
-    ``stored``: the graph's initializers, when already read."""
-    if stored is None:
-        stored = {t.name: (tuple(t.dims), t.data_type) for t in g.initializer}
+def _annotations(g: onnx.GraphProto, stored: Stored
+                 ) -> tuple[dict[str, Shape], dict[str, int], dict[str, onnx.TypeProto]]:
+    """Shapes and element types of every tensor the graph annotates, and the types of its
+    values that are not tensors. ``stored``: the graph's initializers."""
     shapes: dict[str, Shape] = {name: dims for name, (dims, _) in stored.items()}
     dtypes: dict[str, int] = {name: dtype for name, (_, dtype) in stored.items()}
-    non_tensors: set[str] = set()
+    others: dict[str, onnx.TypeProto] = {}
     # The hot loop of a large model (one pass per tensor): protobuf fields are read once each.
     for infos in (g.input, g.value_info, g.output):
         for vi in infos:
@@ -369,7 +493,7 @@ def _annotations(g: onnx.GraphProto, stored: Stored | None = None
             kind = tp.WhichOneof("value")
             if kind != "tensor_type":
                 if kind is not None:
-                    non_tensors.add(name)
+                    others[name] = tp
                 continue
             tt = tp.tensor_type
             if tt.elem_type and name not in dtypes:
@@ -377,73 +501,21 @@ def _annotations(g: onnx.GraphProto, stored: Stored | None = None
             if name in shapes or not tt.HasField("shape"):
                 continue
             shapes[name] = dims_of(tt.shape.dim)
-    return shapes, dtypes, non_tensors
+    return shapes, dtypes, others
 
 
 def _infer(path: str | os.PathLike[str], model: onnx.ModelProto) -> onnx.ModelProto:
-    # The contrib ops' shape rules, as onnx schemas for the duration of this inference.
-    domains = {o.domain for o in model.opset_import}
     try:
-        with schemas.registered(domains):
-            return onnx.shape_inference.infer_shapes(model, strict_mode=False, data_prop=True)
+        return onnx.shape_inference.infer_shapes(model, strict_mode=False, data_prop=True)
     except Exception as exc:  # onnx raises several types here; each means the same to a user
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise ModelError(path, f"onnx shape inference failed: {first}") from None
 
 
-def _correct_ceil_pools(graph: onnx.GraphProto) -> bool:
-    """Apply the pooling rule onnx's shape inference misses: with ceil_mode, a window that would
-    start in the right padding is dropped (MaxPool in=3, k=1, s=3 gives 1, not 2, as onnxruntime
-    and onnx's reference evaluator compute). Rewrites the annotations, in place, so that a second
-    inference carries the corrected shapes downstream; True if any shape changed."""
-    pools = [n for n in graph.node if n.op_type in ("MaxPool", "AveragePool", "LpPool")
-             and n.output]
-    pools = [n for n in pools if any(a.name == "ceil_mode" and a.i for a in n.attribute)]
-    if not pools:
-        return False
-    annotated = {vi.name: vi for vi in list(graph.value_info) + list(graph.output)}
-    corrected: dict[str, onnx.ValueInfoProto] = {}
-    shapes = {vi.name: shape_of(vi.type) for vi in list(graph.input) + list(graph.value_info)}
-    for node in pools:
-        a = {at.name: onnx.helper.get_attribute_value(at) for at in node.attribute}
-        auto_pad = a.get("auto_pad", b"NOTSET")
-        if not a.get("ceil_mode") or auto_pad not in (b"NOTSET", b"VALID"):
-            continue
-        x, vi = shapes.get(node.input[0]), annotated.get(node.output[0])
-        if vi is None or not is_known(x):
-            continue
-        kernel = list(a.get("kernel_shape", []))
-        rank = len(kernel)
-        strides = list(a.get("strides", [1] * rank))
-        pads = list(a.get("pads", [0] * 2 * rank)) if auto_pad == b"NOTSET" else [0] * 2 * rank
-        dims = vi.type.tensor_type.shape.dim
-        if len(x) != rank + 2 or len(dims) != rank + 2 or len(strides) != rank:
-            continue
-        for i in range(rank):
-            d = dims[2 + i]
-            if d.HasField("dim_value") and (d.dim_value - 1) * strides[i] >= x[2 + i] + pads[i]:
-                d.dim_value -= 1
-                corrected[vi.name] = vi
-    if not corrected:
-        return False
-    keep = []
-    for vi in graph.value_info:
-        if vi.name in corrected:
-            kept = onnx.ValueInfoProto()
-            kept.CopyFrom(vi)
-            keep.append(kept)
-    del graph.value_info[:]
-    graph.value_info.extend(keep)
-    for vi in graph.output:
-        if vi.name not in corrected and vi.type.HasField("tensor_type"):
-            vi.type.tensor_type.ClearField("shape")
-    return True
-
-
 _KEEP_BYTES = 4096  # tensors up to this size keep their values: shapes, axes, scales
 
 
-def _drop_weight_bytes(graph: onnx.GraphProto, bodies: bool = True) -> Stored:
+def _drop_weight_bytes(graph: onnx.GraphProto, with_bodies: bool = True) -> Stored:
     """Forget the values of large weights stored in the file, keeping their dims and type, and
     return those (one pass over what may be tens of thousands of tensors).
 
@@ -451,18 +523,17 @@ def _drop_weight_bytes(graph: onnx.GraphProto, bodies: bool = True) -> Stored:
     weights that copy is cheap. Integer tensors (shapes, axes, indices) and small float ones
     (Resize's scales) keep their values: inference reads those.
     """
-    from .load import initializer_table
-
-    stored: Stored = dict(initializer_table(graph))
+    stored: Stored = {t.name: (tuple(t.dims), t.data_type) for t in graph.initializer}
     for t in graph.initializer:
         if t.data_location == onnx.TensorProto.EXTERNAL:
             # Where the bytes are is of no use here; dropped, it is not copied into inference.
             # The location stays EXTERNAL: no value is taken from an empty tensor.
             del t.external_data[:]
-        elif t.data_type not in fold.INT_TYPES and t.ByteSize() > _KEEP_BYTES:
-            for name in ("raw_data", "float_data", "double_data", "int32_data", "uint64_data"):
+        elif t.data_type not in fold.VALUE_TYPES and t.ByteSize() > _KEEP_BYTES:
+            for name in ("raw_data", "float_data", "double_data", "int32_data", "uint64_data",
+                         "int64_data"):
                 t.ClearField(name)
-    if bodies:  # the bodies' weights too: inference copies them every pass
+    if with_bodies:  # the bodies' weights too: inference copies them every pass
         for node in graph.node:
             for _, body in subgraphs(node) if node.attribute else ():
                 _drop_weight_bytes(body)

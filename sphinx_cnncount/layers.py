@@ -30,6 +30,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import TYPE_CHECKING
 
+from .ops import Role, lookup
 from .shapes import Shape
 
 if TYPE_CHECKING:
@@ -224,8 +225,8 @@ def _absorb_layout(g: Graph, layers: tuple[LayerGroup, ...], shapes: dict[str, S
     scope of the norm after it) is no layer of the model: it joins the layer that reads what it
     writes, else the one that wrote what it reads."""
     def layout_only(layer: LayerGroup) -> bool:
-        return all(g.rows.op_types[i] in LAYOUT_OPS or (g.rows.op_types[i] in RESHAPE_OPS and
-                   _same_rank(g, i, shapes)) for i in layer.nodes)
+        return all((role := _op_role(g, i)) is Role.LAYOUT or (
+            role is Role.RESHAPE and _same_rank(g, i, shapes)) for i in layer.nodes)
 
     if len(layers) < 2 or not any(map(layout_only, layers)):
         return layers
@@ -268,8 +269,19 @@ def _kind(node: onnx.NodeProto, depth: int) -> str | None:
     return classes[depth - 1] or None
 
 
-# Ops whose weight (input 1) names the layer they compute.
-_WEIGHTED = frozenset({"Conv", "ConvTranspose", "Gemm", "MatMul", "ConvInteger", "QLinearConv"})
+def _op_role(g: Graph, i: int) -> Role:
+    entry = lookup(g.rows.domains[i], g.rows.op_types[i])
+    return entry.role if entry is not None else Role.OTHER
+
+
+def _weight(g: Graph, i: int) -> str | None:
+    """The name of the learnt weight that names the layer a node computes (a Conv's or a
+    Gemm's, ``layer1.0.conv1.weight``), where its op has one."""
+    entry = lookup(g.rows.domains[i], g.rows.op_types[i])
+    ins = g.rows.inputs[i]
+    if entry is None or entry.weight is None or len(ins) <= entry.weight:
+        return None
+    return ins[entry.weight] or None
 
 
 def _weight_scopes(g: Graph, live: list[int], scopes: dict[int, tuple[str, ...] | None],
@@ -277,10 +289,10 @@ def _weight_scopes(g: Graph, live: list[int], scopes: dict[int, tuple[str, ...] 
     """dynamo: a Conv or Gemm whose weight is named for another module (``fc1.weight`` under
     the scope of ``bn``) is that module's; the scope it had is a layer folded into it."""
     for i in live:
-        node = g.nodes[i]
-        if node.op_type not in _WEIGHTED or len(node.input) < 2:
+        weight = _weight(g, i)
+        if weight is None:
             continue
-        path = _module_path(node.input[1])
+        path = _module_path(weight)
         own = scopes[i]
         if path is None or not own or path == own:
             continue
@@ -299,11 +311,12 @@ def _tensor_scopes(g: Graph, live: list[int], scopes: dict[int, tuple[str, ...] 
     for i in live:
         node = g.nodes[i]
         out = name_scopes(node.output[0]) if node.output and node.output[0] else None
+        weighted = _weight(g, i) is not None
         if scopes[i]:
-            if out and out != scopes[i] and node.op_type in _WEIGHTED:
+            if out and out != scopes[i] and weighted:
                 folded[i] = out
             continue
-        if node.op_type in _WEIGHTED:
+        if weighted:
             weights = [s for t in node.input[1:] if t in g.constants and (s := name_scopes(t))]
             data = name_scopes(node.input[0]) if node.input and node.input[0] else None
             own = weights[0] if weights else data  # the conv's own weight, or what feeds it
@@ -337,32 +350,13 @@ def _neighbour_scopes(g: Graph, live: list[int],
 # ---------------------------------------------------------------------------------------------
 # Automatic layers
 
-LINEAR_OPS = frozenset(
-    {"Conv", "ConvTranspose", "ConvInteger", "QLinearConv", "Gemm", "MatMul", "MatMulInteger",
-     "QLinearMatMul", "Einsum", "MaxPool", "AveragePool", "LpPool", "GlobalAveragePool",
-     "GlobalMaxPool", "GlobalLpPool", "MaxRoiPool", "LSTM", "GRU", "RNN",
-     "FusedConv", "FusedGemm", "FusedMatMul", "NhwcConv", "QGemm", "DynamicQuantizeMatMul",
-     "MatMulIntegerToFloat", "DynamicQuantizeLSTM", "MatMulNBits"})
-ANCHOR_OPS = LINEAR_OPS  # the ops that make a layer what it is (the table's Type)
-NORM_OPS = frozenset({"BatchNormalization", "InstanceNormalization", "LayerNormalization",
-                      "GroupNormalization", "LRN", "SkipLayerNormalization",
-                      "SimplifiedLayerNormalization"})
-LAYOUT_OPS = frozenset({"Transpose", "Cast", "CastLike", "Identity", "Squeeze", "Unsqueeze",
-                        "Dropout", "QuantizeLinear", "DequantizeLinear", "DynamicQuantizeLinear"})
-RESHAPE_OPS = frozenset({"Reshape", "Flatten"})
-ACTIVATION_OPS = frozenset({
-    "Relu", "LeakyRelu", "PRelu", "Sigmoid", "HardSigmoid", "HardSwish", "Tanh", "Softmax",
-    "LogSoftmax", "Elu", "Selu", "Celu", "Gelu", "Mish", "Softplus", "Softsign", "Clip",
-    "ThresholdedRelu", "Swish", "Erf", "Exp", "Sqrt", "Reciprocal", "Neg", "Abs", "Pow",
-    "FastGelu", "BiasGelu", "QuickGelu"})
-ARITHMETIC_OPS = frozenset({"Add", "Sub", "Mul", "Div"})
 
 
 @lru_cache(maxsize=1)
 def _float_types() -> frozenset[int]:
     """onnx's float element types. onnx is imported here, when a model is grouped into layers,
-    not with this module: the renderers read ANCHOR_OPS, and a cached analysis is shown
-    without importing onnx."""
+    not with this module: the renderers read the layer vocabulary, and a cached analysis is
+    shown without importing onnx."""
     import onnx
 
     return frozenset({onnx.TensorProto.FLOAT, onnx.TensorProto.FLOAT16, onnx.TensorProto.DOUBLE,
@@ -379,23 +373,24 @@ def _role(g: Graph, i: int, shapes: dict[str, Shape], dtypes: dict[str, int]) ->
     parameter), bias (an Add of one), activation (an activation op, or arithmetic over scalars
     only), or other."""
     op = g.rows.op_types[i]
-    if op in LINEAR_OPS:
+    role = _op_role(g, i)
+    if role in (Role.LINEAR, Role.POOL):
         return "linear"
-    if op in NORM_OPS:
+    if role is Role.NORM:
         return "norm"
-    if op in LAYOUT_OPS:
+    if role is Role.LAYOUT:
         return "layout"
-    if op in RESHAPE_OPS:
+    if role is Role.RESHAPE:
         # The same rank: a layout change, not a Flatten.
         return "layout" if _same_rank(g, i, shapes) else "reshape"
-    if op in ARITHMETIC_OPS:
+    if role is Role.ARITHMETIC:
         params = [t for t in g.rows.inputs[i] if t in g.constants and _parameter(t, shapes, dtypes)]
         if not params:
             acts = [t for t in g.rows.inputs[i] if t and t not in g.constants]
             return "activation" if len(acts) <= 1 else "other"
         # x - mean starts a normalization; a bias is added
         return {"Mul": "scale", "Div": "scale", "Add": "bias"}.get(op, "norm")
-    if op in ACTIVATION_OPS:
+    if role is Role.ACTIVATION:
         return "activation"
     return "other"
 

@@ -112,13 +112,3 @@ class MemoryWalk:
             if current > peak:
                 peak = current
         return self.handed_on, (peak if not self.unknown else None), self.unknown
-
-
-def activation_memory(g: Graph, layer_of: dict[int, int], n_layers: int,
-                      shapes: dict[str, Shape], dtypes: dict[str, int]
-                      ) -> tuple[list[int | None], int | None, int]:
-    """:class:`MemoryWalk` on its own (counting runs it inside its own walk)."""
-    walk = MemoryWalk(g, layer_of, n_layers, shapes, dtypes)
-    for i, li in layer_of.items():
-        walk.visit(i, li)
-    return walk.result()

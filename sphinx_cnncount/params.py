@@ -16,11 +16,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from math import prod
+from typing import Any
+
 import onnx
 
+from .control import has_body, subgraphs
 from .graph import Graph
-from .ops import OpSpec
-from .shapes import Shape, numel
+from .memory import tensor_bytes
+from .ops import Op, lookup
+from .shapes import Diagnostic, Shape, numel
 
 FLOAT_TYPES = frozenset({
     onnx.TensorProto.FLOAT, onnx.TensorProto.FLOAT16, onnx.TensorProto.DOUBLE,
@@ -52,7 +58,7 @@ _DEQUANTIZE_OPS = frozenset({"DequantizeLinear", "QuantizeLinear"})
 _DEQUANTIZE_ARITHMETIC = frozenset({"Mul", "Div", "Sub", "Add"})
 
 
-def param_slot(spec: OpSpec | None, slot: int, t: str, shapes: dict[str, Shape],
+def param_slot(spec: Op | None, slot: int, t: str, shapes: dict[str, Shape],
                dtypes: dict[str, int]) -> bool | None:
     """Whether constant input ``t`` at ``slot`` reads parameters: None if not, else whether
     trainable. (Which stored tensors it reads, if any, is :func:`param_leaves`'s to say: a
@@ -115,3 +121,139 @@ def _dequantized(g: Graph, x: str, dtypes: dict[str, int], depth: int = 0) -> bo
     if node.op_type in _DEQUANTIZE_ARITHMETIC:
         return any(_dequantized(g, u, dtypes, depth + 1) for u in node.input)
     return False
+
+
+class ParamStep:
+    """Parameters, one node at a time, as counting's walk passes each node (``visit``): which
+    input slots of the node read parameters (returned: what the cost handler and the backward
+    pass need), each stored tensor counted once in the layer that reads it first (``params``:
+    per layer, trainable and non-trainable, None where a tensor's size is unknown), their bytes
+    as stored (``bytes``), and the parameters a control-flow node's bodies read, at any depth.
+    """
+
+    def __init__(self, g: Graph, n_layers: int, shapes: dict[str, Shape],
+                 dtypes: dict[str, int], diagnostics: list[Diagnostic],
+                 bodies: Callable[[onnx.NodeProto], dict[str, Any]]) -> None:
+        self.g, self.shapes, self.dtypes = g, shapes, dtypes
+        self.diagnostics = diagnostics
+        self.bodies = bodies  # a control-flow node's inferred bodies, by attribute
+        self.owner: set[str] = set()  # the stored tensors already counted
+        self.params: list[list[int | None]] = [[0, 0] for _ in range(n_layers)]
+        self.bytes: list[int | None] = [0, 0]  # trainable, non-trainable
+
+    def visit(self, i: int, li: int, entry: Op | None, operands: tuple[str, ...],
+              n_inputs: int) -> list[bool]:
+        """Count node ``i``'s parameters into layer ``li``; per input slot (of the first
+        ``n_inputs`` of ``operands``: a body's captures follow), whether it reads one."""
+        g, shapes, dtypes = self.g, self.shapes, self.dtypes
+        flags = [False] * n_inputs
+        if g.constants.isdisjoint(operands):
+            return flags
+        for slot, t in enumerate(operands):
+            trainable = param_slot(entry, slot, t, shapes, dtypes) if t in g.constants else None
+            if trainable is None:
+                continue
+            # A stored tensor is its own leaf; a computed constant is made of its leaves (none,
+            # for a run-time constant: a zero state, a Range grid).
+            leaves = param_leaves(g, t, dtypes) if t in g.producer else [t]
+            if slot < n_inputs and leaves:
+                flags[slot] = True
+            for root in leaves:
+                self._leaf(root, t, trainable, li, i)
+        return flags
+
+    def _leaf(self, root: str, t: str, trainable: bool, li: int, i: int) -> None:
+        g, shapes, dtypes = self.g, self.shapes, self.dtypes
+        if root in self.owner:
+            return
+        n = prod(shapes[root]) if root in g.initializers else numel(shapes.get(root))
+        if root != t and (n or 0) <= 1 and dtypes.get(root) in FLOAT_TYPES:
+            return  # a scalar folded into the weight (an epsilon, a scale)
+        self.owner.add(root)
+        k = 0 if trainable else 1
+        if n is None:
+            self.diagnostics.append(Diagnostic(
+                "unknown-shape", f"parameter {root!r} has no known shape; its layer's "
+                "parameters are unknown", g.names[i], g.rows.op_types[i]))
+            self.params[li][k] = None
+            return
+        self._add(li, k, n, dtypes.get(root))
+
+    def _add(self, li: int, k: int, n: int, dtype: int | None) -> None:
+        """``n`` elements of ``dtype`` more in layer ``li`` (``k``: 0 trainable, 1 not)."""
+        if self.params[li][k] is not None:
+            self.params[li][k] += n  # type: ignore[operator]
+        size = tensor_bytes((n,), dtype)
+        if size is None or self.bytes[k] is None:
+            self.bytes[k] = None
+        else:
+            self.bytes[k] += size  # type: ignore[operator]
+
+    def attributes(self, li: int, node: onnx.NodeProto, entry: Op) -> None:
+        """Numbers an op holds in its attributes (a linear model's coefficients, ai.onnx.ml)."""
+        if entry.attr_params and self.params[li][0] is not None:
+            n = sum(len(a.floats) for a in node.attribute if a.name in entry.attr_params)
+            self._add(li, 0, n, onnx.TensorProto.FLOAT)
+
+    def bodies_of(self, li: int, node: onnx.NodeProto, name: str) -> None:
+        """The parameters a node's bodies read (control.py's bodies), counted in its layer."""
+        n = self._body_params(node, name, self.bodies(node))
+        if self.params[li][0] is not None:
+            self.params[li][0] += n  # type: ignore[operator]
+
+    def _body_params(self, node: onnx.NodeProto, name: str, inferred: dict[str, Any],
+                     enclosing: dict[str, tuple[tuple[int, ...], int, str]] | None = None
+                     ) -> int:
+        """The parameters a node's bodies read, at any depth, each counted once: what the same
+        rule as the main graph's finds (:func:`param_slot`) when it reads a tensor stored in
+        the body or an enclosing one (an initializer, a Constant node) or a stored tensor of
+        the outer graph it captures. A body is read as its inference left it: a decided If
+        inside it is its branch. ``enclosing``: the stored tensors of the bodies around this
+        one (dims, type, key)."""
+        total = 0
+        for attr, raw in subgraphs(node):
+            inference = inferred.get(attr)
+            body = inference.model.graph if inference is not None else raw
+            stored = dict(enclosing or {})
+            stored.update(_stored(raw, f"{name}/{attr}"))
+            stored.update(_stored(body, f"{name}/{attr}"))
+            for inner in body.node:
+                total += self._body_node(inner, stored)
+                if has_body(inner):
+                    sub = inference.bodies.get(inner.output[0], {}) \
+                        if inference is not None and inner.output else {}
+                    total += self._body_params(
+                        inner, f"{name}/{attr}/{inner.name or inner.op_type}", sub, stored)
+        return total
+
+    def _body_node(self, inner: onnx.NodeProto,
+                   stored: dict[str, tuple[tuple[int, ...], int, str]]) -> int:
+        entry = lookup(inner.domain, inner.op_type)
+        total = 0
+        for slot, t in enumerate(inner.input):
+            if t in stored:
+                dims, dtype, key = stored[t]
+            elif t in self.g.initializers:
+                dims, dtype, key = self.shapes.get(t), self.dtypes.get(t), t  # type: ignore
+            else:
+                continue
+            if key in self.owner or dims is None:
+                continue
+            trainable = param_slot(entry, slot, t, {t: dims}, {t: dtype})
+            if trainable is None or (numel(dims) or 0) < 1:
+                continue
+            self.owner.add(key)
+            total += numel(dims)  # type: ignore[operator]
+            size = tensor_bytes((numel(dims),), dtype)
+            self.bytes[0] = None if size is None or self.bytes[0] is None \
+                else self.bytes[0] + size  # type: ignore[operator]
+        return total
+
+
+def _stored(g: onnx.GraphProto, prefix: str) -> dict[str, tuple[tuple[int, ...], int, str]]:
+    """A body's stored tensors (initializers, Constant nodes): dims, type, a key unique to it."""
+    out = {t.name: (tuple(t.dims), t.data_type, f"{prefix}/{t.name}") for t in g.initializer}
+    out.update((n.output[0], (tuple(a.t.dims), a.t.data_type, f"{prefix}/{n.output[0]}"))
+               for n in g.node if n.op_type == "Constant" and n.output for a in n.attribute
+               if a.name == "value" and a.type == onnx.AttributeProto.TENSOR)
+    return out

@@ -12,33 +12,10 @@ from __future__ import annotations
 import onnx
 
 from .graph import Graph
+from .ops import Field, Op, lookup
 from .shapes import Shape, is_known
 
-Field = tuple[tuple[int, int] | None, ...] | None  # per axis: (size, stride), None = no field
-
-WINDOW_OPS = frozenset({"Conv", "ConvInteger", "QLinearConv", "MaxPool", "AveragePool", "LpPool"})
-GLOBAL_OPS = frozenset({"GlobalAveragePool", "GlobalMaxPool", "GlobalLpPool"})
-# Ops whose output axes are their input axes (broadcast joins included).
-SAME_AXES_OPS = frozenset({
-    "Add", "Sub", "Mul", "Div", "Sum", "Max", "Min", "Mean", "Pow", "Relu", "LeakyRelu", "PRelu",
-    "Sigmoid", "HardSigmoid", "HardSwish", "Tanh", "Gelu", "Mish", "Elu", "Selu", "Celu",
-    "Softplus", "Softsign", "Swish", "Clip", "Dropout", "Identity", "Cast", "CastLike",
-    "BatchNormalization", "LRN", "Concat", "Pad", "QuantizeLinear", "DequantizeLinear",
-    "Abs", "Neg", "Sqrt", "Exp", "Erf", "Where", "Shrink",
-})
-# Ops that select along some axes: the field holds on the axes they leave whole (a channel
-# Gather, LeNet's C3); on an axis they crop or stride it is unknown (its values are data).
-SELECT_OPS = frozenset({"Gather", "Slice", "Split"})
-# Ops whose statistics or normalisation run over some axes: every unit then depends on all of
-# those axes, so the field there is the whole input, which is no field to speak of.
-AXES_STATISTICS = {
-    "InstanceNormalization": lambda rank, a: set(range(2, rank)),
-    "GroupNormalization": lambda rank, a: set(range(2, rank)),
-    "LayerNormalization": lambda rank, a: set(range(_axis(a.get("axis", -1), rank), rank)),
-    "Softmax": lambda rank, a: {_axis(a.get("axis", -1), rank)},
-    "LogSoftmax": lambda rank, a: {_axis(a.get("axis", -1), rank)},
-}
-
+Reach = tuple[tuple[int, int] | None, ...] | None  # per axis: (size, stride), None = no field
 
 class FieldWalk:
     """The receptive fields, one node at a time: ``visit(i, op)`` for every node that is not
@@ -49,7 +26,7 @@ class FieldWalk:
 
     def __init__(self, g: Graph, shapes: dict[str, Shape]) -> None:
         self.g, self.shapes = g, shapes
-        self.fields: dict[str, Field] = {}
+        self.fields: dict[str, Reach] = {}
         self._windows: dict[tuple[bytes, ...], dict[str, list[int]]] = {}  # attrs -> ints
         seed = next((t for t in g.inputs if len(shapes.get(t) or ()) >= 3), None)
         self.active = seed is not None  # no spatial input: no field anywhere
@@ -62,48 +39,41 @@ class FieldWalk:
         ins = [get(t) for t in g.rows.inputs[i] if t not in constants]  # "": no field
         if ins.count(None) == len(ins):
             return
-        if op in SAME_AXES_OPS:  # the common case, without a call
+        entry = lookup(g.rows.domains[i], op)
+        how = entry.receptive if entry is not None else Field.NONE
+        if how is Field.SAME:  # the common case, without a call
             joined = ins if None not in ins else [f for f in ins if f is not None]
             out = joined[0] if len(joined) == 1 else _join(joined)
         else:
             window = None
-            if op in WINDOW_OPS:
+            if how is Field.WINDOW:
                 key = g.rows.attr_keys[i]
                 window = self._windows.get(key)
                 if window is None:
                     window = self._windows[key] = _window_attrs(g.nodes[i])
-            out = _propagate(g.nodes[i], ins, self.shapes, window)
+            out = _propagate(g.nodes[i], entry, ins, self.shapes, window)
         for t in g.rows.outputs[i]:
             if t:
                 fields[t] = out
-
-
-def receptive_fields(g: Graph, shapes: dict[str, Shape]) -> dict[str, Field]:
-    """The field of every activation tensor, seeded at the first input with spatial axes (the
-    walk on its own; counting runs it inside its own walk)."""
-    walk = FieldWalk(g, shapes)
-    if walk.active:
-        for i, op in enumerate(g.rows.op_types):
-            if i not in g.constant_nodes:
-                walk.visit(i, op)
-    return walk.fields
 
 
 def _window_attrs(node: onnx.NodeProto) -> dict[str, list[int]]:
     return {a.name: list(a.ints) for a in node.attribute}
 
 
-def _propagate(node: onnx.NodeProto, ins: list[Field], shapes: dict[str, Shape],
-               window: dict[str, list[int]] | None = None) -> Field:
+def _propagate(node: onnx.NodeProto, entry: Op | None, ins: list[Reach],
+               shapes: dict[str, Shape], window: dict[str, list[int]] | None = None) -> Reach:
     """The field of a node's outputs; ``window``: its attributes' ints, when already read."""
-    op = node.op_type
+    if entry is None:
+        return None
+    how = entry.receptive
     x = ins[0] if ins else None
-    if op in WINDOW_OPS:
+    if how is Field.WINDOW:
         if x is None:
             return None
         attrs = window if window is not None else _window_attrs(node)
         spatial = len(x) - 2
-        k = attrs.get("kernel_shape") or _kernel_from_weight(node, shapes, spatial)
+        k = attrs.get("kernel_shape") or _kernel_from_weight(node, entry, shapes, spatial)
         if k is None:
             return None
         s = attrs.get("strides") or [1] * spatial
@@ -115,7 +85,7 @@ def _propagate(node: onnx.NodeProto, ins: list[Field], shapes: dict[str, Shape],
             f = x[2 + j]
             out.append(None if f is None else (f[0] + d[j] * (k[j] - 1) * f[1], f[1] * s[j]))
         return tuple(out)
-    if op in GLOBAL_OPS:
+    if how is Field.GLOBAL:
         if x is None:
             return None
         extent = shapes.get(node.input[0])
@@ -125,7 +95,7 @@ def _propagate(node: onnx.NodeProto, ins: list[Field], shapes: dict[str, Shape],
         return (None, None, *(
             None if f is None else (f[0] + (n - 1) * f[1], f[1] * n)  # type: ignore[operator]
             for f, n in zip(x[2:], extent[2:], strict=True)))
-    if op == "Transpose":
+    if how is Field.PERMUTE:
         perm = next((list(a.ints) for a in node.attribute if a.name == "perm"), None)
         if x is None:
             return None
@@ -133,16 +103,16 @@ def _propagate(node: onnx.NodeProto, ins: list[Field], shapes: dict[str, Shape],
         if sorted(perm) != list(range(len(x))):
             return None  # not a permutation of the axes (a malformed model)
         return tuple(x[p] for p in perm)
-    if op in SAME_AXES_OPS:
+    if how is Field.SAME:
         return _join([f for f in ins if f is not None])
-    if op in MOVE_OPS:
+    if how is Field.MOVE:
         return _moved(node, x, shapes)
-    if op in SELECT_OPS or op in AXES_STATISTICS:
+    if how in (Field.SELECT, Field.STATS):
         if x is None:
             return None
-        if op in AXES_STATISTICS:
+        if how is Field.STATS and entry.stats is not None:
             attrs = {a.name: a.i for a in node.attribute}
-            lost = AXES_STATISTICS[op](len(x), attrs)
+            lost = entry.stats(len(x), attrs)
         else:
             before, after = shapes.get(node.input[0]), shapes.get(node.output[0])
             if before is None or after is None or len(before) != len(after):
@@ -152,14 +122,11 @@ def _propagate(node: onnx.NodeProto, ins: list[Field], shapes: dict[str, Shape],
     return None
 
 
-# Ops that may only add, drop or move axes of size 1 (tf2onnx turns a one-channel NHWC input
-# into NCHW with a Reshape, not a Transpose): the field follows the axes that hold data.
-MOVE_OPS = frozenset({"Reshape", "Squeeze", "Unsqueeze"})
-
-
-def _moved(node: onnx.NodeProto, x: Field, shapes: dict[str, Shape]) -> Field:
-    """The field after an op that keeps the axes of more than one element in order; None when
-    it merges or splits them (a Flatten of a map)."""
+def _moved(node: onnx.NodeProto, x: Reach, shapes: dict[str, Shape]) -> Reach:
+    """The field after an op that may only add, drop or move axes of size 1 (tf2onnx turns a
+    one-channel NHWC input into NCHW with a Reshape, not a Transpose): it follows the axes of
+    more than one element, in order; None when the op merges or splits them (a Flatten of a
+    map)."""
     if x is None or not node.input or not node.output:
         return None
     before, after = shapes.get(node.input[0]), shapes.get(node.output[0])
@@ -180,18 +147,16 @@ def _moved(node: onnx.NodeProto, x: Field, shapes: dict[str, Shape]) -> Field:
     return tuple(out)
 
 
-def _axis(axis: int, rank: int) -> int:
-    return axis + rank if axis < 0 else axis
-
-
-def _kernel_from_weight(node, shapes: dict[str, Shape], spatial: int) -> list[int] | None:
-    w = shapes.get(node.input[3 if node.op_type == "QLinearConv" else 1]) if len(node.input) > 1 else None
+def _kernel_from_weight(node: onnx.NodeProto, entry: Op, shapes: dict[str, Shape],
+                        spatial: int) -> list[int] | None:
+    slot = entry.window.weight if entry.window is not None else None
+    w = shapes.get(node.input[slot]) if slot is not None and len(node.input) > slot else None
     if w is None or len(w) != spatial + 2 or not is_known(w):
         return None
     return list(w[2:])  # type: ignore[arg-type]
 
 
-def _join(fields: list[Field]) -> Field:
+def _join(fields: list[Reach]) -> Reach:
     """Broadcast join, right-aligned: per axis the largest field over the inputs."""
     if not fields:
         return None
@@ -207,7 +172,7 @@ def _join(fields: list[Field]) -> Field:
     return tuple(out)
 
 
-def spatial_field(f: Field, channel: int | None = None) -> dict[str, list[int]] | None:
+def spatial_field(f: Reach, channel: int | None = None) -> dict[str, list[int]] | None:
     """The JSON form of a field: size and stride of the spatial axes (all but the batch and the
     channels, axis ``channel``, 1 when not known), else None."""
     c = 1 if channel is None else channel

@@ -43,10 +43,12 @@ from sphinx.transforms.post_transforms import SphinxPostTransform
 from sphinx.util import logging
 from sphinx.util.docutils import SphinxDirective, SphinxRole
 
-from . import __version__, escape
-from .choices import parse_dims, parse_input_shapes, parse_input_values
-from .declare import KEYS, DeclarationError, check, parse_lines, quote
+from . import escape
+from .declare import (DeclarationError, check, has_layer, parse_lines, parse_reference, quote,
+                      reference_depths)
 from .layers import parse_depth
+from .spelling import parse_dims, parse_input_shapes, parse_input_values
+from .version import __version__
 from .render import DEFAULT_COLUMNS, Column, parse_columns, table_rows
 from .escape import printable
 from .messages import (CATALOG, CHAIN, GRAPH, JOINS, LOCALE_DIR, PERMALINK, PLACEHOLDER, SPLITS,
@@ -57,6 +59,7 @@ from .render.drawing import Drawing
 from .render.svg import to_svg
 from .render.tikz import bands, to_latex
 from .shapes import ModelError
+from .spelling import Spelling, Syntax
 from .summary import Layer, Summary, Totals
 
 if TYPE_CHECKING:
@@ -194,7 +197,7 @@ def analyze_before_fork(app: Sphinx, env: BuildEnvironment, docnames: list[str])
     them in memory. Anything that goes wrong is left for the directive to report."""
     if app.parallel <= 1 or not docnames:
         return
-    from .files import FileProblem, read_text
+    from .textfiles import FileProblem, read_text
     from .lint.docs import parse_page
 
     wanted: dict[tuple[str, Options], None] = {}
@@ -221,23 +224,14 @@ def _compute(path: str, options: Options) -> Analysis:
     # The one place the extension imports onnx (with the loader and the counter): a build whose
     # analyses are all in the cache, or that reads no page, never imports it.
     from .count import count
-    from .load import Flags, load
+    from .load import load
 
     # Messages tell the user how to bind a dim the way the directive does.
-    flags = Flags(":dim:", ":input-shape:", ":input-value:",
-                  dict.fromkeys(options.defaults, "conf.py cnncount_dims"))
+    flags = Spelling(Syntax.DIRECTIVE, dict.fromkeys(options.defaults, "conf.py cnncount_dims"))
     loaded = load(path, dict(options.dims), dict(options.input_shapes), flags,
                   input_values=dict(options.input_values))
     summary = count(loaded, options.depth)
     return Analysis(summary, summary.edges)
-
-
-def _has_layer(summary: Summary, name: str) -> bool:
-    try:
-        summary.layer(name)
-    except KeyError:
-        return False
-    return True
 
 
 def _cache_dir(env: BuildEnvironment) -> str:
@@ -842,39 +836,32 @@ class CnncountRole(SphinxRole):
     it names (one level per part)."""
 
     def run(self) -> tuple[list[nodes.Node], list[nodes.system_message]]:
-        path_text, colon, ref = self.text.rpartition(":")
-        target, dot, key = ref.strip().rpartition(".")
-        key = key.lower().replace("-", "_")
-        head, at, depth_text = path_text.rpartition("@")
-        explicit = bool(at and head.strip() and depth_text.strip().isdigit())
-        if explicit:
-            path_text = head
-        if not (colon and path_text.strip() and dot and target):
-            return self._fail(f"expected MODEL:LAYER.KEY or MODEL@DEPTH:LAYER.KEY (e.g. "
-                              f"lenet5.onnx:C3.params), got {self.text!r}", "reference")
-        if key not in KEYS:
-            return self._fail(f"unknown key {key!r} in {self.text!r} (known: {', '.join(KEYS)})",
-                              "reference")
-        rel, path = _model_path(self.env, path_text)
+        try:
+            ref = parse_reference(self.text)
+        except DeclarationError as exc:
+            return self._fail(str(exc), "reference")
+        rel, path = _model_path(self.env, ref.model)
         config = self.config
         try:
             dims = _config_dims(config.cnncount_dims)
-            depth = parse_depth(depth_text.strip() if explicit else config.cnncount_depth)
-            summary = self._summary(path, depth, dims)
-            named = target.count(".") + 1  # the depth a module path names
-            if (not explicit and target.lower() != "total" and named != depth
-                    and not _has_layer(summary, target)):
-                deeper = self._summary(path, named, dims)
-                if _has_layer(deeper, target):
-                    summary, depth = deeper, named
+            depths = reference_depths(ref, parse_depth(
+                config.cnncount_depth if ref.depth is None else ref.depth))
+            summary, depth = self._summary(path, depths[0], dims), depths[0]
+            for deeper in depths[1:]:  # a dotted module path not found is looked up deeper
+                if has_layer(summary, ref.target):
+                    break
+                candidate = self._summary(path, deeper, dims)
+                if has_layer(candidate, ref.target):
+                    summary, depth = candidate, deeper
         except Exception as exc:  # a broken model must not stop the build: report it
             return self._fail(_failure(rel, exc), "error")
         try:
-            value = quote(summary, target, key)
+            value = quote(summary, ref.target, ref.key)
         except KeyError:
             names = ", ".join(layer.name for layer in summary.layers)
-            return self._fail(f"{rel}: no layer {target!r} at depth {depth} (layers: {names}); "
-                              f"another depth: {rel}@DEPTH:{target}.{key}", "reference")
+            return self._fail(f"{rel}: no layer {ref.target!r} at depth {depth} (layers: "
+                              f"{names}); another depth: {rel}@DEPTH:{ref.target}.{ref.key}",
+                              "reference")
         except DeclarationError as exc:
             return self._fail(f"{rel}: {exc}", "reference")
         return [nodes.inline(self.rawtext, value, classes=["cnncount"])], []

@@ -1,7 +1,9 @@
-"""The records a count produces: a model's layers and totals, as frozen data.
+"""The records a count makes: a model's layers and totals, as frozen data.
 
-They import no renderer and nothing of onnx: a Summary read back from a cache (the Sphinx
-extension's) needs neither to be shown. :mod:`sphinx_cnncount.count` makes them.
+``count.py`` makes them, the renderers (``render/``), the linter and the Sphinx extension read
+them, and the Python API (``api.py``) adds its conveniences around them. This module imports
+no renderer: a record is data (it pickles, for parallel Sphinx builds), and ``to_json`` is the
+stable machine interface the README documents.
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ from typing import Any
 
 from .shapes import Diagnostic, Shape
 
-__all__ = ["ControlFlow", "Layer", "Summary", "TensorInfo", "Totals"]
+__all__ = ["ControlFlow", "Diagnostic", "Layer", "Summary", "TensorInfo", "Totals"]
 
 
 @dataclass(frozen=True)
@@ -79,8 +81,7 @@ class ControlFlow:
 
 @dataclass(frozen=True, repr=False)
 class Summary:
-    """A model's layers and totals, as ``cnncount summary`` shows them. ``str()`` is that table;
-    Jupyter and IPython show it as an HTML table."""
+    """A model's layers and totals, as ``cnncount summary`` shows them."""
 
     model: str
     inputs: tuple[TensorInfo, ...]
@@ -108,58 +109,6 @@ class Summary:
                             for k, v in (("params", t.params), ("macs", t.macs)))
         return (f"<Summary of {self.model!r}: {len(self.layers)} layers, {figures}, "
                 f"{self.status}>")
-
-    def __str__(self) -> str:
-        from .render.text import table
-
-        return table(self)
-
-    def to_markdown(self, units: bool = False) -> str:
-        """The table as GitHub-flavoured markdown (``--format markdown``)."""
-        from .render.text import markdown
-
-        return markdown(self, units=units)
-
-    def to_html(self, units: bool = False) -> str:
-        """The table as an HTML fragment (``--format html``)."""
-        from .render.text import html
-
-        return html(self, units=units)
-
-    def _repr_markdown_(self) -> str:
-        return self.to_markdown()
-
-    def _repr_html_(self) -> str:
-        return self.to_html()
-
-    def diagram(self, kind: str = "auto", format: str = "svg", *, width: float | None = 680,
-                zoom: float = 2.0) -> bytes:
-        """The LeNet-style figure (``kind`` ``lenet``), the layer graph (``graph``) or whichever
-        fits (``auto``: lenet for a chain) as the bytes of a ``format`` file: ``svg``, ``tex``
-        (TikZ), or ``pdf`` and ``png`` (converted by ``rsvg-convert``, which must be installed).
-        A chain wider than ``width`` px folds repeated blocks and wraps; None keeps one row."""
-        from .choices import Diagram, Format
-        from .render.diagram import render_diagram
-
-        return render_diagram(self, self.edges, Diagram(kind), Format(format), max_width=width,
-                              zoom=zoom)
-
-    def records(self) -> list[dict[str, Any]]:
-        """One plain dict per layer: the JSON interface's layer records, and ``type`` as the
-        table shows it."""
-        from .render import layer_type
-
-        return [{**record, "type": layer_type(layer)}
-                for record, layer in zip(self.to_json(tensor_lists=False)["layers"], self.layers,
-                                         strict=True)]
-
-    def to_dataframe(self) -> Any:
-        """The layers as a pandas DataFrame, one row each (pandas is not a dependency)."""
-        try:
-            import pandas
-        except ImportError:
-            raise ImportError("Summary.to_dataframe() needs pandas: pip install pandas") from None
-        return pandas.DataFrame.from_records(self.records()).set_index("name")
 
     def to_json(self, *, tensor_lists: bool = True) -> dict[str, Any]:
         """The stable machine interface (documented in README.md). ``tensor_lists=False``

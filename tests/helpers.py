@@ -8,7 +8,8 @@ import numpy as np
 import onnx
 from onnx import TensorProto, helper, numpy_helper
 
-from sphinx_cnncount.count import Summary, count
+from sphinx_cnncount.count import count
+from sphinx_cnncount.summary import Summary
 from sphinx_cnncount.load import load
 
 

@@ -147,9 +147,12 @@ def cases(tmp_path):
         "missing path": (str(d / "nope.onnx"), "no such file"),
         "directory": (str(d / "dir.onnx"), "is a directory, not an ONNX file"),
         "empty": (str(d / "empty.onnx"), "is empty, not an ONNX model"),
-        "random bytes": (str(d / "random.onnx"), "is not a valid ONNX protobuf (DecodeError)"),
+        "random bytes": (str(d / "random.onnx"), "is not an ONNX model (it does not parse as "
+                                                 "one)"),
         "text file": (str(d / "text.onnx"), None),
-        "truncated": (str(d / "truncated.onnx"), "is not a valid ONNX protobuf (DecodeError)"),
+        "truncated": (str(d / "truncated.onnx"), "is not a readable ONNX model: it starts like "
+                                                 "one but does not parse (truncated or "
+                                                 "damaged?); export or download it again"),
         "protobuf not a model": (str(d / "tensor.onnx"), None),
         "cycle": (save(d, cyc, "cycle.onnx"),
                   "the graph has a cycle ('r1' (Relu) -> 'r2' (Relu)); it cannot be evaluated"),
@@ -162,10 +165,12 @@ def cases(tmp_path):
         "output nobody writes": (save(d, orphan, "orphan.onnx"),
                                  "graph output 'z' is produced by no node, input or initializer"),
         "zero dim": (save(d, zero, "zero.onnx"),
-                     "input 'x' has dim 0 at axis 1; dims must be positive (bind it with "
-                     "--input-shape x=DxDx...)"),
+                     "input 'x' has dim 0 at axis 1 (not a size); give its whole shape with "
+                     "--input-shape x=1xSIZEx8x8"),
         "unbound symbol": (save(d, unbound, "unbound.onnx"),
-                           "input 'x' has symbolic dim 'H' at axis 2; bind it with --dim H=SIZE"),
+                           "input 'x' has symbolic dims 'H' (axis 2) and 'W' (axis 3); bind "
+                           "them with --dim H=SIZE --dim W=SIZE, or give the whole shape with "
+                           "--input-shape x=1x1xSIZExSIZE"),
         "opset too new": (save(d, newer, "newer.onnx"),
                           f"uses opset {onnx.defs.onnx_opset_version() + 5}, newer than the "
                           f"installed onnx {onnx.__version__} knows (up to "

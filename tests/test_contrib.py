@@ -10,11 +10,11 @@ from pathlib import Path
 import pytest
 from onnx import helper
 
-from sphinx_cnncount.ops import base
-from sphinx_cnncount.ops.base import Cost, NodeView, OpSpec, UnknownShape
-from sphinx_cnncount.ops.contrib import (
-    DEFAULT_DOMAIN_OPS, DEFAULT_DOMAIN_SHAPES, OPS, SHAPES, attention_shape,
-    group_query_attention_shape, multi_head_attention_shape, qlinear_average_pool_shape)
+from sphinx_cnncount.ops import REGISTRY, base
+from sphinx_cnncount.ops.attention import (attention_shape, group_query_attention_shape,
+                                           multi_head_attention_shape)
+from sphinx_cnncount.ops.base import Cost, NodeView, Op, UnknownShape
+from sphinx_cnncount.ops.pool import qlinear_average_pool_shape
 
 HERE = Path(__file__).resolve().parent
 DATA = json.loads((HERE / "data" / "contrib" / "cases.json").read_text())
@@ -48,12 +48,15 @@ def node(op: str, n_inputs: list[bool] | int, n_outputs: list[bool] | int, domai
                             **attrs)
 
 
+MS_OPS = {op: entry for (domain, op), entry in REGISTRY.items() if domain == MS}
+
+
 def rule_for(op: str, domain: str = MS):
-    return (SHAPES if domain == MS else DEFAULT_DOMAIN_SHAPES)[op]
+    return REGISTRY[(domain, op)].shape
 
 
-def spec_for(op: str, domain: str = MS) -> OpSpec:
-    return (OPS if domain == MS else DEFAULT_DOMAIN_OPS)[op]
+def spec_for(op: str, domain: str = MS) -> Op:
+    return REGISTRY[(domain, op)]
 
 
 # ----------------------------------------------------------------------------------------
@@ -106,7 +109,7 @@ def test_every_case_source_is_stated():
 def test_cases_cover_every_op():
     ops = {c["op"] for c in CASES if c["domain"] == MS}
     assert REQUIRED | EXTRA <= ops
-    assert set(SHAPES) <= ops
+    assert set(MS_OPS) <= ops
     assert {c["op"] for c in CASES if c["domain"] == ""} == REQUIRED_DEFAULT
 
 
@@ -379,14 +382,14 @@ def test_cost_default_domain(op, attrs, inputs, params, want):
 
 
 def test_costs_cover_every_op():
-    assert {c[1] for c in COSTS} == set(OPS)
+    assert {c[1] for c in COSTS} == set(MS_OPS)
 
 
 def test_cost_raises_unknown_shape_on_symbols():
     n = node("Attention", 3, 2, num_heads=2)
     v = NodeView(n, (("B", 3, 8), (8, 24), (24,)), ((None, 3, 8), None))
     with pytest.raises(UnknownShape):
-        OPS["Attention"].cost(v)
+        MS_OPS["Attention"].cost(v)
 
 
 def test_counts_are_python_ints():
@@ -406,21 +409,22 @@ def test_conv_weight_contradicting_channels_is_invalid():
 
 
 def test_tables_match():
-    assert set(OPS) == set(SHAPES) == REQUIRED | EXTRA
-    assert set(DEFAULT_DOMAIN_SHAPES) == REQUIRED_DEFAULT
-    assert set(DEFAULT_DOMAIN_OPS) <= set(DEFAULT_DOMAIN_SHAPES)
+    assert set(MS_OPS) == REQUIRED | EXTRA
+    assert all(entry.shape is not None for entry in MS_OPS.values())
+    assert all(REGISTRY[("", op)].shape is not None for op in REQUIRED_DEFAULT)
 
 
-def test_entries_are_base_opspecs():
-    for op, entry in {**OPS, **DEFAULT_DOMAIN_OPS}.items():
-        assert isinstance(entry, OpSpec), op
+def test_entries_are_registry_entries():
+    for op, entry in {**MS_OPS, "SimplifiedLayerNormalization":
+                      REGISTRY[("", "SimplifiedLayerNormalization")]}.items():
+        assert isinstance(entry, Op), op
         assert not set(entry.params) & entry.fixed, op
         assert callable(entry.cost), op
 
 
 def test_scales_and_zero_points_are_fixed_weights_are_params():
-    assert OPS["QLinearConv"].params == {3: base.TRAINABLE, 8: base.TRAINABLE}
-    assert OPS["QLinearConv"].fixed == frozenset({1, 2, 4, 5, 6, 7})
-    assert set(OPS["MatMulNBits"].params) == {1, 5} and OPS["MatMulNBits"].fixed == {2, 3, 4}
-    assert OPS["RotaryEmbedding"].fixed == {1, 2, 3}  # cos/sin caches are tables
-    assert set(OPS["GroupQueryAttention"].fixed) >= {7, 8}
+    assert MS_OPS["QLinearConv"].params == {3: base.TRAINABLE, 8: base.TRAINABLE}
+    assert MS_OPS["QLinearConv"].fixed == frozenset({1, 2, 4, 5, 6, 7})
+    assert set(MS_OPS["MatMulNBits"].params) == {1, 5} and MS_OPS["MatMulNBits"].fixed == {2, 3, 4}
+    assert MS_OPS["RotaryEmbedding"].fixed == {1, 2, 3}  # cos/sin caches are tables
+    assert set(MS_OPS["GroupQueryAttention"].fixed) >= {7, 8}

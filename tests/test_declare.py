@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from sphinx_cnncount.count import analyze
+from sphinx_cnncount.api import analyze
 from sphinx_cnncount.declare import (
     DeclarationError, check, parse_lines, parse_number, parse_shape, quote)
 

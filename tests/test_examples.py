@@ -7,7 +7,7 @@ import onnx
 import pytest
 from onnx.reference import ReferenceEvaluator
 
-from sphinx_cnncount.count import analyze
+from sphinx_cnncount.api import analyze
 
 from .conftest import EXAMPLES
 
@@ -69,7 +69,7 @@ def test_keras_cnn_rows_match_the_seed():
     assert got == KERAS
     assert s.totals.params == 101_578
     assert s.notes == ("note: batch dim unk__32 of input 'input_1' set to 1 "
-                       "(bind it with --dim unk__32=SIZE)",)
+                       "(bind it with dims={\"unk__32\": SIZE})",)  # the API's own argument
 
 
 def test_keras_cnn_batch_scales_counts_not_params():

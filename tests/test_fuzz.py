@@ -21,6 +21,8 @@ from onnx import TensorProto, helper, numpy_helper
 from sphinx_cnncount.cli import main
 
 from .conftest import EXAMPLES
+from .hostile_models import (HOSTILE_NAMES, calls_in_a_branch, lying_constant_of_shape,
+                             named_chain, nested_ifs, nested_loops)
 
 SECRET = b"FUZZSECR"  # 8 bytes beside every fuzzed model: never a dim
 
@@ -64,6 +66,13 @@ def _control_flow_model() -> onnx.ModelProto:
 
 SOURCES = {name: onnx.load(EXAMPLES / f"{name}.onnx") for name in ("lenet5", "keras_cnn")}
 SOURCES["control_flow"] = _control_flow_model()
+# The second round's hostile shapes: a ConstantOfShape whose declared output lies, function
+# calls inside a branch, Ifs and Loops nested deep, names made of control characters.
+SOURCES["declared_lie"] = lying_constant_of_shape(2)
+SOURCES["calls_in_branch"] = calls_in_a_branch(6)
+SOURCES["nested_ifs"] = nested_ifs(8)
+SOURCES["nested_loops"] = nested_loops(6)
+SOURCES["hostile_names"] = named_chain(HOSTILE_NAMES)
 
 _ATTR_TYPES = [onnx.AttributeProto.INT, onnx.AttributeProto.INTS, onnx.AttributeProto.FLOAT,
                onnx.AttributeProto.STRING, onnx.AttributeProto.TENSOR, onnx.AttributeProto.GRAPH]
@@ -95,7 +104,8 @@ def mutated(draw):
     for _ in range(draw(st.integers(1, 3))):
         kind = draw(st.sampled_from(
             ["drop", "duplicate", "dim", "attr", "input", "initializer", "opset",
-             "tensor-attr", "attr-type", "negative-dim"]))
+             "tensor-attr", "attr-type", "negative-dim", "declared-lie", "many-ints",
+             "hostile-name", "hidden-data"]))
         node = nodes[draw(st.integers(0, len(nodes) - 1))] if len(nodes) else None
         if kind == "drop" and len(nodes) > 1:
             del nodes[draw(st.integers(0, len(nodes) - 1))]
@@ -132,6 +142,30 @@ def mutated(draw):
             t = m.graph.initializer[draw(st.integers(0, len(m.graph.initializer) - 1))]
             if t.dims:
                 t.dims[0] = -draw(st.integers(1, 6))
+        elif kind == "declared-lie" and node is not None and node.output:
+            # the file declares a shape for a node's output that inference may not give it
+            m.graph.value_info.append(helper.make_tensor_value_info(
+                node.output[0], draw(st.sampled_from([TensorProto.INT64, TensorProto.FLOAT])),
+                draw(st.sampled_from([[1], [2**40], [0], [3, 2**31]]))))
+        elif kind == "many-ints":
+            # many inline integer tensors, each copied by a node (folded when the pass runs)
+            count = draw(st.integers(1, 200))
+            m.graph.initializer.append(numpy_helper.from_array(
+                np.arange(draw(st.sampled_from([1, 4096, 65536])), dtype=np.int64), "fz_ints"))
+            nodes.extend(helper.make_node("Identity", ["fz_ints"], [f"fz_copy{k}"])
+                         for k in range(count))
+            m.graph.output.append(helper.make_tensor_value_info(f"fz_copy{count - 1}",
+                                                                TensorProto.INT64, None))
+        elif kind == "hostile-name" and node is not None:
+            node.name = "/" + draw(st.sampled_from(HOSTILE_NAMES)) + "/" + node.op_type
+        elif kind == "hidden-data" and m.graph.initializer:
+            t = m.graph.initializer[draw(st.integers(0, len(m.graph.initializer) - 1))]
+            del t.external_data[:]
+            t.ClearField("raw_data")
+            t.data_location = TensorProto.EXTERNAL
+            for key, value in (("location", ".secret.bin"), ("offset", "0"), ("length", "8")):
+                entry = t.external_data.add()
+                entry.key, entry.value = key, value
         elif kind == "opset":
             m.opset_import[0].version = draw(st.sampled_from([1, 7, 13, 99]))
         elif kind == "tensor-attr" and node is not None:
@@ -190,13 +224,14 @@ def _one_line(code: int, out: str, err: str, structured: bool = True) -> None:
           suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 @given(data=mutated())
 def test_mutated_models_never_crash(tmp_path, capsys, monkeypatch, data):
-    from sphinx_cnncount.count import analyze
+    from sphinx_cnncount.api import analyze
     from sphinx_cnncount.load import ModelError
     from sphinx_cnncount.render.svg import Diagram, render
     from sphinx_cnncount.sphinx_ext import table_node
 
     monkeypatch.chdir(tmp_path)
     (tmp_path / "secret.bin").write_bytes(SECRET)
+    (tmp_path / ".secret.bin").write_bytes(SECRET)
     path = tmp_path / "fuzz.onnx"
     path.write_bytes(data)
     code = main(["summary", str(path), "--format", "json"])
@@ -212,6 +247,17 @@ def test_mutated_models_never_crash(tmp_path, capsys, monkeypatch, data):
     code = main(["lint", str(path), "--isolated", "--format", "sarif"])
     out, err = capsys.readouterr()
     _one_line(code, out, err)
+    # Names reach a terminal or a CI log only as printable text.
+    for argv in (["summary", str(path), "--format", "csv"], ["summary", str(path)],
+                 ["lint", str(path), "--isolated", "--format", "github", "--select", "ALL"]):
+        code = main(argv)
+        out, err = capsys.readouterr()
+        _one_line(code, out, err)
+        assert all(c.isprintable() or c == "\n" for c in out + err), repr(out + err)
+        if "github" in argv:
+            assert all(line.startswith("::") for line in out.splitlines())
+        else:
+            assert not any(line.startswith("::") for line in (out + err).splitlines())
     # The Sphinx rendering core: the table's nodes and both diagrams.
     try:
         s = analyze(path)

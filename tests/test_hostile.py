@@ -13,9 +13,11 @@ import pytest
 from onnx import TensorProto, helper, numpy_helper
 
 from sphinx_cnncount.cli import main
-from sphinx_cnncount.count import analyze
+from sphinx_cnncount.api import analyze
 
 from .helpers import ints, model, weight
+from .hostile_models import (HOSTILE_NAMES, calls_in_a_branch, huge_rank_model,
+                             lying_constant_of_shape, named_chain, nested_ifs, nested_loops)
 
 mk = helper.make_node
 
@@ -194,7 +196,7 @@ def test_markdown_cells_are_text_and_csv_cells_are_not_formulas(tmp_path, capsys
     rows = list(csv.reader(io.StringIO(out)))
     layer_cells = [r[0] for r in rows[1:-1]]
     assert layer_cells == ["<script>alert(1)<script>", "<img src=x onerror=alert(1)>",
-                           "a|b\nc", "'=HYPERLINK(\"x\")", "'+cmd|' -C calc'!A0",
+                           "a|b\\nc", "'=HYPERLINK(\"x\")", "'+cmd|' -C calc'!A0",
                            "'-2+3", "'@SUM(A1)"]
 
 
@@ -203,7 +205,7 @@ def test_sarif_uris_are_percent_encoded(tmp_path, capsys, monkeypatch):
     m = model([mk("Relu", ["x"], ["y"]), mk("Neg", ["x"], ["dead"])], {"x": [1, 4]}, ["y"])
     onnx.save(m, tmp_path / "a b#c%20.onnx")
     code, out, _ = run(capsys, "lint", "a b#c%20.onnx", "--format", "sarif")
-    assert code == 1
+    assert code == 0  # a dead node is a warning: reported, not failing
     log = json.loads(out)
     uris = {loc["physicalLocation"]["artifactLocation"]["uri"]
             for r in log["runs"][0]["results"] for loc in r["locations"]}
@@ -221,10 +223,11 @@ import time  # noqa: E402
 MEMORY = 3 * 2**30  # bytes of address space a bounded run may take
 
 
-def bounded(argv: list[str], timeout: float = 60, cwd=None) -> tuple[int, str, str, float]:
+def bounded(argv: list[str], timeout: float = 60, cwd=None, memory: int = MEMORY
+            ) -> tuple[int, str, str, float]:
     """``cnncount ARGV`` in a process of its own, with its memory and time capped."""
     def limit():
-        resource.setrlimit(resource.RLIMIT_AS, (MEMORY, MEMORY))
+        resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
 
     start = time.monotonic()
     p = subprocess.run([sys.executable, "-m", "sphinx_cnncount", *argv], capture_output=True,
@@ -241,6 +244,16 @@ def one_line_error(err: str) -> str:
     assert len(lines) == 1 and lines[0].startswith("cnncount: error: "), err
     assert "Traceback" not in err and "internal error" not in err
     return lines[0]
+
+
+def failure(argv: list[str], out: str, err: str) -> str:
+    """The one line that says a model could not be read: on stderr for ``summary``; for
+    ``lint``, its CNC000 finding in the report (and nothing on stderr: said once)."""
+    if argv[0] != "lint":
+        return one_line_error(err)
+    assert err == "" and "Traceback" not in out and "internal error" not in out
+    (line,) = [line for line in out.splitlines() if " CNC000 [error] " in line]
+    return line
 
 
 # 5. Crashes: a valid Slice to a zero side, Pad with negative pads, drawn and rendered.
@@ -336,7 +349,7 @@ def test_malformed_nodes_are_one_line_errors(tmp_path, capsys, case):
                                                          "--isolated"]):
         code, out, err = run(capsys, *argv)
         assert code == 2, (case, out, err)
-        assert "does not fit the ONNX schema" in one_line_error(err)
+        assert "does not fit the ONNX schema" in failure(argv, out, err)
 
 
 def test_size_of_a_huge_tensor_is_no_int64_overflow(tmp_path):
@@ -486,7 +499,8 @@ def chain(n: int, dead_every: int = 0) -> onnx.ModelProto:
 def test_lint_of_a_large_model_with_dead_nodes_is_not_quadratic(tmp_path):
     onnx.save(chain(20_000, dead_every=10), tmp_path / "m.onnx")
     code, out, err, seconds = bounded(["lint", str(tmp_path / "m.onnx"), "--isolated",
-                                       "--select", "dead-node"], timeout=120)
+                                       "--select", "dead-node", "--fail-level", "warning"],
+                                      timeout=120)
     assert code == 1, err
     assert out.count("CNC105") == 2000
 
@@ -517,7 +531,8 @@ def test_negative_initializer_dims_are_an_error(tmp_path, capsys):
         code, out, err = run(capsys, *argv)
         assert code == 2
         assert "All checks passed" not in out
-        assert "initializer 'w' has dims [-6, 1, 5, 5]; dims cannot be negative" in err
+        assert ("initializer 'w' has dims [-6, 1, 5, 5]; dims cannot be negative"
+                in failure(argv, out, err))
 
 
 # 18. Weights of a type that holds no numbers.
@@ -550,9 +565,12 @@ def test_an_unreadable_model_does_not_stop_the_others(tmp_path, capsys, fmt):
 
     (tmp_path / "bad.onnx").write_bytes(b"\x08\x07garbage")
     code, out, err = run(capsys, "lint", str(tmp_path / "bad.onnx"), str(EXAMPLES / "lenet5.onnx"),
-                         "--isolated", "--format", fmt)
+                         "--isolated", "--format", fmt, "--extend-select", "param-share")
     assert code == 2
-    assert err.count("cnncount: error:") == 1 and "bad.onnx" in err
+    if fmt == "text":  # said once: in the report
+        assert err == "" and out.count("bad.onnx") == 1
+    else:  # said on stderr too, where a person reads it
+        assert err.count("cnncount: error:") == 1 and "bad.onnx" in err
     assert "All checks passed" not in out
     if fmt == "text":
         assert "CNC000" in out and "CNC106 [info] C5" in out  # the good model is still linted
@@ -600,7 +618,218 @@ def test_pyproject_values_are_blamed_on_pyproject(tmp_path, capsys):
     (tmp_path / "pyproject.toml").write_text('[tool.cnncount]\ninput-shapes = {image = "1x1x8"}\n')
     code, out, err = run(capsys, "lint", str(EXAMPLES / "lenet5.onnx"), "--config",
                          str(tmp_path / "pyproject.toml"))
+    assert code == 2 and err == ""
+    assert ("input 'image' has 4 dims, but pyproject.toml [tool.cnncount] input-shapes image "
+            "gives 3" in out)
+    assert "--input-shape" not in out
+
+
+# ---------------------------------------------------------------------------------------------
+# Second round: small files that cost minutes and gigabytes, control characters in CSV and
+# GitHub output, figures too long to print, globs that leave the project, hidden files.
+# Each runs in a process of its own under 1 GB of address space (a normal run takes about
+# 0.6 GB of it) and ends with the one-line error (exit 2) or a correct count.
+
+GB = 2**30
+
+
+def bounded_summary(path, *extra: str) -> tuple[int, str, str, float]:
+    return bounded(["summary", str(path), *extra], timeout=60, memory=GB)
+
+
+@pytest.mark.parametrize("copies", [1, 4])
+def test_folding_sizes_come_from_values_never_from_declared_shapes(tmp_path, copies):
+    onnx.save(lying_constant_of_shape(copies), tmp_path / "m.onnx")
+    assert (tmp_path / "m.onnx").stat().st_size < 1000
+    code, out, err, _ = bounded_summary(tmp_path / "m.onnx", "--format", "json")
+    assert code == 0, err
+    tensors = json.loads(out)["tensors"]
+    # The real size, known from the value, with nothing allocated for it.
+    assert [tensors[f"z{k}"] for k in range(copies)] == [[300_000_000]] * copies
+
+
+def test_the_node_limit_counts_calls_inside_bodies(tmp_path):
+    onnx.save(calls_in_a_branch(20), tmp_path / "m.onnx")
+    assert (tmp_path / "m.onnx").stat().st_size < 2000
+    code, _, err, _ = bounded_summary(tmp_path / "m.onnx")
     assert code == 2
-    assert ("input 'image' has 4 dims, but pyproject.toml [tool.cnncount] input-shapes gives 3"
-            in err)
-    assert "--input-shape" not in err
+    line = one_line_error(err)
+    assert str(tmp_path / "m.onnx") in line
+    # the If, 2^20 Relu in its then-branch, the Identity in its else-branch
+    assert "its functions expand to 1,048,578 nodes or more, over the limit of 1,000,000" in line
+
+
+def test_calls_inside_bodies_below_the_limit_are_counted(tmp_path):
+    """The same structure, 2^4 Relu nodes in the branch: inlined and counted, the If's branch
+    decided from --input-value."""
+    onnx.save(calls_in_a_branch(4), tmp_path / "m.onnx")
+    code, out, err, _ = bounded_summary(tmp_path / "m.onnx", "--format", "json",
+                                        "--input-value", "c=1")
+    assert code == 0, err
+    summary = json.loads(out)
+    assert summary["status"] == "complete"
+    assert sum(len(layer["nodes"]) for layer in summary["layers"]
+               if layer["op_types"] == ["Relu"]) == 2**4
+    assert summary["totals"]["flops"] == 2**4 * 4  # one per element of each 1x4 Relu
+
+
+@pytest.mark.parametrize("depth", [15, 16])
+def test_nested_ifs_cost_linear_time(tmp_path, depth):
+    onnx.save(nested_ifs(depth), tmp_path / "m.onnx")
+    code, out, err, seconds = bounded_summary(tmp_path / "m.onnx", "--format", "json")
+    assert code == 0, err
+    summary = json.loads(out)
+    # The costlier branch at every level: the Neg (4 FLOPs) beats nothing deeper but the
+    # innermost Relu (4 FLOPs too; the first of equal branches, then_branch, is taken).
+    assert summary["totals"]["flops"] == 4
+    assert summary["outputs"] == [{"name": "g_o", "shape": [1, 4]}]
+    assert sum(c["approximation"] for c in summary["control_flow"]) == depth
+    assert seconds < 30, seconds  # exponential work took minutes at this depth
+
+
+@pytest.mark.parametrize("depth", [10, 12])
+def test_nested_loops_cost_linear_time(tmp_path, depth):
+    onnx.save(nested_loops(depth), tmp_path / "m.onnx")
+    code, out, err, seconds = bounded_summary(tmp_path / "m.onnx", "--format", "json")
+    assert code == 0, err
+    summary = json.loads(out)
+    assert summary["status"] == "complete"
+    assert summary["totals"]["flops"] == 2**depth * 4  # the Relu of 4 elements, 2^depth times
+    assert summary["outputs"] == [{"name": "y", "shape": [1, 4]}]
+    assert seconds < 30, seconds
+
+
+def test_csv_names_are_printable(tmp_path, capsys):
+    onnx.save(named_chain(HOSTILE_NAMES), tmp_path / "m.onnx")
+    code, out, _ = run(capsys, "summary", str(tmp_path / "m.onnx"), "--format", "csv")
+    assert code == 0
+    assert_clean(out)
+    import csv
+    import io
+
+    rows = list(csv.reader(io.StringIO(out)))
+    assert len(rows) == 1 + len(HOSTILE_NAMES) + 1  # header, one row a layer, totals
+    layer_cells = [r[0] for r in rows[1:-1]]
+    assert layer_cells == ["\\x1b]0;owned\\x07\\x1b[31mred", "a\\x85b\\x9bc",
+                           "x\\nline::add-mask::secret",
+                           "y\\n::error file=forged.py,line=1::forged", "'=1+1\\rsplit",
+                           "\\u202eevil\\u202c\\u2066iso\\u2069",
+                           "zero\\u200bwidth\\u200d\\ufeffbom", "sep\\u2028line\\u2029para"]
+
+
+def test_github_annotations_are_printable(tmp_path, capsys):
+    m = named_chain(HOSTILE_NAMES)
+    m.graph.node.append(mk("Neg", ["x"], ["dead"], name="/" + "".join(HOSTILE_NAMES) + "/Neg"))
+    onnx.save(m, tmp_path / "m.onnx")
+    code, out, _ = run(capsys, "lint", str(tmp_path / "m.onnx"), "--format", "github",
+                       "--select", "dead-node", "--isolated")
+    assert code == 0  # a warning: reported, not failing at the default fail-level
+    (line,) = out.splitlines()  # one workflow command, nothing else at a line's start
+    assert all(c.isprintable() for c in line), repr(line)
+    assert line.startswith("::warning file=")
+    for escaped in ("\\x85", "\\x9b", "\\u2028", "\\u2029", "\\u202e", "\\u2066", "\\u200b",
+                    "\\ufeff", "\\x1b"):
+        assert escaped in line
+
+
+@pytest.mark.parametrize("argv", [["summary", "{m}"], ["summary", "{m}", "--format", "json"],
+                                  ["summary", "{m}", "--format", "csv"],
+                                  ["summary", "{m}", "--format", "markdown"],
+                                  ["diff", "{m}", "{m}"], ["lint", "{m}"]])
+def test_figures_past_the_digit_bound_refuse_the_model(tmp_path, argv):
+    path = tmp_path / "m.onnx"
+    onnx.save(huge_rank_model(), path)
+    code, out, err, _ = bounded([a.format(m=path) for a in argv], timeout=60, memory=GB)
+    assert code == 2, (out, err)
+    if argv[0] == "lint":  # said once, as the report's CNC000 finding
+        assert err == ""
+        err = "\n".join(line for line in out.splitlines() if " CNC000 " in line)
+    lines = [line for line in err.splitlines() if line]
+    assert lines and "Traceback" not in err and "internal error" not in err
+    assert all(str(path) in line for line in lines), err
+    assert "more than 80 digits" in err and "10^80" in err
+
+
+def test_a_sphinx_role_on_a_model_past_the_digit_bound_warns(tmp_path):
+    from .helpers import sphinx_build
+
+    onnx.save(huge_rank_model(), tmp_path / "m.onnx")
+    (tmp_path / "conf.py").write_text('extensions = ["sphinx_cnncount"]\n')
+    (tmp_path / "index.rst").write_text("T\n=\n\nIt has :cnncount:`m.onnx:act.flops` FLOPs.\n")
+    warnings = sphinx_build(tmp_path, tmp_path / "_build")
+    assert "index.rst:4: WARNING:" in warnings and "more than 80 digits" in warnings
+    assert (tmp_path / "_build" / "index.html").is_file()
+
+
+def test_integer_data_read_has_one_budget(tmp_path):
+    """2,000 external int64 tensors of 65,536 elements, all at offset 0 of one 512 KiB file:
+    a 1 GiB read, refused once 32 MiB are used."""
+    (tmp_path / "m.data").write_bytes(b"\x00" * 8 * 65536)
+    inits = [external(f"t{k}", "m.data", dims=(65536,), length=str(8 * 65536))
+             for k in range(2000)]
+    m = model([mk("Relu", ["x"], ["y"])], {"x": [1, 4]}, ["y"], inits, opset=17)
+    onnx.save(m, tmp_path / "m.onnx")
+    assert (tmp_path / "m.onnx").stat().st_size < 300_000
+    code, _, err, _ = bounded_summary(tmp_path / "m.onnx")
+    assert code == 2
+    line = one_line_error(err)
+    assert str(tmp_path / "m.onnx") in line and "more than 32 MiB" in line
+
+
+def test_integer_data_folded_has_one_budget(tmp_path):
+    """2,000 Identity copies of one inline int64 tensor of 65,536 elements: 1 GiB folded."""
+    nodes = [mk("Identity", ["big"], [f"c{k}"]) for k in range(2000)]
+    nodes.append(mk("Foo", ["x"], ["f"], domain="custom"))  # a gap: the pass runs
+    inits = [numpy_helper.from_array(np.arange(65536, dtype=np.int64), "big")]
+    m = model(nodes, {"x": [1, 4]}, ["f", *(f"c{k}" for k in range(2000))], inits, opset=17,
+              extra_opsets=[helper.make_opsetid("custom", 1)])
+    onnx.save(m, tmp_path / "m.onnx")
+    assert (tmp_path / "m.onnx").stat().st_size < 700_000
+    code, _, err, _ = bounded_summary(tmp_path / "m.onnx")
+    assert code == 2
+    line = one_line_error(err)
+    assert str(tmp_path / "m.onnx") in line and "more than 32 MiB" in line
+
+
+@pytest.mark.parametrize("pattern, why", [
+    ("/**/*.onnx", "is an absolute path"),
+    ("../../../../**/*.onnx", "leaves the project's directory"),
+    ("models/../../*.onnx", "leaves the project's directory"),
+])
+def test_expect_patterns_stay_in_the_project(tmp_path, pattern, why):
+    project = tmp_path / "a" / "b" / "c" / "project"
+    project.mkdir(parents=True)
+    (project / "pyproject.toml").write_text(
+        f'[tool.cnncount]\ndepth = 1\n\n[tool.cnncount.expect]\n"{pattern}" = "e.toml"\n')
+    code, out, err, seconds = bounded(["lint", "pyproject.toml"], timeout=60, cwd=project,
+                                      memory=GB)
+    assert code == 1, err
+    assert out.splitlines()[0] == (
+        f"{project / 'pyproject.toml'}:5: CNC003 [error] [tool.cnncount.expect] {pattern!r}: "
+        f"{why}; patterns are relative to the project and never leave it")
+
+
+def test_an_expectation_file_outside_the_project_is_refused(tmp_path):
+    (tmp_path / "pyproject.toml").write_text(
+        '[tool.cnncount.expect]\n"m.onnx" = "/etc/passwd"\n')
+    code, out, err, _ = bounded(["lint", "pyproject.toml"], timeout=60, cwd=tmp_path, memory=GB)
+    assert code == 1, err
+    assert "CNC003" in out and "its expectation file is an absolute path" in out
+    assert "root:" not in out + err
+
+
+@pytest.mark.parametrize("location", [".secrets/token", "sub/.env", ".git/config"])
+def test_hidden_files_never_feed_shapes(tmp_path, opened, location):
+    secret = tmp_path / location
+    secret.parent.mkdir(parents=True, exist_ok=True)
+    secret.write_bytes(SECRET)
+    nodes = [mk("Reshape", ["x", "shape"], ["y"])]
+    m = model(nodes, {"x": [1, 4]}, ["y"], [external("shape", location)], opset=17)
+    onnx.save(m, tmp_path / "m.onnx")
+    opened.clear()  # what the test itself wrote
+    s = analyze(tmp_path / "m.onnx")
+    assert str(secret) not in opened and os.fspath(secret) not in opened
+    assert s.status == "partial"
+    assert any(f"location {location!r} names a hidden file or folder" in line
+               for line in s.incomplete), s.incomplete
+    assert str(_secret_dim()) not in json.dumps(s.to_json())

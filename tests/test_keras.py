@@ -25,7 +25,8 @@ from pathlib import Path
 
 import pytest
 
-from sphinx_cnncount.count import Layer, analyze
+from sphinx_cnncount.api import analyze
+from sphinx_cnncount.summary import Layer
 
 DATA = Path(__file__).resolve().parent / "data" / "keras"
 ROUTES = ("keras_tf", "keras_torch", "keras_torch_static", "tf2onnx")

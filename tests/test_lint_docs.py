@@ -121,8 +121,9 @@ def test_docs_unreadable_model_is_exit_2_with_location(docs, capsys):
     (docs / "broken.rst").write_text(".. cnncount:: models/gone.onnx\n\n   C1 params=1\n")
     assert main(["lint", "--docs", "docs", "--isolated"]) == 2
     captured = capsys.readouterr()
-    assert captured.err == ("cnncount: error: docs/broken.rst:1: docs/models/gone.onnx: no such "
-                            "file\n")
+    assert captured.err == ""  # said once, in the report
+    assert ("docs/broken.rst:1: CNC000 [error] docs/models/gone.onnx: no such file\n"
+            in captured.out)
     assert "docs/index.rst:11: CNC001" in captured.out  # the rest is still checked
 
 
@@ -167,7 +168,8 @@ def test_directives_without_declarations_are_still_checked(tmp_path, capsys):
     out, err = capsys.readouterr()
     rst = tmp_path / "index.rst"
     assert f"{rst}:6: CNC003 [error] cnncount directive: unknown diagram 'pie'" in out
-    assert err.startswith(f"cnncount: error: {rst}:4: ") and err.endswith("no such file\n")
+    assert err == "" and out.startswith(f"{rst}:4: CNC000 [error] ")
+    assert out.splitlines()[0].endswith("missing.onnx: no such file")
 
 
 MYST_PAGE = """\
@@ -254,3 +256,111 @@ def test_markdown_is_read_in_linear_time():
                  "```{cnncount} m\n---\n" + "a: b\n" * 50_000):
         parse_md(text)
     assert time.monotonic() - start < 2
+
+
+# ---------------------------------------------------------------------------------------------
+# Roles: checked as the Sphinx build resolves them, at their lines
+
+ROLE_PAGE = """\
+Roles
+=====
+
+C3 has :cnncount:`models/lenet5.onnx:C3.params` parameters; C9 has
+:cnncount:`models/lenet5.onnx:C9.params`, C3 has a :cnncount:`models/lenet5.onnx:C3.size`.
+A bad one :cnncount:`models/lenet5.onnx C3 params`, a missing model
+:cnncount:`models/gone.onnx:C1.params`, the total's shape
+:cnncount:`models/lenet5.onnx:total.output`; at depth 2 :cnncount:`models/lenet5.onnx@2:C3.maps.0.params`
+and :cnncount:`models/lenet5.onnx@2:C5.maps.0.params`; a dotted path at its own depth
+:cnncount:`models/lenet5.onnx:C3.maps.15.params`; a role that wraps :cnncount:`models/lenet5.onnx:C1.output`.
+
+Shown, not used: ``:cnncount:`models/lenet5.onnx:C9.params```.
+
+.. code-block:: rst
+
+   :cnncount:`models/lenet5.onnx:C9.params`
+
+.. note::
+
+   Inside a note: :cnncount:`models/lenet5.onnx:F7.params`.
+
+.. a comment :cnncount:`models/lenet5.onnx:C9.params`
+"""
+
+ROLE_MD = """\
+# Roles in MyST
+
+C3 has {cnncount}`models/lenet5.onnx:C3.params` and C9 {cnncount}`models/lenet5.onnx:C9.params`;
+code: ``{cnncount}`models/lenet5.onnx:C9.params` ``.
+
+```text
+{cnncount}`models/lenet5.onnx:C9.params`
+```
+
+:::{note}
+Total {cnncount}`models/lenet5.onnx:total.params`, bad {cnncount}`models/lenet5.onnx:total.size`.
+:::
+"""
+
+
+@pytest.fixture
+def role_docs(tmp_path, monkeypatch):
+    src = tmp_path / "src"
+    (src / "models").mkdir(parents=True)
+    shutil.copy(EXAMPLES / "lenet5.onnx", src / "models")
+    (src / "conf.py").write_text('extensions = ["sphinx_cnncount", "myst_parser"]\n')
+    (src / "index.rst").write_text("Index\n=====\n\n.. toctree::\n\n   roles\n   myst\n")
+    (src / "roles.rst").write_text(ROLE_PAGE)
+    (src / "myst.md").write_text(ROLE_MD)
+    monkeypatch.chdir(src)
+    return src
+
+
+def _sphinx_warnings(src: Path, tmp_path: Path) -> list[tuple[str, str, str]]:
+    """(page, subtype, message) of each cnncount warning the Sphinx build gives."""
+    import re
+
+    from .helpers import sphinx_build
+
+    text = re.sub(r"\x1b\[[0-9;]*m", "", sphinx_build(src, tmp_path / "out"))  # colours
+    return sorted((m.group(1), m.group(3), m.group(2)) for line in text.splitlines()
+                  if (m := re.search(r"(\w+\.(?:rst|md)):\d+: WARNING: (.*) \[cnncount\.(\w+)\]$",
+                                     line)))
+
+
+def test_roles_are_checked_as_the_build_checks_them(role_docs, tmp_path, capsys):
+    """Each role lint --docs finds wrong, the build warns of, with the same words; lint gives
+    the role's own line (docutils locates a role at its paragraph)."""
+    pytest.importorskip("myst_parser")
+    assert main(["lint", "--isolated", "--docs", "."]) == 2  # a missing model: exit 2
+    lines = capsys.readouterr().out.splitlines()
+    layers = "C1, S2, C3, S4, C5, F6, OUTPUT"
+    keys = ("params, trainable_params, non_trainable_params, connections, macs, flops, "
+            "backward_macs, activation_bytes, training_macs, peak_activation_bytes, output, "
+            "output_shape, receptive_field")
+    deep = ", ".join(["C1", "S2", *(f"C3.maps.{i}" for i in range(16)), "C3", "S4", "C5", "F6",
+                      "OUTPUT"])
+    assert lines == [
+        f"myst.md:3: CNC002 [error] cnncount role: models/lenet5.onnx: no layer 'C9' at depth 1 "
+        f"(layers: {layers}); another depth: models/lenet5.onnx@DEPTH:C9.params",
+        f"myst.md:11: CNC003 [error] cnncount role: unknown key 'size' in "
+        f"'models/lenet5.onnx:total.size' (known: {keys})",
+        f"roles.rst:5: CNC002 [error] cnncount role: models/lenet5.onnx: no layer 'C9' at depth 1 "
+        f"(layers: {layers}); another depth: models/lenet5.onnx@DEPTH:C9.params",
+        f"roles.rst:5: CNC003 [error] cnncount role: unknown key 'size' in "
+        f"'models/lenet5.onnx:C3.size' (known: {keys})",
+        "roles.rst:6: CNC003 [error] cnncount role: expected MODEL:LAYER.KEY or "
+        "MODEL@DEPTH:LAYER.KEY (e.g. lenet5.onnx:C3.params), got 'models/lenet5.onnx C3 params'",
+        "roles.rst:7: CNC000 [error] models/gone.onnx: no such file",
+        "roles.rst:8: CNC003 [error] cnncount role: models/lenet5.onnx: total has no output "
+        "shape; quote a layer's",
+        f"roles.rst:9: CNC002 [error] cnncount role: models/lenet5.onnx: no layer 'C5.maps.0' at "
+        f"depth 2 (layers: {deep}); another depth: models/lenet5.onnx@DEPTH:C5.maps.0.params",
+        f"roles.rst:20: CNC002 [error] cnncount role: models/lenet5.onnx: no layer 'F7' at depth "
+        f"1 (layers: {layers}); another depth: models/lenet5.onnx@DEPTH:F7.params",
+        "Found 9 findings (9 errors).",
+    ]
+    kinds = {"CNC000": "error", "CNC002": "reference", "CNC003": "reference"}
+    linted = sorted((line.split(":")[0], kinds[line.split()[1]],
+                     line.split("] ", 1)[1].removeprefix("cnncount role: "))
+                    for line in lines[:-1])
+    assert _sphinx_warnings(role_docs, tmp_path) == linted

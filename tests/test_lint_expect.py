@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from sphinx_cnncount.count import analyze
+from sphinx_cnncount.api import analyze
 from sphinx_cnncount.lint.expect import (ExpectError, check_expectations, default_path, key_lines,
                                          load_expectations)
 from sphinx_cnncount.lint.rules import Rule

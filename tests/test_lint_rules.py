@@ -13,7 +13,8 @@ from onnx import helper, numpy_helper
 
 from sphinx_cnncount.count import count
 from sphinx_cnncount.graph import build
-from sphinx_cnncount.lint.rules import CHECKS, Context, Rule, Severity, run_checks, window_axes
+from sphinx_cnncount.lint.rules import CHECKS, Context, Rule, Severity, run_checks
+from sphinx_cnncount.ops.window import kernel_of, node_attr, window_axes
 from sphinx_cnncount.load import load
 
 from .conftest import EXAMPLES
@@ -56,7 +57,8 @@ def test_rule_table_is_one_source_of_truth():
     assert Rule.lookup("CNC101") == [Rule.FLOOR_DROP]
     assert Rule.lookup("floor-drop") == [Rule.FLOOR_DROP]
     assert set(Rule.lookup("CNC0")) == {Rule.ANALYSIS_ERROR, Rule.DECLARED_MISMATCH,
-                                        Rule.UNKNOWN_LAYER, Rule.BAD_DECLARATION}
+                                        Rule.UNKNOWN_LAYER, Rule.BAD_DECLARATION,
+                                        Rule.UNCHECKED_DECLARATION}
     assert Rule.lookup("ALL") == rules
     with pytest.raises(ValueError, match="unknown rule"):
         Rule.lookup("CNC999")
@@ -80,7 +82,8 @@ def axis(size, k, s=1, pads=(0, 0), dilation=1, auto_pad=None, ceil_mode=0, op="
     else:
         attrs["pads"] = list(pads)
     node = helper.make_node(op, ["x"], ["y"], **attrs)
-    (a,) = window_axes(node, (1, 1, size), None)
+    attr = node_attr(node)
+    (a,) = window_axes(attr, (size,), kernel_of(attr, None, 1), pooling=op == "MaxPool")
     return a
 
 
@@ -109,7 +112,8 @@ def test_window_axis(size, k, s, kw, out, dropped):
 
 def test_conv_kernel_from_weight_shape():
     node = helper.make_node("Conv", ["x", "w"], ["y"], strides=[2, 2])
-    axes = window_axes(node, (1, 3, 11, 12), (8, 3, 2, 2))
+    attr = node_attr(node)
+    axes = window_axes(attr, (11, 12), kernel_of(attr, (8, 3, 2, 2), 2))
     assert [(a.kernel, a.out, a.dropped) for a in axes] == [(2, 5, 1), (2, 6, 0)]
 
 

@@ -58,15 +58,15 @@ def test_a_defaulted_batch_symbol_binds_everywhere(tmp_path):
     m = model([mk("Add", ["a", "b"], ["y"])], {"a": ["N", 4], "b": [1, "N", 4]}, ["y"])
     s = summarize(tmp_path, m)
     assert s.tensors["y"] == (1, 1, 4)
-    assert s.notes == ("note: batch dim N of input 'a' set to 1 (bind it with --dim N=SIZE)",)
+    assert s.notes == ('note: batch dim N of input \'a\' set to 1 (bind it with dims={"N": SIZE})',)
 
 
 @pytest.mark.parametrize("argv, message", [
-    (["--input-shape", "x=1x3x5"], "input 'x' has 4 dims, but --input-shape gives 3"),
+    (["--input-shape", "x=1x3x5"], "input 'x' has 4 dims, but --input-shape x gives 3"),
     (["--input-shape", "x=1x0x5x5"],
      "--input-shape x: dims must be positive integers below 2^63, got 0"),
     (["--dim", "H=99999999999999999999"],
-     "--dim: dims must be positive integers below 2^63, got 99999999999999999999"),
+     "--dim H: dims must be positive integers below 2^63, got 99999999999999999999"),
 ])
 def test_bad_bindings_are_one_line_errors(tmp_path, capsys, argv, message):
     m = model([mk("Relu", ["x"], ["y"])], {"x": [1, 3, "H", "W"]}, ["y"])

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from onnx import helper
 
-from sphinx_cnncount.count import analyze
+from sphinx_cnncount.api import analyze
 
 from .conftest import EXAMPLES
 from .helpers import ints, model, summarize, weight

@@ -12,7 +12,7 @@ from pathlib import Path
 import onnx
 import pytest
 
-from sphinx_cnncount.count import analyze
+from sphinx_cnncount.api import analyze
 
 DATA = Path(os.path.dirname(onnx.__file__)) / "backend" / "test" / "data"
 
@@ -120,13 +120,13 @@ def test_output_shapes_match_expected_outputs(case):
 def test_every_op_in_the_oracle_models_is_handled_or_zero_cost():
     """No op that onnx's own test models use falls through to 'unsupported', except the
     training-only Gradient op of the preview domain."""
-    from sphinx_cnncount.ops import spec_for
+    from sphinx_cnncount.ops import lookup
 
     missing = set()
     for group in ("light", "pytorch-converted", "pytorch-operator", "simple"):
         for path in (DATA / group).rglob("*.onnx"):
             for n in onnx.load(path, load_external_data=False).graph.node:
-                if spec_for(n.domain, n.op_type) is None and not any(
+                if lookup(n.domain, n.op_type) is None and not any(
                         a.type == onnx.AttributeProto.GRAPH for a in n.attribute):
                     missing.add((n.domain, n.op_type))
     assert missing == {("ai.onnx.preview.training", "Gradient")}

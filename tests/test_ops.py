@@ -490,7 +490,7 @@ def test_a_window_larger_than_its_input_is_an_error_that_says_what_fits(tmp_path
                                   [weight("w", 2, 3, 3, 3)]))
     assert info.value.reason == ("Conv 'conv' (3x3, stride 1) is larger than its padded input "
                                  "2x2: output [1, 2, 0, 0]; the smallest input that fits is "
-                                 "--input-shape x=1x3x3x3")
+                                 "input_shapes={\"x\": (1, 3, 3, 3)}")  # load()'s own words
 
 
 def test_weight_norm_counts_both_of_its_tensors(tmp_path):

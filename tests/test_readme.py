@@ -144,7 +144,7 @@ def test_json_interface_block():
     assert set(re.findall(r'"(\w+)"', sections["totals"])) == set(data["totals"])
     assert set(re.findall(r'"(\w+)"', sections["layers"])) == set(data["layers"][0])
     assert set(re.findall(r'"(\w+)"', sections["inputs"])) == set(data["inputs"][0])
-    from sphinx_cnncount.count import ControlFlow
+    from sphinx_cnncount.summary import ControlFlow
     from sphinx_cnncount.shapes import Diagnostic
 
     assert re.findall(r'"(\w+)"', sections["control_flow"]) == \

@@ -12,7 +12,7 @@ import pytest
 from onnx import TensorProto, helper
 
 import sphinx_cnncount.count as countmod
-from sphinx_cnncount.load import all_known
+from sphinx_cnncount.shapes import all_known
 
 from .helpers import model, summarize, weight
 

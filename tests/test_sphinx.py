@@ -282,7 +282,7 @@ def test_errors_are_warnings_and_admonitions(app: SphinxTestApp) -> None:
             "output_shape, receptive_field")
     expected = [
         (4, "models/missing.onnx: no such file", "error"),
-        (6, "broken.onnx: is not a valid ONNX protobuf (DecodeError)", "error"),
+        (6, "broken.onnx: is a text file, not an ONNX model", "error"),
         (8, "models/lenet5.onnx: unknown diagram 'fancy' (choose from auto, lenet, graph, none)",
          "error"),
         (11, "models/lenet5.onnx: depth must be a whole number, got 'zero'", "error"),

@@ -16,7 +16,7 @@ from sphinx import locale
 from sphinx.cmd.build import build_main
 
 from sphinx_cnncount import messages
-from sphinx_cnncount.count import analyze
+from sphinx_cnncount.api import analyze
 from sphinx_cnncount.render import Column
 from sphinx_cnncount.render.diagram import Diagram, drawing
 from sphinx_cnncount.render.vocabulary import Kind

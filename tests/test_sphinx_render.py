@@ -48,7 +48,8 @@ def test_warnings_name_the_directive_option_and_the_role_reaches_deeper_layers(
     lines = warnings(app)
     # The CLI's advice is --dim H=SIZE; inside Sphinx it is the directive's option.
     assert any(":4: WARNING: models/symbolic.onnx: input 'x' has symbolic dim 'H' at axis 2; "
-               "bind it with :dim: H=SIZE [cnncount.error]" in line for line in lines), lines
+               "bind it with :dim: H=SIZE, or give the whole shape with :input-shape: "
+               "x=1x1xSIZEx8 [cnncount.error]" in line for line in lines), lines
     assert not any("--dim" in line for line in lines)
     page = Path(app.outdir, "index.html").read_text(encoding="utf8")
     assert f'<span class="cnncount">{(64 * 128 * 1 * 1) + 4 * 128:,}</span>' in page  # 8,704

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from sphinx_cnncount.count import analyze
+from sphinx_cnncount.api import analyze
 
 DATA = Path(__file__).resolve().parent / "data" / "torchvision"
 CASES = sorted(p.stem for p in DATA.glob("*.json") if not p.stem.endswith(".torchinfo"))

@@ -15,7 +15,7 @@ from pathlib import Path
 import onnx
 import pytest
 
-from sphinx_cnncount.count import analyze
+from sphinx_cnncount.api import analyze
 
 DATA = Path(__file__).resolve().parent / "data" / "wild"
 CASES = sorted(p.stem for p in DATA.glob("*.json"))

@@ -14,9 +14,10 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from ..cli import PROG, add_model_options, error, guarded
+from ..command import PROG, Parser, add_model_options, error, guarded
+from ..escape import message as printable
 from .formats import Format
-from .codes import Rule, Severity
+from .codes import Finding, Rule, Severity
 
 
 
@@ -27,37 +28,52 @@ def _model_options(p: argparse.ArgumentParser) -> None:
 
 def register(subparsers: Any) -> None:
     """Add ``lint`` and ``diff`` to an argparse subparsers object."""
-    codes = "\n".join(f"  {r.code}  {r.kebab:<22} {r.severity.label:<8} {r.summary}"
-                      for r in Rule)
+    codes = "\n".join(f"  {r.code}  {r.kebab:<22} {r.severity.label:<8} "
+                      f"{'on ' if r.default else 'off'}  {r.summary}" for r in Rule)
     p = subparsers.add_parser(
         "lint", help="check models against declared numbers and architecture rules",
         description="Check ONNX models against their declared numbers (MODEL.cnncount.toml, "
-                    "--expect, or the .. cnncount:: directives of a Sphinx tree with --docs) "
-                    "and against architecture rules.",
-        epilog=f"rules:\n{codes}\n\nexit codes: 0 clean, 1 findings at or above --fail-level, "
+                    "--expect, or the cnncount directives and roles of a Sphinx tree with "
+                    "--docs) and against architecture rules.",
+        epilog=f"rules (code, name, severity, on by default):\n{codes}\n\n"
+               "exit codes: 0 clean, 1 findings at or above --fail-level, "
                "2 usage error or unreadable model",
         formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("models", nargs="*", metavar="MODEL",
-                   help=".onnx files; an expectation file (X.cnncount.toml) stands for the "
-                        "models it declares, a pyproject.toml for every model under it (so a "
+    p.add_argument("models", nargs="*", metavar="PATH",
+                   help=".onnx files, or folders to search for them (skipping --exclude); an "
+                        "expectation file (X.cnncount.toml) stands for the models it declares, "
+                        "a pyproject.toml for every model under it with declared numbers (so a "
                         "pre-commit hook re-lints what a changed file affects)")
     p.add_argument("--expect", metavar="FILE.toml",
                    help="expectation file (default: MODEL.cnncount.toml beside the model)")
     p.add_argument("--no-expect", action="store_true",
                    help="do not read expectation files")
     p.add_argument("--docs", action="append", default=[], metavar="DIR",
-                   help="check the declarations of every cnncount directive under DIR "
-                        "(.rst pages, and MyST .md pages' {cnncount} fences)")
-    p.add_argument("--format", choices=[f.value for f in Format], default=Format.TEXT.value)
+                   help="check every cnncount directive and role under DIR (.rst pages, and "
+                        "MyST .md pages' {cnncount} fences and roles)")
+    p.add_argument("--format", choices=[f.value for f in Format], default=Format.TEXT.value,
+                   help="text: one line per finding; json: the records; github: workflow "
+                        "annotations; sarif: a SARIF 2.1.0 log for code scanning "
+                        "(default: text)")
     p.add_argument("--select", action="append", default=[], metavar="CODES",
-                   help="comma-separated codes, prefixes (CNC1) or names to check "
-                        "(default: ALL)")
+                   help="comma-separated codes, prefixes (CNC1, ALL) or names to check, in "
+                        "place of the default rules and the configuration's select")
+    p.add_argument("--extend-select", action="append", default=[], metavar="CODES",
+                   help="codes, prefixes or names to check besides the selected ones "
+                        "(e.g. floor-drop)")
     p.add_argument("--ignore", action="append", default=[], metavar="CODES",
                    help="comma-separated codes, prefixes or names to skip")
     p.add_argument("--fail-level", choices=[s.label for s in Severity], default=None,
-                   help="lowest severity that makes the exit code 1 (default: warning)")
+                   help="lowest severity that makes the exit code 1 (default: error; "
+                        "warnings and info are reported and do not fail)")
+    p.add_argument("--exclude", action="append", default=None, metavar="PATTERNS",
+                   help="comma-separated file or folder names or globs a folder's search "
+                        "skips, in place of the default (.git, .venv, node_modules, build, "
+                        "dist, ...) and the configuration's exclude")
+    p.add_argument("--extend-exclude", action="append", default=[], metavar="PATTERNS",
+                   help="names or globs to skip besides the excluded ones")
     p.add_argument("--threshold", action="append", default=[], metavar="NAME=VALUE",
-                   help="e.g. param-share=0.3")
+                   help="a rule's limit, e.g. param-share=0.3")
     p.add_argument("--config", metavar="PYPROJECT",
                    help="read [tool.cnncount] from this file (default: the nearest "
                         "pyproject.toml that has one)")
@@ -72,8 +88,8 @@ def register(subparsers: Any) -> None:
                     "layers; shape, params, connections, MACs, FLOPs).",
         epilog="exit codes: 0 within budget, 1 a --fail-on budget exceeded, 2 usage error or "
                "unreadable model")
-    d.add_argument("old", metavar="OLD.onnx")
-    d.add_argument("new", metavar="NEW.onnx")
+    d.add_argument("old", metavar="OLD.onnx", help="the model before the change")
+    d.add_argument("new", metavar="NEW.onnx", help="the model after it")
     d.add_argument("--fail-on", action="append", default=[], metavar="KEY=+N%",
                    help="budgets on the totals, e.g. params=+5%%,macs=+10%% or flops=+1G")
     d.add_argument("--format", choices=["text", "markdown", "json"], default="text",
@@ -111,8 +127,7 @@ class Run:
         """The analysis-error finding for a model (or a document) that could not be analysed;
         it makes the run exit 2."""
         from ..load import ModelError
-        from .codes import Finding
-
+    
         self.errors += 1
         if self.debug:
             raise exc
@@ -135,7 +150,8 @@ class Run:
         name those); ``sources`` names where other defaults came from (conf.py)."""
         from ..count import count
         from ..graph import build
-        from ..load import Flags, load
+        from ..load import load
+        from ..spelling import Spelling, Syntax
 
         named = set(dims or {}) | set(shapes or {}) | self.flagged
         sources = {k: v for k, v in {**self.sources, **(sources or {})}.items()
@@ -146,8 +162,7 @@ class Run:
                tuple(sorted(shapes.items())), tuple(sorted(self.input_values.items())),
                tuple(sorted(sources.items())), options)
         if key not in self.cache:
-            flags = Flags(":dim:", ":input-shape:", ":input-value:", sources) if options \
-                else Flags(sources=sources)
+            flags = Spelling(Syntax.DIRECTIVE if options else Syntax.CLI, sources)
             loaded = load(path, dims, shapes, flags,
                           strict=frozenset(named & set(dims)),
                           input_values=self.input_values)
@@ -156,15 +171,28 @@ class Run:
         return self.cache[key]
 
 
+def selected(select: Sequence[str], extend: Sequence[str], ignore: Sequence[str]) -> set[Rule]:
+    """The rules a run checks, as ruff chooses them: ``select`` (default: the rules on by
+    default), plus ``extend``, minus ``ignore``."""
+    enabled = ({r for s in select for r in Rule.lookup(s)} if select else set(Rule.defaults()))
+    enabled |= {r for s in extend for r in Rule.lookup(s)}
+    for s in ignore:
+        enabled -= set(Rule.lookup(s))
+    return enabled
+
+
 def _settings(args: argparse.Namespace) -> Run:
-    from ..load import parse_dims, parse_input_shapes, parse_input_values
+    from ..spelling import parse_dims, parse_input_shapes, parse_input_values
     from .config import Config, load_config
 
     config = Config() if args.isolated else load_config(args.config)
-    selectors = _split(args.select) or list(config.select) or ["ALL"]
-    enabled = {r for s in selectors for r in Rule.lookup(s)}
-    for s in [*config.ignore, *_split(args.ignore)]:
-        enabled -= set(Rule.lookup(s))
+    if args.exclude is not None or args.extend_exclude:
+        config = replace(config, exclude=tuple(_split(args.exclude)) if args.exclude is not None
+                         else config.exclude,
+                         extend_exclude=(*config.extend_exclude, *_split(args.extend_exclude)))
+    enabled = selected(_split(args.select) or list(config.select),
+                       [*config.extend_select, *_split(args.extend_select)],
+                       [*config.ignore, *_split(args.ignore)])
     thresholds = dict(config.thresholds)
     for spec in _split(args.threshold):
         name, sep, value = spec.partition("=")
@@ -176,7 +204,7 @@ def _settings(args: argparse.Namespace) -> Run:
         except ValueError:
             raise ValueError(f"--threshold {name}: {value!r} is not a number") from None
     fail = (Severity.parse(args.fail_level) if args.fail_level
-            else config.fail_level or Severity.WARNING)
+            else config.fail_level or Severity.ERROR)
     flag_dims, flag_shapes = parse_dims(args.dim), parse_input_shapes(args.input_shape)
     where = f"{Path(config.path).name} [tool.cnncount]" if config.path else "[tool.cnncount]"
     return Run(
@@ -194,23 +222,23 @@ def _settings(args: argparse.Namespace) -> Run:
     )
 
 
-# Directories a walk for models never enters: environments, caches, build output.
-_SKIP_DIRS = frozenset({"node_modules", "build", "dist", "site-packages", "__pycache__"})
-
-
-def _declared_models(run: Run, root: Path) -> list[str]:
-    """The models under ``root`` that have declared numbers: those the config's
-    ``[tool.cnncount.expect]`` maps, and each .onnx with a MODEL.cnncount.toml beside it
-    (hidden directories and environments skipped)."""
+def walk_models(run: Run, root: Path, declared_only: bool = False) -> list[str]:
+    """The .onnx files under ``root``, sorted, in the folders a walk enters: none that the
+    configuration excludes (DEFAULT_EXCLUDE: version control, environments, caches, build
+    output) and none that holds a ``pyvenv.cfg``. ``declared_only``: only the models with
+    declared numbers, those the config's ``[tool.cnncount.expect]`` maps and those with a
+    MODEL.cnncount.toml beside them."""
     from .expect import default_path
 
     found = [_near(m) for pattern in run.config.expect
-             for m in sorted(run.config.root.glob(pattern))]
+             for m in sorted(run.config.root.glob(pattern))] if declared_only else []
     for top, dirs, files in os.walk(root):
-        dirs[:] = sorted(d for d in dirs if not d.startswith(".") and d not in _SKIP_DIRS
+        dirs[:] = sorted(d for d in dirs if not run.config.excluded(os.path.join(top, d))
                          and not os.path.isfile(os.path.join(top, d, "pyvenv.cfg")))
-        found += [os.path.normpath(os.path.join(top, f)) for f in sorted(files)
-                  if f.endswith(".onnx") and default_path(os.path.join(top, f)).is_file()]
+        paths = [os.path.normpath(os.path.join(top, f)) for f in sorted(files)
+                 if f.lower().endswith(".onnx")]
+        found += [f for f in paths if not run.config.excluded(f)
+                  and (not declared_only or default_path(f).is_file())]
     return found
 
 
@@ -231,10 +259,10 @@ def _same_file(a: Path, b: Path) -> bool:
 def expand_targets(run: Run, targets: Sequence[str]) -> tuple[list[str], list]:
     """The models to lint for what was named: a model is itself; an expectation file the models
     it declares (the config's ``[tool.cnncount.expect]`` entries that name it, else for
-    ``X.cnncount.toml`` the ``X.onnx`` beside it); a ``pyproject.toml`` every model under its directory with declared numbers
-    (mapped by the config or with an expectation file beside it). An expectation file with
-    no model is a bad-declaration finding. Each model once, in the order named."""
-    from .codes import Finding
+    ``X.cnncount.toml`` the ``X.onnx`` beside it); a ``pyproject.toml`` every model under its
+    directory with declared numbers (mapped by the config or with an expectation file beside
+    it); a folder every model under it (:func:`walk_models`). An expectation file with no model
+    is a bad-declaration finding. Each model once, in the order named."""
     from .expect import SUFFIX
 
     models: list[str] = []
@@ -242,7 +270,13 @@ def expand_targets(run: Run, targets: Sequence[str]) -> tuple[list[str], list]:
     for target in targets:
         path = Path(target)
         if path.name == "pyproject.toml":
-            models += _declared_models(run, path.parent)
+            models += walk_models(run, path.parent, declared_only=True)
+        elif path.is_dir() and not (path / "saved_model.pb").is_file():
+            found = walk_models(run, path)
+            if not found:  # as ruff says it: a warning, not a failure
+                said = printable(f"{target}: no .onnx models found under it")
+                print(f"{PROG}: warning: {said}", file=sys.stderr)
+            models += found
         elif path.suffix == ".toml":
             mapped = [_near(m) for pattern, file in run.config.expect.items()
                       if _same_file(run.config.root / file, path)
@@ -268,8 +302,7 @@ def lint_models(run: Run, models: Sequence[str], expect: str | None, no_expect: 
     """Findings for each model, each on its own: its expectation file's, then the architecture
     rules'. A model that cannot be analysed is an analysis-error finding (and exit 2 at the
     end); an expectation file that cannot be read is a bad-declaration finding at its line."""
-    from ..load import ModelError, WindowError
-    from .codes import Finding
+    from ..load import BindingError, ModelError, WindowError
     from .expect import ExpectError, check_expectations, default_path, load_expectations
     from .rules import Context, run_checks
 
@@ -294,6 +327,15 @@ def lint_models(run: Run, models: Sequence[str], expect: str | None, no_expect: 
             findings.append(Finding(Rule.WINDOW_TOO_LARGE, exc.reason, model, model,
                                     node=exc.node or None))
             continue
+        except BindingError as exc:  # readable; a dim nobody bound stops the count
+            if exp is not None and exp.declarations:  # ... and the check of what it declares
+                findings.append(run.failed(model, ModelError(
+                    model, f"{exc.reason}; the numbers {exp.path} declares cannot be checked "
+                           "until then")))
+            else:
+                findings.append(Finding(Rule.UNBOUND_INPUT, f"not counted: {exc.reason}",
+                                        model, model))
+            continue
         except (ModelError, ValueError, RecursionError, MemoryError) as exc:
             findings.append(run.failed(model, exc))
             continue
@@ -309,21 +351,22 @@ def lint_models(run: Run, models: Sequence[str], expect: str | None, no_expect: 
 
 
 def _bad_expectations(exc: Any, model: str) -> Any:
-    from .codes import Finding
 
     return Finding(Rule.BAD_DECLARATION, exc.reason, model, exc.path, exc.line or None)
 
 
 def lint_docs(run: Run, roots: Sequence[str]) -> list:
-    """Findings for the declarations of every ``.. cnncount::`` directive under ``roots``."""
+    """Findings for the declarations of every ``.. cnncount::`` directive, and for every
+    ``cnncount`` role, of the pages under ``roots``."""
     from ..declare import DeclarationError
-    from ..load import ModelError, parse_dims, parse_input_shapes
+    from ..load import ModelError
+    from ..spelling import parse_dims, parse_input_shapes
     from ..render import parse_columns
     from ..choices import parse_diagram
-    from ..files import FileProblem, read_text
-    from .docs import doc_files, parse_page, resolve_model, source_root, sphinx_defaults
+    from ..textfiles import FileProblem, read_text
+    from .docs import (doc_files, parse_page, parse_roles, resolve_model, source_root,
+                       sphinx_defaults)
     from .expect import check_declarations, validate
-    from .codes import Finding
 
     findings = []
     for root in roots:
@@ -340,7 +383,6 @@ def lint_docs(run: Run, roots: Sequence[str]) -> list:
                 continue
             for directive in parse_page(text, file):
                 model = resolve_model(directive, srcdir)
-                where = f"{file}:{directive.line}"
                 try:
                     decls = directive.declarations()
                     depth = run.depth or directive.depth() or conf_depth or 1
@@ -383,6 +425,58 @@ def lint_docs(run: Run, roots: Sequence[str]) -> list:
                     findings.append(replace(failure, message=f"{model}: {failure.message}"))
                     continue
                 findings.extend(check_declarations(summary, good, model, file))
+            findings += lint_roles(run, parse_roles(text, file), srcdir, conf_depth, conf_dims)
+    return findings
+
+
+def lint_roles(run: Run, roles: Sequence[Any], srcdir: Path, conf_depth: int | None,
+               conf_dims: dict[str, int]) -> list:
+    """Findings for ``cnncount`` roles, each read as the Sphinx role reads it (declare's
+    parse_reference and reference_depths): its text, its model (CNC000 at the role's line),
+    the layer at the depth asked or the one a dotted path names (CNC002), the key (CNC003)."""
+    from ..declare import DeclarationError, has_layer, parse_reference, quote, reference_depths
+    from ..layers import parse_depth
+    from ..load import ModelError
+    from .docs import resolve_model
+
+    findings = []
+    for role in roles:
+        try:
+            ref = parse_reference(role.text)
+        except DeclarationError as exc:
+            findings.append(Finding(Rule.BAD_DECLARATION, f"cnncount role: {exc}", role.file,
+                                    role.file, role.line))
+            continue
+        model = resolve_model(role, srcdir, ref.model)
+        dims = {k: v for k, v in conf_dims.items() if k not in run.dims}
+        sources = dict.fromkeys(conf_dims, "conf.py cnncount_dims")
+        try:
+            depths = reference_depths(ref, parse_depth(
+                ref.depth if ref.depth is not None else run.depth or conf_depth or 1))
+            _, _, summary = run.analyze(model, depths[0], dims, {}, sources, options=True)
+            depth = depths[0]
+            for deeper in depths[1:]:
+                if has_layer(summary, ref.target):
+                    break
+                _, _, candidate = run.analyze(model, deeper, dims, {}, sources, options=True)
+                if has_layer(candidate, ref.target):
+                    summary, depth = candidate, deeper
+        except (ModelError, ValueError, RecursionError, MemoryError) as exc:
+            failure = run.failed(model, exc, role.file, role.line)
+            findings.append(replace(failure, message=f"{model}: {failure.message}"))
+            continue
+        try:
+            quote(summary, ref.target, ref.key)
+        except KeyError:
+            names = ", ".join(layer.name for layer in summary.layers)
+            findings.append(Finding(
+                Rule.UNKNOWN_LAYER, f"cnncount role: {ref.model}: no layer {ref.target!r} at "
+                f"depth {depth} (layers: {names}); another depth: "
+                f"{ref.model}@DEPTH:{ref.target}.{ref.key}", model, role.file, role.line,
+                ref.target))
+        except DeclarationError as exc:
+            findings.append(Finding(Rule.BAD_DECLARATION, f"cnncount role: {ref.model}: {exc}",
+                                    model, role.file, role.line))
     return findings
 
 
@@ -395,21 +489,31 @@ def lint_command(args: argparse.Namespace) -> int:
         return error("lint: --expect takes one model; give per-model files in "
                      "[tool.cnncount.expect] or as MODEL.cnncount.toml")
     if args.expect:  # named on the command line: one that cannot be read is a usage error
-        from ..files import FileProblem, read_text
+        from ..textfiles import FileProblem, read_text
 
         try:
             read_text(args.expect)
         except FileProblem as exc:
             return error(str(exc).replace(": no such file", ": no such expectation file"))
     run = _settings(args)
-    models, findings = expand_targets(run, args.models)
+    config = run.config
+    findings = [Finding(Rule.BAD_DECLARATION, f"[tool.cnncount.expect] {pattern!r}: {why}; "
+                        "patterns are relative to the project and never leave it",
+                        config.path or "", config.path or "", line or None)
+                for pattern, why, line in config.refused]
+    models, found = expand_targets(run, args.models)
+    findings += found
     findings += lint_models(run, models, args.expect, args.no_expect)
     findings += lint_docs(run, args.docs)
+    # What could not be read is in the report; when the report is not text on the terminal
+    # (a machine format, or a file), it is said on stderr too, once.
+    echo = Format(args.format) is not Format.TEXT or bool(args.output)
     kept = []
     for f in findings:
         if f.rule is Rule.ANALYSIS_ERROR:  # never filtered: nothing about it was checked
-            error(f"{f.file}:{f.line}: {f.message}" if f.line else
-                  f.message if f.message.startswith(f"{f.file}:") else f"{f.file}: {f.message}")
+            if echo:
+                error(f"{f.file}:{f.line}: {f.message}" if f.line else f.message
+                      if f.message.startswith(f"{f.file}:") else f"{f.file}: {f.message}")
             kept.append(f)
             continue
         if f.rule not in run.enabled:
@@ -429,9 +533,8 @@ def lint_command(args: argparse.Namespace) -> int:
 
 
 def diff_command(args: argparse.Namespace) -> int:
-    from ..cli import PROG
     from ..escape import message as line
-    from ..load import parse_dims, parse_input_shapes, parse_input_values
+    from ..spelling import parse_dims, parse_input_shapes, parse_input_values
     from .diff import as_json, diff, markdown, parse_budgets, text
 
     budgets = parse_budgets(args.fail_on)
@@ -452,10 +555,12 @@ def diff_command(args: argparse.Namespace) -> int:
     return 1 if d.exceeded or d.unchecked else 0
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser() -> Parser:
     """A parser with only ``lint`` and ``diff``, for ``python -m sphinx_cnncount.lint``."""
-    parser = argparse.ArgumentParser(prog=PROG)
-    register(parser.add_subparsers(dest="command", metavar="COMMAND", required=True))
+    parser = Parser(prog=PROG)
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    register(sub)
+    parser.commands = dict(sub.choices)
     return parser
 
 

@@ -31,54 +31,75 @@ class Severity(IntEnum):
 
 
 class Rule(Enum):
-    """Every rule: (code, kebab name, default severity, what it finds). The one source of truth
-    for the CLI, the output formats, SARIF metadata and the Sphinx warning subtype."""
+    """Every rule: (code, kebab name, default severity, on by default, what it finds). The one
+    source of truth for the CLI, the output formats, SARIF metadata and the Sphinx warning
+    subtype.
 
-    ANALYSIS_ERROR = ("CNC000", "analysis-error", Severity.ERROR,
+    The defaults follow ruff's: a run with no configuration fails only on what is certainly
+    wrong (a declared number the model contradicts or that cannot be checked, a model or a
+    declaration that cannot be read, a node or a window no run could have: errors); what the
+    counter could not count is said as a warning, which does not fail at the default
+    ``fail-level`` (error); architecture observations are opt-in (``--extend-select``)."""
+
+    ANALYSIS_ERROR = ("CNC000", "analysis-error", Severity.ERROR, True,
                       "A model, its expectation file or a document could not be read or "
                       "analysed; nothing about it was checked")
-    DECLARED_MISMATCH = ("CNC001", "declared-mismatch", Severity.ERROR,
+    DECLARED_MISMATCH = ("CNC001", "declared-mismatch", Severity.ERROR, True,
                          "A declared number or shape does not match the model")
-    UNKNOWN_LAYER = ("CNC002", "unknown-layer", Severity.ERROR,
+    UNKNOWN_LAYER = ("CNC002", "unknown-layer", Severity.ERROR, True,
                      "A declaration names a layer the model does not have")
-    BAD_DECLARATION = ("CNC003", "bad-declaration", Severity.ERROR,
-                       "A declaration or a cnncount directive cannot be read")
-    FLOOR_DROP = ("CNC101", "floor-drop", Severity.WARNING,
+    BAD_DECLARATION = ("CNC003", "bad-declaration", Severity.ERROR, True,
+                       "A declaration or a cnncount directive or role cannot be read")
+    UNCHECKED_DECLARATION = ("CNC004", "unchecked-declaration", Severity.ERROR, True,
+                             "A declared number the counter could not count (an op with no "
+                             "rule, an unknown shape), so it cannot be checked")
+    FLOOR_DROP = ("CNC101", "floor-drop", Severity.WARNING, False,
                   "A conv or pool window does not tile its padded input: the last rows or "
                   "columns are never read")
-    WINDOW_TOO_LARGE = ("CNC102", "window-too-large", Severity.ERROR,
+    WINDOW_TOO_LARGE = ("CNC102", "window-too-large", Severity.ERROR, True,
                         "A conv or pool window is larger than its padded input (an output side "
                         "below 1)")
-    BIAS_BEFORE_NORM = ("CNC103", "bias-before-norm", Severity.WARNING,
+    BIAS_BEFORE_NORM = ("CNC103", "bias-before-norm", Severity.WARNING, False,
                         "A Conv bias feeds a normalization that subtracts the per-channel mean, "
                         "which removes it")
-    UNUSED_INITIALIZER = ("CNC104", "unused-initializer", Severity.WARNING,
+    UNUSED_INITIALIZER = ("CNC104", "unused-initializer", Severity.WARNING, True,
                           "An initializer no node reads")
-    DEAD_NODE = ("CNC105", "dead-node", Severity.WARNING,
+    DEAD_NODE = ("CNC105", "dead-node", Severity.WARNING, True,
                  "Nodes whose outputs reach no graph output")
-    PARAM_SHARE = ("CNC106", "param-share", Severity.INFO,
+    PARAM_SHARE = ("CNC106", "param-share", Severity.INFO, False,
                    "One layer holds more than a set share of all parameters")
-    UNKNOWN_SHAPE = ("CNC201", "unknown-shape", Severity.WARNING,
+    UNKNOWN_SHAPE = ("CNC201", "unknown-shape", Severity.WARNING, True,
                      "Shape inference could not determine a tensor's shape; what depends on it "
                      "is not counted")
-    UNSUPPORTED_OP = ("CNC202", "unsupported-op", Severity.WARNING,
+    UNSUPPORTED_OP = ("CNC202", "unsupported-op", Severity.WARNING, True,
                       "An op the counter has no rule for; its cost is unknown")
-    CONTROL_FLOW_ESTIMATE = ("CNC203", "control-flow-estimate", Severity.WARNING,
+    CONTROL_FLOW_ESTIMATE = ("CNC203", "control-flow-estimate", Severity.WARNING, True,
                              "A control-flow node is counted approximately: an If on data (its "
                              "costlier branch), a Loop whose trip count is not known (one "
                              "iteration)")
-    INVALID_NODE = ("CNC204", "invalid-node", Severity.ERROR,
+    INVALID_NODE = ("CNC204", "invalid-node", Severity.ERROR, True,
                     "A node's attributes contradict its inputs (kernel_shape, channels, "
                     "strides); its cost is unknown")
-    PARTIAL_COUNT = ("CNC205", "partial-count", Severity.WARNING,
+    PARTIAL_COUNT = ("CNC205", "partial-count", Severity.WARNING, True,
                      "The count is partial: some figures could not be counted, or only "
                      "approximately")
+    UNBOUND_INPUT = ("CNC206", "unbound-input", Severity.WARNING, True,
+                     "A model input has a dim nobody bound (a sequence length, an image side), "
+                     "so the model was not counted; bind it with --dim or --input-shape, or in "
+                     "[tool.cnncount]")
 
-    def __init__(self, code: str, kebab: str, severity: Severity, summary: str) -> None:
+    def __init__(self, code: str, kebab: str, severity: Severity, default: bool,
+                 summary: str) -> None:
         self.code = code
         self.kebab = kebab
         self.severity = severity
+        self.default = default  # checked by a run that selects nothing
         self.summary = summary
+
+    @classmethod
+    def defaults(cls) -> list[Rule]:
+        """The rules a run with no ``select`` checks."""
+        return [r for r in cls if r.default]
 
     @classmethod
     def lookup(cls, text: str) -> list[Rule]:

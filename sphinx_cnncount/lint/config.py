@@ -2,9 +2,12 @@
 
 ```toml
 [tool.cnncount]
-select = ["ALL"]                  # codes, prefixes (CNC1) or names (floor-drop)
+select = ["ALL"]                  # codes, prefixes (CNC1) or names (floor-drop); default: the
+extend-select = ["floor-drop"]    #   rules marked on by default, and these added to them
 ignore = ["param-share"]
-fail-level = "warning"            # findings at or above this severity exit 1
+fail-level = "warning"            # findings at or above this severity exit 1 (default: error)
+exclude = [".git", "build"]       # what a directory walk skips (default: DEFAULT_EXCLUDE)
+extend-exclude = ["models/old"]   #   and these besides
 depth = 1
 dims = { batch = 1 }
 input-shapes = { image = "1x3x224x224" }
@@ -29,14 +32,24 @@ import fnmatch
 import os
 import tomllib
 from dataclasses import dataclass, field
-from pathlib import Path
+from pathlib import Path, PurePosixPath, PureWindowsPath
 from typing import Any
 
-from ..files import FileProblem, read_text
+from ..spelling import parse_input_shapes
+from ..textfiles import FileProblem, key_lines, read_text
 from .codes import DEFAULT_THRESHOLDS, Rule, Severity
 
-KEYS = frozenset({"select", "ignore", "fail-level", "depth", "dims", "input-shapes", "severity",
-                  "thresholds", "expect", "per-file-ignores"})
+KEYS = frozenset({"select", "extend-select", "ignore", "fail-level", "depth", "dims",
+                  "input-shapes", "severity", "thresholds", "expect", "per-file-ignores",
+                  "exclude", "extend-exclude"})
+
+# What a walk of a directory for models never enters (names or globs of a file or folder, as
+# ruff's ``exclude``): version control, environments, caches, build output. Any folder holding
+# a ``pyvenv.cfg`` (a virtual environment of another name) is skipped too.
+DEFAULT_EXCLUDE = (".bzr", ".direnv", ".eggs", ".git", ".hg", ".mypy_cache", ".nox", ".pants.d",
+                   ".pytest_cache", ".ruff_cache", ".svn", ".tox", ".venv", "__pypackages__",
+                   "__pycache__", "_build", "buck-out", "build", "dist", "node_modules",
+                   "site-packages", "venv")
 
 
 class ConfigError(ValueError):
@@ -51,7 +64,10 @@ class Config:
     path: str | None = None
     root: Path = field(default_factory=Path.cwd)
     select: tuple[str, ...] = ()
+    extend_select: tuple[str, ...] = ()
     ignore: tuple[str, ...] = ()
+    exclude: tuple[str, ...] = DEFAULT_EXCLUDE
+    extend_exclude: tuple[str, ...] = ()
     fail_level: Severity | None = None
     depth: int | None = None
     dims: dict[str, int] = field(default_factory=dict)
@@ -61,6 +77,8 @@ class Config:
     thresholds: dict[str, float] = field(default_factory=lambda: dict(DEFAULT_THRESHOLDS))
     expect: dict[str, str] = field(default_factory=dict)
     per_file_ignores: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    # [tool.cnncount.expect] patterns refused: (pattern, why, line in pyproject.toml)
+    refused: tuple[tuple[str, str, int], ...] = ()
 
     def _matches(self, pattern: str, file: str | os.PathLike[str]) -> bool:
         try:
@@ -68,6 +86,18 @@ class Config:
         except ValueError:
             rel = Path(file).as_posix()
         return fnmatch.fnmatch(rel, pattern) or fnmatch.fnmatch(Path(file).as_posix(), pattern)
+
+    def excluded(self, path: str | os.PathLike[str]) -> bool:
+        """Whether a walk skips ``path``: its name matches an exclude pattern, or a pattern
+        with a ``/`` matches its path relative to the configuration's folder."""
+        name = os.path.basename(os.path.normpath(path))
+        for pattern in (*self.exclude, *self.extend_exclude):
+            if "/" in pattern.rstrip("/"):
+                if self._matches(pattern.rstrip("/"), path):
+                    return True
+            elif fnmatch.fnmatch(name, pattern.rstrip("/")):
+                return True
+        return False
 
     def expectation_for(self, model: str | os.PathLike[str]) -> Path | None:
         for pattern, target in self.expect.items():
@@ -112,10 +142,72 @@ def _strings(where: str, value: Any) -> tuple[str, ...]:
     return tuple(v.strip() for v in value)
 
 
+def _patterns(where: str, value: Any) -> tuple[str, ...]:
+    if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
+        raise ConfigError(f"{where} must be a list of file or folder names or globs")
+    return tuple(v.strip() for v in value)
+
+
 def _table(where: str, value: Any) -> dict[str, Any]:
     if not isinstance(value, dict):
         raise ConfigError(f"{where} must be a table")
     return value
+
+
+def _escapes(pattern: str, what: str = "") -> str | None:
+    """Why a model pattern (or ``what``, its expectation file) would leave the project it is
+    written in (patterns are globbed from the project's root: ``/**`` or ``../../**`` would
+    walk the whole disk), or None."""
+    subject = f"{what} " if what else ""
+    if PurePosixPath(pattern).is_absolute() or PureWindowsPath(pattern).drive or \
+            pattern.startswith("\\"):
+        return f"{subject}is an absolute path"
+    if ".." in PurePosixPath(pattern.replace("\\", "/")).parts:
+        return f"{subject}leaves the project's directory"
+    return None
+
+
+def _bindings(w: str, table: dict[str, Any]) -> dict[str, Any]:
+    """``dims`` and ``input-shapes``: what binds the models' inputs by default."""
+    kw: dict[str, Any] = {}
+    dims = _table(f"{w}.dims", table.get("dims", {}))
+    if not all(isinstance(v, int) and not isinstance(v, bool) and 0 < v < 2**63
+               for v in dims.values()):
+        raise ConfigError(f"{w}.dims values must be positive ints below 2^63")
+    kw["dims"] = dict(dims)
+    shapes = _table(f"{w}.input-shapes", table.get("input-shapes", {}))
+    for k, v in shapes.items():
+        if not (isinstance(v, str) or (isinstance(v, list) and v and all(
+                isinstance(d, int) and not isinstance(d, bool) for d in v))):
+            raise ConfigError(f"{w}.input-shapes.{k} must be a shape: \"1x3x224x224\" or "
+                              "[1, 3, 224, 224]")
+    kw["input_shapes"] = {k: (v if isinstance(v, str) else "x".join(map(str, v)))
+                          for k, v in shapes.items()}
+    try:
+        kw["shapes"] = parse_input_shapes([f"{k}={v}" for k, v in kw["input_shapes"].items()])
+    except ValueError as exc:
+        raise ConfigError(f"{w}.input-shapes: {str(exc).removeprefix('--input-shape ')}") \
+            from None
+    for k, shape in kw["shapes"].items():
+        if not all(0 < d < 2**63 for d in shape):
+            raise ConfigError(f"{w}.input-shapes.{k}: dims must be positive ints below 2^63")
+    return kw
+
+
+def _expect(w: str, table: dict[str, Any], text: str) -> dict[str, Any]:
+    """``[tool.cnncount.expect]``: model patterns and their expectation files; a pattern or
+    file that leaves the project is refused, with its line in pyproject.toml."""
+    kw: dict[str, Any] = {}
+    expect = _table(f"{w}.expect", table.get("expect", {}))
+    if not all(isinstance(v, str) for v in expect.values()):
+        raise ConfigError(f"{w}.expect values must be paths")
+    lines = key_lines(text)
+    refused = {p: why for p, v in expect.items()
+               if (why := _escapes(p) or _escapes(v, "its expectation file")) is not None}
+    kw["expect"] = {p: v for p, v in expect.items() if p not in refused}
+    kw["refused"] = tuple((p, why, lines.get(("tool", "cnncount", "expect", p), 0))
+                          for p, why in refused.items())
+    return kw
 
 
 def load_config(path: str | os.PathLike[str] | None = None) -> Config:
@@ -124,7 +216,8 @@ def load_config(path: str | os.PathLike[str] | None = None) -> Config:
     if f is None:
         return Config()
     try:
-        data = tomllib.loads(read_text(f))
+        text = read_text(f)
+        data = tomllib.loads(text)
     except FileProblem as exc:
         raise ConfigError(str(exc)) from None
     except tomllib.TOMLDecodeError as exc:
@@ -138,8 +231,13 @@ def load_config(path: str | os.PathLike[str] | None = None) -> Config:
     kw: dict[str, Any] = {"path": str(f), "root": f.parent.resolve()}
     if "select" in table:
         kw["select"] = _strings(f"{w} select", table["select"])
+    if "extend-select" in table:
+        kw["extend_select"] = _strings(f"{w} extend-select", table["extend-select"])
     if "ignore" in table:
         kw["ignore"] = _strings(f"{w} ignore", table["ignore"])
+    for key in ("exclude", "extend-exclude"):
+        if key in table:
+            kw[key.replace("-", "_")] = _patterns(f"{w} {key}", table[key])
     try:
         if "fail-level" in table:
             kw["fail_level"] = Severity.parse(table["fail-level"])
@@ -155,29 +253,7 @@ def load_config(path: str | os.PathLike[str] | None = None) -> Config:
         if not isinstance(depth, int) or isinstance(depth, bool) or depth < 1:
             raise ConfigError(f"{w} depth must be an int >= 1")
         kw["depth"] = depth
-    dims = _table(f"{w}.dims", table.get("dims", {}))
-    if not all(isinstance(v, int) and not isinstance(v, bool) and 0 < v < 2**63
-               for v in dims.values()):
-        raise ConfigError(f"{w}.dims values must be positive ints below 2^63")
-    kw["dims"] = dict(dims)
-    shapes = _table(f"{w}.input-shapes", table.get("input-shapes", {}))
-    for k, v in shapes.items():
-        if not (isinstance(v, str) or (isinstance(v, list) and v and all(
-                isinstance(d, int) and not isinstance(d, bool) for d in v))):
-            raise ConfigError(f"{w}.input-shapes.{k} must be a shape: \"1x3x224x224\" or "
-                              "[1, 3, 224, 224]")
-    kw["input_shapes"] = {k: (v if isinstance(v, str) else "x".join(map(str, v)))
-                          for k, v in shapes.items()}
-    from ..load import parse_input_shapes
-
-    try:
-        kw["shapes"] = parse_input_shapes([f"{k}={v}" for k, v in kw["input_shapes"].items()])
-    except ValueError as exc:
-        raise ConfigError(f"{w}.input-shapes: {str(exc).removeprefix('--input-shape ')}") \
-            from None
-    for k, shape in kw["shapes"].items():
-        if not all(0 < d < 2**63 for d in shape):
-            raise ConfigError(f"{w}.input-shapes.{k}: dims must be positive ints below 2^63")
+    kw.update(_bindings(w, table))
     thresholds = dict(DEFAULT_THRESHOLDS)
     for key, value in _table(f"{w}.thresholds", table.get("thresholds", {})).items():
         if key not in DEFAULT_THRESHOLDS:
@@ -187,10 +263,7 @@ def load_config(path: str | os.PathLike[str] | None = None) -> Config:
             raise ConfigError(f"{w}.thresholds.{key} must be a number in (0, 1]")
         thresholds[key] = float(value)
     kw["thresholds"] = thresholds
-    expect = _table(f"{w}.expect", table.get("expect", {}))
-    if not all(isinstance(v, str) for v in expect.values()):
-        raise ConfigError(f"{w}.expect values must be paths")
-    kw["expect"] = dict(expect)
+    kw.update(_expect(w, table, text))
     kw["per_file_ignores"] = {
         pattern: _strings(f"{w}.per-file-ignores {pattern!r}", rules)
         for pattern, rules in _table(f"{w}.per-file-ignores",

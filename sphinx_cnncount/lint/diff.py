@@ -11,7 +11,7 @@ from decimal import Decimal
 from fractions import Fraction
 from typing import Any
 
-from ..count import Layer, Summary
+from ..summary import Layer, Summary
 from .. import escape
 from ..escape import name as shown_name
 from ..escape import printable

@@ -19,9 +19,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..declare import Declaration, DeclarationError, parse_lines
-from ..files import read_text
+from ..textfiles import read_text
 from ..layers import parse_depth
-from ..choices import parse_dims
+from ..spelling import parse_dims
 
 # Linear-time patterns: the captured text is stripped in code, never by a lazy group before
 # ``\s*$`` (which backtracks quadratically on a line of spaces).
@@ -216,6 +216,114 @@ def _read_fence(lines: list[str], i: int, end: int, model: str, file: str) -> Di
     return Directive(file, i + 1, model, options, content, rest[0] + 1 if rest else 0)
 
 
+@dataclass(frozen=True)
+class RoleUse:
+    """One ``:cnncount:`...``` role (MyST: ``{cnncount}`...```) as written in a page."""
+
+    file: str
+    line: int  # 1-based line where the role starts
+    text: str  # what is between the backticks
+
+
+# reST inline markup a role may sit among: an inline literal (``...``, whose end is not
+# followed by another backtick), the cnncount role, other interpreted text (`...`).
+_RST_INLINE = re.compile(r"``.+?``(?!`)|:cnncount:`((?:[^`\\]|\\.)+)`|`(?:[^`\\]|\\.)*`",
+                         re.S)
+_COMMENT = re.compile(r"^[ \t]*\.\.(?:[ \t]|$)(?![ \t]*(?:_|\[|\|))")
+
+
+def _rst_prose(lines: list[str]) -> Iterator[tuple[int, str]]:
+    """The lines of an .rst text where a role would be read: not in literal blocks, literal
+    directives, comments, or a ``cnncount`` directive's body (declarations)."""
+    skip: int | None = None  # lines indented deeper than this are skipped
+    for i, line in enumerate(lines):
+        if line.strip() and skip is not None:
+            if _indent(line) > skip:
+                continue
+            skip = None
+        if m := _ANY_DIRECTIVE.match(line):
+            if m.group(2).lower() in LITERAL_DIRECTIVES or m.group(2).lower() == "cnncount":
+                skip = _indent(line)
+                continue
+        elif _COMMENT.match(line):
+            skip = _indent(line)
+            continue
+        elif line.rstrip().endswith("::"):
+            skip = _indent(line)
+        yield i, line
+
+
+def _md_prose(lines: list[str]) -> Iterator[tuple[int, str]]:
+    """The lines of a MyST text where a role would be read: outside code and literal fences
+    and ``{cnncount}`` fences; inside the fences of other directives (a ``{note}``)."""
+    ends: list[int] = []  # closing lines of the directive fences read inside
+    i = 0
+    while i < len(lines):
+        if ends and i >= ends[-1]:
+            i += i == ends.pop()
+            continue
+        m = _FENCE.match(lines[i])
+        if not m:
+            yield i, lines[i]
+            i += 1
+            continue
+        info = m.group(3).strip()
+        end = _fence_end(lines, i + 1, m.group(2), ends[-1] if ends else len(lines))
+        name = _MYST_NAME.match(info)
+        if (name and name.group(1).lower() not in MYST_LITERAL | {"cnncount"}
+                and len(ends) < MAX_NESTING):
+            ends.append(end)  # MyST again inside: its options are no prose, but harmless
+            i += 1
+            continue
+        i = end + 1
+
+
+def _paragraphs(prose: Iterator[tuple[int, str]]) -> Iterator[tuple[int, str]]:
+    """Runs of consecutive prose lines (a role may wrap onto the next line): (index of the
+    first line, the lines joined)."""
+    start, run, last = 0, [], -2
+    for i, line in prose:
+        if run and (i != last + 1 or not line.strip()):
+            yield start, "\n".join(run)
+            run = []
+        if line.strip():
+            if not run:
+                start = i
+            run.append(line)
+        last = i
+    if run:
+        yield start, "\n".join(run)
+
+
+def _md_roles(text: str) -> Iterator[tuple[int, str]]:
+    """(offset, content) of each ``{cnncount}`...``` of a MyST paragraph, skipping code spans:
+    a run of N backticks ends at the next run of exactly N."""
+    pos = 0
+    while m := re.compile(r"(\{cnncount\})?(`+)").search(text, pos):
+        run = m.group(2)
+        close = re.compile(rf"(?<!`){run}(?!`)").search(text, m.end())
+        if close is None:
+            pos = m.end()
+            continue
+        if m.group(1):
+            yield m.start(), text[m.end():close.start()]
+        pos = close.end()
+
+
+def parse_roles(text: str, file: str) -> list[RoleUse]:
+    """Every cnncount role of a page, MyST or reST by the file's suffix, at its line."""
+    lines = text.splitlines()
+    md = file.lower().endswith(".md")
+    out = []
+    for first, para in _paragraphs(_md_prose(lines) if md else _rst_prose(lines)):
+        found = (_md_roles(para) if md else
+                 ((m.start(), m.group(1)) for m in _RST_INLINE.finditer(para) if m.group(1)))
+        for offset, content in found:
+            out.append(RoleUse(file, first + para.count("\n", 0, offset) + 1,
+                               " ".join(content.split())))
+    return out
+
+
 def parse_page(text: str, file: str) -> list[Directive]:
     """The directives of a page: MyST Markdown for a .md file, else reStructuredText."""
     return parse_md(text, file) if file.lower().endswith(".md") else parse_rst(text, file)
@@ -253,12 +361,15 @@ def source_root(docs: str | os.PathLike[str]) -> Path:
     return start
 
 
-def resolve_model(directive: Directive, srcdir: Path) -> str:
-    """The model path as Sphinx's ``env.relfn2path`` resolves it, relative to cwd when inside."""
-    if directive.model.startswith("/"):
-        path = srcdir / directive.model.lstrip("/")
+def resolve_model(directive: Directive | RoleUse, srcdir: Path, model: str | None = None
+                  ) -> str:
+    """The model path (the directive's, or ``model`` as a role names it) as Sphinx's
+    ``env.relfn2path`` resolves it, relative to cwd when inside."""
+    model = directive.model if model is None else model  # type: ignore[union-attr]
+    if model.startswith("/"):
+        path = srcdir / model.lstrip("/")
     else:
-        path = Path(directive.file).resolve().parent / directive.model
+        path = Path(directive.file).resolve().parent / model
     path = Path(os.path.normpath(path))
     try:
         return os.path.relpath(path)

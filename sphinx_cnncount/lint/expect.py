@@ -24,8 +24,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ..count import Summary
-from ..files import FileProblem, read_text
+from ..summary import Summary
+from ..textfiles import FileProblem, key_lines, line_of, read_text, split_key
 from ..declare import (KEYS, NUMBER_KEYS, SHAPE_KEYS, Declaration, DeclarationError, Mismatch,
                        check, parse_number, parse_shape)
 from .rules import Finding, Rule
@@ -56,44 +56,6 @@ def default_path(model: str | os.PathLike[str]) -> Path:
     """``examples/lenet5.onnx`` -> ``examples/lenet5.cnncount.toml``."""
     p = Path(model)
     return p.with_name((p.stem if p.suffix == ".onnx" else p.name) + SUFFIX)
-
-
-# A bare or quoted TOML key, and a dotted sequence of them.
-_KEY = r"""(?:"(?:[^"\\]|\\.)*"|'[^']*'|[A-Za-z0-9_-]+)"""
-_DOTTED = rf"{_KEY}(?:\s*\.\s*{_KEY})*"
-_HEADER = re.compile(rf"^\s*\[\s*({_DOTTED})\s*\]\s*(?:#.*)?$")
-_ASSIGN = re.compile(rf"^\s*({_DOTTED})\s*=")
-
-
-def _split_key(text: str) -> tuple[str, ...]:
-    parts = []
-    for m in re.finditer(_KEY, text):
-        k = m.group(0)
-        if k[0] in "\"'":
-            k = tomllib.loads(f"k = {k}")["k"] if k[0] == '"' else k[1:-1]
-        parts.append(k)
-    return tuple(parts)
-
-
-def key_lines(text: str) -> dict[tuple[str, ...], int]:
-    """Where each table and key is written: (table path + dotted key) -> 1-based line."""
-    lines: dict[tuple[str, ...], int] = {}
-    table: tuple[str, ...] = ()
-    for n, line in enumerate(text.splitlines(), 1):
-        if m := _HEADER.match(line):
-            table = _split_key(m.group(1))
-            lines.setdefault(table, n)
-        elif m := _ASSIGN.match(line):
-            lines.setdefault(table + _split_key(m.group(1)), n)
-    return lines
-
-
-def _line_of(lines: dict[tuple[str, ...], int], path: tuple[str, ...]) -> int:
-    while path:
-        if path in lines:
-            return lines[path]
-        path = path[:-1]
-    return 0
 
 
 def _value(where: tuple[str, int], key: str, value: Any) -> str | int:
@@ -134,28 +96,28 @@ def load_expectations(path: str | os.PathLike[str]) -> Expectations:
     unknown = set(data) - {"total", "layers", "depth"}
     if unknown:
         key = sorted(unknown)[0]
-        raise ExpectError(shown, _line_of(lines, (key,)), f"unknown table or key {key!r} "
+        raise ExpectError(shown, line_of(lines, (key,)), f"unknown table or key {key!r} "
                           "(expected [total], [layers.NAME] and depth)")
     depth = data.get("depth")
     if depth is not None and (not isinstance(depth, int) or isinstance(depth, bool) or depth < 1):
-        raise ExpectError(shown, _line_of(lines, ("depth",)), "depth must be an int >= 1")
+        raise ExpectError(shown, line_of(lines, ("depth",)), "depth must be an int >= 1")
     tables: list[tuple[str, tuple[str, ...], Any]] = []
     if "total" in data:
         tables.append(("total", ("total",), data["total"]))
     layers = data.get("layers", {})
     if not isinstance(layers, dict):
-        raise ExpectError(shown, _line_of(lines, ("layers",)), "layers must be a table of "
+        raise ExpectError(shown, line_of(lines, ("layers",)), "layers must be a table of "
                           "[layers.NAME] tables")
     tables.extend((name, ("layers", name), rec) for name, rec in layers.items())
     decls: list[Declaration] = []
     problems: list[ExpectError] = []  # a bad declaration hides none of the others
     for target, where_path, record in tables:
         if not isinstance(record, dict):
-            problems.append(ExpectError(shown, _line_of(lines, where_path),
+            problems.append(ExpectError(shown, line_of(lines, where_path),
                                         f"{'.'.join(where_path)} must be a table"))
             continue
         for key, value in record.items():
-            line = _line_of(lines, where_path + (key,))
+            line = line_of(lines, where_path + (key,))
             try:
                 if isinstance(value, dict):  # [layers.layer1.0] is the table "0" in "layer1"
                     raise ExpectError(shown, line, f"[layers.{target}.{key}] is a table inside "
@@ -225,8 +187,9 @@ def check_declarations(summary: Summary, decls: list[Declaration] | tuple[Declar
                                f"(its layers: {known}{more})",
                                model, file, m.line or None, m.target, declared=m.declared))
         else:
-            out.append(Finding(Rule.DECLARED_MISMATCH, f"{name}: {m.message}", model, file,
-                               m.line or None, m.target, declared=m.declared, actual=m.actual))
+            rule = Rule.UNCHECKED_DECLARATION if m.unchecked else Rule.DECLARED_MISMATCH
+            out.append(Finding(rule, f"{name}: {m.message}", model, file, m.line or None,
+                               m.target, declared=m.declared, actual=m.actual))
     return out
 
 

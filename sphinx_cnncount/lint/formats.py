@@ -8,8 +8,9 @@ from collections.abc import Callable, Sequence
 from enum import Enum
 from pathlib import Path
 
-from .. import __version__
+from ..version import __version__
 from ..escape import message as line
+from ..escape import printable
 from .codes import Finding, Rule, Severity
 
 
@@ -51,7 +52,10 @@ _GITHUB_LEVEL = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.
 
 
 def _escape_data(s: str) -> str:
-    return s.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+    """A workflow command's text: printable first (C1 controls, line and paragraph separators,
+    bidirectional overrides, zero-width characters and the BOM written as escapes), then
+    GitHub's own escapes."""
+    return printable(s).replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
 
 
 def _escape_property(s: str) -> str:
@@ -111,7 +115,8 @@ def sarif_log(findings: Sequence[Finding]) -> dict:
                     "name": r.kebab,
                     "shortDescription": {"text": r.summary},
                     "fullDescription": {"text": r.summary},
-                    "defaultConfiguration": {"level": _SARIF_LEVEL[r.severity]},
+                    "defaultConfiguration": {"level": _SARIF_LEVEL[r.severity],
+                                             "enabled": r.default},
                     "properties": {"tags": ["cnncount"]},
                 } for r in rules],
             }},

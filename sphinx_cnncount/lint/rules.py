@@ -15,12 +15,13 @@ from math import prod
 from typing import Any
 
 import onnx
-from onnx import helper
 
-from ..count import Summary
+from ..summary import Summary
 from ..graph import Graph, has_subgraph
 from ..graph import _node_inputs as node_inputs
 from ..load import LoadedModel
+from ..ops import Axes, lookup
+from ..ops.window import Axis, kernel_of, node_attr, window_axes
 from ..shapes import is_known
 from ..render import fmt_int
 from .codes import DEFAULT_THRESHOLDS, DIAGNOSTIC_RULES, Finding, Rule, Severity
@@ -64,108 +65,25 @@ class Context:
 # ---------------------------------------------------------------------------------------------
 # Windows: the arithmetic the seed article teaches, per spatial axis.
 
-WINDOW_OPS = frozenset({"Conv", "ConvInteger", "QLinearConv", "MaxPool", "AveragePool", "LpPool"})
-_WEIGHT_SLOT = {"Conv": 1, "ConvInteger": 1, "QLinearConv": 3}
-
-
-@dataclass(frozen=True)
-class Axis:
-    """One spatial axis of a window op: input side, pads, effective kernel, stride, output."""
-
-    size: int  # input side
-    pad_begin: int
-    pad_end: int
-    kernel: int  # effective: dilation*(k-1)+1
-    stride: int
-    out: int  # output side, as the op computes it
-
-    @property
-    def padded(self) -> int:
-        return self.size + self.pad_begin + self.pad_end
-
-    @property
-    def uncovered(self) -> int:
-        """Trailing padded positions past the last window that a further window would have read.
-
-        With a stride longer than the window, the positions between windows are skipped by
-        design; only those a next window would have reached are lost to the floor.
-        """
-        tail = self.padded - ((self.out - 1) * self.stride + self.kernel)
-        gap = max(0, self.stride - self.kernel)
-        return max(0, tail - gap)
-
-    @property
-    def dropped(self) -> int:
-        """Input rows (not padding) never read: the uncovered tail minus the end padding."""
-        return max(0, self.uncovered - self.pad_end)
-
-
-def window_axes(node: onnx.NodeProto, x_shape: tuple, w_shape: tuple | None) -> list[Axis] | None:
-    """The spatial axes of a Conv or pool node, or None when a dim or the kernel is unknown, or
-    its attributes are not the int lists they should be (the counter reports such a node)."""
-    try:
-        return _window_axes(node, x_shape, w_shape)
-    except (TypeError, ValueError):
-        return None
-
-
-def _window_axes(node: onnx.NodeProto, x_shape: tuple, w_shape: tuple | None
-                 ) -> list[Axis] | None:
-    attrs = {a.name: helper.get_attribute_value(a) for a in node.attribute}
-    spatial = x_shape[2:]
-    if not spatial or not is_known(spatial):
-        return None
-    n = len(spatial)
-    kernel = list(attrs.get("kernel_shape", ()))
-    if not kernel and w_shape is not None and is_known(w_shape[2:]):
-        kernel = list(w_shape[2:])
-    if len(kernel) != n:
-        return None
-    strides = list(attrs.get("strides", [1] * n))
-    dilations = list(attrs.get("dilations", [1] * n))
-    pads = list(attrs.get("pads", [0] * (2 * n)))
-    if (len(strides), len(dilations), len(pads)) != (n, n, 2 * n) or min(strides) < 1:
-        return None  # attributes that do not fit the input: the counter reports the node
-    auto_pad = attrs.get("auto_pad", b"NOTSET")
-    auto_pad = auto_pad.decode() if isinstance(auto_pad, bytes) else str(auto_pad)
-    ceil_mode = bool(attrs.get("ceil_mode", 0))
-    axes = []
-    for i, size in enumerate(spatial):
-        k = dilations[i] * (kernel[i] - 1) + 1  # the effective kernel
-        s = strides[i]
-        if auto_pad in ("SAME_UPPER", "SAME_LOWER"):
-            out = -(-size // s)  # ceil(in / stride): SAME pads so that nothing is lost
-            total = max(0, (out - 1) * s + k - size)
-            small, large = total // 2, total - total // 2
-            begin, end = (small, large) if auto_pad == "SAME_UPPER" else (large, small)
-        else:
-            begin, end = (pads[i], pads[i + n]) if auto_pad == "NOTSET" else (0, 0)
-            span = size + begin + end - k
-            if span < 0:
-                out = 0
-            elif ceil_mode:
-                out = -(-span // s) + 1
-                if (out - 1) * s >= size + begin:  # the last window may not start in end padding
-                    out -= 1
-            else:
-                out = span // s + 1  # the floor the article's formula has
-        axes.append(Axis(size, begin, end, k, s, out))
-    return axes
-
-
 def _window_nodes(ctx: Context) -> Iterator[tuple[int, onnx.NodeProto, list[Axis]]]:
+    """Each window node (a Conv, a pool: the registry's ``Op.window``) whose input's spatial
+    sides are known, with its axes (ops/window.py)."""
     shapes = ctx.loaded.shapes
     for i, node in enumerate(ctx.graph.nodes):
-        if node.op_type not in WINDOW_OPS or node.domain not in ("", "ai.onnx") or not node.input:
+        entry = lookup(node.domain, node.op_type)
+        if entry is None or entry.window is None or entry.window.transposed or not node.input:
             continue
+        attr = node_attr(node)
+        if entry.axes is not Axes.CHANNELS_FIRST or attr("channels_last", 0):
+            continue  # the axes below are N, C, spatial...
         x = shapes.get(node.input[0])
-        slot = _WEIGHT_SLOT.get(node.op_type)
-        w = shapes.get(node.input[slot]) if slot is not None and len(node.input) > slot else None
-        if x is None:
+        if x is None or len(x) < 3 or not is_known(x[2:]):
             continue
-        axes = window_axes(node, x, w)
-        if axes:
-            yield i, node, axes
+        slot = entry.window.weight
+        w = shapes.get(node.input[slot]) if slot is not None and len(node.input) > slot else None
+        axes = window_axes(attr, x[2:], kernel_of(attr, w, len(x) - 2), entry.window.pooling)
+        if axes and all(a is not None for a in axes):
+            yield i, node, axes  # type: ignore[misc]
 
 
 _AXIS_WORDS = {1: [("position", "positions")],
@@ -213,31 +131,33 @@ def check_floor_drop(ctx: Context) -> Iterator[Finding]:
             node=name)
 
 
-# Normalizations that subtract a per-channel mean, so a per-channel bias before them cancels.
-MEAN_REMOVING_NORMS = frozenset({"BatchNormalization", "InstanceNormalization"})
-
-
 def check_bias_before_norm(ctx: Context) -> Iterator[Finding]:
-    """A Conv bias read only by a BatchNormalization: the normalization removes it."""
+    """A convolution's bias read only by a normalization that subtracts a per-channel mean
+    (BatchNormalization, InstanceNormalization: the registry's ``Op.removes_mean``), which
+    removes it again."""
     g = ctx.graph
     for i, node in enumerate(g.nodes):
-        if node.op_type != "Conv" or len(node.input) < 3 or not node.input[2]:
+        entry = lookup(node.domain, node.op_type)
+        slot = entry.bias if entry is not None and entry.window is not None else None
+        if slot is None or len(node.input) <= slot or not node.input[slot]:
             continue
-        if node.input[2] not in g.constants or not node.output:
+        bias_name = node.input[slot]
+        if bias_name not in g.constants or not node.output:
             continue
         readers = g.consumers.get(node.output[0], ())
         if len(readers) != 1 or node.output[0] in g.outputs:
             continue
         norm = g.nodes[readers[0]]
-        if norm.op_type not in MEAN_REMOVING_NORMS or norm.input[0] != node.output[0]:
+        norm_entry = lookup(norm.domain, norm.op_type)
+        if norm_entry is None or not norm_entry.removes_mean or norm.input[0] != node.output[0]:
             continue
-        bias = ctx.loaded.shapes.get(node.input[2])
+        bias = ctx.loaded.shapes.get(bias_name)
         size = prod(bias) if bias and all(isinstance(d, int) for d in bias) else None
         count = f" ({fmt_int(size)} params)" if size is not None else ""
         name = g.names[i]
         yield ctx.finding(
             Rule.BIAS_BEFORE_NORM,
-            f"{ctx.layer_of(name) or name}: Conv {name!r} adds a bias{count} that "
+            f"{ctx.layer_of(name) or name}: {node.op_type} {name!r} adds a bias{count} that "
             f"{norm.op_type} {g.names[readers[0]]!r} subtracts again; drop the bias "
             "(bias=False)",
             node=name)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from enum import Enum
 from math import prod
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
@@ -12,6 +13,9 @@ if TYPE_CHECKING:
     import onnx
 
 from ..shapes import Shape, is_known
+
+
+ShapeRule = Callable[["NodeView"], tuple[Shape | None, ...]]
 
 
 class UnknownShape(Exception):
@@ -91,25 +95,98 @@ def zero_cost(v: NodeView) -> Cost:
     return Cost()
 
 
-@dataclass(frozen=True)
-class OpSpec:
-    """One row of the handler table.
+class Role(Enum):
+    """What an op is to the layer it sits in: what makes a layer (a product, a pool), what
+    follows one (a norm, an activation, a bias or a scale), what only moves data."""
 
-    ``params`` maps the input slots that hold learnable tensors, when they are constants, to
-    whether they are trainable (BatchNormalization's running mean and variance are not).
-    ``fixed`` lists float input slots that are never parameters (scales, clip bounds, pads).
-    Any other float constant input with more than one element counts as a trainable
-    parameter: that is how a bias Add or a scale Mul of a decomposed layer is counted.
-    ``metrics`` are the figures the op can have besides zero: when its cost cannot be computed
-    (a shape is unknown) those are unknown and the others are still exactly zero (an unknown
-    Sigmoid has unknown FLOPs and no MACs).
+    LINEAR = "linear"  # a product with learnt weights: Conv, Gemm, MatMul, the RNNs
+    POOL = "pool"  # a window or a global reduction over a map
+    NORM = "norm"
+    ACTIVATION = "activation"
+    ARITHMETIC = "arithmetic"  # Add, Sub, Mul, Div: a bias, a scale, or a join of two paths
+    LAYOUT = "layout"  # the same data, re-typed or re-arranged: Transpose, Cast, (de)quantize
+    RESHAPE = "reshape"  # Reshape, Flatten: a layout change, or a flatten before a dense layer
+    CONTROL = "control"  # If, Loop, Scan: their bodies are counted
+    OTHER = "other"  # selects, joins, makes or reduces data otherwise
+
+
+class Axes(Enum):
+    """How an op's tensors hold their channels (``channels.py``)."""
+
+    CHANNELS_FIRST = "channels-first"  # the data input and first output are N, C, spatial...
+    CHANNELS_LAST = "channels-last"  # N, spatial..., C
+    KEEP = "keep"  # every tensor of the same rank shares one layout (elementwise, Concat, Pad)
+    NONE = "none"  # says nothing of the channels
+
+
+class Field(Enum):
+    """How an op's output units see its input's positions (``receptive.py``)."""
+
+    SAME = "same"  # the same axes, broadcast joins included: the largest field over inputs
+    WINDOW = "window"  # a sliding window: size += dilation*(k-1)*stride, stride *= s
+    GLOBAL = "global"  # the whole map
+    PERMUTE = "permute"  # Transpose: the axes re-ordered
+    MOVE = "move"  # adds, drops or moves axes of one element (Reshape, Squeeze, Unsqueeze)
+    SELECT = "select"  # keeps the axes it leaves whole (a channel Gather), loses the others
+    STATS = "stats"  # statistics over some axes (a LayerNormalization): those axes are lost
+    NONE = "none"  # mixes positions (Flatten, MatMul) or makes fractional ones: no field
+
+
+@dataclass(frozen=True)
+class Window:
+    """A sliding window's operands: the input slot of its weight, whose spatial dims are the
+    kernel when there is no ``kernel_shape`` (None for a pool); and whether its data is
+    channels-last (None: as the node's ``channels_last`` attribute says)."""
+
+    weight: int | None = None
+    channels_last: bool | None = False
+    pooling: bool = False  # a pool: ceil_mode applies
+    transposed: bool = False  # ConvTranspose: the window is scattered, not read
+
+
+@dataclass(frozen=True)
+class Op:
+    """Everything the counter knows about one op: one entry of the registry (``ops/``).
+
+    ``cost`` is the handler (the contract above). ``params`` maps the input slots that hold
+    learnable tensors, when they are constants, to whether they are trainable (BatchNorm's
+    running mean and variance are not); ``fixed`` lists float input slots that are never
+    parameters (scales, clip bounds, pads). Any other float constant input with more than one
+    element counts as a trainable parameter: that is how a bias Add or a scale Mul of a
+    decomposed layer is counted. ``metrics`` are the figures the op can have besides zero: when
+    its cost cannot be computed (a shape is unknown) those are unknown and the others are still
+    exactly zero (an unknown Sigmoid has unknown FLOPs and no MACs). ``attr_params``: attributes
+    that hold learned numbers (ai.onnx.ml).
+
+    ``shape`` is the op's shape rule where onnx's inference has none (onnxruntime's contrib
+    ops, function ops below some opset). ``role`` is what the op is to its layer; ``axes`` and
+    ``receptive`` how it treats channels and positions; ``window`` its sliding window; ``weight``
+    the input slot of the learnt weight that names its layer (``layer1.0.conv1.weight``);
+    ``bias`` the slot of a bias a following normalization may cancel; ``factors`` the operands
+    of its product (a backward pass computes a gradient for each; empty: every input);
+    ``removes_mean``: a normalization that subtracts a per-channel mean; ``stats``: the axes a
+    STATS op computes statistics over, from its rank and int attributes; ``folds``: shape
+    arithmetic, evaluated when its inputs have values (``fold.py``); ``deterministic``: its
+    output is fixed by its inputs (random ops and Dropout's mask are not).
     """
 
-    cost: Callable[[NodeView], Cost]
+    cost: Callable[[NodeView], Cost] | None
     params: Mapping[int, bool] = field(default_factory=lambda: MappingProxyType({}))
     fixed: frozenset[int] = frozenset()
     metrics: frozenset[str] = frozenset({"flops"})
-    attr_params: tuple[str, ...] = ()  # attributes that hold learned numbers (ai.onnx.ml)
+    attr_params: tuple[str, ...] = ()
+    shape: ShapeRule | None = None
+    role: Role = Role.OTHER
+    axes: Axes = Axes.NONE
+    receptive: Field = Field.NONE
+    window: Window | None = None
+    weight: int | None = None
+    bias: int | None = None
+    factors: tuple[int, ...] = (0, 1)
+    removes_mean: bool = False
+    stats: Callable[[int, Mapping[str, int]], set[int]] | None = None
+    folds: bool = False
+    deterministic: bool = True
 
 
 LINEAR = frozenset({"macs", "flops", "connections"})  # products: Conv, Gemm, MatMul, RNNs
@@ -117,11 +194,11 @@ CONNECTING = frozenset({"flops", "connections"})  # windows, reductions, biases,
 ARITHMETIC = frozenset({"flops"})  # elementwise ops and activations
 
 
-def spec(cost: Callable[[NodeView], Cost], params: Mapping[int, bool] | None = None,
-         fixed: tuple[int, ...] = (), metrics: frozenset[str] = ARITHMETIC,
-         attr_params: tuple[str, ...] = ()) -> OpSpec:
-    return OpSpec(cost, MappingProxyType(dict(params or {})), frozenset(fixed), metrics,
-                  attr_params)
+def entry(cost: Callable[[NodeView], Cost] | None, params: Mapping[int, bool] | None = None,
+          fixed: tuple[int, ...] = (), metrics: frozenset[str] = ARITHMETIC, **known: Any) -> Op:
+    """An entry, with the slots written as plain dicts and tuples (``known``: the other
+    fields of :class:`Op`)."""
+    return Op(cost, MappingProxyType(dict(params or {})), frozenset(fixed), metrics, **known)
 
 
 TRAINABLE = True

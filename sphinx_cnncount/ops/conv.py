@@ -1,10 +1,14 @@
-"""Conv, ConvTranspose and their quantized forms."""
+"""Convolutions: Conv, ConvTranspose, their quantized forms, and onnxruntime's fused and NHWC
+convolutions (com.microsoft)."""
 
 from __future__ import annotations
 
 from math import prod
 
-from .base import LINEAR, TRAINABLE, Cost, NodeView, spec
+from .base import (LINEAR, TRAINABLE, Axes, Cost, Field, NodeView, Role, Window, entry)
+from .rules import conv_shape
+
+MS = "com.microsoft"
 
 
 def conv_cost(w: int, b: int, channels_last: bool | None = False):
@@ -54,12 +58,49 @@ def check_window(v: NodeView, weight: tuple[int, ...], channels: int,
         raise ValueError(f"{channels} input channels but the weight is {list(weight)}")
 
 
+_conv = conv_cost(1, 2)
+
+
+def fused_conv(v: NodeView) -> Cost:
+    """Conv + bias, then Z (a residual activation, no connection) added, then the activation."""
+    units = v.out_numel()
+    z = units if v.has(3) else 0  # the sum input Z, one add per output unit
+    act = units if v.attr("activation", None) else 0  # one FLOP per unit, as elementwise.py
+    return _conv(v) + Cost(flops=z + act)
+
+
+def _convolution(cost, params, fixed=(), *, weight: int, bias: int | None = None,
+                 channels_last: bool | None = False, transposed: bool = False, shape=None):
+    """A convolution's entry: a product over a window. Its channels and receptive field are
+    read as channels first unless it is channels-last (``channels_last`` None: as its
+    attribute says, which is almost always channels first); a transposed one's field is
+    fractional: none."""
+    return entry(cost, params, fixed, metrics=LINEAR, role=Role.LINEAR,
+                 axes=Axes.CHANNELS_LAST if channels_last else Axes.CHANNELS_FIRST,
+                 receptive=Field.NONE if transposed or channels_last else Field.WINDOW,
+                 window=Window(weight, channels_last, transposed=transposed), weight=weight,
+                 bias=bias, factors=(0, weight), shape=shape)
+
+
 OPS = {
-    "Conv": spec(conv_cost(1, 2), {1: TRAINABLE, 2: TRAINABLE}, metrics=LINEAR),
-    "ConvTranspose": spec(conv_transpose, {1: TRAINABLE, 2: TRAINABLE}, metrics=LINEAR),
+    ("", "Conv"): _convolution(conv_cost(1, 2), {1: TRAINABLE, 2: TRAINABLE}, weight=1, bias=2),
+    ("", "ConvTranspose"): _convolution(conv_transpose, {1: TRAINABLE, 2: TRAINABLE}, weight=1,
+                                 bias=2, transposed=True),
     # x, w, x_zero_point, w_zero_point
-    "ConvInteger": spec(conv_cost(1, 99), {1: TRAINABLE}, fixed=(2, 3), metrics=LINEAR),
+    ("", "ConvInteger"): _convolution(conv_cost(1, 99), {1: TRAINABLE}, (2, 3), weight=1),
     # x, x_scale, x_zp, w, w_scale, w_zp, y_scale, y_zp, B
-    "QLinearConv": spec(conv_cost(3, 8), {3: TRAINABLE, 8: TRAINABLE}, fixed=(1, 2, 4, 5, 6, 7),
-                        metrics=LINEAR),
+    ("", "QLinearConv"): _convolution(conv_cost(3, 8), {3: TRAINABLE, 8: TRAINABLE},
+                               (1, 2, 4, 5, 6, 7), weight=3, bias=8),
+    # onnxruntime's form: the same slots, and a channels_last attribute
+    (MS, "QLinearConv"): _convolution(conv_cost(3, 8, channels_last=None),
+                               {3: TRAINABLE, 8: TRAINABLE}, (1, 2, 4, 5, 6, 7), weight=3,
+                               bias=8, channels_last=None,
+                               shape=conv_shape(0, 3, channels_last=None)),
+    # X, W, B, Z (the sum input)
+    (MS, "FusedConv"): _convolution(fused_conv, {1: TRAINABLE, 2: TRAINABLE}, weight=1, bias=2,
+                             shape=conv_shape(0, 1, channels_last=False)),
+    # X (N, H, W, C), W (M, C/group, kH, kW), B
+    (MS, "NhwcConv"): _convolution(conv_cost(1, 2, channels_last=True), {1: TRAINABLE, 2: TRAINABLE},
+                            weight=1, bias=2, channels_last=True,
+                            shape=conv_shape(0, 1, channels_last=True)),
 }

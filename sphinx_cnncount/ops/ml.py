@@ -7,7 +7,10 @@ SVMs and the like have no rule: what they cost depends on the data.
 
 from __future__ import annotations
 
-from .base import LINEAR, Cost, NodeView, spec, zero_cost
+from .base import LINEAR, Cost, NodeView, Role, entry, zero_cost
+from .rules import same_shape
+
+ML = "ai.onnx.ml"
 
 
 def linear_model(v: NodeView) -> Cost:
@@ -36,17 +39,16 @@ def normalizer(v: NodeView) -> Cost:
 
 
 OPS = {
-    "LinearClassifier": spec(linear_model, metrics=LINEAR,
-                             attr_params=("coefficients", "intercepts")),
-    "LinearRegressor": spec(linear_model, metrics=LINEAR,
-                            attr_params=("coefficients", "intercepts")),
-    "Normalizer": spec(normalizer),
-    "Scaler": spec(per_unit(2), attr_params=("offset", "scale")),  # (x - offset) * scale
-    "Binarizer": spec(per_unit(1)),
-    "ZipMap": spec(zero_cost),
-    "ArrayFeatureExtractor": spec(zero_cost),
-    "FeatureVectorizer": spec(zero_cost),
-    "CastMap": spec(zero_cost),
-    "LabelEncoder": spec(zero_cost),
-    "OneHotEncoder": spec(zero_cost),
+    (ML, "LinearClassifier"): entry(linear_model, metrics=LINEAR, role=Role.LINEAR,
+                                    attr_params=("coefficients", "intercepts")),
+    (ML, "LinearRegressor"): entry(linear_model, metrics=LINEAR, role=Role.LINEAR,
+                                   attr_params=("coefficients", "intercepts")),
+    # onnx's inference leaves these unknown: each output has its input's shape.
+    (ML, "Normalizer"): entry(normalizer, shape=same_shape()),
+    (ML, "Scaler"): entry(per_unit(2), attr_params=("offset", "scale"),  # (x - offset) * scale
+                          shape=same_shape()),
+    (ML, "Binarizer"): entry(per_unit(1), shape=same_shape()),
+    **{(ML, op): entry(zero_cost) for op in (
+        "ZipMap", "ArrayFeatureExtractor", "FeatureVectorizer", "CastMap", "LabelEncoder",
+        "OneHotEncoder")},
 }

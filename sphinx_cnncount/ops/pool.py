@@ -1,10 +1,17 @@
-"""Pooling: windows and global reductions. No parameters, no MACs."""
+"""Pooling: windows and global reductions, and onnxruntime's quantized ones (com.microsoft).
+No parameters, no MACs."""
 
 from __future__ import annotations
 
 from math import prod
 
-from .base import CONNECTING, Cost, NodeView, spec
+from ..shapes import Shape
+from .base import CONNECTING, Axes, Cost, Field, NodeView, Role, Window, entry
+from .rules import in_shape, outs
+from .window import sides, window_axes
+
+MS = "com.microsoft"
+_QUNARY = (1, 2, 3, 4)  # X_scale, X_zero_point, Y_scale, Y_zero_point
 
 
 def window_pool(v: NodeView) -> Cost:
@@ -25,13 +32,47 @@ def roi_pool(v: NodeView) -> Cost:
     return Cost(flops=v.out_numel())
 
 
+def qlinear_average_pool_shape(v: NodeView) -> tuple[Shape | None, ...]:
+    """Y is AveragePool's shape, (N, C, out...) or, channels last, (N, out..., C)."""
+    sx = in_shape(v, 0)
+    if sx is None:
+        return outs(v, None)
+    last = bool(v.attr("channels_last", 0))
+    spatial = sx[1:-1] if last else sx[2:]
+    axes = window_axes(v.attr, spatial, v.attr("kernel_shape"), pooling=True)
+    if axes is None:
+        return outs(v, None)
+    return outs(v, (sx[0], *sides(axes), sx[-1]) if last else (sx[0], sx[1], *sides(axes)))
+
+
+def qlinear_global_average_pool_shape(v: NodeView) -> tuple[Shape | None, ...]:
+    """Y keeps N and C and sets every spatial side to 1 (channels first or last)."""
+    sx = in_shape(v, 0)
+    if sx is None:
+        return outs(v, None)
+    ones = (1,) * (len(sx) - 2)
+    return outs(v, (sx[0], *ones, sx[-1]) if v.attr("channels_last", 0) else
+                (sx[0], sx[1], *ones))
+
+
+_WINDOW = dict(role=Role.POOL, axes=Axes.CHANNELS_FIRST, receptive=Field.WINDOW,
+               window=Window(pooling=True))
+_GLOBAL = dict(role=Role.POOL, axes=Axes.CHANNELS_FIRST, receptive=Field.GLOBAL)
+
 OPS = {
-    "MaxPool": spec(window_pool, metrics=CONNECTING),
-    "AveragePool": spec(window_pool, metrics=CONNECTING),
-    "LpPool": spec(window_pool, metrics=CONNECTING),
-    "GlobalAveragePool": spec(global_pool, metrics=CONNECTING),
-    "GlobalMaxPool": spec(global_pool, metrics=CONNECTING),
-    "GlobalLpPool": spec(global_pool, metrics=CONNECTING),
-    "MaxRoiPool": spec(roi_pool),
-    "RoiAlign": spec(roi_pool),
+    ("", "MaxPool"): entry(window_pool, metrics=CONNECTING, **_WINDOW),
+    ("", "AveragePool"): entry(window_pool, metrics=CONNECTING, **_WINDOW),
+    ("", "LpPool"): entry(window_pool, metrics=CONNECTING, **_WINDOW),
+    ("", "GlobalAveragePool"): entry(global_pool, metrics=CONNECTING, **_GLOBAL),
+    ("", "GlobalMaxPool"): entry(global_pool, metrics=CONNECTING, **_GLOBAL),
+    ("", "GlobalLpPool"): entry(global_pool, metrics=CONNECTING, **_GLOBAL),
+    ("", "MaxRoiPool"): entry(roi_pool, role=Role.POOL),
+    ("", "RoiAlign"): entry(roi_pool),
+    (MS, "QLinearAveragePool"): entry(
+        window_pool, fixed=_QUNARY, metrics=CONNECTING, role=Role.POOL,
+        axes=Axes.CHANNELS_FIRST, window=Window(channels_last=None, pooling=True),
+        shape=qlinear_average_pool_shape),
+    (MS, "QLinearGlobalAveragePool"): entry(
+        global_pool, fixed=_QUNARY, metrics=CONNECTING, role=Role.POOL,
+        axes=Axes.CHANNELS_FIRST, shape=qlinear_global_average_pool_shape),
 }

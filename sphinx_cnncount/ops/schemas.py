@@ -20,8 +20,8 @@ from typing import Any
 import onnx
 from onnx import defs, helper
 
-from ..shapes import Shape
-from . import MS_DOMAIN, ShapeRule, contrib
+from ..shapes import Shape, shape_of
+from . import MS_DOMAIN, REGISTRY, ShapeRule
 from .base import NodeView
 
 # Every tensor element type: the schemas accept whatever the file says; types are not checked.
@@ -48,38 +48,35 @@ _ELEM_TYPES: dict[tuple[str, int], tuple[int | None, int]] = {
 
 @contextmanager
 def registered(domains: set[str]) -> Iterator[None]:
-    """The schemas of the ops of ``domains`` (the model's opset imports) registered for the
-    duration of the block."""
+    """The schemas of the ops of ``domains`` (the model's opset imports) that have a shape rule
+    and no onnx schema, registered for the duration of the block."""
     added: list[tuple[str, int, str]] = []
     try:
-        for domain, rules in _TABLES:
-            if domain not in domains:
+        for (domain, op), entry in REGISTRY.items():
+            if domain not in domains or entry.shape is None or domain not in _DOMAINS:
                 continue
-            for op, rule in rules.items():
-                if defs.has(op, domain):
-                    continue
-                schema = defs.OpSchema(
-                    op, domain, 1,
-                    inputs=[_variadic("inputs", 0)], outputs=[_variadic("outputs", 1)],
-                    type_constraints=[("T", _ALL_TYPES, "any tensor")])
-                schema.set_type_and_shape_inference_function(_inference(op, rule))
-                try:
-                    defs.register_schema(schema)
-                except Exception:  # someone registered it meanwhile: theirs stands
-                    continue
-                added.append((op, 1, domain))
+            if defs.has(op, domain):
+                continue
+            schema = defs.OpSchema(
+                op, domain, 1,
+                inputs=[_variadic("inputs", 0)], outputs=[_variadic("outputs", 1)],
+                type_constraints=[("T", _ALL_TYPES, "any tensor")])
+            schema.set_type_and_shape_inference_function(_inference(op, entry.shape))
+            try:
+                defs.register_schema(schema)
+            except Exception:  # someone registered it meanwhile: theirs stands
+                continue
+            added.append((op, 1, domain))
         yield
     finally:
         for op, version, domain in reversed(added):
             defs.deregister_schema(op, version, domain)
 
 
-_TABLES: list[tuple[str, dict[str, ShapeRule]]] = [
-    (MS_DOMAIN, contrib.SHAPES),
-    # onnxruntime's default-domain contrib op (opset 1). LayerNormalization is onnx's own from
-    # opset 17; below that, the counter's rounds apply its rule.
-    ("", {"SimplifiedLayerNormalization": contrib.DEFAULT_DOMAIN_SHAPES["SimplifiedLayerNormalization"]}),
-]
+# onnxruntime's contrib ops, and the one it registers in the default domain (opset 1): RMSNorm.
+# (LayerNormalization below opset 17 keeps to the counter's own pass: an onnx schema of
+# LayerNormalization exists, for later opsets.)
+_DOMAINS = (MS_DOMAIN, "")
 
 
 def _variadic(name: str, min_arity: int) -> defs.OpSchema.FormalParameter:
@@ -129,8 +126,6 @@ def _apply(op: str, rule: ShapeRule, ctx: Any) -> None:
 
 
 def _shape(t: onnx.TypeProto | None) -> Shape | None:
-    from ..shapes import shape_of
-
     return None if t is None else shape_of(t)
 
 

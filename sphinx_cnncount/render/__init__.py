@@ -7,13 +7,13 @@ figures in the same words.
 
 from __future__ import annotations
 
+import difflib
 from enum import Enum
 
 from .. import escape
 from ..summary import Layer, Summary
-from ..layers import ANCHOR_OPS
 from ..shapes import Shape
-from ..ops import ZERO_COST
+from ..ops import ANCHORS, ZERO_COST
 
 
 class Column(str, Enum):
@@ -73,8 +73,11 @@ def parse_columns(text: str | list[str] | tuple[str, ...]) -> tuple[Column, ...]
         try:
             cols.append(Column(name))
         except ValueError:
-            choices = ", ".join(c.value for c in Column)
-            raise ValueError(f"unknown column {name!r} (choose from {choices})") from None
+            names = [c.value for c in Column]
+            match = difflib.get_close_matches(name, names, n=1, cutoff=0.6)
+            hint = f", did you mean {match[0]}?" if match else ""
+            raise ValueError(f"unknown column {name!r}{hint} (choose from {', '.join(names)})"
+                             ) from None
     if not cols:
         raise ValueError("no columns given")
     return tuple(cols)
@@ -160,7 +163,7 @@ def layer_type(layer: Layer) -> str:
 
 def op_kind(layer: Layer) -> str:
     """The ONNX ops that make the layer what it is."""
-    anchors = [op for op in layer.op_types if op in ANCHOR_OPS]
+    anchors = [op for op in layer.op_types if op in ANCHORS]
     if anchors:
         return "+".join(anchors)
     costing = [op for op in layer.op_types if op not in ZERO_COST]

@@ -9,7 +9,7 @@ from json.encoder import encode_basestring_ascii as quote  # what json.dumps use
 from enum import Enum
 
 from .. import escape
-from ..count import Layer, Summary
+from ..summary import Layer, Summary
 from ..shapes import all_known
 from . import (DEFAULT_COLUMNS, Column, fmt_bytes, fmt_field, fmt_full_shape, fmt_int, layer_type,
                table_rows)
@@ -137,8 +137,8 @@ def _csv_cell(layer: Layer, column: Column) -> object:
         return "+".join(layer.op_types)
     if column is Column.OUTPUT:
         return fmt_full_shape(layer.output_shape)
-    if column is Column.RECEPTIVE_FIELD:
-        return fmt_field(layer.receptive_field)
+    if column is Column.RECEPTIVE_FIELD:  # none (after a Flatten): an empty cell
+        return fmt_field(layer.receptive_field) if layer.receptive_field is not None else ""
     return _csv_number(getattr(layer, column.value))
 
 

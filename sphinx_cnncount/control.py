@@ -1,31 +1,31 @@
-"""Control flow: the bodies of If, Loop and Scan.
+"""Control flow: the bodies of If, Loop and Scan, which branch runs and how often.
 
 * An ``If`` whose condition is known (folded from dims and constants, as the common
   ``Equal(Gather(Shape(x)), k)`` is) is replaced by the branch that runs: its nodes join the
   graph (local names renamed where they would clash), its initializers become the graph's, its
   outputs are the If's. Inference, folding, layers and costs then see it as any other nodes,
-  and a decided If inside it is decided in the next round.
+  and a decided If inside it is decided in the same pass.
 * Any other body is inferred, folded and counted as a graph of its own (:func:`body_model`
   builds it): its formal inputs get the shapes the op gives them, the outer tensors it reads
   are inputs (or initializers, when their values are known).
 * How often a body runs (:func:`runs`): If once (the costlier branch when the condition is
-  unknown), Loop its trip count when that is a known value (else once, stated), Scan the
-  length of its scanned axis.
+  unknown, :func:`costlier`), Loop its trip count when that is a known value (else once,
+  stated), Scan the length of its scanned axis; any other op's bodies once, stated.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import onnx
 from onnx import numpy_helper
 
-from .shapes import Shape
+from .shapes import Shape, is_known, shape_of
 
 GRAPH_ATTRS = (onnx.AttributeProto.GRAPH, onnx.AttributeProto.GRAPHS)
-MAX_DEPTH = 16  # bodies nested in bodies, at most
 
 
 def subgraphs(node: onnx.NodeProto) -> Iterable[tuple[str, onnx.GraphProto]]:
@@ -88,46 +88,34 @@ class Decision:
     reads: tuple[str, ...] = ()  # what the If read: its condition, both branches' captures
 
 
-def decide_ifs(graph: onnx.GraphProto, values: dict[str, np.ndarray],
-               names: dict[int, str]) -> list[Decision]:
-    """Replace, in place, every default-domain If of ``graph`` whose condition has a value in
-    ``values`` by the branch that runs. ``names``: display names by node index."""
-    decided: list[Decision] = []
-    taken: set[str] | None = None  # every name of the graph, built on the first decision
-    nodes: list[onnx.NodeProto] = []
-    for i, node in enumerate(graph.node):
-        cond = _condition(node, values)
-        if cond is None:
-            nodes.append(node)
-            continue
-        if taken is None:
-            taken = local_names(graph) | {vi.name for vi in graph.output}
-            for n in graph.node:
-                taken.update(t for t in n.input if t)
-                for _, body in subgraphs(n):
-                    taken.update(_all_names(body))
-        attr = "then_branch" if cond else "else_branch"
-        branch = next((a.g for a in node.attribute if a.name == attr), None)
-        if branch is None or len(branch.output) != len(node.output):
-            nodes.append(node)
-            continue
-        nodes.extend(_splice(graph, node, branch, taken))
-        reads = [node.input[0], *(t for _, b in subgraphs(node) for t in captured(b))]
-        decided.append(Decision(names.get(i) or node.name or f"If_{i}", attr, cond,
-                                tuple(node.output), tuple(dict.fromkeys(reads))))
-    if decided:
-        del graph.node[:]
-        graph.node.extend(nodes)
-    return decided
-
-
-def _condition(node: onnx.NodeProto, values: dict[str, np.ndarray]) -> bool | None:
+def condition(node: onnx.NodeProto, values: dict[str, np.ndarray]) -> bool | None:
+    """The value of a default-domain If's condition, where it is known."""
     if node.op_type != "If" or node.domain not in ("", "ai.onnx") or not node.input:
         return None
     value = values.get(node.input[0])
     if value is None or np.asarray(value).size != 1:
         return None
     return bool(np.asarray(value).reshape(()))
+
+
+def splice_branch(graph: onnx.GraphProto, node: onnx.NodeProto, cond: bool, taken: set[str],
+                  label: str) -> tuple[list[onnx.NodeProto], Decision] | None:
+    """The nodes of the branch ``cond`` picks, ready to stand where the If ``node`` stood (its
+    initializers appended to ``graph``'s, local names that clash with ``taken`` renamed), and
+    the record of the decision; None when the branch does not fit the If."""
+    attr = "then_branch" if cond else "else_branch"
+    branch = next((a.g for a in node.attribute if a.name == attr), None)
+    if branch is None or len(branch.output) != len(node.output):
+        return None
+    nodes = _splice(graph, node, branch, taken)
+    reads = [node.input[0], *(t for _, b in subgraphs(node) for t in captured(b))]
+    return nodes, Decision(node.name or label, attr, cond, tuple(node.output),
+                           tuple(dict.fromkeys(reads)))
+
+
+def all_names(g: onnx.GraphProto) -> set[str]:
+    """Every name a graph and its bodies define or read."""
+    return _all_names(g)
 
 
 def _all_names(g: onnx.GraphProto) -> set[str]:
@@ -256,8 +244,6 @@ def _elem(vi: onnx.ValueInfoProto) -> int:
 
 
 def _declared(vi: onnx.ValueInfoProto) -> Shape | None:
-    from .shapes import shape_of
-
     return shape_of(vi.type)
 
 
@@ -307,6 +293,59 @@ def _ints_attr(node: onnx.NodeProto, name: str) -> list[int]:
     return []
 
 
+def output_shapes(node: onnx.NodeProto, inferred: dict[str, Any],
+                  outer: Any) -> dict[str, Shape]:
+    """Shapes of a control-flow node's outputs read off its inferred bodies (``inferred``: an
+    Inference per body attribute; ``outer``: the Inference of the graph the node is in): an
+    If's output where every branch gives it the same shape; a carried value that leaves a
+    Loop's or Scan's body with the shape it entered keeps it; a scanned output stacks the
+    body's per-iteration shape."""
+    found: dict[str, Shape] = {}
+    if node.op_type == "If":
+        for k, name in enumerate(node.output):
+            seen = set()
+            for attr, body in subgraphs(node):
+                inference = inferred.get(attr)
+                seen.add(inference.shapes.get(body.output[k].name)
+                         if inference is not None and k < len(body.output) else None)
+            if name and len(seen) == 1 and is_known(shape := seen.pop()):
+                found[name] = shape
+        return found
+    inference = inferred.get("body")
+    body = next((a.g for a in node.attribute if a.name == "body"), None)
+    if node.op_type not in ("Loop", "Scan") or inference is None or body is None:
+        return found
+    shapes = [inference.shapes.get(vi.name) for vi in body.output]
+    if node.op_type == "Loop":
+        carried = len(node.input) - 2
+        entered = [outer.shapes.get(t) for t in node.input[2:]]
+        left = shapes[1:1 + carried]
+        runs = loop_runs(node, outer.values)
+        times = runs.times if runs.approximation is None else None
+        stacked = [None if s is None or times is None else (times, *s)
+                   for s in shapes[1 + carried:]]
+    else:
+        m = _int_attr(node, "num_scan_inputs", 0)
+        carried = len(node.input) - m
+        entered = [outer.shapes.get(t) for t in node.input[:carried]]
+        left = shapes[:carried]
+        runs = scan_runs(node, outer.shapes)
+        axes = _ints_attr(node, "scan_output_axes") or [0] * len(shapes[carried:])
+        stacked = []
+        for s, axis in zip(shapes[carried:], axes, strict=False):
+            if s is None or runs.approximation is not None:
+                stacked.append(None)
+                continue
+            axis = axis + len(s) + 1 if axis < 0 else axis
+            stacked.append((*s[:axis], runs.times, *s[axis:]))
+    finals = [a if a is not None and is_known(a) and a == b else None
+              for a, b in zip(left, entered, strict=False)]
+    for name, shape in zip(node.output, [*finals, *stacked], strict=False):
+        if name and shape is not None:
+            found[name] = shape
+    return found
+
+
 # ---------------------------------------------------------------------------------------------
 # How often a body runs
 
@@ -346,3 +385,19 @@ def scan_runs(node: onnx.NodeProto, shapes: dict[str, Shape]) -> Runs:
     if s is None or not -len(s) <= axis < len(s) or not isinstance(s[axis], int):
         return Runs(1, "its scan length is not known: one iteration counted")
     return Runs(s[axis])  # type: ignore[arg-type]
+
+
+def runs(node: onnx.NodeProto, values: dict[str, np.ndarray], shapes: dict[str, Shape]) -> Runs:
+    """How many times the bodies of a control-flow node other than an If are counted."""
+    if node.op_type == "Loop" and node.domain == "":
+        return loop_runs(node, values)
+    if node.op_type == "Scan" and node.domain == "":
+        return scan_runs(node, shapes)
+    return Runs(1, f"a {node.op_type} of domain {node.domain or 'ai.onnx'}: its bodies are "
+                   "counted once")
+
+
+def costlier(costs: dict[str, tuple[int, int]]) -> str:
+    """The branch of an If on data that is counted: the costlier by (MACs, FLOPs); of equal
+    ones, the first."""
+    return max(costs, key=lambda attr: costs[attr])

@@ -1,8 +1,8 @@
 """Which axis of each tensor holds the channels, read off the graph.
 
-ONNX does not say; the ops do. The data input and output of a convolution, a pool or a
-normalization are channels-first (axis 1); a Transpose moves that axis where its ``perm`` says;
-elementwise ops, activations, padding and concatenation keep it. The known axes are carried
+ONNX does not say; the ops do (the registry's ``Op.axes``). The data input and output of a
+convolution, a pool or a normalization are channels-first (axis 1); a Transpose moves that axis
+where its ``perm`` says; elementwise ops, activations, padding and concatenation keep it. The known axes are carried
 forward and backward through those ops until nothing changes, so a Keras export's NHWC tensors
 (``[1, 26, 26, 32]`` between a Transpose and the next Conv) are known to hold 32 channels, and
 the LeNet notation ``C@HxW`` names the real channel count.
@@ -11,22 +11,11 @@ the LeNet notation ``C@HxW`` names the real channel count.
 from __future__ import annotations
 
 from .graph import Graph
+from .ops import Axes, Field, lookup
 from .shapes import Shape
 
-# Ops whose data input (0) and first output are channels-first.
-CHANNELS_FIRST = frozenset({
-    "Conv", "ConvTranspose", "ConvInteger", "QLinearConv", "MaxPool", "AveragePool", "LpPool",
-    "GlobalAveragePool", "GlobalMaxPool", "GlobalLpPool", "BatchNormalization",
-    "InstanceNormalization", "LRN", "MaxUnpool", "FusedConv", "QLinearAveragePool",
-    "QLinearGlobalAveragePool", "DepthToSpace", "SpaceToDepth"})
-CHANNELS_LAST = frozenset({"NhwcConv"})
-# Ops whose tensors of the same rank all share their layout.
-KEEP = frozenset({
-    "Add", "Sub", "Mul", "Div", "Sum", "Max", "Min", "Mean", "Pow", "Relu", "LeakyRelu",
-    "PRelu", "Sigmoid", "HardSigmoid", "HardSwish", "Tanh", "Gelu", "Mish", "Elu", "Selu",
-    "Celu", "Softplus", "Softsign", "Swish", "Clip", "Dropout", "Identity", "Cast", "CastLike",
-    "Pad", "Concat", "Abs", "Neg", "Sqrt", "Exp", "Erf", "Where", "QuantizeLinear",
-    "DequantizeLinear", "Reciprocal", "Resize", "Upsample", "Slice", "Split"})
+_FIXED = (Axes.CHANNELS_FIRST, Axes.CHANNELS_LAST)  # ops that say where their channels are
+
 _PASSES = 8  # each pass carries the known axes one op further, both ways; real graphs settle
 
 
@@ -36,17 +25,24 @@ def channel_axes(g: Graph, shapes: dict[str, Shape]) -> dict[str, int]:
     rank = {t: len(s) for t, s in shapes.items() if s is not None}
     ops, ins_of, outs_of = g.rows.op_types, g.rows.inputs, g.rows.outputs
     relevant = []
-    for i, op in enumerate(ops):
+    permutes: set[int] = set()
+    for i, (op, domain) in enumerate(zip(ops, g.rows.domains, strict=True)):
+        entry = lookup(domain, op)
+        if entry is None:
+            continue
         ins, outs = ins_of[i], outs_of[i]
         first_in = ins[0] if ins else ""
         first_out = outs[0] if outs else ""
-        if op in CHANNELS_FIRST or op in CHANNELS_LAST:
+        if entry.axes in _FIXED:
             for t in (first_in, first_out):
                 if rank.get(t, 0) >= 3:
-                    axis[t] = 1 if op in CHANNELS_FIRST else rank[t] - 1
-        elif op == "Transpose" or op in KEEP:
+                    axis[t] = 1 if entry.axes is Axes.CHANNELS_FIRST else rank[t] - 1
+        elif entry.receptive is Field.PERMUTE:
             relevant.append(i)
-    perms = {i: _perm(g, i, rank) for i in relevant if ops[i] == "Transpose"}
+            permutes.add(i)
+        elif entry.axes is Axes.KEEP:
+            relevant.append(i)
+    perms = {i: _perm(g, i, rank) for i in permutes}
     # Each relevant node's tensors of rank 3 or more, read once.
     tensors_of = {i: ([t for t in ins_of[i] if t and rank.get(t, 0) >= 3],
                       [t for t in outs_of[i] if t and rank.get(t, 0) >= 3]) for i in relevant}
@@ -59,7 +55,7 @@ def channel_axes(g: Graph, shapes: dict[str, Shape]) -> dict[str, int]:
             if all(t in axis for t in ins) and all(t in axis for t in outs):
                 settled.append(i)
                 continue
-            if ops[i] == "Transpose":
+            if i in permutes:
                 perm = perms[i]
                 if perm is None or not ins or not outs:
                     continue
