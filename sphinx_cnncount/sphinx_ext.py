@@ -927,7 +927,7 @@ def setup(app: Sphinx) -> ExtensionMetadata:
     app.connect("build-finished", prune_cache)
     return {
         "version": __version__,
-        "env_version": 3,
+        "env_version": 4,  # 4: tables keep their cells as data; diagrams carry alt
         "parallel_read_safe": True,
         "parallel_write_safe": True,
     }

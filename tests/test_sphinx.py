@@ -230,7 +230,7 @@ def test_setup_metadata() -> None:
             return lambda *args, **kwargs: calls.append(name)
 
     meta = sphinx_ext.setup(Recorder())  # type: ignore[arg-type]
-    assert meta == {"version": __version__, "env_version": 3,
+    assert meta == {"version": __version__, "env_version": 4,
                     "parallel_read_safe": True, "parallel_write_safe": True}
     assert calls.count("add_config_value") == 5
 
