@@ -51,14 +51,18 @@ class Summary(records.Summary):
     def _repr_html_(self) -> str:
         return self.to_html()
 
-    def diagram(self, kind: str = "auto", format: str = "svg", *, width: float | None = 680,
-                zoom: float = 2.0) -> bytes:
-        """The LeNet-style figure (``kind`` ``lenet``), the layer graph (``graph``) or whichever
-        fits (``auto``: lenet for a chain) as the bytes of a ``format`` file: ``svg``, ``tex``
-        (TikZ), or ``pdf`` and ``png`` (converted by ``rsvg-convert``, which must be installed).
-        A chain wider than ``width`` px folds repeated blocks and wraps; None keeps one row."""
+    def diagram(self, kind: str = "auto", format: str = "svg", *,
+                width: float | None | str = "auto", zoom: float = 2.0,
+                natural: bool = False) -> bytes:
+        """The LeNet-style figure (``kind`` ``lenet``), the layer graph (``graph``), 3D blocks
+        (``blocks``) or whichever fits (``auto``: lenet for a chain, else graph) as the bytes of
+        a ``format`` file: ``svg``, ``tex`` (TikZ), or ``pdf`` and ``png`` (converted by
+        ``rsvg-convert``, which must be installed). The figure stays legible in a column of
+        ``width`` px (``auto``: 680, and a LaTeX article's column for ``tex``): a chain too
+        wide folds repeated blocks and wraps; None keeps one row. A ``tex`` figure scales down
+        to ``\\linewidth`` when wider, unless ``natural``."""
         return render_diagram(self, self.edges, Diagram(kind), Format(format), max_width=width,
-                              zoom=zoom)
+                              zoom=zoom, natural=natural)
 
     def records(self) -> list[dict[str, Any]]:
         """One plain dict per layer: the JSON interface's layer records, and ``type`` as the

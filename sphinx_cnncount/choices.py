@@ -1,7 +1,8 @@
 """The diagrams' user-facing choices, in a module light enough for the CLI's parser.
 
-One source of truth for the ``cnncount diagram`` command, the Sphinx directive's ``:diagram:``
-option, ``cnncount_diagram`` in conf.py and the Python API (``render.diagram`` re-exports them).
+One source of truth for the ``cnncount diagram`` command, the Sphinx directive's ``:kind:`` (or
+``:diagram:``) option, ``cnncount_diagram`` in conf.py and the Python API (``render.diagram``
+re-exports them).
 """
 
 from __future__ import annotations
@@ -14,8 +15,9 @@ class Diagram(str, Enum):
     """The diagrams a summary can be drawn as; the value is the name users type."""
 
     AUTO = "auto"  # lenet for a chain, graph for a DAG
-    LENET = "lenet"
-    GRAPH = "graph"
+    LENET = "lenet"  # the LeNet-5 paper's Figure 2
+    GRAPH = "graph"  # the layer DAG
+    BLOCKS = "blocks"  # 3D boxes, as PlotNeuralNet and NN-SVG draw them
     NONE = "none"
 
 

@@ -59,8 +59,9 @@ def diagram_command(args: argparse.Namespace) -> int:
     else:  # stdout: SVG unless told
         fmt = Format.SVG if args.output == "-" else Format.of_path(args.output)
     summary = analyzed(args)
-    data = render_diagram(summary, summary.edges, Diagram(args.kind), fmt,
-                          max_width=args.width or None, zoom=args.zoom)
+    width = "auto" if args.width is None else (args.width or None)
+    data = render_diagram(summary, summary.edges, Diagram(args.kind), fmt, max_width=width,
+                          zoom=args.zoom, natural=args.natural_size)
     if args.output == "-":
         sys.stdout.buffer.write(data)
     else:
@@ -110,24 +111,30 @@ def build_parser() -> Parser:
     from .choices import Diagram, Format
 
     p = sub.add_parser(
-        "diagram", help="draw a model as the LeNet paper's figure or as its layer graph",
+        "diagram", help="draw a model as the LeNet paper's figure, its layer graph or 3D blocks",
         description="Draw an ONNX model: the LeNet-5 paper's Figure 2 for a chain of layers "
-                    "(lenet), boxes and edges for a branching one (graph). SVG and TikZ (.tex) "
-                    "are written by cnncount itself; PDF and PNG are converted from the SVG "
-                    "by rsvg-convert (librsvg), which must be installed for them.")
+                    "(lenet), boxes and edges for a branching one (graph), or 3D blocks as "
+                    "PlotNeuralNet and NN-SVG draw them (blocks). SVG and TikZ (.tex) are "
+                    "written by cnncount itself; PDF and PNG are converted from the SVG by "
+                    "rsvg-convert (librsvg), which must be installed for them.")
     p.add_argument("model", help="path to an .onnx file")
     p.add_argument("-o", "--output", required=True, metavar="FILE",
                    help="the file to write, its format from the suffix: "
                         + ", ".join(f".{f.value}" for f in Format) + " (- for stdout)")
     p.add_argument("--kind", choices=[d.value for d in Diagram if d is not Diagram.NONE],
                    default=Diagram.AUTO.value,
-                   help="lenet, graph, or auto: lenet for a chain, graph for a DAG "
-                        "(default: auto)")
+                   help="lenet, graph, blocks, or auto: lenet for a chain, graph for a "
+                        "DAG (default: auto)")
     p.add_argument("--format", choices=[f.value for f in Format], default=None,
                    help="the format, when the suffix does not say it")
-    p.add_argument("--width", type=int, default=680, metavar="PX",
-                   help="the column a lenet chain must fit: wider ones fold repeated blocks "
-                        "and wrap onto rows (default: 680; 0: one row)")
+    p.add_argument("--width", type=int, default=None, metavar="PX",
+                   help="the column the figure must stay legible in (its smallest text 9 px): "
+                        "a longer chain folds repeated blocks and wraps onto rows, a graph "
+                        "onto bands (default: 680; 460 for .tex, a LaTeX article's 345 pt "
+                        "column; 0: one row)")
+    p.add_argument("--natural-size", action="store_true",
+                   help=".tex only: the tikzpicture at its own size (1 px = 0.75 pt) instead "
+                        "of scaled down to the line's width when wider")
     p.add_argument("--zoom", type=float, default=2.0, metavar="Z",
                    help="scale of a PNG, pixels per drawing px (default: 2)")
     add_model_options(p)

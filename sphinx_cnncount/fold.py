@@ -99,8 +99,10 @@ def shape_value(op: str, shape: tuple[int, ...], start: int = 0, end: int | None
 
 
 class Folder:
-    """Evaluates single nodes with onnx's reference evaluator, one evaluator per distinct
-    (op, attributes, input types): a model repeats the same few shape computations."""
+    """Evaluates single nodes with the implementations of onnx's reference evaluator
+    (``onnx.reference.ops``), one instance per distinct (op, attributes); and remembers each
+    distinct computation (op, attributes, input values): a model repeats the same few shape
+    computations in every block."""
 
     def __init__(self, opsets: Sequence[onnx.OperatorSetIdProto], ir_version: int,
                  budget: Budget) -> None:
@@ -108,8 +110,9 @@ class Folder:
         self.versions = {o.domain or "": o.version for o in opsets}
         self.ir_version = ir_version
         self.budget = budget
-        self._evaluators: dict[tuple[Any, ...], Any] = {}
+        self._ops: dict[tuple[Any, ...], Any] = {}
         self._schemas: dict[str, onnx.defs.OpSchema | None] = {}
+        self._done: dict[tuple[Any, ...], dict[str, np.ndarray] | None] = {}
 
     def foldable(self, node: onnx.NodeProto) -> bool:
         if node.domain not in ("", "ai.onnx"):
@@ -122,6 +125,22 @@ class Folder:
         """The values of ``node``'s outputs computed from its inputs' values (None for an
         absent optional input), or None when they would be large, the op cannot tell their
         sizes from these values, or the evaluator fails."""
+        attrs = tuple(a.SerializeToString() for a in node.attribute)
+        key = (node.op_type, attrs, tuple(bool(o) for o in node.output),
+               tuple(None if a is None else (a.dtype, a.shape, a.tobytes()) for a in arrays))
+        if key in self._done:
+            done = self._done[key]
+            if done is None:
+                return None
+            self.budget.charge(sum(8 * a.size for a in done.values()))
+            outs = [o for o in node.output if o]
+            return dict(zip(outs, done.values(), strict=True))
+        done = self._run(node, attrs, arrays)
+        self._done[key] = done
+        return done
+
+    def _run(self, node: onnx.NodeProto, attrs: tuple[bytes, ...],
+             arrays: list[np.ndarray | None]) -> dict[str, np.ndarray] | None:
         outs = [o for o in node.output if o]
         sizes = self._output_sizes(node, arrays)
         if sizes is None or len(sizes) != len(outs):
@@ -133,15 +152,16 @@ class Folder:
                 return None
             nbytes += 8 * n
         self.budget.charge(nbytes)
-        results = self._evaluate(node, arrays)
+        results = self._evaluate(node, attrs, arrays)
         if results is None:
             return None
         out = {}
-        for name, value, (n, _) in zip(outs, results, sizes, strict=False):
+        for name, value, (n, _) in zip(node.output, results, sizes, strict=False):
             arr = np.asarray(value)
             if arr.dtype == object or arr.size != n:
                 return None
-            out[name] = arr
+            if name:
+                out[name] = arr
         return out
 
     def _output_sizes(self, node: onnx.NodeProto, arrays: list[np.ndarray | None]
@@ -186,38 +206,32 @@ class Folder:
                 self._schemas[op] = None
         return self._schemas[op]
 
-    def _evaluate(self, node: onnx.NodeProto, arrays: list[np.ndarray | None]
-                  ) -> list[Any] | None:
-        from onnx.reference import ReferenceEvaluator  # ~0.1 s of imports, when first needed
-
-        names = [f"in{k}" if name else "" for k, name in enumerate(node.input)]
-        feeds = {n: arr for n, arr in zip(names, arrays, strict=False) if n}
-        key = (node.op_type, tuple(a.SerializeToString() for a in node.attribute),
-               tuple((n, str(arr.dtype)) for n, arr in feeds.items()), len(node.output))
-        evaluator = self._evaluators.get(key)
-        if evaluator is None:
-            inputs = [onnx.helper.make_tensor_value_info(
-                n, onnx.helper.np_dtype_to_tensor_dtype(arr.dtype), None)
-                for n, arr in feeds.items()]
-            outputs = [f"out{k}" if o else "" for k, o in enumerate(node.output)]
-            one = onnx.helper.make_node(node.op_type, names, outputs, domain=node.domain)
-            one.attribute.extend(node.attribute)
-            g = onnx.helper.make_graph(
-                [one], "fold", inputs,
-                [onnx.helper.make_empty_tensor_value_info(o) for o in outputs if o])
-            m = onnx.helper.make_model(g, opset_imports=self.opsets)
-            m.ir_version = self.ir_version
-            try:
-                evaluator = ReferenceEvaluator(m)
-            except Exception:  # an op or attribute the evaluator cannot load
-                evaluator = False
-            self._evaluators[key] = evaluator
-        if evaluator is False:
+    def _evaluate(self, node: onnx.NodeProto, attrs: tuple[bytes, ...],
+                  arrays: list[np.ndarray | None]) -> list[Any] | None:
+        version = self.versions.get("", 1)
+        key = (node.op_type, attrs, version)
+        op = self._ops.get(key)
+        if op is None:
+            op = self._ops[key] = _implementation(node, version)
+        if op is False:
             return None
         try:
-            return list(evaluator.run(None, feeds))
+            return list(op.run(*arrays))
         except Exception:  # the values do not fit the op (a malformed file)
             return None
+
+
+def _implementation(node: onnx.NodeProto, version: int) -> Any:
+    """An instance of onnx's reference implementation of ``node`` (False where it has none)."""
+    from onnx.reference import ReferenceEvaluator
+    from onnx.reference.ops import load_op
+
+    params = {"log": lambda *args: None, "opsets": {"": version}, "verbose": 0,
+              "new_ops": None, "existing_functions": {}, "evaluator_cls": ReferenceEvaluator}
+    try:
+        return load_op("", node.op_type, version)(node, params)
+    except Exception:  # an op or attribute the evaluator cannot load
+        return False
 
 
 def _constant_size(node: onnx.NodeProto) -> list[tuple[int, int]] | None:

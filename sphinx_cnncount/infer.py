@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import os
 from collections import deque
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -36,11 +37,11 @@ from onnx import numpy_helper
 from . import control, fold
 from .control import subgraphs
 from .external import inline_integer_data
-from .limits import MAX_DEPTH, Budget
+from .limits import MAX_DEPTH, SMALL_FLOAT, Budget
 from .ops import REGISTRY, NodeView, lookup, schemas, shape_rule
 from .ops.window import kernel_of, node_attr, sides, window_axes
 from .shapes import (Diagnostic, ModelError, NodeRows, Shape, all_known, dims_of, is_known,
-                     may_have_bodies, shape_of)
+                     may_have_bodies, numel, shape_of)
 
 @dataclass
 class Inference:
@@ -172,6 +173,8 @@ class _Pass:
         self.changed: set[str] = set()  # tensors better known than the first inference knew
         self.taken: set[str] | None = None  # every name of the graph, once an If is decided
         self.position = 0  # of the node being visited, among the nodes kept so far
+        self.producer: dict[str, onnx.NodeProto] = {}  # of each tensor, among the nodes visited
+        self.unknown: set[str] = set()  # tensors whose value cannot be computed
 
     def run(self, changed: set[str]) -> None:
         self.changed |= changed
@@ -188,6 +191,7 @@ class _Pass:
                 decided = True
                 continue
             kept.append(node)
+            self.producer.update((o, node) for o in node.output if o)
             self._visit(node)
         if decided:
             del graph.node[:]
@@ -200,6 +204,9 @@ class _Pass:
         """The nodes of the branch a known condition picks, spliced in for the If; None when
         the node is not such an If."""
         result = self.result
+        if node.op_type != "If" or node.domain != "" or not node.input:
+            return None
+        self._values(node.input[:1])
         cond = control.condition(node, result.values)
         if cond is None:
             return None
@@ -233,14 +240,15 @@ class _Pass:
             return
         shapes = self.result.shapes
         if control.has_body(node):
+            self._values(node.input[:2])  # a Loop's trip count and condition
             self._bodies(node)
             return
         if not self.changed.isdisjoint(node.input) or not all(
                 is_known(shapes.get(o)) for o in outs):
+            self._values(node.input)  # what the node's output shapes may depend on
             self._infer_node(node, outs)
         if _ceil_mode(node):
             self._ceil_pool(node)
-        self._fold(node, outs)
 
     def _infer_node(self, node: onnx.NodeProto, outs: list[str]) -> None:
         """The node's outputs inferred again from what is known of its inputs now."""
@@ -333,34 +341,75 @@ class _Pass:
             shapes[out] = (*y[:2], *corrected)
             self.changed.add(out)
 
-    def _fold(self, node: onnx.NodeProto, outs: list[str]) -> None:
-        """The values of shape arithmetic whose inputs have values (and of Shape and Size of a
-        known shape)."""
+    # -- values, on demand --------------------------------------------------------------------
+
+    def _values(self, names: Iterable[str]) -> None:
+        """Compute the values of ``names`` where they can be: shape arithmetic over bound dims
+        and stored integers, folded node by node back through the nodes that make them
+        (visited already: their shapes are final), each node once. Only the tensors that can
+        decide a shape are followed: integers, bools and small floats."""
+        values, stack = self.result.values, []
+        for t in names:
+            if t and t not in values and t not in self.unknown and self._may_decide(t):
+                stack.append(t)
+        while stack:
+            t = stack[-1]
+            if t in values or t in self.unknown:
+                stack.pop()
+                continue
+            node = self.producer.get(t)
+            if node is None or not self._foldable(node):
+                self.unknown.add(t)
+                stack.pop()
+                continue
+            if node.op_type not in ("Shape", "Size"):
+                missing = [u for u in node.input if u and u not in values]
+                if any(u in self.unknown for u in missing):
+                    self.unknown.update(o for o in node.output if o)
+                    stack.pop()
+                    continue
+                if missing:
+                    stack.extend(missing)
+                    continue
+            stack.pop()
+            self._fold(node)
+
+    def _may_decide(self, name: str) -> bool:
+        """Whether a tensor's value can decide a shape: an integer or bool, or a float of a few
+        elements (a scale); a tensor of no known type is tried."""
+        dtype = self.result.dtypes.get(name)
+        if dtype is None or dtype in fold.VALUE_TYPES:
+            return True
+        n = numel(self.result.shapes.get(name))
+        return n is not None and n <= SMALL_FLOAT
+
+    def _foldable(self, node: onnx.NodeProto) -> bool:
+        return (node.op_type in ("Shape", "Size") and node.domain == "" and bool(node.input)) \
+            or self.ctx.folder.foldable(node)
+
+    def _fold(self, node: onnx.NodeProto) -> None:
+        """The values of one node whose inputs have values (Shape and Size: whose input's
+        shape is known); its outputs are unknown for good when they cannot be computed."""
         result = self.result
         values, shapes = result.values, result.shapes
-        if all(o in values for o in outs):
-            return
-        op = node.op_type
-        if op in ("Shape", "Size") and node.domain == "" and node.input:
+        outs = [o for o in node.output if o]
+        new = None
+        if node.op_type in ("Shape", "Size"):
             shape = shapes.get(node.input[0])
-            if not is_known(shape):
-                return
-            start = _int_attr(node, "start", 0)
-            end = _int_attr(node, "end", None)
-            value = fold.shape_value(op, shape, start, end)  # type: ignore[arg-type]
-            if value is None:
-                return
-            self.ctx.budget.charge(value.nbytes)
-            new = {outs[0]: value}
+            if is_known(shape):
+                value = fold.shape_value(node.op_type, shape,  # type: ignore[arg-type]
+                                         _int_attr(node, "start", 0),  # type: ignore[arg-type]
+                                         _int_attr(node, "end", None))
+                if value is not None:
+                    self.ctx.budget.charge(value.nbytes)
+                    new = {outs[0]: value}
         else:
-            if not all(t in values for t in node.input if t) or not self.ctx.folder.foldable(node):
-                return
             new = self.ctx.folder.run(node, [values[t] if t else None for t in node.input])
-            if new is None:
-                return
+        if new is None:
+            self.unknown.update(outs)
+            return
         for name, value in new.items():
             values[name] = value
-            self.changed.add(name)
             self._set(name, tuple(int(d) for d in value.shape))
             result.dtypes.setdefault(name, onnx.helper.np_dtype_to_tensor_dtype(value.dtype))
 
@@ -376,6 +425,7 @@ class _Pass:
             return
         inferred: dict[str, Inference] = {}
         for attr, body in subgraphs(node):
+            self._values(control.captured(body))  # what the body reads of this graph
             try:
                 done = self.ctx.body(node, attr, body, result, self.depth + 1)
             except ModelError as exc:

@@ -26,7 +26,7 @@ from sphinx.locale import get_translation, get_translator
 
 from . import __version__
 from .render import Column
-from .render.vocabulary import Kind
+from .render import vocabulary
 
 CATALOG = "sphinx_cnncount"
 LOCALE_DIR = Path(__file__).resolve().parent / "locale"
@@ -43,8 +43,6 @@ def ngettext(singular: str, plural: str, n: int) -> str:
 TOTAL = "Total"  # the totals row's first cell
 PLACEHOLDER = "[diagram: {alt}]"  # text, man and texinfo, where the diagram would be
 PERMALINK = "Link to this diagram"
-# The diagram's words that are not a layer kind (render.diagram draws them).
-DIAGRAM_WORDS = ("INPUT", "feature maps", "layer")
 # The diagram's description (its alt text): {model} is the file, {inputs} and {outputs} shapes.
 CHAIN = ("Diagram of {model}: {count} layer in a chain, from input {inputs} to output {outputs}.",
          "Diagram of {model}: {count} layers in a chain, from input {inputs} to output "
@@ -58,12 +56,10 @@ PLURALS = (CHAIN, GRAPH, SPLITS, JOINS)
 
 
 def phrases() -> list[str]:
-    """Every singular phrase the catalog must translate (the plural ones: ``PLURALS``)."""
+    """Every singular phrase the catalog must translate (the plural ones: ``PLURALS``): the
+    table's, the extension's own, and every word the diagrams can draw (the vocabulary's)."""
     words = [c.title for c in Column] + [TOTAL, PLACEHOLDER, PERMALINK]
-    words += DIAGRAM_WORDS
-    for kind in Kind:
-        words += [kind.value, kind.noun]
-    return list(dict.fromkeys(words))
+    return list(dict.fromkeys([*words, *vocabulary.phrases()]))
 
 
 # ---------------------------------------------------------------------------------------------

@@ -54,7 +54,7 @@ from .escape import printable
 from .messages import (CATALOG, CHAIN, GRAPH, JOINS, LOCALE_DIR, PERMALINK, PLACEHOLDER, SPLITS,
                        TOTAL, _, ngettext)
 from .render import fmt_shape
-from .render.diagram import MAX_WIDTH, Diagram, Edges, drawing, parse_diagram, resolve
+from .render.diagram import MAX_WIDTH, Diagram, Edges, drawing, is_chain, parse_diagram
 from .render.drawing import Drawing
 from .render.svg import to_svg
 from .render.tikz import bands, to_latex
@@ -328,6 +328,18 @@ def parse_units(value: str | None) -> bool:
     if text in ("no", "false", "off", "0"):
         return False
     raise ValueError(f":units: expects nothing, yes or no, got {value!r}")
+
+
+def parse_table(value: str | None, captioned: bool = False) -> bool:
+    """``:table: no`` draws the diagram alone; ``yes`` (the default), the table too. A caption
+    titles the table: with no table, it is an error rather than dropped."""
+    try:
+        shown = parse_units(value)
+    except ValueError:
+        raise ValueError(f":table: expects yes or no, got {value!r}") from None
+    if not shown and captioned:
+        raise ValueError(":caption: titles the table, and :table: no leaves none")
+    return shown
 
 
 class cnncount_row_header(nodes.entry):  # noqa: N801 (docutils names nodes so)
@@ -649,14 +661,14 @@ def diagram_id(env: BuildEnvironment) -> str:
     return f"cnncount-{doc}-{env.new_serialno('cnncount')}"
 
 
-def describe(summary: Summary, edges: Edges, kind: Diagram) -> str:
+def describe(summary: Summary, edges: Edges) -> str:
     """The diagram in words, for those who cannot see it (its alt text and SVG label): the
-    model, how many layers, its input and output, and for a layer graph where the data
-    branches and where branches merge."""
+    model, how many layers, its input and output, and for a model that is no chain where the
+    data branches and where branches merge."""
     n = len(summary.layers)
     fill = {"model": printable(summary.model), "count": n, "inputs": _tensors(summary.inputs),
             "outputs": _tensors(summary.outputs)}
-    if resolve(kind, summary, edges) is not Diagram.GRAPH:
+    if is_chain(n, edges):
         return ngettext(*CHAIN, n).format(**fill)
     text = ngettext(*GRAPH, n).format(**fill)
     links = {(u, v) for u, v in edges if u != v}
@@ -699,6 +711,8 @@ class CnncountDirective(SphinxDirective):
         "columns": directives.unchanged_required,
         "units": directives.unchanged,
         "diagram": directives.unchanged_required,
+        "kind": directives.unchanged_required,  # the same option, as the CLI's --kind names it
+        "table": directives.unchanged,  # no: the diagram alone (a gallery's figure)
         "caption": directives.unchanged_required,
         "name": directives.unchanged,
         "alt": directives.unchanged_required,
@@ -712,9 +726,10 @@ class CnncountDirective(SphinxDirective):
         try:
             options = self._options()
             columns = parse_columns(self.options.get("columns", self.config.cnncount_columns))
-            kind = parse_diagram(self.options.get("diagram", self.config.cnncount_diagram))
+            kind = parse_diagram(self._kind())
             units = parse_units(self.options["units"]) if "units" in self.options \
                 else bool(self.config.cnncount_units)
+            with_table = parse_table(self.options.get("table", "yes"), "caption" in self.options)
         except ValueError as exc:
             return self._fail(f"{rel}: {exc}")
         key = analysis_key(path, options, _cache_dir(self.env))
@@ -736,8 +751,10 @@ class CnncountDirective(SphinxDirective):
                            location=self.get_location(), type="cnncount", subtype="error")
             picture = None
         if picture is not None:
-            figure, messages = self._figure(picture, describe(summary, result.edges, kind))
+            figure, messages = self._figure(picture, describe(summary, result.edges))
             container += figure
+        if not with_table:
+            return [container, *messages]
         cells = _table_cells(key, columns, units, self.config.language)
         table = table_node(summary, columns, units, cells)
         self.set_source_info(table)
@@ -775,6 +792,13 @@ class CnncountDirective(SphinxDirective):
         elif "figure-caption" in self.options:  # numbered: Sphinx numbers what has an id
             node["ids"].append(node["uid"])
         return node, messages
+
+    def _kind(self) -> str:
+        """``:kind:`` or ``:diagram:`` (two names of one option), else conf.py's default."""
+        if "kind" in self.options and "diagram" in self.options:
+            raise ValueError(":kind: and :diagram: are one option: give one of them")
+        return self.options.get("kind", self.options.get("diagram",
+                                                          self.config.cnncount_diagram))
 
     def _options(self) -> Options:
         return directive_options(self.options, self.config)

@@ -18,6 +18,7 @@ from sphinx.cmd.build import build_main
 from sphinx_cnncount import messages
 from sphinx_cnncount.api import analyze
 from sphinx_cnncount.render import Column
+from sphinx_cnncount.render import vocabulary
 from sphinx_cnncount.render.diagram import Diagram, drawing
 from sphinx_cnncount.render.vocabulary import Kind
 
@@ -60,8 +61,8 @@ def test_a_chinese_project_gets_chinese_words(tmp_path: Path, fresh_translators:
             == "residual.onnx 的层图：9 层，输入 3@16x16，输出 10。 数据在 1 层处分出分支。 "
                "分支在 1 层处合并。")
     boxes = re.findall(r"<text [^>]*>([^<]*)</text>", graph)
-    for line in ("卷积  8@16x16", "激活  8@16x16", "求和  8@16x16", "全局池化  8@1x1",
-                 "展平  8", "全连接  10"):
+    for line in ("卷积 8@16x16", "激活 8@16x16", "求和 8@16x16", "全局池化 8@1x1",
+                 "展平 8", "全连接 10"):
         assert line in boxes
     text = (tmp_path / "text" / "index.txt").read_text(encoding="utf8")
     assert "[示意图：lenet5.onnx 的示意图：7 层依次相连" in text
@@ -95,7 +96,7 @@ def drawn_words(summary, edges) -> set[str]:
         asked.add(text)
         return text
 
-    for kind in (Diagram.LENET, Diagram.GRAPH):
+    for kind in (Diagram.LENET, Diagram.GRAPH, Diagram.BLOCKS):
         drawing(kind, summary, edges, translate=record)
     return asked
 
@@ -107,8 +108,9 @@ def test_every_phrase_the_drawings_ask_for_is_in_the_catalog() -> None:
     zh = catalog(ZH)
     wanted = set(messages.phrases())
     assert {c.title for c in Column} <= wanted
-    for kind in Kind:  # every phrase the vocabulary module can produce
-        assert {kind.value, kind.noun} <= wanted
+    assert set(vocabulary.phrases()) <= wanted  # every phrase the vocabulary can produce
+    for kind in Kind:
+        assert {kind.caption, kind.noun} <= wanted
     models = [ROOT / "examples" / "lenet5.onnx", ROOT / "examples" / "keras_cnn.onnx",
               ROOTS / "test-graph" / "residual.onnx",
               ROOT / "tests" / "data" / "torchvision" / "resnet18.torchscript.onnx"]

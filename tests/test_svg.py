@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from sphinx_cnncount.render import diagram, svg
+from sphinx_cnncount.render import chain, diagram, lenet, svg
 from sphinx_cnncount.render.diagram import Diagram
 from sphinx_cnncount.sphinx_ext import Analysis, Options, analysis
 
@@ -42,28 +42,35 @@ def texts(root: ET.Element) -> list[str]:
 def test_lenet_diagram_follows_the_paper() -> None:
     a = analysed(EXAMPLES / "lenet5.onnx")
     assert svg.resolve(Diagram.AUTO, a.summary, a.edges) is Diagram.LENET
-    root = parse(svg.to_svg(diagram.lenet(a.summary, max_width=None)))
+    root = parse(svg.to_svg(lenet.lenet(a.summary, max_width=None)))
     labels = texts(root)
-    for pair in (["INPUT", "32x32"], ["C1: feature maps", "6@28x28"],
-                 ["S2: feature maps", "6@14x14"], ["C3: feature maps", "16@10x10"],
-                 ["S4: feature maps", "16@5x5"], ["C5: layer", "120"], ["F6: layer", "84"],
-                 ["OUTPUT: layer", "10"]):
-        i = labels.index(pair[0])
-        assert labels[i + 1] == pair[1]
+    for lines in (["INPUT", "32x32"], ["C1:", "feature maps", "6@28x28"],
+                  ["S2:", "feature maps", "6@14x14"], ["C3:", "feature maps", "16@10x10"],
+                  ["S4:", "feature maps", "16@5x5"], ["C5: layer", "120"], ["F6: layer", "84"],
+                  ["OUTPUT:", "layer", "10"]):
+        i = labels.index(lines[0])
+        assert labels[i:i + len(lines)] == lines
     # The paper's words for each step: Figure 2's captions.
     assert labels.count("convolutions") == 3 and labels.count("subsampling") == 2
     pairs = [labels[i:i + 2] for i in range(len(labels))]
     assert ["full", "connection"] in pairs and ["Gaussian", "connections"] in pairs
     assert not [t for t in labels if "+" in t]  # no raw op lists
     rects = [(float(r.get("width")), float(r.get("height")))
-             for r in root.iterfind("s:rect", NS) if r.get("class")]
-    side = diagram.PLANE_MAX / 32  # px per unit of the largest map, the input's 32
-    assert rects.count((diagram.PLANE_MAX, diagram.PLANE_MAX)) == 1  # INPUT, one plane
-    assert rects.count((28 * side, 28 * side)) == 6  # C1: six planes, 28/32 of the input
-    assert rects.count((14 * side, 14 * side)) == 6  # S2
-    assert rects.count((10 * side, 10 * side)) == diagram.STACK_MAX  # C3: 16 maps, capped
-    bars = sorted(h for w, h in rects if w == diagram.BAR_W)
-    assert len(bars) == 3 and bars[0] < bars[1] < bars[2] == diagram.BAR_MAX  # OUTPUT < F6 < C5
+             for r in root.iterfind("s:rect", NS) if r.get("class") == "cnncount-plane"]
+
+    def side(n: int) -> float:  # the square-root scale, the input's 32 drawn 100 px
+        return round(chain.SIDE_MAX * (n / 32) ** 0.5, 1)
+
+    assert rects.count((side(32), side(32))) == 1  # INPUT, one plane
+    assert rects.count((side(28), side(28))) == 6  # C1: six planes
+    assert rects.count((side(14), side(14))) == 6  # S2
+    # 16 maps: a stack 6 px deep per doubling, 24 px, planes 3 px apart: 9 of them
+    assert rects.count((side(10), side(10))) == 1 + 24 // 3  # C3
+    assert rects.count((side(5), side(5))) == 9  # S4
+    bars = [float(r.get("height")) for r in root.iterfind("s:rect", NS)
+            if r.get("class") == "cnncount-bar"]
+    low, high = lenet.BAR_MIN, lenet.BAR_MAX  # heights grow with the square root of the units
+    assert bars == [round(low + (high - low) * (n / 120) ** 0.5, 1) for n in (120, 84, 10)]
 
 
 def test_keras_input_is_channels_last() -> None:
@@ -88,18 +95,22 @@ def test_graph_diagram_of_a_residual_block() -> None:
     root = parse(text)
     boxes = root.findall("s:rect[@class='cnncount-box']", NS)
     assert len(boxes) == len(names)
-    assert {t for t in texts(root)} >= {*names, "convolution  8@16x16", "sum  8@16x16",
-                                        "full connection  10", "flatten  8"}
+    assert {t for t in texts(root)} >= {*names, "convolution", "8@16x16", "sum 8@16x16",
+                                        "full", "connection", "flatten 8", "global pooling"}
     paths = root.findall("s:path[@marker-end]", NS)
     assert len(paths) == len(a.edges)
     assert all(p.get("marker-end") == "url(#t7-arrow)" for p in paths)
     assert root.find(".//s:marker", NS).get("id") == "t7-arrow"
-    # The skip leaves stem's right side and enters block's right side, bowing out beyond both.
-    x0, y0, *_, x1, y1 = map(float, re.findall(r"-?[\d.]+", paths[1].get("d")))
-    stem, block = boxes[0], boxes[4]
-    assert x0 == x1 == float(stem.get("x")) + float(stem.get("width"))
-    assert y0 == float(stem.get("y")) + diagram.BOX_H / 2
-    assert y1 == float(block.get("y")) + diagram.BOX_H / 2
+    # The skip leaves stem (not the last of its band) over the boxes after it, goes down the
+    # band's right side, back along the gap under it, and into block, in the next band.
+    stem, block = ([float(b.get(k)) for k in ("x", "y", "width", "height")]
+                   for b in (boxes[0], boxes[4]))
+    skip = [tuple(map(float, xy.split(","))) for xy in re.findall(r"-?[\d.]+,-?[\d.]+",
+                                                                  paths[1].get("d"))]
+    assert skip[0] == (stem[0] + stem[2] / 2, stem[1])
+    assert skip[1][1] < stem[1]  # up, over the band
+    assert block[1] > stem[1] + stem[3]  # block is in a band below
+    assert skip[-1] in ((block[0], block[1] + block[3] / 2), (block[0] + block[2] / 2, block[1]))
 
 
 def test_depth_one_of_the_residual_model_is_a_chain() -> None:
@@ -134,7 +145,7 @@ def test_directive_picks_the_diagram_by_shape(app: SphinxTestApp) -> None:
 def test_a_model_without_layers_draws_nothing() -> None:
     a = analysed(EXAMPLES / "lenet5.onnx")
     empty = replace(a.summary, layers=())
-    assert [svg.render(kind, empty, ()) for kind in Diagram] == ["", "", "", ""]
+    assert [svg.render(kind, empty, ()) for kind in Diagram] == [""] * len(Diagram)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -148,25 +159,25 @@ def test_a_long_chain_folds_and_wraps_within_the_column() -> None:
     from sphinx_cnncount.render.drawing import MIN_TEXT_PX, Text
 
     a = analysed(RESNET18, depth=2)
-    one_row = diagram.lenet(a.summary, max_width=None)
-    assert one_row.width > 2 * diagram.MAX_WIDTH  # 1,787 px in one row
-    picture = diagram.lenet(a.summary)
-    assert picture.width <= diagram.MAX_WIDTH
+    one_row = lenet.lenet(a.summary, max_width=None)
+    assert one_row.width > 2 * diagram.MAX_WIDTH  # 1,540 px in one row
+    picture = lenet.lenet(a.summary)
+    # Shown in the column, no label falls below 9 px; the SVG says how far it may shrink.
+    assert picture.width * picture.min_scale <= diagram.MAX_WIDTH
+    assert min(s.size for s in picture.shapes if isinstance(s, Text)) * picture.min_scale \
+        >= MIN_TEXT_PX
     labels = [s.text for s in picture.shapes if isinstance(s, Text)]
     assert "layer1.0-1 (x2):" in labels and "layer1.0:" not in labels
     rows = sorted({s.y for s in picture.shapes if isinstance(s, Text) and s.text == "convolutions"})
-    assert len(rows) >= 2  # captions on several rows
-    # Shrunk to fit a column, no label falls below 9 px; the SVG says how far it may shrink.
-    assert min(s.size for s in picture.shapes if isinstance(s, Text)) * picture.min_scale \
-        >= MIN_TEXT_PX
+    assert len(rows) == 2  # captions on two rows
     root = parse(svg.to_svg(picture))
     assert f"min-width:{-(-picture.width * picture.min_scale // 1):.0f}px" in root.get("style")
 
 
 def test_a_chain_that_fits_is_one_row_and_unfolded() -> None:
     a = analysed(EXAMPLES / "keras_cnn.onnx")
-    assert diagram.lenet(a.summary, max_width=2000) == diagram.lenet(a.summary, max_width=None)
-    labels = texts(parse(svg.to_svg(diagram.lenet(a.summary, max_width=None))))
+    assert lenet.lenet(a.summary, max_width=2000) == lenet.lenet(a.summary, max_width=None)
+    labels = texts(parse(svg.to_svg(lenet.lenet(a.summary, max_width=None))))
     assert not [t for t in labels if "(x" in t]
 
 
@@ -174,7 +185,7 @@ def test_flatten_is_an_arrow_not_a_fan() -> None:
     from sphinx_cnncount.render.drawing import Dot, Path as Line
 
     a = analysed(EXAMPLES / "keras_cnn.onnx")
-    picture = diagram.lenet(a.summary, max_width=None)
+    picture = lenet.lenet(a.summary, max_width=None)
     # A fan ends in a unit (a dot): 3 convolutions, 3 max pools, 2 dense; none for the flatten.
     assert sum(isinstance(s, Dot) for s in picture.shapes) == 3 + 3 + 2
     arrows = [s for s in picture.shapes if isinstance(s, Line) and s.arrow]
@@ -192,3 +203,10 @@ def test_svg_colours_come_from_the_page() -> None:
             assert el.get("stroke") == "currentColor"
         if el.get("fill", "none") not in ("none", "currentColor"):
             assert el.get("class") in ("cnncount-plane", "cnncount-bar", "cnncount-box")
+    # 3D blocks: each face names its hue and face, for the stylesheet to mix with the page's
+    # background; the fill attribute is the same mixed with white, where no stylesheet applies.
+    root = parse(svg.render(Diagram.BLOCKS, a.summary, a.edges))
+    faces = root.findall("s:path[@class]", NS)
+    assert faces and all(re.fullmatch(r"cnncount-hue-\w+ cnncount-face-(front|top|side)",
+                                      f.get("class")) for f in faces)
+    assert all(f.get("stroke") == "currentColor" for f in faces)

@@ -1,8 +1,8 @@
 """The theme matrix in a real browser: each theme x light/dark x 1280/390 px.
 
 tests/roots/test-themes (LeNet-5, ResNet-18 at depth 2 with a wide table, a residual block's
-graph, ResNet-18 at depth 3 as a long table) is built with alabaster, furo, sphinx-rtd-theme, pydata-sphinx-theme and
-sphinx-book-theme, and opened in headless Chromium (selenium, with the system's chromedriver).
+graph, ResNet-18 at depth 3 as a long table and as 3D blocks) is built with alabaster, furo,
+sphinx-rtd-theme, pydata-sphinx-theme and sphinx-book-theme, and opened in headless Chromium (selenium, with the system's chromedriver).
 For each combination:
 
 * every table's header and row cells are in column order, inside the table's box, numbers

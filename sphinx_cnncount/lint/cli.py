@@ -390,8 +390,9 @@ def lint_docs(run: Run, roots: Sequence[str]) -> list:
                     shapes = parse_input_shapes(directive.input_shapes())
                     if "columns" in directive.options:  # as the Sphinx build reads them
                         parse_columns(directive.options["columns"])
-                    if directive.options.get("diagram", "").strip():
-                        parse_diagram(directive.options["diagram"])
+                    for name in ("diagram", "kind"):  # one option, two names
+                        if directive.options.get(name, "").strip():
+                            parse_diagram(directive.options[name])
                     if "units" in directive.options:
                         from ..sphinx_ext import parse_units
 

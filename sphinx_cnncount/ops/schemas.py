@@ -50,6 +50,10 @@ _ELEM_TYPES: dict[tuple[str, int], tuple[int | None, int]] = {
 def registered(domains: set[str]) -> Iterator[None]:
     """The schemas of the ops of ``domains`` (the model's opset imports) that have a shape rule
     and no onnx schema, registered for the duration of the block."""
+    # onnx's reference evaluator (folding's) refuses, when first imported, an op name that two
+    # domains share: it is imported before any contrib schema is registered.
+    import onnx.reference  # noqa: F401
+
     added: list[tuple[str, int, str]] = []
     try:
         for (domain, op), entry in REGISTRY.items():

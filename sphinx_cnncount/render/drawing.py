@@ -25,6 +25,48 @@ class Ink(str, Enum):
     PLANE = "plane"  # a feature map: the page's background, outlined
     BAR = "bar"  # a layer of units: a tint of the text colour over the background, outlined
     BOX = "box"  # a node of the layer graph: a lighter tint, outlined
+    FRAME = "frame"  # around a repeated group: a dashed outline, no fill
+
+
+class Hue(str, Enum):
+    """The colour of a 3D block, by what its layer does (PlotNeuralNet's and NN-SVG's
+    convention: one colour per kind of layer)."""
+
+    CONVOLUTION = "conv"
+    POOLING = "pool"
+    NORMALIZATION = "norm"
+    ACTIVATION = "act"
+    DENSE = "dense"
+    ATTENTION = "attn"
+    EMBEDDING = "embed"
+    OTHER = "other"
+
+
+class Face(str, Enum):
+    """Which face of a block a polygon is: lit differently, so that the block reads as 3D."""
+
+    FRONT = "front"
+    TOP = "top"
+    SIDE = "side"
+
+
+# The hues as sRGB, and how much of each face is the hue (the rest is the background): the
+# SVG's stylesheet mixes them with the page's own background, the fallbacks and TikZ with white.
+HUES: dict[Hue, tuple[int, int, int]] = {
+    Hue.CONVOLUTION: (233, 162, 59), Hue.POOLING: (214, 82, 78),
+    Hue.NORMALIZATION: (77, 150, 214), Hue.ACTIVATION: (196, 110, 20),
+    Hue.DENSE: (150, 118, 204), Hue.ATTENTION: (46, 170, 160),
+    Hue.EMBEDDING: (110, 176, 90), Hue.OTHER: (150, 150, 150),
+}
+SHARE: dict[Face, float] = {Face.FRONT: 0.55, Face.TOP: 0.3, Face.SIDE: 0.8}
+
+
+def mixed(hue: Hue, face: Face, background: tuple[int, int, int] = (255, 255, 255)
+          ) -> tuple[int, int, int]:
+    """A face's colour over ``background``."""
+    share = SHARE[face]
+    return tuple(round(c * share + b * (1 - share))  # type: ignore[return-value]
+                 for c, b in zip(HUES[hue], background))
 
 
 class Anchor(str, Enum):
@@ -71,13 +113,24 @@ class Path:
 
 
 @dataclass(frozen=True)
+class Poly:
+    """A closed polygon filled with a face of a hue, outlined: a face of a 3D block, a band
+    on it, a legend's swatch."""
+
+    points: tuple[tuple[float, float], ...]
+    hue: Hue
+    face: Face = Face.FRONT
+    stroke: float = 0.8
+
+
+@dataclass(frozen=True)
 class Dot:
     x: float
     y: float
     r: float
 
 
-Shape = Rect | Text | Path | Dot
+Shape = Rect | Text | Path | Poly | Dot
 
 
 @dataclass(frozen=True)

@@ -17,7 +17,7 @@ from html import escape
 
 from ..summary import Summary
 from .diagram import Diagram, Edges, drawing, is_chain, parse_diagram, resolve
-from .drawing import Anchor, Dot, Drawing, Ink, Path, Rect, Text
+from .drawing import Anchor, Dot, Drawing, Ink, Path, Poly, Rect, Text, mixed
 
 # to_svg and render are this module's; the rest re-exported for the callers of the SVG module.
 __all__ = ["to_svg", "render", "Diagram", "Edges", "drawing", "is_chain", "parse_diagram",
@@ -25,7 +25,7 @@ __all__ = ["to_svg", "render", "Diagram", "Edges", "drawing", "is_chain", "parse
 
 # Fallback fills, where the stylesheet does not apply; the stylesheet's are the theme's.
 _FILL = {Ink.PLANE: "#fff", Ink.BAR: "#e4e4e4", Ink.BOX: "#f2f2f2", Ink.LINE: "none",
-         Ink.FAINT: "none"}
+         Ink.FAINT: "none", Ink.FRAME: "none"}
 
 
 def _n(x: float) -> str:
@@ -35,9 +35,20 @@ def _n(x: float) -> str:
 def _rect(r: Rect) -> str:
     corner = f' rx="{_n(r.radius)}"' if r.radius else ""
     css = f' class="cnncount-{r.ink.value}"' if r.ink in (Ink.PLANE, Ink.BAR, Ink.BOX) else ""
+    dash = ' stroke-dasharray="5 3" stroke-opacity="0.7"' if r.ink is Ink.FRAME else ""
     return (f'<rect{css} x="{_n(r.x)}" y="{_n(r.y)}" width="{_n(r.w)}" height="{_n(r.h)}"'
             f'{corner} fill="{_FILL[r.ink]}" stroke="currentColor" '
-            f'stroke-width="{_n(r.stroke)}"/>')
+            f'stroke-width="{_n(r.stroke)}"{dash}/>')
+
+
+def _poly(p: Poly) -> str:
+    """A face of a block: its hue and face as classes (the stylesheet mixes them with the
+    page's background), the same mixed with white as the fallback."""
+    d = "M" + " L".join(f"{_n(x)},{_n(y)}" for x, y in p.points) + " Z"
+    fill = "#{:02x}{:02x}{:02x}".format(*mixed(p.hue, p.face))
+    return (f'<path class="cnncount-hue-{p.hue.value} cnncount-face-{p.face.value}" d="{d}" '
+            f'fill="{fill}" stroke="currentColor" stroke-width="{_n(p.stroke)}" '
+            'stroke-linejoin="round"/>')
 
 
 def _path(p: Path, uid: str) -> str:
@@ -70,6 +81,8 @@ def to_svg(picture: Drawing, uid: str = "cnncount") -> str:
             body.append(_rect(shape))
         elif isinstance(shape, Path):
             body.append(_path(shape, uid))
+        elif isinstance(shape, Poly):
+            body.append(_poly(shape))
         elif isinstance(shape, Text):
             body.append(_text(shape))
         elif isinstance(shape, Dot):
@@ -94,6 +107,6 @@ def to_svg(picture: Drawing, uid: str = "cnncount") -> str:
 def render(kind: Diagram, summary: Summary, edges: Edges, uid: str = "cnncount",
            max_width: float | None = None) -> str:
     """The SVG of ``kind`` (``auto`` resolved), or "" for ``none``; ``uid`` prefixes SVG ids.
-    ``max_width`` is the column a lenet chain must fit (None: one row)."""
+    ``max_width`` is the column the figure must stay legible in (None: one row)."""
     picture = drawing(kind, summary, edges, max_width)
     return "" if picture is None else to_svg(picture, uid)

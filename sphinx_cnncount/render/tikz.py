@@ -7,12 +7,13 @@ white. :func:`to_latex` wraps the picture so that it never overflows the text wi
 
 from __future__ import annotations
 
-from .drawing import Anchor, Dot, Drawing, Ink, Path, Rect, Shape, Text
+from .drawing import Anchor, Dot, Drawing, Ink, Path, Poly, Rect, Shape, Text, mixed
 
 PT_PER_PX = 0.75
 _ANCHOR = {Anchor.START: "base west", Anchor.MIDDLE: "base", Anchor.END: "base east"}
 _STYLE = {Ink.PLANE: "draw, fill=white", Ink.BAR: "draw, fill=black!12",
-          Ink.BOX: "draw, fill=black!5", Ink.LINE: "draw", Ink.FAINT: "draw=black!60"}
+          Ink.BOX: "draw, fill=black!5", Ink.LINE: "draw", Ink.FAINT: "draw=black!60",
+          Ink.FRAME: "draw=black!70, dashed"}
 _SPECIAL = {"\\": r"\textbackslash{}", "{": r"\{", "}": r"\}", "$": r"\$", "&": r"\&",
             "#": r"\#", "^": r"\textasciicircum{}", "_": r"\_", "%": r"\%",
             "~": r"\textasciitilde{}", "<": r"\textless{}", ">": r"\textgreater{}",
@@ -43,7 +44,7 @@ def _span(s: Shape) -> tuple[float, float]:
         return s.y - s.size, s.y + s.size * 0.3  # ascenders above the baseline, descenders below
     if isinstance(s, Dot):
         return s.y - s.r, s.y + s.r
-    ys = [y for _, y in s.points]
+    ys = [y for _, y in s.points]  # a path, a polygon
     return min(ys), max(ys)
 
 
@@ -84,13 +85,30 @@ def to_tikz(picture: Drawing, band: tuple[float, float] | None = None,
                 font += r"\bfseries"
             out.append(rf"\node[anchor={_ANCHOR[s.anchor]}, inner sep=0pt, font={font}] "
                        rf"at {_pt(s.x, s.y)} {{{tex_escape(s.text, unicode)}}};")
+        elif isinstance(s, Poly):
+            r, g, b = mixed(s.hue, s.face)
+            out.append(rf"\path[draw, fill={{rgb,255:red,{r};green,{g};blue,{b}}}, "
+                       rf"line width={_n(s.stroke * PT_PER_PX)}pt] "
+                       + " -- ".join(_pt(*p) for p in s.points) + " -- cycle;")
         elif isinstance(s, Dot):
             out.append(rf"\fill {_pt(s.x, s.y)} circle ({_n(s.r * PT_PER_PX)}pt);")
     out.append(r"\end{tikzpicture}")
     return "\n".join(out)
 
 
-PAGE_PX = 800.0  # px of drawing per slice: 600 pt, under the text height of a letter or A4 page
+PAGE_PX = 700.0  # px of drawing per slice: 525 pt, under the text height of a letter or A4 page
+ROOM = r"\dimexpr\textheight-4\baselineskip\relax"  # the tallest a picture is set: a page's text
+
+# Box 0 holds a picture: at most as wide as the line and as tall as a page's text (scaled down
+# if not, fonts with it), then set centred in a paragraph of its own, in a box exactly as wide
+# as the line, so that it never overflows into the margin or the footer whatever the text
+# around it or the paragraph's indentation.
+_FIT = "\n".join([
+    r"\ifdim\wd0>\linewidth\setbox0=\hbox{\resizebox{\linewidth}{!}{\box0}}\fi",
+    rf"\ifdim\ht0>{ROOM}\setbox0=\hbox{{\resizebox*{{!}}{{{ROOM}}}{{\box0}}}}\fi",
+    r"\par\noindent\makebox[\linewidth]{\box0}\par",
+])
+BEGIN, END = "%% cnncount: begin", "%% cnncount: end"  # what a log check looks between
 
 
 def bands(picture: Drawing, page: float = PAGE_PX) -> list[tuple[float, float]]:
@@ -119,16 +137,41 @@ def bands(picture: Drawing, page: float = PAGE_PX) -> list[tuple[float, float]]:
     return out
 
 
+MARK = "cnncount: figure"  # written to the log as the picture's page ships out
+
+
+def _fitted(tikz: str) -> str:
+    """The picture, fitted; it says in the log which page it is on (a log check can then
+    tell an overfull page of ours from any other)."""
+    return "\n".join([r"\begingroup", rf"\setbox0=\hbox{{\write-1{{{MARK}}}%", tikz + "%",
+                      "}%", _FIT, r"\endgroup"])
+
+
 def to_latex(picture: Drawing, unicode: bool = False) -> str:
     """The picture centred, scaled down to the text width when wider, in page-sized slices
-    when taller than a page (LaTeX breaks pages between them)."""
-    parts = []
+    when taller than a page (LaTeX breaks pages between them); each slice is scaled down
+    further if it is still taller than a page's text."""
+    parts = [BEGIN]
     slices = bands(picture)
     for band in slices:
-        parts += [r"\begin{center}\begingroup",
-                  r"\setbox0=\hbox{%",
-                  to_tikz(picture, band if len(slices) > 1 else None, unicode) + "%",
-                  "}%",
-                  r"\ifdim\wd0>\linewidth\resizebox{\linewidth}{!}{\box0}\else\box0\fi",
-                  r"\endgroup\end{center}"]
+        parts += [r"\begin{center}",
+                  _fitted(to_tikz(picture, band if len(slices) > 1 else None, unicode)),
+                  r"\end{center}"]
+    parts.append(END)
     return "\n".join(parts)
+
+
+def to_tex_file(picture: Drawing, natural: bool = False) -> str:
+    """A file for ``\\input`` in a LaTeX document that loads ``tikz``: the picture scaled down
+    to ``\\linewidth`` (and to a page's text height) when larger, set in a box as wide as the
+    line; with ``natural``, the bare ``tikzpicture`` at its own size (1 px = 0.75 pt)."""
+    head = [f"% {tex_comment(picture.label)}",
+            r"% needs \usepackage{tikz} (which loads graphicx); made by cnncount diagram"]
+    if natural:
+        return "\n".join([*head, to_tikz(picture), ""])
+    return "\n".join([*head, BEGIN, _fitted(to_tikz(picture)), END, ""])
+
+
+def tex_comment(text: str) -> str:
+    """Text for a ``%`` comment: one line, printable."""
+    return "".join(ch if 32 <= ord(ch) < 127 else "?" for ch in text)

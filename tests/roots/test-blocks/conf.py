@@ -1,0 +1,3 @@
+extensions = ["sphinx_cnncount"]
+numfig = True
+exclude_patterns = ["_build"]
