@@ -235,13 +235,13 @@ from sphinx.cmd.build import build_main
 import sphinx_cnncount.sphinx_ext as ext
 
 src, out, log, *extra = sys.argv[1:]
-if hasattr(ext, "load"):  # count the analyses: every call of the loader, in any process (-j)
-    real = ext.load
-    def load(*args, **kwargs):
+if hasattr(ext, "_compute"):  # count the analyses: every one made, in any process (-j)
+    real = ext._compute
+    def compute(*args, **kwargs):
         with open(log, "a") as f:
             f.write(f"{os.getpid()}\\n")
         return real(*args, **kwargs)
-    ext.load = load
+    ext._compute = compute
 rc = build_main(["-q", "-E", "-b", "html", *extra, src, out])
 cached = getattr(ext, "_analyze", None)
 print(cached.cache_info() if hasattr(cached, "cache_info") else "no lru_cache")

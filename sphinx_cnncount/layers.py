@@ -30,12 +30,12 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import TYPE_CHECKING
 
-import onnx
-
 from .ops import Role, lookup
 from .shapes import Shape
 
 if TYPE_CHECKING:
+    import onnx
+
     from .graph import Graph
 
 SCOPE_KEY = "pkg.torch.onnx.name_scopes"
@@ -350,8 +350,18 @@ def _neighbour_scopes(g: Graph, live: list[int],
 # ---------------------------------------------------------------------------------------------
 # Automatic layers
 
-_FLOAT = frozenset({onnx.TensorProto.FLOAT, onnx.TensorProto.FLOAT16, onnx.TensorProto.DOUBLE,
-                    onnx.TensorProto.BFLOAT16})
+
+
+@lru_cache(maxsize=1)
+def _float_types() -> frozenset[int]:
+    """onnx's float element types. onnx is imported here, when a model is grouped into layers,
+    not with this module: the renderers read the layer vocabulary, and a cached analysis is
+    shown without importing onnx."""
+    import onnx
+
+    return frozenset({onnx.TensorProto.FLOAT, onnx.TensorProto.FLOAT16, onnx.TensorProto.DOUBLE,
+                      onnx.TensorProto.BFLOAT16})
+
 
 # The states of an open automatic layer, by what it has taken in so far.
 _LAYOUT, _LINEAR, _SCALED, _BIASED, _ACTIVATED, _NORM, _OTHER, _RESHAPED = range(8)
@@ -388,7 +398,7 @@ def _role(g: Graph, i: int, shapes: dict[str, Shape], dtypes: dict[str, int]) ->
 def _parameter(t: str, shapes: dict[str, Shape], dtypes: dict[str, int]) -> bool:
     """A float constant of more than one element (a per-channel scale or shift), not a scalar."""
     shape = shapes.get(t)
-    if dtypes and dtypes.get(t) not in _FLOAT:
+    if dtypes and dtypes.get(t) not in _float_types():
         return False
     if shape is None:
         return True

@@ -10,8 +10,10 @@ import os
 from collections.abc import Iterable
 from dataclasses import dataclass
 from math import prod
+from typing import TYPE_CHECKING
 
-import onnx
+if TYPE_CHECKING:  # annotations only: a cached Summary is read without importing onnx
+    import onnx
 
 # One dim of a shape: an int when known, a str for a symbol inference could not resolve,
 # None for a dim nobody named.

@@ -2,20 +2,26 @@
 
 The directive renders a model's summary as a docutils table (so every builder shows it) in a box
 of its own that scrolls when the table is wider than the page, and a diagram: a
-:class:`cnncount_diagram` node holding the drawing, which the HTML builders write as inline SVG,
-LaTeX as a TikZ picture, and the text builders skip. Its content declares numbers that must
-match the model. The role quotes one figure in running text. Every failure is a located warning
-with type ``cnncount`` and a subtype (``error``, ``mismatch``, ``diagnostic``, ``reference``) and
-the build goes on.
+:class:`cnncount_diagram` node holding the drawing and its description, which the HTML builders
+write as inline SVG, EPUB as an SVG image, LaTeX as a TikZ picture, and every other builder as a
+line with the description in its place; with a caption it is a numbered figure (``numfig``).
+Its content declares numbers that must match the model. The role quotes one figure in running
+text. Every failure is a located warning with type ``cnncount`` and a subtype (``error``,
+``mismatch``, ``diagnostic``, ``reference``) and the build goes on. The words the extension
+writes itself are translated (:mod:`sphinx_cnncount.messages`).
 """
 
 from __future__ import annotations
 
 import dataclasses
 import functools
+from collections import Counter
 import hashlib
+import html
+import math
 import os
 import pickle
+import posixpath
 import shutil
 import stat
 from dataclasses import dataclass
@@ -30,6 +36,7 @@ except ImportError:  # not on Windows: parallel processes may then analyse a mod
 from docutils import nodes
 from docutils.parsers.rst import directives
 from docutils.statemachine import StateMachine
+from docutils.utils import column_width
 from sphinx import addnodes
 from sphinx.config import ENUM
 from sphinx.transforms.post_transforms import SphinxPostTransform
@@ -37,29 +44,35 @@ from sphinx.util import logging
 from sphinx.util.docutils import SphinxDirective, SphinxRole
 
 from . import escape
-from .version import __version__
-from .count import count
-from .summary import Layer, Summary, Totals
 from .declare import (DeclarationError, check, has_layer, parse_lines, parse_reference, quote,
                       reference_depths)
 from .layers import parse_depth
-from .load import ModelError, load
 from .spelling import parse_dims, parse_input_shapes, parse_input_values
+from .version import __version__
 from .render import DEFAULT_COLUMNS, Column, parse_columns, table_rows
-from .render.diagram import MAX_WIDTH, Diagram, Edges, drawing, parse_diagram
+from .escape import printable
+from .messages import (CATALOG, CHAIN, GRAPH, JOINS, LOCALE_DIR, PERMALINK, PLACEHOLDER, SPLITS,
+                       TOTAL, _, ngettext)
+from .render import fmt_shape
+from .render.diagram import MAX_WIDTH, Diagram, Edges, drawing, is_chain, parse_diagram
 from .render.drawing import Drawing
 from .render.svg import to_svg
-from .render.tikz import to_latex
+from .render.tikz import bands, to_latex
+from .shapes import ModelError
 from .spelling import Spelling, Syntax
+from .summary import Layer, Summary, Totals
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
     from sphinx.application import Sphinx
+    from sphinx.config import Config
     from sphinx.environment import BuildEnvironment
     from sphinx.util.typing import ExtensionMetadata
     from sphinx.writers.html5 import HTML5Translator
     from sphinx.writers.latex import LaTeXTranslator
+
+    from .summary import TensorInfo
 
 logger = logging.getLogger(__name__)
 
@@ -93,10 +106,16 @@ def analysis(path: str, options: Options, cache_dir: str | None = None) -> Analy
     build, which Sphinx forks before any page is read. Keyed by a hash of the file's bytes, so a
     model replaced by one of the same size and mtime (``cp -p``, ``rsync -a``) is read again.
     """
+    return _analyze(*analysis_key(path, options, cache_dir))
+
+
+def analysis_key(path: str, options: Options, cache_dir: str | None = None
+                 ) -> tuple[str, str, Options, str | None]:
+    """What an analysis is found by: the file, its content's hash, the options, the cache."""
     digest = model_digest(path)
     if digest is None:
         cache_dir = None  # the loader says what is wrong; nothing is cached for it
-    return _analyze(path, digest or "", options, cache_dir)
+    return path, digest or "", options, cache_dir
 
 
 @functools.lru_cache(maxsize=256)
@@ -149,6 +168,15 @@ def _analyze(path: str, digest: str, options: Options,
         return result
 
 
+@functools.lru_cache(maxsize=64)
+def _drawing(key: tuple[str, str, Options, str | None], kind: Diagram,
+             language: str | None) -> Drawing | None:
+    """The drawing of an analysis (``analysis_key``), in ``language``: made once however many
+    directives show it (by then the analysis is in memory)."""
+    result = _analyze(*key)
+    return drawing(kind, result.summary, result.edges, MAX_WIDTH, _)
+
+
 def directive_options(given: dict[str, Any], config: Any) -> Options:
     """A directive's analysis options: its own, else the conf.py defaults."""
     defaults = _config_dims(config.cnncount_dims)
@@ -192,13 +220,15 @@ def analyze_before_fork(app: Sphinx, env: BuildEnvironment, docnames: list[str])
             continue
 
 
-# Messages tell the user how to bind a dim the way the directive does.
-def _flags(options: Options) -> Spelling:
-    return Spelling(Syntax.DIRECTIVE, dict.fromkeys(options.defaults, "conf.py cnncount_dims"))
-
-
 def _compute(path: str, options: Options) -> Analysis:
-    loaded = load(path, dict(options.dims), dict(options.input_shapes), _flags(options),
+    # The one place the extension imports onnx (with the loader and the counter): a build whose
+    # analyses are all in the cache, or that reads no page, never imports it.
+    from .count import count
+    from .load import load
+
+    # Messages tell the user how to bind a dim the way the directive does.
+    flags = Spelling(Syntax.DIRECTIVE, dict.fromkeys(options.defaults, "conf.py cnncount_dims"))
+    loaded = load(path, dict(options.dims), dict(options.input_shapes), flags,
                   input_values=dict(options.input_values))
     summary = count(loaded, options.depth)
     return Analysis(summary, summary.edges)
@@ -253,9 +283,10 @@ def merge_info(app: Sphinx, env: BuildEnvironment, docnames: set[str],
 
 
 def start_cache(app: Sphinx) -> None:
-    """A fresh environment (``-E``) starts with an empty analysis cache."""
+    """A fresh environment (``-E``) starts with an empty analysis cache. (A fresh environment
+    has read no document yet: ``Sphinx.fresh_env_used`` says the same from Sphinx 7.4 on.)"""
     cache = _cache_dir(app.env)
-    if app.fresh_env_used and os.path.isdir(cache):
+    if not app.env.all_docs and os.path.isdir(cache):
         shutil.rmtree(cache, ignore_errors=True)
 
 
@@ -285,6 +316,8 @@ def _config_dims(value: Any) -> dict[str, int]:
 # The table: docutils nodes, so every builder renders it
 
 NUMERIC = "cnncount-num"  # a numeric cell: right-aligned (by the stylesheet, and LaTeX's spec)
+# The formats whose writers show no picture, and lay out a table cell's text as paragraphs.
+PLAIN_FORMATS = ("text", "man", "texinfo", "xml", "pseudoxml")
 
 
 def parse_units(value: str | None) -> bool:
@@ -309,30 +342,140 @@ def parse_table(value: str | None, captioned: bool = False) -> bool:
     return shown
 
 
-def table_node(summary: Summary, columns: Sequence[Column], units: bool = False) -> nodes.table:
-    """The summary as a docutils table: header, one row per layer, a bold totals row; ``units``:
-    numbers with SI units (1.52 K), as ``cnncount summary --units``."""
-    header, body, total = table_rows(summary, tuple(columns), units)
+class cnncount_row_header(nodes.entry):  # noqa: N801 (docutils names nodes so)
+    """A layer's name: the header of its row (``<th scope="row">`` in HTML; elsewhere the
+    builder's own cell, which Sphinx's translators find by the class it derives from)."""
 
-    def row(cells: list[str], strong: bool = False, classes: Sequence[str] = ()) -> nodes.row:
+
+def visit_row_header_html(self: HTML5Translator, node: cnncount_row_header) -> None:
+    node.parent.column += 1  # as docutils' visit_entry counts the row's cells
+    self.body.append(self.starttag(node, "th", "", scope="row"))
+
+
+def depart_row_header_html(self: HTML5Translator, node: cnncount_row_header) -> None:
+    self.body.append("</th>\n")
+
+
+class cnncount_rows(nodes.General, nodes.Element):  # noqa: N801 (docutils names nodes so)
+    """A table's cells, kept as data: ``cells`` (the classes of each column's cells), ``layer``
+    (the layer-name column, or -1), ``header``, ``body`` and ``total`` (the rows' texts) and
+    ``widths`` (in characters); its one child, the words of the names and types, is what the
+    HTML search index reads.
+
+    A table's cells are most of the nodes of a page, and each of them costs in every transform
+    that walks the page (two dozen as it is read) and in the writer: kept as data, they are
+    written as HTML rows at once (:func:`visit_rows_html`, the markup docutils writes), and made
+    the docutils rows the other writers know as the page is written (:class:`TableRows`)."""
+
+
+# The columns of words the search index keeps (the rest are numbers and shapes).
+WORDS = (Column.LAYER, Column.TYPE, Column.OPS)
+
+
+Cells = tuple[dict[str, Any], str]  # a cnncount_rows node's attributes, and its words
+
+
+def table_cells(summary: Summary, columns: Sequence[Column], units: bool = False) -> Cells:
+    """The table of a summary as data: header, one row per layer, a totals row; ``units``:
+    numbers with SI units (1.52 K), as ``cnncount summary --units``. The headers and "Total"
+    are in the page's language."""
+    header, body, total = table_rows(summary, tuple(columns), units)
+    header = [_(title) for title in header]
+    total = [_(TOTAL) if c is Column.LAYER else t for c, t in zip(columns, total)]
+    # The text builder wraps each cell at its column's width (CJK characters take two), and
+    # writes strong text **so**.
+    shown = [header, *body, [f"**{t}**" if t else t for t in total]]
+    widths = tuple(max(len(r[k]) if r[k].isascii() else column_width(r[k]) for r in shown)
+                   for k in range(len(columns)))
+    words = " ".join(text for row in body for c, text in zip(columns, row) if c in WORDS)
+    return {"cells": tuple((NUMERIC,) if c.numeric else () for c in columns),
+            "layer": columns.index(Column.LAYER) if Column.LAYER in columns else -1,
+            "header": tuple(header), "body": tuple(map(tuple, body)), "total": tuple(total),
+            "widths": widths}, words
+
+
+@functools.lru_cache(maxsize=256)
+def _table_cells(key: tuple[str, str, Options, str | None], columns: tuple[Column, ...],
+                 units: bool, language: str | None) -> Cells:
+    """The cells of an analysis's table, made once however many directives show it."""
+    return table_cells(_analyze(*key).summary, columns, units)
+
+
+def table_node(summary: Summary, columns: Sequence[Column], units: bool = False,
+               cells: Cells | None = None) -> nodes.table:
+    """The summary as a docutils table, its cells (``table_cells``) kept as data. The layer
+    names are row headers; the totals are bold."""
+    attributes, words = cells or table_cells(summary, columns, units)
+    return nodes.table("", cnncount_rows("", nodes.Text(words), **attributes),
+                       classes=["cnncount-table", "colwidths-auto"])
+
+
+def tgroup_of(node: cnncount_rows) -> nodes.tgroup:
+    """The docutils rows of a table's cells: a cell holds its text alone (no paragraph), the
+    layer's name is its row's header, the totals are bold."""
+    kinds, layer = node["cells"], node["layer"]
+
+    def row(cells: Sequence[str], strong: bool = False, classes: Sequence[str] = (),
+            head: bool = False) -> nodes.row:
         tr = nodes.row(classes=list(classes))
-        for column, text in zip(columns, cells):
+        for k, text in enumerate(cells):
             inline = nodes.strong(text, text) if strong and text else nodes.Text(text)
-            tr += nodes.entry("", nodes.paragraph("", "", inline),
-                              classes=[NUMERIC] if column.numeric else [])
+            cell = cnncount_row_header if k == layer and not head else nodes.entry
+            tr += cell("", inline, classes=list(kinds[k]))
         return tr
 
-    table = nodes.table(classes=["cnncount-table", "colwidths-auto"])
-    tgroup = nodes.tgroup(cols=len(columns))
-    table += tgroup
-    # The text builder wraps each cell at its column's width, and writes strong text **so**.
-    shown = [header, *body, [f"**{t}**" if t else t for t in total]]
-    widths = [max(len(r[k]) for r in shown) for k in range(len(columns))]
-    tgroup.extend(nodes.colspec(colwidth=w) for w in widths)
-    tgroup += nodes.thead("", row(header))
-    tgroup += nodes.tbody("", *(row(cells) for cells in body),
-                          row(total, strong=True, classes=["cnncount-total"]))
-    return table
+    tgroup = nodes.tgroup(cols=len(kinds))
+    tgroup.extend(nodes.colspec(colwidth=w) for w in node["widths"])
+    tgroup += nodes.thead("", row(node["header"], head=True))
+    tgroup += nodes.tbody("", *(row(cells) for cells in node["body"]),
+                          row(node["total"], strong=True, classes=["cnncount-total"]))
+    return tgroup
+
+
+def visit_rows_html(self: HTML5Translator, node: cnncount_rows) -> None:
+    """The rows as docutils' and Sphinx's HTML writers write them (``tr.row-odd``, ``th.head``,
+    a cell's classes), and a row header for the layer's name."""
+    kinds, layer, out = node["cells"], node["layer"], self.body
+    index = 0
+
+    def row(cells: Sequence[str], classes: Sequence[str] = (), head: bool = False) -> None:
+        nonlocal index
+        index += 1
+        out.append(f'<tr class="{" ".join([*classes, "row-odd" if index % 2 else "row-even"])}">')
+        for k, text in enumerate(cells):
+            shown = self.encode(text)
+            if classes and text:  # the totals
+                shown = f"<strong>{shown}</strong>"
+            css = " ".join(["head", *kinds[k]] if head else kinds[k])
+            attrs = f' class="{css}"' if css else ""
+            if k == layer and not head:
+                tag, attrs = "th", attrs + ' scope="row"'
+            else:
+                tag = "th" if head else "td"
+            out.append(f"<{tag}{attrs}>{shown}</{tag}>\n")
+        out.append("</tr>\n")
+
+    out.append("<thead>\n")
+    row(node["header"], head=True)
+    out.append("</thead>\n<tbody>\n")
+    for cells in node["body"]:
+        row(cells)
+    row(node["total"], ["cnncount-total"])
+    out.append("</tbody>\n")
+    raise nodes.SkipNode
+
+
+class TableRows(SphinxPostTransform):
+    """A table's cells become docutils rows for the writers but HTML's, as the page is written:
+    after the post-transforms that walk every node and need not look into a cell (Sphinx's
+    references, images and code languages), before those that do (LaTeX's footnotes, 600)."""
+
+    default_priority = 550
+    formats = ("latex", *PLAIN_FORMATS)
+
+    def run(self, **kwargs: Any) -> None:
+        for node in list(self.document.findall(cnncount_rows)):
+            node.replace_self(tgroup_of(node))
 
 
 LONGTABLE_ROWS = 30  # Sphinx's LaTeX writer makes a longer table a longtable
@@ -356,31 +499,30 @@ def latex_colspec(columns: Sequence[Column], widths: Sequence[int], rows: int) -
 def table_box(table: nodes.table, columns: Sequence[Column]) -> nodes.container:
     """The table in a box of its own (it scrolls there when wider than the page), after the
     column spec that right-aligns its numbers in LaTeX."""
-    tgroup = table.next_node(nodes.tgroup)
-    widths = [spec["colwidth"] for spec in tgroup.findall(nodes.colspec)]
-    rows = sum(1 for _ in tgroup.findall(nodes.row))
-    spec = addnodes.tabular_col_spec(spec=latex_colspec(columns, widths, rows))
+    cells = table.next_node(cnncount_rows)
+    rows = len(cells["body"]) + 2  # the header and the totals
+    spec = addnodes.tabular_col_spec(spec=latex_colspec(columns, cells["widths"], rows))
     return nodes.container("", spec, table, classes=["cnncount-table-box"])
 
 
-class UniqueIds(SphinxPostTransform):
-    """A theme that wraps every table in a container of its own (furo's ``table-wrapper``)
-    copies the table's ids and classes onto it, so the page has each id twice: keep them on
-    the table alone."""
+class OwnScrollBox(SphinxPostTransform):
+    """The table scrolls in its box, and in no other: a container a theme wraps every table in
+    (furo's ``table-wrapper``, 6 px wider than its parent, and a scroll box of its own) is
+    dissolved inside the box. Such a wrapper also takes a copy of the table's ids, classes and
+    names, which would put each id twice in the page."""
 
     formats = ("html",)
     default_priority = 900  # after the themes' own post-transforms (furo's runs at 500)
 
     def run(self, **kwargs: Any) -> None:
-        for table in self.document.findall(nodes.table):
-            parent = table.parent
-            if "cnncount-table" not in table["classes"] or not isinstance(parent,
-                                                                           nodes.container):
-                continue
-            if set(parent["ids"]) & set(table["ids"]):
-                parent["ids"] = [i for i in parent["ids"] if i not in table["ids"]]
-                parent["names"] = [n for n in parent["names"] if n not in table["names"]]
-                parent["classes"] = [c for c in parent["classes"] if c not in table["classes"]]
+        for table in list(self.document.findall(nodes.table)):
+            wrapper = table.parent
+            if ("cnncount-table" in table["classes"] and isinstance(wrapper, nodes.container)
+                    and "cnncount-table-box" not in wrapper["classes"]
+                    and len(wrapper.children) == 1
+                    and isinstance(wrapper.parent, nodes.container)
+                    and "cnncount-table-box" in wrapper.parent["classes"]):
+                wrapper.replace_self(table)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -388,27 +530,161 @@ class UniqueIds(SphinxPostTransform):
 
 
 class cnncount_diagram(nodes.General, nodes.Element):  # noqa: N801 (docutils names nodes so)
-    """A diagram: ``drawing`` (a render.drawing.Drawing, pickled with the doctree) and ``uid``,
-    the prefix of its SVG ids."""
+    """A diagram: ``drawing`` (a render.drawing.Drawing whose label is the description, pickled
+    with the doctree), ``alt`` (the description) and ``uid`` (the prefix of its SVG ids). A
+    ``caption`` child makes it a figure Sphinx numbers (``numfig``), its ``ids`` the target."""
+
+
+def caption_of(node: nodes.Element) -> nodes.caption | None:
+    return next((c for c in node.children if isinstance(c, nodes.caption)), None)
+
+
+def caption_title(node: cnncount_diagram) -> str | None:
+    """What ``:numref:`{name} <target>``` writes for a diagram: its caption (None: the diagram
+    has none, and Sphinx gives it no number)."""
+    caption = caption_of(node)
+    return caption.astext() if caption is not None else None
+
+
+UID = "\x00uid\x00"  # where a diagram's own id prefix goes, in an SVG written once for many
+
+
+@functools.lru_cache(maxsize=128)
+def _svg(picture: Drawing) -> str:
+    """The SVG of a drawing, its ids prefixed with ``UID``: written once per drawing and
+    description, however many pages show it."""
+    return to_svg(picture, UID)
+
+
+def svg_of(node: cnncount_diagram) -> str:
+    return _svg(node["drawing"]).replace(UID, node["uid"])
+
+
+def html_figure(self: HTML5Translator, node: cnncount_diagram, picture: str) -> None:
+    """A ``<figure>``: the picture in its scroll box, and the caption with its number."""
+    self.body.append(self.starttag(node, "figure", "", CLASS="cnncount-diagram-figure"))
+    self.body.append(f'<div class="cnncount-figure">{picture}</div>\n')
+    caption = caption_of(node)
+    if caption is not None:
+        self.body.append("<figcaption>\n<p>")
+        self.add_fignumber(node)
+        self.body.append('<span class="caption-text">')
+        for child in caption.children:
+            child.walkabout(self)
+        self.body.append("</span>")
+        self.add_permalink_ref(node, _(PERMALINK))
+        self.body.append("</p>\n</figcaption>\n")
+    self.body.append("</figure>\n")
+    raise nodes.SkipNode
 
 
 def visit_diagram_html(self: HTML5Translator, node: cnncount_diagram) -> None:
-    self.body.append(f'<div class="cnncount-figure">{to_svg(node["drawing"], node["uid"])}'
-                     "</div>\n")
-    raise nodes.SkipNode
+    html_figure(self, node, svg_of(node))
+
+
+def visit_diagram_epub(self: HTML5Translator, node: cnncount_diagram) -> None:
+    """EPUB: the SVG as an image file, as sphinx.ext.graphviz writes one (a page with inline
+    SVG must say so in the book's manifest, which Sphinx's EPUB builder does not write)."""
+    svg = svg_of(node)
+    name = f"cnncount-{hashlib.sha256(svg.encode()).hexdigest()[:16]}.svg"
+    folder = os.path.join(self.builder.outdir, self.builder.imagedir)
+    os.makedirs(folder, exist_ok=True)
+    with open(os.path.join(folder, name), "w", encoding="utf-8") as f:
+        f.write(svg)
+    picture = node["drawing"]
+    html_figure(self, node, f'<img src="{posixpath.join(self.builder.imgpath, name)}" '
+                f'alt="{html.escape(node["alt"])}" width="{math.ceil(picture.width)}" '
+                'style="max-width:100%;height:auto" />')
 
 
 def visit_diagram_latex(self: LaTeXTranslator, node: cnncount_diagram) -> None:
-    self.body.append(f"\n{to_latex(node['drawing'])}\n")
+    """A TikZ picture (with pdfLaTeX, characters beyond Latin-1 drawn as ``?``), and the
+    caption with its number and the labels :numref: points to."""
+    unicode = self.config.latex_engine != "pdflatex"
+    picture = node["drawing"]
+    caption = caption_of(node)
+    # The caption on the picture's page: one box for both, unless the picture takes pages.
+    together = caption is not None and len(bands(picture)) == 1
+    if together:
+        self.body.append("\n\\par\\noindent\\begin{minipage}{\\linewidth}")
+    self.body.append(f"\n{to_latex(picture, unicode)}\n")
+    if caption is not None:
+        self.in_caption += 1
+        self.body.append(r"\begin{center}\captionof{figure}{")
+        for child in caption.children:
+            child.walkabout(self)
+        self.body.append("}" + self.hypertarget_to(node) + "\\end{center}\n")
+        self.in_caption -= 1
+    elif node["ids"]:
+        self.body.append(self.hypertarget_to(node) + "\n")
+    if together:
+        self.body.append("\\end{minipage}\\par\n")
     raise nodes.SkipNode
 
 
-def skip_diagram(self: Any, node: cnncount_diagram) -> None:
-    raise nodes.SkipNode
+class PlainCells(SphinxPostTransform):
+    """The text, man and texinfo writers lay a cell's text out by its paragraphs."""
+
+    default_priority = TableRows.default_priority + 1
+    formats = PLAIN_FORMATS
+
+    def run(self, **kwargs: Any) -> None:
+        for table in self.document.findall(nodes.table):
+            if "cnncount-table" in table["classes"]:
+                for entry in table.findall(nodes.entry):
+                    entry[:] = [nodes.paragraph("", "", *entry.children)]
 
 
-def diagram_node(picture: Drawing, uid: str) -> cnncount_diagram:
-    return cnncount_diagram("", drawing=picture, uid=uid, classes=["cnncount-diagram"])
+class PlainDiagrams(SphinxPostTransform):
+    """Where a picture cannot be shown (text, man, texinfo, XML), a line with its description
+    takes its place, and its caption follows as a paragraph."""
+
+    default_priority = 200
+    formats = PLAIN_FORMATS
+
+    def run(self, **kwargs: Any) -> None:
+        for node in list(self.document.findall(cnncount_diagram)):
+            text = _(PLACEHOLDER).format(alt=node["alt"])
+            shown: list[nodes.Node] = [nodes.paragraph(text, text, classes=["cnncount-alt"])]
+            caption = caption_of(node)
+            if caption is not None:
+                shown.append(nodes.paragraph(caption.rawsource, "", *caption.children,
+                                             ids=node["ids"]))
+            node.replace_self(shown)
+
+
+def diagram_id(env: BuildEnvironment) -> str:
+    """The prefix of a diagram's SVG ids, unique in any output that puts pages together
+    (singlehtml, EPUB) and the same in every build, serial or parallel: the document's name,
+    hashed (it may hold any character), and the diagram's number in the document."""
+    doc = hashlib.sha256(env.docname.encode()).hexdigest()[:8]
+    return f"cnncount-{doc}-{env.new_serialno('cnncount')}"
+
+
+def describe(summary: Summary, edges: Edges) -> str:
+    """The diagram in words, for those who cannot see it (its alt text and SVG label): the
+    model, how many layers, its input and output, and for a model that is no chain where the
+    data branches and where branches merge."""
+    n = len(summary.layers)
+    fill = {"model": printable(summary.model), "count": n, "inputs": _tensors(summary.inputs),
+            "outputs": _tensors(summary.outputs)}
+    if is_chain(n, edges):
+        return ngettext(*CHAIN, n).format(**fill)
+    text = ngettext(*GRAPH, n).format(**fill)
+    links = {(u, v) for u, v in edges if u != v}
+    splits = sum(1 for n_out in Counter(u for u, _ in links).values() if n_out > 1)
+    joins = sum(1 for n_in in Counter(v for _, v in links).values() if n_in > 1)
+    for phrase, count in ((SPLITS, splits), (JOINS, joins)):
+        if count:
+            text += " " + ngettext(*phrase, count).format(count=count)
+    return text
+
+
+def _tensors(tensors: Sequence[TensorInfo]) -> str:
+    """One tensor by its shape as the table writes it (``1@32x32``); several by name too."""
+    if len(tensors) == 1:
+        return fmt_shape(tensors[0].shape)
+    return ", ".join(f"{printable(t.name)} {fmt_shape(t.shape)}" for t in tensors) or "-"
 
 
 # ---------------------------------------------------------------------------------------------
@@ -439,6 +715,9 @@ class CnncountDirective(SphinxDirective):
         "table": directives.unchanged,  # no: the diagram alone (a gallery's figure)
         "caption": directives.unchanged_required,
         "name": directives.unchanged,
+        "alt": directives.unchanged_required,
+        "figure-caption": directives.unchanged_required,
+        "figure-name": directives.unchanged_required,
         "class": directives.class_option,
     }
 
@@ -453,8 +732,9 @@ class CnncountDirective(SphinxDirective):
             with_table = parse_table(self.options.get("table", "yes"), "caption" in self.options)
         except ValueError as exc:
             return self._fail(f"{rel}: {exc}")
+        key = analysis_key(path, options, _cache_dir(self.env))
         try:
-            result = analysis(path, options, _cache_dir(self.env))
+            result = _analyze(*key)
         except Exception as exc:  # a broken model must not stop the build: report it
             return self._fail(_failure(rel, exc))
         summary = result.summary
@@ -462,28 +742,56 @@ class CnncountDirective(SphinxDirective):
 
         container = nodes.container(classes=["cnncount", *self.options.get("class", [])])
         self.set_source_info(container)
+        messages: list[nodes.Node] = []
         try:
-            picture = drawing(kind, summary, result.edges, MAX_WIDTH)
+            picture = _drawing(key, kind, self.config.language)
         except Exception as exc:  # a drawing bug must not stop the build; the table still shows
             logger.warning(escape.message(f"{rel}: the diagram could not be drawn "
                                           f"({type(exc).__name__}: {exc})"),
                            location=self.get_location(), type="cnncount", subtype="error")
             picture = None
         if picture is not None:
-            container += diagram_node(picture, f"cnncount-{self.env.new_serialno('cnncount')}")
+            figure, messages = self._figure(picture, describe(summary, result.edges))
+            container += figure
         if not with_table:
-            return [container]
-        table = table_node(summary, columns, units)
+            return [container, *messages]
+        cells = _table_cells(key, columns, units, self.config.language)
+        table = table_node(summary, columns, units, cells)
         self.set_source_info(table)
-        messages: list[nodes.Node] = []
         if "caption" in self.options:
-            inline, messages = self.state.inline_text(self.options["caption"], self.lineno)
-            title = nodes.title(self.options["caption"], "", *inline)
-            self.set_source_info(title)
+            title, said = self._caption(self.options["caption"], nodes.title)
             table.insert(0, title)
+            messages += said
         self.add_name(table)
         container += table_box(table, columns)
         return [container, *messages]
+
+    def _caption(self, text: str, cls: type[nodes.TextElement]
+                 ) -> tuple[nodes.TextElement, list[nodes.Node]]:
+        inline, messages = self.state.inline_text(text, self.lineno)
+        caption = cls(text, "", *inline)
+        self.set_source_info(caption)
+        return caption, messages
+
+    def _figure(self, picture: Drawing, description: str
+                ) -> tuple[cnncount_diagram, list[nodes.Node]]:
+        """The diagram node: described by ``:alt:`` or the model, numbered with a
+        ``:figure-caption:``, a target with ``:figure-name:``."""
+        alt = self.options.get("alt", description)
+        node = cnncount_diagram("", drawing=dataclasses.replace(picture, label=alt), alt=alt,
+                                uid=diagram_id(self.env))
+        self.set_source_info(node)
+        messages: list[nodes.Node] = []
+        if "figure-caption" in self.options:
+            caption, messages = self._caption(self.options["figure-caption"], nodes.caption)
+            node += caption
+        if "figure-name" in self.options:
+            name = nodes.fully_normalize_name(self.options["figure-name"])
+            node["names"].append(name)
+            self.state.document.note_explicit_target(node, node)
+        elif "figure-caption" in self.options:  # numbered: Sphinx numbers what has an id
+            node["ids"].append(node["uid"])
+        return node, messages
 
     def _kind(self) -> str:
         """``:kind:`` or ``:diagram:`` (two names of one option), else conf.py's default."""
@@ -599,10 +907,13 @@ CSS_FILE = "cnncount.css"  # numbers right-aligned, boxes that scroll, the diagr
 STATIC = os.path.join(os.path.dirname(__file__), "static")
 
 
-def add_static_path(app: Sphinx) -> None:
-    """Let Sphinx copy the stylesheet ``setup`` links into the output's ``_static``."""
-    if STATIC not in app.config.html_static_path:
-        app.config.html_static_path.append(STATIC)
+def add_static_path(app: Sphinx, config: Config) -> None:
+    """Let Sphinx copy the stylesheet ``setup`` links into the output's ``_static``: at
+    config-inited, as sphinx.ext.graphviz does, so that the configuration Sphinx compares with
+    the last build's already holds the folder (added later, every rebuild would say
+    "The configuration has changed")."""
+    if STATIC not in config.html_static_path:
+        config.html_static_path.append(STATIC)
 
 
 def setup(app: Sphinx) -> ExtensionMetadata:
@@ -615,13 +926,23 @@ def setup(app: Sphinx) -> ExtensionMetadata:
     app.add_config_value("cnncount_dims", {}, "env", types=frozenset({dict, list, tuple, str}))
     app.add_directive("cnncount", CnncountDirective)
     app.add_role("cnncount", CnncountRole())
-    app.add_node(cnncount_diagram, html=(visit_diagram_html, None),
-                 latex=(visit_diagram_latex, None), text=(skip_diagram, None),
-                 man=(skip_diagram, None), texinfo=(skip_diagram, None))
-    app.add_post_transform(UniqueIds)
+    # A figure Sphinx numbers with the others; text, man, texinfo and the rest get its
+    # description instead (PlainDiagrams), EPUB an image file. Visitors given for "epub" are
+    # the only ones its builder takes: the row header's too.
+    app.add_enumerable_node(cnncount_diagram, "figure", caption_title,
+                            html=(visit_diagram_html, None), epub=(visit_diagram_epub, None),
+                            latex=(visit_diagram_latex, None))
+    app.add_node(cnncount_row_header, html=(visit_row_header_html, depart_row_header_html),
+                 epub=(visit_row_header_html, depart_row_header_html))
+    app.add_node(cnncount_rows, html=(visit_rows_html, None), epub=(visit_rows_html, None))
+    app.add_post_transform(TableRows)
+    app.add_post_transform(OwnScrollBox)
+    app.add_post_transform(PlainDiagrams)
+    app.add_post_transform(PlainCells)
+    app.add_message_catalog(CATALOG, os.fspath(LOCALE_DIR))
     app.add_css_file(CSS_FILE)
     app.add_latex_package("tikz")  # the diagrams, drawn as TikZ pictures
-    app.connect("builder-inited", add_static_path)
+    app.connect("config-inited", add_static_path)
     app.connect("builder-inited", start_cache)
     app.connect("env-get-outdated", outdated_by_content)
     app.connect("env-before-read-docs", analyze_before_fork)
@@ -630,7 +951,7 @@ def setup(app: Sphinx) -> ExtensionMetadata:
     app.connect("build-finished", prune_cache)
     return {
         "version": __version__,
-        "env_version": 3,
+        "env_version": 4,  # 4: tables keep their cells as data; diagrams carry alt
         "parallel_read_safe": True,
         "parallel_write_safe": True,
     }

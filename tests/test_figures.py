@@ -363,7 +363,9 @@ def test_the_directive_draws_blocks_alone(app) -> None:
            ":table: no leaves none [cnncount.error]" in found[1]
     page = Path(app.outdir, "index.html").read_text(encoding="utf8")
     first, second = re.findall(r"<svg .*?</svg>", page, re.S)
-    assert "cnncount-hue-conv cnncount-face-side" in first and "3D blocks of 7 layers" in first
+    # labelled with the directive's description of the model (its alt text)
+    assert "cnncount-hue-conv cnncount-face-side" in first \
+        and "Diagram of lenet5.onnx: 7 layers in a chain" in first
     assert ">C1:<" in second and "cnncount-hue" not in second
     assert page.count('<table class="cnncount-table') == 1  # the figure alone, then both
 

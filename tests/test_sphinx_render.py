@@ -96,13 +96,14 @@ def test_html_table_classes_box_and_ids(app: SphinxTestApp) -> None:
     app.build()
     page = Path(app.outdir, "index.html").read_text(encoding="utf8")
     assert "align-right" not in page  # themes float it (furo, sphinx-rtd-theme)
-    assert '<td class="cnncount-num"><p>156</p></td>' in page
-    assert '<th class="head cnncount-num"><p>Params</p></th>' in page
+    assert '<td class="cnncount-num">156</td>' in page
+    assert '<th class="head cnncount-num">Params</th>' in page
+    assert '<th scope="row">C1</th>' in page  # a layer's name heads its row
     box = page.index('<div class="cnncount-table-box docutils container">')
     assert box < page.index('<table class="cnncount-table docutils align-default" id="lenet-table">')
     assert page.count('id="lenet-table"') == 1
     # The diagram: an SVG in a box of its own, colours from the page.
-    assert '<div class="cnncount-figure"><svg ' in page
+    assert '<figure class="cnncount-diagram-figure"><div class="cnncount-figure"><svg ' in page
     svg = re.search(r"<svg .*?</svg>", page, re.S).group(0)
     assert 'fill="currentColor"' in svg and 'class="cnncount-plane"' in svg
     # No hard-coded ink: a fill given for viewers without the stylesheet is on a shape whose
@@ -124,7 +125,10 @@ def test_furo_writes_each_id_once(app: SphinxTestApp) -> None:
     app.build()
     page = Path(app.outdir, "index.html").read_text(encoding="utf8")
     assert page.count('id="lenet-table"') == 1
-    assert '<div class="table-wrapper docutils container">' in page  # furo's own wrapper
+    # furo's own wrapper, a scroll box around every table, is not put inside the table's box
+    assert '<div class="table-wrapper' not in page
+    assert re.search(r'<div class="cnncount-table-box docutils container">\s*'
+                     r'<table class="cnncount-table', page)
 
 
 @pytest.mark.sphinx("text", testroot="basic", freshenv=True)

@@ -135,7 +135,8 @@ def test_directive_picks_the_diagram_by_shape(app: SphinxTestApp) -> None:
     assert app.warning.getvalue() == ""
     page = Path(app.outdir, "index.html").read_text(encoding="utf8")
     graph, lenet = re.findall(r"<svg .*?</svg>", page, re.S)
-    assert 'id="cnncount-0-arrow"' in graph and ">block.conv1<" in graph  # depth 2: a DAG
+    # depth 2: a DAG; its ids prefixed by the page's hash and the diagram's number in the page
+    assert re.search(r'id="cnncount-[0-9a-f]{8}-0-arrow"', graph) and ">block.conv1<" in graph
     assert ">block:<" in lenet and "<marker" not in lenet  # depth 1: a chain
     assert f">{(3 * 3 * 8 + 1) * 8:,}<" in page  # block.conv1's params
     assert '<span class="caption-text">A residual block, layer by layer</span>' in page

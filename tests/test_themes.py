@@ -7,7 +7,9 @@ For each combination:
 
 * every table's header and row cells are in column order, inside the table's box, numbers
   right-aligned (the text's right edge at the cell's padding edge); the page itself never
-  scrolls sideways (a wide table scrolls in its own box);
+  scrolls sideways (a wide table scrolls in its own box); between a table or a diagram and its
+  block, one box scrolls when it is wider than the block, and none when it fits (each box's
+  scrollWidth against its clientWidth: headless Chromium hides scrollbars);
 * every diagram label's colour has a contrast of at least 4.5:1 with the page background behind
   the figure and with the planes' fill, and is rendered at least 9 px tall.
 
@@ -78,7 +80,24 @@ const svgs = [...document.querySelectorAll("svg.cnncount-diagram")].map((svg) =>
 });
 const blocks = [...document.querySelectorAll("div.cnncount")].map(
   (b) => b.getBoundingClientRect().right);
-return JSON.stringify({tables, svgs, blocks, scroll_width: document.documentElement.scrollWidth,
+// Every box between a table (or a diagram) and its cnncount block that scrolls sideways, or
+// shows a scrollbar: overflow-x auto or scroll and wider content than itself, or scroll.
+const scrolling = (el) => {
+  const s = getComputedStyle(el).overflowX;
+  return s === "scroll" || (s === "auto" && el.scrollWidth > el.clientWidth + 1);
+};
+const scrollers = [...document.querySelectorAll("table.cnncount-table, svg.cnncount-diagram")]
+  .map((el) => {
+    const block = el.closest("div.cnncount");
+    const boxes = [];
+    for (let e = el.parentElement; e && block.contains(e); e = e.parentElement) {
+      if (scrolling(e)) boxes.push({tag: e.tagName.toLowerCase(), classes: e.className,
+                                    scroll_width: e.scrollWidth, client_width: e.clientWidth});
+    }
+    return {what: el.tagName.toLowerCase(), width: el.getBoundingClientRect().width,
+            room: block.clientWidth, boxes};
+  });
+return JSON.stringify({tables, svgs, blocks, scrollers, scroll_width: document.documentElement.scrollWidth,
                        client_width: document.documentElement.clientWidth,
                        inner_width: window.innerWidth,
                        ids: [...document.querySelectorAll("[id]")].map((e) => e.id)});
@@ -117,6 +136,15 @@ def problems(report: dict, where: str, headers: list[list[str]], width: int) -> 
         if right > report["client_width"] + TOLERANCE:
             out.append(f"{where}: block {k} ends at {right:.0f} px, past the page's "
                        f"{report['client_width']}")
+    for k, box in enumerate(report["scrollers"]):
+        # One box scrolls a table or a diagram wider than the page, and none one that fits.
+        fits = box["width"] <= box["room"] + TOLERANCE
+        if len(box["boxes"]) > (0 if fits else 1):
+            shown = ", ".join(f"{b['tag']}.{b['classes'].replace(' ', '.')} ({b['scroll_width']} "
+                              f"px in {b['client_width']})" for b in box["boxes"])
+            out.append(f"{where}: {box['what']} {k} ({box['width']:.0f} px, room for "
+                       f"{box['room']}) {'fits' if fits else 'is wider'}, and scrolls in "
+                       f"{len(box['boxes'])} boxes: {shown}")
     dupes = {i for i in report["ids"] if report["ids"].count(i) > 1}
     if dupes:
         out.append(f"{where}: ids written twice: {sorted(dupes)}")

@@ -18,14 +18,13 @@ shared with the Sphinx directive; this module adds the TOML reading and the line
 from __future__ import annotations
 
 import os
-import re
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from ..summary import Summary
-from ..textfiles import FileProblem, key_lines, line_of, read_text, split_key
+from ..textfiles import FileProblem, key_lines, line_of, read_text
 from ..declare import (KEYS, NUMBER_KEYS, SHAPE_KEYS, Declaration, DeclarationError, Mismatch,
                        check, parse_number, parse_shape)
 from .rules import Finding, Rule

@@ -7,10 +7,10 @@ from dataclasses import dataclass, field
 from enum import Enum
 from math import prod
 from types import MappingProxyType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import onnx
-from onnx import helper
+if TYPE_CHECKING:
+    import onnx
 
 from ..shapes import Shape, is_known
 
@@ -46,9 +46,13 @@ class NodeView:
     params: tuple[bool, ...] = ()  # per input slot: does it read a parameter tensor
 
     def attr(self, name: str, default: Any = None) -> Any:
+        # onnx is imported here, where a node is read, and not with the table: the renderers
+        # read ZERO_COST from it, and a cached analysis is shown without importing onnx.
+        from onnx.helper import get_attribute_value
+
         for a in self.node.attribute:
             if a.name == name:
-                return helper.get_attribute_value(a)
+                return get_attribute_value(a)
         return default
 
     def has(self, slot: int) -> bool:

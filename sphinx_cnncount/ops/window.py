@@ -10,12 +10,12 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
-
-import onnx
-from onnx import helper
+from typing import TYPE_CHECKING, Any
 
 from ..shapes import Dim
+
+if TYPE_CHECKING:
+    import onnx
 
 
 @dataclass(frozen=True)
@@ -60,7 +60,11 @@ Attr = Callable[[str, Any], Any]  # (name, default) -> the attribute's value
 
 def node_attr(node: onnx.NodeProto) -> Attr:
     """An attribute reader over a NodeProto, for :func:`window_axes`."""
-    values = {a.name: helper.get_attribute_value(a) for a in node.attribute}
+    # onnx is imported here, where a node is read, and not with the op table: the renderers
+    # read the table, and a cached analysis is shown without importing onnx.
+    from onnx.helper import get_attribute_value
+
+    values = {a.name: get_attribute_value(a) for a in node.attribute}
     return lambda name, default=None: values.get(name, default)
 
 

@@ -30,7 +30,7 @@ from .chain import Chain, Scale, Step, chain, lanes, maps, named, scale_of, stag
     units
 from .drawing import MIN_TEXT_PX, Anchor, Drawing, Face, Hue, Ink, Path, Poly, Rect, Shape, \
     Text, text_width
-from .vocabulary import Kind, Word
+from .vocabulary import Kind, Translate, Word, same
 
 FONT_SIZE = 11.0
 NAME_SIZE = 11.0
@@ -104,8 +104,8 @@ class _Block:
         return max(self.width, self.label_w)
 
 
-def _block(s: Step, scale: Scale) -> _Block:
-    name = named(s.name, s.repeat)
+def _block(s: Step, scale: Scale, translate: Translate = same) -> _Block:
+    name = named(translate(s.name) if s.is_input else s.name, s.repeat)  # "INPUT"
     own = hue(s.kind)
     if s.kind is Kind.SUM:
         d = 2 * SUM_R
@@ -184,15 +184,15 @@ def _rows(c: Chain, items: list[_Block], limit: float) -> list[list[int]]:
 
 
 def blocks(summary: Summary, edges: tuple[tuple[int, int], ...],
-           max_width: float | None = 680.0) -> Drawing:
+           max_width: float | None = 680.0, translate: Translate = same) -> Drawing:
     """The model's layers as 3D boxes, left to right, legible in ``max_width`` px."""
     c = chain(summary, merge=True, fold=True)
     scale = scale_of(c.steps)
-    items = [_block(s, scale) for s in c.steps]
+    items = [_block(s, scale, translate) for s in c.steps]
     limit = math.inf if max_width is None else max_width * FONT_SIZE / MIN_TEXT_PX
     rows = _rows(c, items, limit)
     links = _edges(summary, c, edges)
-    painter = _Painter(c, items, links)
+    painter = _Painter(c, items, links, translate)
     for r, row in enumerate(rows):
         painter.row(row, first=r == 0, last=r == len(rows) - 1)
     painter.legend(max(painter.width, min(limit, 400.0)))
@@ -206,8 +206,9 @@ def blocks(summary: Summary, edges: tuple[tuple[int, int], ...],
 class _Painter:
     """Paints row after row, top to bottom; remembers where each step's box is."""
 
-    def __init__(self, c: Chain, items: list[_Block], links: list[tuple[int, int]]) -> None:
-        self.c, self.items, self.links = c, items, links
+    def __init__(self, c: Chain, items: list[_Block], links: list[tuple[int, int]],
+                 translate: Translate = same) -> None:
+        self.c, self.items, self.links, self.translate = c, items, links, translate
         self.shapes: list[Shape] = []
         self.top = MARGIN
         self.width = 0.0
@@ -322,7 +323,7 @@ class _Painter:
         order = [h for h in Hue if h in used]
         x, y = MARGIN, self.top + SWATCH
         for h in order:
-            word = LEGEND[h]
+            word = self.translate(LEGEND[h])
             need = SWATCH + 5 + text_width(word, FONT_SIZE) + 14
             if x > MARGIN and x + need > width:
                 x, y = MARGIN, y + LINE + 2

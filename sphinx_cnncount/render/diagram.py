@@ -27,6 +27,7 @@ from .graph import graph
 from .lenet import lenet
 from .svg import to_svg
 from .tikz import to_tex_file
+from .vocabulary import Translate, same
 
 Edges = tuple[tuple[int, int], ...]  # (from layer, to layer), indices into summary.layers
 
@@ -50,19 +51,21 @@ TEX_WIDTH = 460.0
 
 
 def drawing(kind: Diagram, summary: Summary, edges: Edges,
-            max_width: float | None = MAX_WIDTH) -> Drawing | None:
+            max_width: float | None = MAX_WIDTH, translate: Translate = same) -> Drawing | None:
     """The drawing of ``kind`` (``auto`` resolved), or None for ``none`` or a model without
     layers. ``max_width`` (px) is the column the figure must stay legible in (its smallest
-    text 9 px once shrunk to it); None: no column (a chain in one row, nothing folded)."""
+    text 9 px once shrunk to it); None: no column (a chain in one row, nothing folded).
+    ``translate`` gives each of the figure's words in the page's language (the Sphinx
+    extension's message catalog); names and sizes are drawn as they are."""
     kind = resolve(kind, summary, edges)
     if not summary.layers:
         return None
     if kind is Diagram.LENET:
-        return lenet(summary, max_width)
+        return lenet(summary, max_width, translate)
     if kind is Diagram.GRAPH:
-        return graph(summary, edges, max_width)
+        return graph(summary, edges, max_width, translate)
     if kind is Diagram.BLOCKS:
-        return blocks(summary, edges, max_width)
+        return blocks(summary, edges, max_width, translate)
     return None
 
 

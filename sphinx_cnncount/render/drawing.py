@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import Enum
+from unicodedata import east_asian_width
 
 CHAR_W = 0.6  # average glyph width of a sans-serif face, in ems: a good enough text measure
 MIN_TEXT_PX = 9.0  # no label is ever shown smaller: below this the figure scrolls instead
@@ -154,4 +155,7 @@ class Drawing:
 
 
 def text_width(text: str, size: float) -> float:
-    return len(text) * size * CHAR_W
+    if text.isascii():
+        return len(text) * size * CHAR_W
+    wide = sum(east_asian_width(ch) in "WF" for ch in text)  # a CJK character: a whole em
+    return (len(text) - wide) * size * CHAR_W + wide * size

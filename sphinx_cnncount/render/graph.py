@@ -26,7 +26,7 @@ from ..escape import printable
 from . import layer_shape
 from .chain import common_prefix, lanes, period, run_name, signature, wrap_name
 from .drawing import MIN_TEXT_PX, Anchor, Drawing, Ink, Path, Rect, Shape, Text, text_width
-from .vocabulary import Word, layer_kind
+from .vocabulary import Translate, Word, layer_kind, same
 
 if TYPE_CHECKING:
     import networkx as nx
@@ -59,10 +59,11 @@ class _Layout:
     lines: list[tuple[tuple[str, ...], tuple[str, ...]]]  # per layer: bold lines, plain lines
 
 
-def _box_lines(summary: Summary, i: int) -> tuple[tuple[str, ...], tuple[str, ...]]:
+def _box_lines(summary: Summary, i: int, translate: Translate = same
+               ) -> tuple[tuple[str, ...], tuple[str, ...]]:
     """A box's text: its name (bold), what it does, its output; narrow, on more lines."""
     layer = summary.layers[i]
-    kind, shape = layer_kind(layer).noun, layer_shape(layer)
+    kind, shape = translate(layer_kind(layer).noun), layer_shape(layer)
     if len(kind) + len(shape) + 1 <= WORDS_LINE:
         plain: tuple[str, ...] = (f"{kind} {shape}",)
     else:
@@ -127,9 +128,10 @@ def _bands(dag: nx.DiGraph, col: dict[int, int], col_w: list[float], limit: floa
     return bands
 
 
-def _layout(summary: Summary, dag: nx.DiGraph, limit: float) -> _Layout:
+def _layout(summary: Summary, dag: nx.DiGraph, limit: float, translate: Translate = same
+            ) -> _Layout:
     col, slot, columns = _columns(dag)
-    lines = [_box_lines(summary, i) for i in range(len(summary.layers))]
+    lines = [_box_lines(summary, i, translate) for i in range(len(summary.layers))]
     box_h = max(len(a) + len(b) for a, b in lines) * LINE + 2 * PAD - 3
     col_w = [max(_text_w(lines[v]) for v in column) + 2 * PAD for column in columns]
     bands = _bands(dag, col, col_w, limit)
@@ -148,7 +150,7 @@ def _text_w(lines: tuple[tuple[str, ...], tuple[str, ...]]) -> float:
 
 
 def graph(summary: Summary, edges: tuple[tuple[int, int], ...],
-          max_width: float | None = 680.0) -> Drawing:
+          max_width: float | None = 680.0, translate: Translate = same) -> Drawing:
     """Boxes per layer in columns by generation, wrapped into bands; edges routed."""
     import networkx as nx  # only a graph figure needs it: Sphinx and the CLI start without it
 
@@ -158,14 +160,14 @@ def graph(summary: Summary, edges: tuple[tuple[int, int], ...],
     dag.add_edges_from((u, v) for u, v in edges if u < v)  # layers are in node order
     limit = math.inf if max_width is None else max_width * SMALL / MIN_TEXT_PX
     groups: list[_Group] = []
-    lay, routes = _fit(summary, dag, limit)
+    lay, routes = _fit(summary, dag, limit, translate=translate)
     if routes.height > TALL * routes.width:  # too deep for the page: draw repeats once
         dag, groups = _folded(summary, dag)
         if groups:
-            lay, routes = _fit(summary, dag, limit, groups)
+            lay, routes = _fit(summary, dag, limit, groups, translate)
     if routes.width > FLAT * routes.height:  # a long strip: fold it onto more bands
         for share in (0.75, 0.6, 0.5, 0.4, 0.3):
-            lay2, routes2 = _fit(summary, dag, routes.width * share, groups)
+            lay2, routes2 = _fit(summary, dag, routes.width * share, groups, translate)
             if len(lay2.bands) > len(lay.bands):
                 lay, routes = lay2, routes2
             if routes.width <= FLAT * routes.height:
@@ -272,14 +274,14 @@ def _frames(groups: list[_Group], boxes: dict[int, tuple[float, float, float]],
     return out
 
 
-def _fit(summary: Summary, dag: nx.DiGraph, limit: float, groups: list[_Group] | None = None
-         ) -> tuple[_Layout, _Routes]:
+def _fit(summary: Summary, dag: nx.DiGraph, limit: float, groups: list[_Group] | None = None,
+         translate: Translate = same) -> tuple[_Layout, _Routes]:
     """The layout no wider than ``limit`` (the gutters depend on the bands: narrower bands
     until all fits)."""
     room = limit
     framed = {v for g in groups or () for v in g.members}
     while True:
-        lay = _layout(summary, dag, room)
+        lay = _layout(summary, dag, room, translate)
         band_of = {c: b for b, cols in enumerate(lay.bands) for c in cols}
         routes = _Routes(dag, lay, band_of, {band_of[lay.col[v]] for v in framed})
         if routes.width <= limit or all(len(cols) == 1 for cols in lay.bands):

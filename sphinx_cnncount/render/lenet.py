@@ -25,7 +25,7 @@ from .chain import Chain, Scale, Step, chain, maps, named, scale_of, stage_key, 
     units
 from .drawing import MIN_TEXT_PX, Dot, Drawing, Ink, Path, Rect, Shape, Text, \
     text_width
-from .vocabulary import Link, Word
+from .vocabulary import Link, Translate, Word, same
 
 FONT_SIZE = 12.0
 CAPTION_SIZE = 11.0
@@ -89,45 +89,47 @@ class _Item:
         return max(self.width, self.label_w) / 2
 
 
-def _items(c: Chain) -> list[_Item]:
+def _items(c: Chain, translate: Translate = same) -> list[_Item]:
     scale = scale_of(c.steps)
-    return [_item(s, scale) for s in c.steps]
+    return [_item(s, scale, translate) for s in c.steps]
 
 
-def _item(s: Step, scale: Scale) -> _Item:
-    name = s.name
-    caption = () if s.kind is None else _caption(s.kind.caption)
+def _item(s: Step, scale: Scale, translate: Translate = same) -> _Item:
+    name = translate(s.name) if s.is_input else s.name  # "INPUT"
+    caption = () if s.kind is None else _caption(translate(s.kind.caption))
     link = Link.ONE_TO_ONE if s.kind is None else s.kind.link
     if (m := maps(s)) is not None:
         size = f"{m.height}x{m.width}" if s.is_input and m.channels == 1 \
             else f"{m.channels}@{m.height}x{m.width}"
         planes = Scale.planes(m.channels)
         depth = Scale.depth(m.channels) if planes > 1 else 0.0
-        return _Item(_label(name, s.repeat, Word.FEATURE_MAPS, size, s.is_input), caption, link,
+        return _Item(_label(name, s.repeat, translate(Word.FEATURE_MAPS.value), size,
+                            s.is_input), caption, link,
                      Look.STACK, scale.side(m.width), scale.side(m.height), planes, depth)
     if (t := tokens(s)) is not None:
-        return _Item(_label(name, s.repeat, Word.SEQUENCE, f"{t.tokens}x{t.width}", s.is_input),
+        return _Item(_label(name, s.repeat, translate(Word.SEQUENCE.value),
+                            f"{t.tokens}x{t.width}", s.is_input),
                      caption,
                      link, Look.SEQUENCE, max(BAR_W, Scale.depth(t.width)),
                      scale.side(t.tokens), rows=min(t.tokens, SEQUENCE_ROWS))
     if (u := units(s)) is not None:
-        return _Item(_label(name, s.repeat, Word.LAYER, f"{u:,}", s.is_input), caption, link,
+        return _Item(_label(name, s.repeat, translate(Word.LAYER.value), f"{u:,}", s.is_input), caption, link,
                      Look.BAR,
                      BAR_W, scale.bar(u, BAR_MIN, BAR_MAX))
     return _Item((*named(name, s.repeat), fmt_shape(s.shape)), caption, link, Look.UNKNOWN,
                  BAR_W, BAR_MIN)
 
 
-def _label(name: str, repeat: int, word: Word, size: str, is_input: bool) -> tuple[str, ...]:
+def _label(name: str, repeat: int, word: str, size: str, is_input: bool) -> tuple[str, ...]:
     """``C1: feature maps`` over ``6@28x28``, as the paper writes it; on a line per part when
     long, a long name broken at its dots."""
     if is_input:
         return (name, size)
-    head = f"{name}: {word.value}"
+    head = f"{name}: {word}"
     if len(head) <= LABEL_ONE_LINE and repeat == 1:
         return (head, size)
     lines = named(name, repeat)
-    return (*lines[:-1], f"{lines[-1]}:", word.value, size)
+    return (*lines[:-1], f"{lines[-1]}:", word, size)
 
 
 def _caption(text: str) -> tuple[str, ...]:
@@ -213,13 +215,14 @@ def _rows(items: list[_Item], c: Chain, limit: float) -> list[list[_Placed]]:
 # The figure
 
 
-def lenet(summary: Summary, max_width: float | None = 680.0) -> Drawing:
+def lenet(summary: Summary, max_width: float | None = 680.0,
+          translate: Translate = same) -> Drawing:
     """Stacked feature-map planes, dense bars and token sequences, labelled as in the paper's
     Figure 2, legible in a column of ``max_width`` px (None: one row, nothing folded)."""
     limit = None if max_width is None else max_width * CAPTION_SIZE / MIN_TEXT_PX
     for merge, fold in ((False, False), (False, True), (True, True)):
         c = chain(summary, merge, fold)
-        items = _items(c)
+        items = _items(c, translate)
         rows = [_row(items, False)]
         if limit is None or _row_width(rows[0], True) <= limit:
             break

@@ -20,11 +20,12 @@ _SPECIAL = {"\\": r"\textbackslash{}", "{": r"\{", "}": r"\}", "$": r"\$", "&": 
             "|": r"\textbar{}", '"': r"\textquotedbl{}", "-": "-{}"}
 
 
-def tex_escape(text: str) -> str:
+def tex_escape(text: str, unicode: bool = False) -> str:
     """Text safe in any LaTeX engine: specials escaped, characters beyond Latin-1 (which
-    pdfLaTeX's fonts may not have) shown as ``?``."""
+    pdfLaTeX's fonts may not have) shown as ``?``; with ``unicode`` (XeLaTeX, LuaLaTeX, a
+    translated page's words) kept as they are."""
     return "".join(_SPECIAL.get(ch, ch if 32 <= ord(ch) < 127 or 0xA0 <= ord(ch) <= 0xFF
-                                else "?") for ch in text)
+                                or (unicode and ord(ch) > 0xFF) else "?") for ch in text)
 
 
 def _n(x: float) -> str:
@@ -47,7 +48,8 @@ def _span(s: Shape) -> tuple[float, float]:
     return min(ys), max(ys)
 
 
-def to_tikz(picture: Drawing, band: tuple[float, float] | None = None) -> str:
+def to_tikz(picture: Drawing, band: tuple[float, float] | None = None,
+            unicode: bool = False) -> str:
     """The ``tikzpicture`` of a drawing (needs ``\\usepackage{tikz}``); with ``band``
     (top, bottom in px), only that horizontal slice of it."""
     top, bottom = band if band else (0.0, picture.height)
@@ -82,7 +84,7 @@ def to_tikz(picture: Drawing, band: tuple[float, float] | None = None) -> str:
             if s.bold:
                 font += r"\bfseries"
             out.append(rf"\node[anchor={_ANCHOR[s.anchor]}, inner sep=0pt, font={font}] "
-                       rf"at {_pt(s.x, s.y)} {{{tex_escape(s.text)}}};")
+                       rf"at {_pt(s.x, s.y)} {{{tex_escape(s.text, unicode)}}};")
         elif isinstance(s, Poly):
             r, g, b = mixed(s.hue, s.face)
             out.append(rf"\path[draw, fill={{rgb,255:red,{r};green,{g};blue,{b}}}, "
@@ -145,7 +147,7 @@ def _fitted(tikz: str) -> str:
                       "}%", _FIT, r"\endgroup"])
 
 
-def to_latex(picture: Drawing) -> str:
+def to_latex(picture: Drawing, unicode: bool = False) -> str:
     """The picture centred, scaled down to the text width when wider, in page-sized slices
     when taller than a page (LaTeX breaks pages between them); each slice is scaled down
     further if it is still taller than a page's text."""
@@ -153,7 +155,7 @@ def to_latex(picture: Drawing) -> str:
     slices = bands(picture)
     for band in slices:
         parts += [r"\begin{center}",
-                  _fitted(to_tikz(picture, band if len(slices) > 1 else None)),
+                  _fitted(to_tikz(picture, band if len(slices) > 1 else None, unicode)),
                   r"\end{center}"]
     parts.append(END)
     return "\n".join(parts)

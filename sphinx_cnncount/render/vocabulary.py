@@ -14,7 +14,7 @@ Every text a figure can show besides names and numbers is in one of two tables b
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from enum import Enum
 
@@ -161,6 +161,14 @@ class Word(str, Enum):
     OTHER = "other"  # a legend's word for every layer of no colour of its own
     LAYER_GRAPH = "layer graph of {n} layers"  # the description of a graph figure
     BLOCKS = "3D blocks of {n} layers"  # the description of a blocks figure
+
+
+Translate = Callable[[str], str]  # a figure's word -> the page's language (Sphinx's catalog)
+
+
+def same(text: str) -> str:
+    """The figures' words as they are: English."""
+    return text
 
 
 def phrases() -> tuple[str, ...]:
