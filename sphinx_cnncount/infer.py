@@ -352,6 +352,7 @@ class _Pass:
         for t in names:
             if t and t not in values and t not in self.unknown and self._may_decide(t):
                 stack.append(t)
+        open_: set[str] = set()  # tensors whose inputs are being computed: the path walked
         while stack:
             t = stack[-1]
             if t in values or t in self.unknown:
@@ -362,16 +363,21 @@ class _Pass:
                 self.unknown.add(t)
                 stack.pop()
                 continue
-            if node.op_type not in ("Shape", "Size"):
-                missing = [u for u in node.input if u and u not in values]
-                if any(u in self.unknown for u in missing):
-                    self.unknown.update(o for o in node.output if o)
+            shape_of_input = node.op_type in ("Shape", "Size")
+            if t not in open_ and not shape_of_input:
+                open_.add(t)
+                missing = [u for u in node.input if u and u not in values and u not in self.unknown]
+                if not open_.isdisjoint(missing):  # a cycle (a malformed file): no value
+                    self.unknown.add(t)
                     stack.pop()
                     continue
                 if missing:
                     stack.extend(missing)
                     continue
             stack.pop()
+            if not shape_of_input and any(u and u not in values for u in node.input):
+                self.unknown.update(o for o in node.output if o)
+                continue
             self._fold(node)
 
     def _may_decide(self, name: str) -> bool:

@@ -834,3 +834,15 @@ def test_hidden_files_never_feed_shapes(tmp_path, opened, location):
     assert any(f"location {location!r} names a hidden file or folder" in line
                for line in s.incomplete), s.incomplete
     assert str(_secret_dim()) not in json.dumps(s.to_json())
+
+
+def test_a_cycle_in_shape_arithmetic_is_the_one_line_error(tmp_path):
+    """A node that reads what it writes (found by the fuzzer: computing its value on demand
+    grew without end) is the graph's cycle error, in bounded memory."""
+    nodes = [mk("Shape", ["x"], ["s"]), mk("Add", ["s", "a"], ["a"]),
+             mk("Reshape", ["x", "a"], ["y"]), mk("Foo", ["y"], ["z"], domain="c")]
+    m = model(nodes, {"x": [1, 4]}, ["z"], opset=17, extra_opsets=[helper.make_opsetid("c", 1)])
+    onnx.save(m, tmp_path / "m.onnx")
+    code, _, err, _ = bounded_summary(tmp_path / "m.onnx")
+    assert code == 2
+    assert "the graph has a cycle (#1 (Add))" in one_line_error(err)
