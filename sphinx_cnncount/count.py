@@ -350,7 +350,7 @@ def _layers(g: graphmod.Graph, groups: tuple[LayerGroup, ...], shapes: dict[str,
     for li, group in enumerate(groups):
         seen[group.name] = seen.get(group.name, 0) + 1
         name = group.name if seen[group.name] == 1 else f"{group.name}#{seen[group.name]}"
-        out = next((t for t in g.rows.outputs[group.nodes[-1]] if t), "")
+        out = _handed_on(g, group.own or group.nodes)
         trainable, non_trainable = params.params[li]
         tally = costs.tallies[li]
         layers.append(Layer(
@@ -372,6 +372,18 @@ def _layers(g: graphmod.Graph, groups: tuple[LayerGroup, ...], shapes: dict[str,
             folded=group.folded,
         ))
     return layers
+
+
+def _handed_on(g: graphmod.Graph, nodes: tuple[int, ...]) -> str:
+    """A layer's output: the first output of the last of ``nodes`` (its module call's) that
+    hands it on (out of them, or out of the model); the last node's, where none does."""
+    inside = set(nodes)
+    outputs = set(g.outputs)
+    for i in reversed(nodes):
+        t = next((t for t in g.rows.outputs[i] if t), "")
+        if t and (t in outputs or any(c not in inside for c in g.consumers.get(t, ()))):
+            return t
+    return next((t for t in g.rows.outputs[nodes[-1]] if t), "")
 
 
 def _totals(layers: list[Layer], params: ParamStep, peak: int | None) -> Totals:

@@ -28,7 +28,7 @@ import ast
 from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from .ops import Role, lookup
 from .shapes import Shape
@@ -49,6 +49,8 @@ class LayerGroup:
     nodes: tuple[int, ...]  # node indices, topological order
     kind: str | None = None  # the framework's class, where the file names it
     folded: tuple[str, ...] = ()  # layers the exporter folded into this one (a BatchNorm)
+    own: tuple[int, ...] = ()  # the nodes of its module call, whose output is the layer's
+    # (the others are ops in no module that joined it: a functional relu); empty: all
 
 
 def parse_depth(value: object) -> int:
@@ -169,54 +171,311 @@ def _strip_common_root(scopes: dict[int, tuple[str, ...]], *others: dict[int, tu
 
 def group_layers(g: Graph, depth: int = 1, shapes: dict[str, Shape] | None = None,
                  dtypes: dict[str, int] | None = None) -> tuple[LayerGroup, ...]:
-    """Partition the non-constant nodes into layers, ordered by their first node (see the
-    module's docstring). ``shapes`` and ``dtypes``, where known, let automatic layers tell a
-    parameter from a scalar and a flattening Reshape from a layout one."""
+    """Partition the non-constant nodes into layers, in dataflow order (see the module's
+    docstring). ``shapes`` and ``dtypes``, where known, let automatic layers tell a parameter
+    from a scalar and a flattening Reshape from a layout one."""
     if depth < 1:
         raise ValueError("depth must be at least 1")
+    shapes = shapes or {}
     live = [i for i in range(len(g.nodes)) if i not in g.constant_nodes]
     # (A nameless node's display name, op_index, has no "/": no scope, as for its own name.)
     scopes = {i: node_scopes(g.nodes[i], g.names[i]) for i in live}
     if not any(scopes.values()):
-        return _absorb_layout(g, _auto_layers(g, live, shapes or {}, dtypes or {}), shapes or {})
+        return _ordered(g, _absorb_layout(g, _auto_layers(g, live, shapes, dtypes or {}),
+                                          shapes))
+    folded = _scoped(g, live, scopes)
+    keys = _keys(live, scopes, depth)
+    calls = _calls(g, live, keys)
+    members = _place_loose(g, live, calls, shapes, dtypes or {})
+    kinds = _kinds(g, members, scopes, folded, depth)
+    layers = tuple(LayerGroup(name, tuple(sorted(nodes)), kinds.get(name),
+                              _folded(nodes, folded), tuple(calls.get(name, ())))
+                   for name, nodes in members.items())
+    return _ordered(g, _absorb_layout(g, layers, shapes))
+
+
+def _scoped(g: Graph, live: list[int], scopes: dict[int, tuple[str, ...] | None]
+            ) -> dict[int, tuple[str, ...]]:
+    """Complete the nodes' scopes as each exporter leaves them (in place); the scopes of the
+    layers folded into a node (a BatchNorm into its Conv), by node."""
     dynamo = any(g.nodes[i].metadata_props for i in live)
     torchscript = any(g.nodes[i].name.startswith("/") for i in live)
-    folded: dict[int, tuple[str, ...]] = {}  # node -> the scope of a layer folded into its own
-    if dynamo:
-        _weight_scopes(g, live, scopes, folded)
-    elif not torchscript:
+    folded: dict[int, tuple[str, ...]] = {}
+    if dynamo or torchscript:
+        _weight_scopes(g, live, scopes, folded, fold=dynamo)
+    else:
         _tensor_scopes(g, live, scopes, folded)
-        scopes, folded = _strip_common_root({i: s or () for i, s in scopes.items()}, folded)
+        stripped, folded = _strip_common_root({i: s or () for i, s in scopes.items()}, folded)
+        scopes.update(stripped)
     if dynamo:
         _neighbour_scopes(g, live, scopes)
-    groups: dict[str, list[int]] = {}
-    kinds: dict[str, str | None] = {}
-    folds: dict[str, list[str]] = {}
+    if torchscript:
+        _torchscript_folds(g, live, scopes, folded)
+    return folded
+
+
+LOOSE = ""  # the key of a node that is in no module at the depth asked
+
+
+def _keys(live: list[int], scopes: dict[int, tuple[str, ...] | None], depth: int
+          ) -> dict[int, str]:
+    """Each node's layer at ``depth``: its module there, or its deepest module when that is
+    a leaf (a top-level conv at depth 3); LOOSE for a node outside every module, or in a
+    container only (a functional relu of a residual block, at the depth of its convs)."""
+    containers = {s[:k] for s in scopes.values() if s for k in range(1, len(s))}
+    keys = {}
     for i in live:
         s = scopes[i] or ()
-        key = s[min(depth, len(s)) - 1] if s else g.names[i].lstrip("/")
-        # An unscoped node named like a module gets the node name, which is unique.
-        key = key if s else f"\0{key}"
-        groups.setdefault(key, []).append(i)
-        # At this depth, is the layer folded into this node's another layer than its own?
-        other = folded.get(i)
-        other_key = other[min(depth, len(other)) - 1] if other else None
-        moved = other_key is not None and other_key != key
-        if moved and other_key not in folds.setdefault(key, []):
-            folds[key].append(other_key)
-        if s and (key not in kinds or kinds[key] is not None):
-            # The class the metadata names is of the scope the node sat in: not this layer's
-            # when the node was moved to its weight's module.
-            kind = None if moved else _kind(g.nodes[i], min(depth, len(s)))
-            kinds[key] = kind if key not in kinds or kinds[key] == kind else None
-    layers = _absorb_layout(g, tuple(
-        LayerGroup(name.lstrip("\0"), tuple(members), kinds.get(name), tuple(folds.get(name, ())))
-        for name, members in sorted(groups.items(), key=lambda kv: kv[1][0])), shapes or {})
-    # A layer folded into another keeps no row of its own (it has no nodes left).
-    names = {layer.name for layer in layers}
-    return tuple(LayerGroup(layer.name, layer.nodes, layer.kind,
-                            tuple(f for f in layer.folded if f not in names))
-                 for layer in layers)
+        if len(s) >= depth:
+            keys[i] = s[depth - 1]
+        elif s and s not in containers:
+            keys[i] = s[-1]
+        else:
+            keys[i] = LOOSE
+    return keys
+
+
+def _calls(g: Graph, live: list[int], keys: dict[int, str]) -> dict[str, list[int]]:
+    """The module calls: a module called twice (a pool, a relu) is one scope in the dynamo
+    exporter's metadata, but two calls, each a row with its own output and cost, named
+    ``pool`` and ``pool_1`` as the TorchScript exporter names them. A call is a connected
+    part of the module's nodes (through nodes in no module, such as a quantizer's); a part
+    that depends on the one before through other modules' nodes is the next call, one that
+    does not (a module with two independent outputs) the same call."""
+    groups: dict[str, list[int]] = {}
+    for i in live:
+        if keys[i] != LOOSE:
+            groups.setdefault(keys[i], []).append(i)
+    calls: dict[str, list[int]] = {}
+    for key, nodes in groups.items():
+        parts = _components(g, nodes, keys) if len(nodes) > 1 else [nodes]
+        call = parts[0]
+        n = 0
+        for part in parts[1:]:
+            if _reaches(g, call, part):
+                calls[key if n == 0 else f"{key}_{n}"] = call
+                n += 1
+                call = part
+            else:
+                call = sorted(call + part)
+        calls[key if n == 0 else f"{key}_{n}"] = call
+    return calls
+
+
+def _components(g: Graph, nodes: list[int], keys: dict[int, str]) -> list[list[int]]:
+    """The connected parts of a module's nodes (through the tensors they pass each other,
+    directly or through nodes in no module), in order of their first node."""
+    parent = {i: i for i in nodes}
+
+    def root(i: int) -> int:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    for i in nodes:
+        for p in _module_producers(g, i, keys):
+            if p in parent:
+                parent[root(i)] = root(p)
+    parts: dict[int, list[int]] = {}
+    for i in nodes:
+        parts.setdefault(root(i), []).append(i)
+    return sorted(parts.values(), key=lambda part: part[0])
+
+
+def _module_producers(g: Graph, i: int, keys: dict[int, str]) -> set[int]:
+    """The nodes in a module that node ``i``'s inputs come from, looking through nodes in no
+    module."""
+    found: set[int] = set()
+    stack, seen = [i], {i}
+    while stack:
+        j = stack.pop()
+        for t in g.rows.inputs[j]:
+            p = g.producer.get(t)
+            if p is None or p in seen or p not in keys:
+                continue
+            seen.add(p)
+            if keys[p] == LOOSE:
+                stack.append(p)
+            else:
+                found.add(p)
+    return found
+
+
+def _reaches(g: Graph, sources: list[int], targets: list[int]) -> bool:
+    """Whether some node of ``targets`` depends on some node of ``sources`` (node indices are
+    a topological order: the walk stops past the last target)."""
+    goal, last = set(targets), max(targets)
+    seen, stack = set(sources), list(sources)
+    while stack:
+        i = stack.pop()
+        for t in g.rows.outputs[i]:
+            for c in g.consumers.get(t, ()):
+                if c in goal:
+                    return True
+                if c not in seen and c <= last:
+                    seen.add(c)
+                    stack.append(c)
+    return False
+
+
+def _place_loose(g: Graph, live: list[int], calls: dict[str, list[int]],
+                 shapes: dict[str, Shape], dtypes: dict[str, int]) -> dict[str, list[int]]:
+    """The layers, with the nodes in no module placed as a user reads them:
+
+    * a flatten before a dense layer is a row of its own, ``flatten``;
+    * a node that reads a parameter of no module's (a class token, a position embedding) is
+      a row named after the parameter (``encoder.pos_embedding``); one that reads a module's
+      (a quantizer's bias ``Add`` of ``conv1.bias``) joins that module's layer;
+    * any other joins the layer whose output it works on: of its inputs that are not
+      scalars, the one made last (a join of two paths comes after both);
+    * one that reads only the model's inputs or scalars (a transpose of the input, a
+      quantizer's scale arithmetic) joins the layer it feeds; when it feeds several (an
+      attention mask), it is a row of its own named after the input it is made from.
+    """
+    members = {name: list(nodes) for name, nodes in calls.items()}
+    owner = {i: name for name, nodes in calls.items() for i in nodes}
+    pending: list[int] = []
+    for i in live:
+        if i in owner:
+            continue
+        target = _loose_target(g, i, members, owner, shapes, dtypes)
+        if target is None:
+            pending.append(i)
+            continue
+        if target not in members:  # a row of its own: its output is this node's
+            calls[target] = [i]
+        members.setdefault(target, []).append(i)
+        owner[i] = target
+    for i in reversed(pending):
+        feeds = {owner[c] for t in g.rows.outputs[i] for c in g.consumers.get(t, ())
+                 if c in owner}
+        if len(feeds) == 1:
+            target = feeds.pop()
+        else:  # feeds several layers, or none (an output passed through)
+            source = _source_input(g, i)
+            earlier = [j for j in owner if j < i]
+            target = _unique(source, members) if source and feeds else \
+                owner[max(earlier)] if earlier else _unique(g.rows.op_types[i].lower(),
+                                                             members)
+        if target not in members:
+            calls[target] = [i]
+        members.setdefault(target, []).append(i)
+        owner[i] = target
+    return {name: nodes for name, nodes in members.items() if nodes}
+
+
+def _stored_parameter(g: Graph, t: str, shapes: dict[str, Shape], dtypes: dict[str, int]
+                      ) -> str | None:
+    """The stored float tensor of more than one element that a constant operand is (a class
+    token) or is made from at export time (the same token expanded to the batch), else None."""
+    for _ in range(8):
+        if t in g.initializers:
+            floats = dtypes.get(t) in _float_types() and not _scalar(shapes.get(t))
+            return t if floats else None
+        p = g.producer.get(t)
+        if p is None or p not in g.constant_nodes or not g.rows.inputs[p]:
+            return None
+        t = g.rows.inputs[p][0]
+    return None
+
+
+def _source_input(g: Graph, i: int) -> str:
+    """The model input a node's value is made from (through the nodes that make it), else ""."""
+    stack, seen = [i], {i}
+    while stack:
+        j = stack.pop(0)
+        for t in g.rows.inputs[j]:
+            if t in g.inputs:
+                return t
+            p = g.producer.get(t)
+            if p is not None and p not in seen:
+                seen.add(p)
+                stack.append(p)
+    return ""
+
+
+def _loose_target(g: Graph, i: int, members: dict[str, list[int]], owner: dict[int, str],
+                  shapes: dict[str, Shape], dtypes: dict[str, int]) -> str | None:
+    """Where a node in no module goes (see :func:`_place_loose`); None: it reads nothing
+    made by a layer (placed by what it feeds)."""
+    if _role(g, i, shapes, {}) == "reshape":
+        return _unique("flatten", members)
+    for u in g.rows.inputs[i]:
+        t = _stored_parameter(g, u, shapes, dtypes)
+        if t is None:
+            continue
+        path = _module_path(t.removesuffix("_quantized"))
+        module = next((m for m in reversed(path or ()) if m in members), None)
+        # a module's weight (an embedding table folded at export: the module has no node of
+        # its own) names its module's row; a parameter of no module (a class token) its own
+        return module if module is not None else _unique(path[-1] if path else t, members)
+    producers = [p for t in g.rows.inputs[i] if t not in g.constants
+                 and not _scalar(shapes.get(t))
+                 and (p := g.producer.get(t)) is not None and p in owner]
+    return owner[max(producers)] if producers else None
+
+
+def _scalar(shape: Shape | None) -> bool:
+    return shape is not None and all(d == 1 for d in shape)
+
+
+def _unique(name: str, taken: dict[str, Any]) -> str:
+    """``name``, or ``name_1``, ``name_2`` ... where it is taken (as Keras numbers layers)."""
+    if name not in taken:
+        return name
+    k = 1
+    while f"{name}_{k}" in taken:
+        k += 1
+    return f"{name}_{k}"
+
+
+def _kinds(g: Graph, members: dict[str, list[int]], scopes: dict[int, tuple[str, ...] | None],
+           folded: dict[int, tuple[str, ...]], depth: int) -> dict[str, str | None]:
+    """The framework's class of each layer, where the dynamo exporter names it and every node
+    of the layer that sat in the layer's module agrees."""
+    kinds: dict[str, str | None] = {}
+    for name, nodes in members.items():
+        found: set[str | None] = set()
+        for i in nodes:
+            s = scopes[i] or ()
+            if not s or i in folded or len(s) < min(depth, len(s)):
+                continue
+            found.add(_kind(g.nodes[i], min(depth, len(s))))
+        kinds[name] = found.pop() if len(found) == 1 else None
+    return kinds
+
+
+def _folded(nodes: list[int], folded: dict[int, tuple[str, ...]]) -> tuple[str, ...]:
+    """The layers folded into a layer's nodes (a BatchNorm into its Conv), by their module's
+    qualified name, each once (``BatchNorm`` where the file does not name it, once per
+    convolution)."""
+    names = [folded[i][-1] if folded[i] else "BatchNorm" for i in sorted(nodes) if i in folded]
+    named = list(dict.fromkeys(n for n in names if n != "BatchNorm"))
+    return tuple(named + [n for n in names if n == "BatchNorm"])
+
+
+def _ordered(g: Graph, layers: tuple[LayerGroup, ...]) -> tuple[LayerGroup, ...]:
+    """The layers in dataflow order: a row never comes before a row that feeds it; of rows
+    that do not depend on each other, the one whose first node comes first (networkx's
+    lexicographical topological sort, only when the order by first node is not one)."""
+    layers = tuple(sorted(layers, key=lambda layer: layer.nodes[0]))
+    owner = {i: k for k, layer in enumerate(layers) for i in layer.nodes}
+    edges = {(owner[p], k) for k, layer in enumerate(layers) for i in layer.nodes
+             for t in g.rows.inputs[i] if (p := g.producer.get(t)) is not None and p in owner
+             and owner[p] != k}
+    if all(a < b for a, b in edges):
+        return layers
+    import networkx as nx  # only for rows that the node order does not already sort
+
+    dag = nx.DiGraph()
+    dag.add_nodes_from(range(len(layers)))
+    dag.add_edges_from(edges)
+    try:
+        order = list(nx.lexicographical_topological_sort(dag))
+    except nx.NetworkXUnfeasible:  # rows that feed each other: the node order stands
+        return layers
+    return tuple(layers[k] for k in order)
 
 
 def _absorb_layout(g: Graph, layers: tuple[LayerGroup, ...], shapes: dict[str, Shape]
@@ -250,8 +509,8 @@ def _absorb_layout(g: Graph, layers: tuple[LayerGroup, ...], shapes: dict[str, S
     members: dict[int, list[int]] = {k: list(layer.nodes) for k, layer in enumerate(layers)}
     for k, t in target.items():
         members[t].extend(members.pop(k))
-    out = [LayerGroup(layers[k].name, tuple(sorted(nodes)), layers[k].kind, layers[k].folded)
-           for k, nodes in members.items()]
+    out = [LayerGroup(layers[k].name, tuple(sorted(nodes)), layers[k].kind, layers[k].folded,
+                      layers[k].own) for k, nodes in members.items()]
     return tuple(sorted(out, key=lambda layer: layer.nodes[0]))
 
 
@@ -276,30 +535,63 @@ def _op_role(g: Graph, i: int) -> Role:
 
 def _weight(g: Graph, i: int) -> str | None:
     """The name of the learnt weight that names the layer a node computes (a Conv's or a
-    Gemm's, ``layer1.0.conv1.weight``), where its op has one."""
+    Gemm's, ``layer1.0.conv1.weight``), where its op has one and it is stored: read through
+    the nodes that only re-type or re-arrange it (a quantizer's DequantizeLinear, a Cast, a
+    Transpose), with a quantizer's suffixes dropped (``conv1.weight_quantized``)."""
     entry = lookup(g.rows.domains[i], g.rows.op_types[i])
     ins = g.rows.inputs[i]
     if entry is None or entry.weight is None or len(ins) <= entry.weight:
         return None
-    return ins[entry.weight] or None
+    t = ins[entry.weight]
+    for _ in range(8):
+        p = g.producer.get(t)
+        if p is None or p not in g.constant_nodes or not g.rows.inputs[p] \
+                or _op_role(g, p) is not Role.LAYOUT:
+            break
+        t = g.rows.inputs[p][0]
+    if not t or t not in g.constants:
+        return None
+    for suffix in ("_quantized", "_Transposed"):
+        t = t.removesuffix(suffix)
+    return t
 
 
 def _weight_scopes(g: Graph, live: list[int], scopes: dict[int, tuple[str, ...] | None],
-                   folded: dict[int, str]) -> None:
-    """dynamo: a Conv or Gemm whose weight is named for another module (``fc1.weight`` under
-    the scope of ``bn``) is that module's; the scope it had is a layer folded into it."""
+                   folded: dict[int, tuple[str, ...]], fold: bool) -> None:
+    """torch: a Conv or Gemm with no scope (a quantizer's node) takes its weight's module;
+    with ``fold`` (the dynamo exporter), one whose weight is named for another module
+    (``fc1.weight`` under the scope of ``bn``: the norm was folded into the conv) is that
+    module's, and the scope it had is a layer folded into it."""
     for i in live:
-        weight = _weight(g, i)
-        if weight is None:
-            continue
-        path = _module_path(weight)
         own = scopes[i]
-        if path is None or not own or path == own:
+        if own and not fold:
             continue
-        if own[:len(path)] == path:
-            continue  # the weight's module contains the node's scope: the same layer
-        folded[i] = own
+        weight = _weight(g, i)
+        path = _module_path(weight) if weight is not None else None
+        if path is None or path == own:
+            continue
+        if own and (path[-1] in own or own[-1] in path):
+            continue  # one module contains the other: the same layer
+        if own:
+            folded[i] = own
         scopes[i] = path
+
+
+def _torchscript_folds(g: Graph, live: list[int], scopes: dict[int, tuple[str, ...] | None],
+                       folded: dict[int, tuple[str, ...]]) -> None:
+    """TorchScript: a convolution in a module whose weight and bias are the exporter's own
+    tensors (``onnx::Conv_193``), where an untouched one reads ``conv1.weight``, had a
+    BatchNorm folded into it by constant folding (which one, the file does not say)."""
+    for i in live:
+        entry = lookup(g.rows.domains[i], g.rows.op_types[i])
+        if entry is None or entry.window is None or entry.bias is None or not scopes[i] \
+                or i in folded:
+            continue
+        ins = g.rows.inputs[i]
+        weight = _weight(g, i)
+        bias = ins[entry.bias] if len(ins) > entry.bias else ""
+        if weight and weight.startswith("onnx::") and bias.startswith("onnx::"):
+            folded[i] = ()
 
 
 def _tensor_scopes(g: Graph, live: list[int], scopes: dict[int, tuple[str, ...] | None],
@@ -464,18 +756,36 @@ def _auto_layers(g: Graph, live: list[int], shapes: dict[str, Shape],
             merged[-1][0].extend(members)
         else:
             merged.append((members, head))
-    counters: dict[str, int] = {}
+    names: dict[str, None] = {}
     out = []
     for members, head in merged:
-        node = g.nodes[head]
-        if node.name:
-            name = node.name
-        else:
-            n = counters.get(node.op_type, 0)
-            counters[node.op_type] = n + 1
-            name = f"{node.op_type}_{n}"
+        own = g.rows.names[head]
+        name = own if own and not _op_derived(own, g.rows.op_types[head]) else \
+            _keras_name(g, head, shapes)
+        name = _unique(name, names)
+        names[name] = None
         out.append(LayerGroup(name, tuple(members)))
     return tuple(out)
+
+
+def _op_derived(name: str, op: str) -> bool:
+    """Whether a node's name only repeats its op type, as an exporter writes it for a node
+    it has no name for (``/Conv``, ``/MaxPool_1``, ``Conv_3``): no layer name at all."""
+    base = name.lstrip("/")
+    stem, _, number = base.rpartition("_")
+    return base == op or (number.isdigit() and stem == op)
+
+
+def _keras_name(g: Graph, i: int, shapes: dict[str, Shape]) -> str:
+    """What Keras would call a layer this node makes (``conv2d``, ``max_pooling2d``,
+    ``dense``, ``flatten``: the registry's ``Op.keras``, ``{n}`` the spatial rank of its
+    input), else its op type in lower case."""
+    entry = lookup(g.rows.domains[i], g.rows.op_types[i])
+    ins = g.rows.inputs[i]
+    x = shapes.get(ins[0]) if ins else None
+    if entry is None or entry.keras is None or ("{n}" in entry.keras and not x):
+        return g.rows.op_types[i].lower()
+    return entry.keras.format(n=max(len(x or ()) - 2, 1))
 
 
 def _enclosed(g: Graph, produced: set[str], members: list[int], i: int,

@@ -54,20 +54,28 @@ def rows(s):
 
 
 def test_torchscript_names_depth_1(tmp_path):
+    """The modules at depth 1; torch.flatten, in no module, is a row of its own before the
+    dense layer, named as Keras would name it (never by its node name)."""
     s = summarize(tmp_path, residual_block("torchscript"))
     assert rows(s) == [
         ("layer1", ("Conv", "Relu", "Add"), 2 * 4 * 4 * 9),
         ("avgpool", ("GlobalAveragePool",), 0),
-        ("Flatten", ("Flatten",), 0),
+        ("flatten", ("Flatten",), 0),
         ("fc", ("Gemm",), (4 + 1) * 10),
     ]
 
 
 def test_torchscript_names_depth_3_are_qualified(tmp_path):
+    """At depth 3 the block's own Add (in no module at that depth, as torchinfo shows it)
+    joins the layer whose output it works on, conv2's; relu is called twice: relu, relu_1."""
     s = summarize(tmp_path, residual_block("torchscript"), depth=3)
     assert [layer.name for layer in s.layers] == [
-        "layer1.0.conv1", "layer1.0.relu", "layer1.0.conv2", "layer1.0", "layer1.0.relu_1",
-        "avgpool", "Flatten", "fc"]
+        "layer1.0.conv1", "layer1.0.relu", "layer1.0.conv2", "layer1.0.relu_1", "avgpool",
+        "flatten", "fc"]
+    assert s.layer("layer1.0.conv2").nodes == ("/layer1/layer1.0/conv2/Conv",
+                                               "/layer1/layer1.0/Add")
+    # the conv's output is the row's, as torchinfo shows it: the Add's is the same shape here
+    assert s.layer("layer1.0.conv2").output_shape == (1, 4, 8, 8)
 
 
 def test_dynamo_metadata_depth_2(tmp_path):
@@ -75,18 +83,22 @@ def test_dynamo_metadata_depth_2(tmp_path):
     assert rows(s) == [
         ("layer1.0", ("Conv", "Relu", "Add"), 2 * 4 * 4 * 9),
         ("avgpool", ("GlobalAveragePool",), 0),
-        ("node_f", ("Flatten",), 0),
+        ("flatten", ("Flatten",), 0),
         ("fc", ("Gemm",), (4 + 1) * 10),
     ]
 
 
 def test_dynamo_metadata_depth_3(tmp_path):
+    """The relu module is called twice: one scope in the metadata, two calls, each a row in
+    dataflow order with its own output, named as the TorchScript exporter names them: the
+    same rows from both exporters."""
     s = summarize(tmp_path, residual_block("dynamo"), depth=3)
     assert [layer.name for layer in s.layers] == [
-        "layer1.0.conv1", "layer1.0.relu", "layer1.0.conv2", "layer1.0", "avgpool", "node_f",
-        "fc"]
-    # The relu module is called twice; both calls are one layer, shown where it is first used.
-    assert s.layer("layer1.0.relu").nodes == ("node_r1", "node_r2")
+        "layer1.0.conv1", "layer1.0.relu", "layer1.0.conv2", "layer1.0.relu_1", "avgpool",
+        "flatten", "fc"]
+    assert s.layer("layer1.0.relu").nodes == ("node_r1",)
+    assert s.layer("layer1.0.relu_1").nodes == ("node_r2",)
+    assert s.edges == tuple((k, k + 1) for k in range(6))  # a chain: no cycle
 
 
 def test_tf2onnx_names_drop_the_model_scope(tmp_path):
@@ -117,14 +129,14 @@ def test_no_scopes_gives_automatic_layers(tmp_path):
     inits = [weight("w", 4, 1, 3, 3), weight("s", 4), weight("b", 4), weight("m", 4),
              weight("v", 4), weight("fw", 16, 10), weight("fb", 10)]
     s = summarize(tmp_path, model(nodes, {"x": [1, 1, 4, 4]}, ["y"], inits))
-    assert rows(s) == [
-        ("Conv_0", ("Conv",), 4 * 9),
-        ("BatchNormalization_0", ("BatchNormalization", "Relu"), 4 * 4),
-        ("MaxPool_0", ("MaxPool",), 0),
-        ("Flatten_0", ("Flatten",), 0),
-        ("MatMul_0", ("MatMul", "Add"), 16 * 10 + 10),
+    assert rows(s) == [  # named as Keras names the layers, the file naming none
+        ("conv2d", ("Conv",), 4 * 9),
+        ("batch_normalization", ("BatchNormalization", "Relu"), 4 * 4),
+        ("max_pooling2d", ("MaxPool",), 0),
+        ("flatten", ("Flatten",), 0),
+        ("dense", ("MatMul", "Add"), 16 * 10 + 10),
     ]
-    assert s.layer("BatchNormalization_0").non_trainable_params == 8
+    assert s.layer("batch_normalization").non_trainable_params == 8
 
 
 def test_automatic_layers_stop_at_a_branch(tmp_path):
@@ -147,4 +159,4 @@ def test_rows_are_deterministic_and_topological(tmp_path):
     del m.graph.node[:]
     m.graph.node.extend(reversed(nodes))
     s = summarize(tmp_path, m)
-    assert [layer.name for layer in s.layers] == ["layer1", "avgpool", "Flatten", "fc"]
+    assert [layer.name for layer in s.layers] == ["layer1", "avgpool", "flatten", "fc"]

@@ -22,7 +22,7 @@ LENET_ALT = ("Diagram of lenet5.onnx: 7 layers in a chain, from input 1@32x32 to
 # block.relu, block.conv2, block (the Add), block.relu_1, head.pool, head, head.fc. The stem's
 # output goes to block.conv1 and to the Add, which takes it back with block.conv2's: one split,
 # one merge.
-RESIDUAL_ALT = ("Layer graph of residual.onnx: 9 layers, from input 3@16x16 to output 10. "
+RESIDUAL_ALT = ("Layer graph of residual.onnx: 8 layers, from input 3@16x16 to output 10. "
                 "The data branches at 1 layer. Branches merge at 1 layer.")
 OWN_ALT = "LeNet-5 in seven layers: two convolutions, two subsamplings, three full connections."
 

@@ -87,7 +87,7 @@ def test_torchscript_layers_are_the_modules(summaries):
     s = summaries["resnet18.torchscript"]
     assert [layer.name for layer in s.layers] == [
         "conv1", "bn1", "relu", "maxpool", "layer1", "layer2", "layer3", "layer4", "avgpool",
-        "Flatten", "fc"]
+        "flatten", "fc"]
     assert s.layer("fc").params == (512 + 1) * 1000
     # two BasicBlocks, each two 3x3 convs without bias and two BatchNorms (weight, bias, mean, var)
     assert s.layer("layer1").params == 2 * 2 * (3 * 3 * 64 * 64 + 4 * 64)

@@ -34,6 +34,9 @@ for _family in (conv, gemm, pool, norm, elementwise, attention, recurrent, quant
 
 ZERO_COST: frozenset[str] = frozenset(op for (domain, op), e in REGISTRY.items()
                                       if domain == "" and e.cost is zero_cost)
+# The ops that only re-type or re-arrange data (a quantizer's, a Transpose): never a layer's Type.
+RETYPING: frozenset[str] = frozenset(op for (_, op), e in REGISTRY.items()
+                                     if e.role is Role.LAYOUT)
 # The ops that make a layer what it is (a product, a pool): the table's Type names them.
 ANCHORS: frozenset[str] = frozenset(op for (_, op), e in REGISTRY.items()
                                     if e.role in (Role.LINEAR, Role.POOL))
@@ -51,5 +54,5 @@ def shape_rule(domain: str, op_type: str) -> ShapeRule | None:
     return None if e is None else e.shape
 
 
-__all__ = ["ANCHORS", "Axes", "Cost", "Field", "NodeView", "Op", "REGISTRY", "Role", "UnknownShape",
+__all__ = ["ANCHORS", "RETYPING", "Axes", "Cost", "Field", "NodeView", "Op", "REGISTRY", "Role", "UnknownShape",
            "Window", "ZERO_COST", "lookup", "shape_rule"]

@@ -167,7 +167,9 @@ class Op:
     ``removes_mean``: a normalization that subtracts a per-channel mean; ``stats``: the axes a
     STATS op computes statistics over, from its rank and int attributes; ``folds``: shape
     arithmetic, evaluated when its inputs have values (``fold.py``); ``deterministic``: its
-    output is fixed by its inputs (random ops and Dropout's mask are not).
+    output is fixed by its inputs (random ops and Dropout's mask are not); ``keras``: the name
+    Keras gives a layer that this op makes (``conv{n}d``, ``{n}`` its spatial rank), for a
+    file that names no layers.
     """
 
     cost: Callable[[NodeView], Cost] | None
@@ -187,6 +189,7 @@ class Op:
     stats: Callable[[int, Mapping[str, int]], set[int]] | None = None
     folds: bool = False
     deterministic: bool = True
+    keras: str | None = None
 
 
 LINEAR = frozenset({"macs", "flops", "connections"})  # products: Conv, Gemm, MatMul, RNNs

@@ -79,7 +79,8 @@ def _convolution(cost, params, fixed=(), *, weight: int, bias: int | None = None
                  axes=Axes.CHANNELS_LAST if channels_last else Axes.CHANNELS_FIRST,
                  receptive=Field.NONE if transposed or channels_last else Field.WINDOW,
                  window=Window(weight, channels_last, transposed=transposed), weight=weight,
-                 bias=bias, factors=(0, weight), shape=shape)
+                 bias=bias, factors=(0, weight), shape=shape,
+                 keras="conv{n}d_transpose" if transposed else "conv{n}d")
 
 
 OPS = {

@@ -88,7 +88,7 @@ _ONE = pointwise(1)
 # Every tensor of an elementwise op has the same axes: its channels where its inputs' are, its
 # receptive field the largest of its inputs'.
 _SAME = dict(axes=Axes.KEEP, receptive=Field.SAME)
-_ACTIVATION = dict(role=Role.ACTIVATION, **_SAME)
+_ACTIVATION = dict(role=Role.ACTIVATION, keras="activation", **_SAME)
 
 # FLOPs per output unit of each elementwise op; transcendental functions count as one, as
 # fvcore and torch's flop counter do not count them at all and one keeps them visible.
@@ -124,7 +124,7 @@ def _elementwise(cost, params=None, fixed=(), metrics=None, **known):
 _TABLE = {
     **{op: _elementwise(pointwise(n), **_ACTIVATION) for op, n in _ACTIVATIONS.items()},
     **{op: _elementwise(pointwise(n), **_SAME) for op, n in _POINTWISE.items()},
-    "Add": _elementwise(add, metrics=CONNECTING, role=Role.ARITHMETIC, **_SAME),
+    "Add": _elementwise(add, metrics=CONNECTING, role=Role.ARITHMETIC, keras="add", **_SAME),
     "Sum": _elementwise(add, metrics=CONNECTING, **_SAME),
     "Sub": _elementwise(_ONE, role=Role.ARITHMETIC, **_SAME),
     "Mul": _elementwise(_ONE, role=Role.ARITHMETIC, **_SAME),
@@ -136,7 +136,7 @@ _TABLE = {
     "Pow": _elementwise(_ONE, fixed=(1,), **_ACTIVATION),
     "PRelu": _elementwise(_ONE, {1: TRAINABLE}, **_ACTIVATION),
     "Softmax": _elementwise(softmax, role=Role.ACTIVATION, receptive=Field.STATS,
-                            stats=last_axis),
+                            stats=last_axis, keras="softmax"),
     "LogSoftmax": _elementwise(softmax, role=Role.ACTIVATION, receptive=Field.STATS,
                                stats=last_axis),
     "Hardmax": _elementwise(_ONE),

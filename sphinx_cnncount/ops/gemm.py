@@ -149,7 +149,7 @@ def gemm_fast_gelu(v: NodeView) -> Cost:
 def _product(cost, params=None, fixed=(), *, weight: int | None = 1, factors=(0, 1), shape=None):
     """A product's entry: a linear layer whose weight names it."""
     return entry(cost, params, fixed, metrics=LINEAR, role=Role.LINEAR, weight=weight,
-                 factors=factors, shape=shape)
+                 factors=factors, shape=shape, keras="dense")
 
 
 OPS = {
@@ -158,31 +158,30 @@ OPS = {
     # every operand of an Einsum is a factor
     ("", "Einsum"): _product(einsum, weight=None, factors=()),
     # a, b, a_zero_point, b_zero_point
-    ("", "MatMulInteger"): _product(matmul_cost(0), {0: TRAINABLE, 1: TRAINABLE}, (2, 3),
-                                    weight=None),
+    ("", "MatMulInteger"): _product(matmul_cost(0), {0: TRAINABLE, 1: TRAINABLE}, (2, 3)),
     # a, a_scale, a_zp, b, b_scale, b_zp, y_scale, y_zp
     ("", "QLinearMatMul"): _product(matmul_cost(0), {0: TRAINABLE, 3: TRAINABLE},
-                                    (1, 2, 4, 5, 6, 7), weight=None, factors=(0, 3)),
+                                    (1, 2, 4, 5, 6, 7), weight=3, factors=(0, 3)),
     # A, B, b_scale, b_zero_point, bias
     (MS, "DynamicQuantizeMatMul"): _product(matmul_bias_cost(0, 4), {1: TRAINABLE, 4: TRAINABLE},
-                                            (2, 3), weight=None, shape=matmul_shape(0, 1)),
+                                            (2, 3), shape=matmul_shape(0, 1)),
     # A, B, a_scale, b_scale, a_zero_point, b_zero_point, bias
     (MS, "MatMulIntegerToFloat"): _product(matmul_bias_cost(0, 6),
                                            {0: TRAINABLE, 1: TRAINABLE, 6: TRAINABLE},
-                                           (2, 3, 4, 5), weight=None, shape=matmul_shape(0, 1)),
+                                           (2, 3, 4, 5), shape=matmul_shape(0, 1)),
     # A, a_scale, a_zp, B, b_scale, b_zp, C (int32), y_scale, y_zp
     (MS, "QGemm"): _product(gemm_cost(0, 6), {0: TRAINABLE, 3: TRAINABLE, 6: TRAINABLE},
-                            (1, 2, 4, 5, 7, 8), weight=None, factors=(0, 3),
+                            (1, 2, 4, 5, 7, 8), weight=3, factors=(0, 3),
                             shape=gemm_shape(0, 3)),
     # A, B, C
     (MS, "FusedGemm"): _product(fused_gemm, {0: TRAINABLE, 1: TRAINABLE, 2: TRAINABLE},
-                                weight=None, shape=gemm_shape(0, 1)),
-    (MS, "FusedMatMul"): _product(fused_matmul, {0: TRAINABLE, 1: TRAINABLE}, weight=None,
+                                shape=gemm_shape(0, 1)),
+    (MS, "FusedMatMul"): _product(fused_matmul, {0: TRAINABLE, 1: TRAINABLE},
                                   shape=fused_matmul_shape),
     # A, B (packed uint8, N x k_blocks x blob), scales, zero_points, g_idx, bias
     (MS, "MatMulNBits"): _product(matmul_nbits, {1: TRAINABLE, 5: TRAINABLE}, (2, 3, 4),
-                                  weight=None, shape=matmul_nbits_shape),
+                                  shape=matmul_nbits_shape),
     # X, W, bias
-    (MS, "GemmFastGelu"): _product(gemm_fast_gelu, {1: TRAINABLE, 2: TRAINABLE}, weight=None,
+    (MS, "GemmFastGelu"): _product(gemm_fast_gelu, {1: TRAINABLE, 2: TRAINABLE},
                                    shape=matmul_shape(0, 1)),
 }

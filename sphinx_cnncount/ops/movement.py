@@ -51,12 +51,14 @@ _FOLDS = {"Constant", "Identity", "Cast", "CastLike", "Where", "Gather", "Gather
 # other, nothing said).
 _KNOWN = {
     **dict.fromkeys(("Transpose",), dict(role=Role.LAYOUT, receptive=Field.PERMUTE)),
-    **dict.fromkeys(("Identity", "Cast", "CastLike", "Dropout"),
+    **dict.fromkeys(("Identity", "Cast", "CastLike"),
                     dict(role=Role.LAYOUT, axes=Axes.KEEP, receptive=Field.SAME)),
+    "Dropout": dict(role=Role.LAYOUT, axes=Axes.KEEP, receptive=Field.SAME, keras="dropout"),
     **dict.fromkeys(("Squeeze", "Unsqueeze"), dict(role=Role.LAYOUT, receptive=Field.MOVE)),
-    "Reshape": dict(role=Role.RESHAPE, receptive=Field.MOVE),
-    "Flatten": dict(role=Role.RESHAPE),
-    **dict.fromkeys(("Concat", "Pad", "Where"), dict(axes=Axes.KEEP, receptive=Field.SAME)),
+    "Reshape": dict(role=Role.RESHAPE, receptive=Field.MOVE, keras="flatten"),
+    "Flatten": dict(role=Role.RESHAPE, keras="flatten"),
+    "Concat": dict(axes=Axes.KEEP, receptive=Field.SAME, keras="concatenate"),
+    **dict.fromkeys(("Pad", "Where"), dict(axes=Axes.KEEP, receptive=Field.SAME)),
     **dict.fromkeys(("Slice", "Split"), dict(axes=Axes.KEEP, receptive=Field.SELECT)),
     "Gather": dict(receptive=Field.SELECT),
     **dict.fromkeys(("DepthToSpace", "SpaceToDepth"), dict(axes=Axes.CHANNELS_FIRST)),

@@ -135,9 +135,10 @@ def trailing_axes(rank: int, attrs: Mapping[str, int]) -> set[int]:
 
 
 def _norm(cost, params, fixed=(), *, axes: Axes = Axes.NONE, receptive: Field = Field.NONE,
-          stats=None, shape=None, removes_mean: bool = False):
+          stats=None, shape=None, removes_mean: bool = False, keras: str | None = None):
     return entry(cost, params, fixed, metrics=CONNECTING, role=Role.NORM, axes=axes,
-                 receptive=receptive, stats=stats, shape=shape, removes_mean=removes_mean)
+                 receptive=receptive, stats=stats, shape=shape, removes_mean=removes_mean,
+                 keras=keras)
 
 
 _AFFINE = {1: TRAINABLE, 2: TRAINABLE}
@@ -146,16 +147,19 @@ OPS = {
     # X, scale, B, input_mean, input_var: at inference y = x*a + b per channel.
     ("", "BatchNormalization"): _norm(
         affine_cost(2, None), {1: TRAINABLE, 2: TRAINABLE, 3: NON_TRAINABLE, 4: NON_TRAINABLE},
-        axes=Axes.CHANNELS_FIRST, receptive=Field.SAME, shape=same_shape(), removes_mean=True),
+        axes=Axes.CHANNELS_FIRST, receptive=Field.SAME, shape=same_shape(), removes_mean=True,
+        keras="batch_normalization"),
     # The statistics are computed: subtract, square, mean, divide, then scale and shift.
     ("", "InstanceNormalization"): _norm(
         affine_cost(5, 2), _AFFINE, axes=Axes.CHANNELS_FIRST, receptive=Field.STATS,
         stats=spatial_axes, shape=same_shape(), removes_mean=True),
     # onnx has LayerNormalization from opset 17; onnxruntime registers it below that: the rule
     ("", "LayerNormalization"): _norm(affine_cost(5, 2), _AFFINE, receptive=Field.STATS,
-                                      stats=trailing_axes, shape=layer_norm_shape),
+                                      stats=trailing_axes, shape=layer_norm_shape,
+                                      keras="layer_normalization"),
     ("", "GroupNormalization"): _norm(affine_cost(5, 2), _AFFINE, receptive=Field.STATS,
-                                      stats=spatial_axes, shape=same_shape()),
+                                      stats=spatial_axes, shape=same_shape(),
+                                      keras="group_normalization"),
     ("", "LRN"): entry(lrn, role=Role.NORM, axes=Axes.CHANNELS_FIRST, receptive=Field.SAME,
                        shape=same_shape()),
     ("", "LpNormalization"): entry(lp_norm, role=Role.NORM, shape=same_shape()),

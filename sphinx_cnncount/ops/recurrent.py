@@ -48,18 +48,21 @@ def dynamic_quantize_lstm_shape(v: NodeView) -> tuple[Shape | None, ...]:
     return outs(v, (x[0], dirs, x[1], hidden), state, state)
 
 
-def _recurrent(cost, params, fixed, shape=None):
+def _recurrent(cost, params, fixed, shape=None, keras=None):
     """A recurrent layer: its data (input 0) and its input weights (input 1) are the factors
     of its product, as a backward pass approximates it."""
-    return entry(cost, params, fixed, metrics=LINEAR, role=Role.LINEAR, weight=1, shape=shape)
+    return entry(cost, params, fixed, metrics=LINEAR, role=Role.LINEAR, weight=1, shape=shape,
+                 keras=keras)
 
 
 # X, W, R, B, sequence_lens, initial_h, (initial_c, P for LSTM)
 OPS = {
     ("", "LSTM"): _recurrent(recurrent, {1: TRAINABLE, 2: TRAINABLE, 3: TRAINABLE, 7: TRAINABLE},
-                             (5, 6)),
-    ("", "GRU"): _recurrent(recurrent, {1: TRAINABLE, 2: TRAINABLE, 3: TRAINABLE}, (5,)),
-    ("", "RNN"): _recurrent(recurrent, {1: TRAINABLE, 2: TRAINABLE, 3: TRAINABLE}, (5,)),
+                             (5, 6), keras="lstm"),
+    ("", "GRU"): _recurrent(recurrent, {1: TRAINABLE, 2: TRAINABLE, 3: TRAINABLE}, (5,),
+                            keras="gru"),
+    ("", "RNN"): _recurrent(recurrent, {1: TRAINABLE, 2: TRAINABLE, 3: TRAINABLE}, (5,),
+                            keras="simple_rnn"),
     # X, W, R, B, sequence_lens, initial_h, initial_c, P, W_scale, W_zp, R_scale, R_zp
     (MS, "DynamicQuantizeLSTM"): _recurrent(
         dynamic_quantize_lstm, {1: TRAINABLE, 2: TRAINABLE, 3: TRAINABLE, 7: TRAINABLE},

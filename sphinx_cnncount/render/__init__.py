@@ -13,7 +13,7 @@ from enum import Enum
 from .. import escape
 from ..summary import Layer, Summary
 from ..shapes import Shape
-from ..ops import ANCHORS, ZERO_COST
+from ..ops import ANCHORS, RETYPING, ZERO_COST
 
 
 class Column(str, Enum):
@@ -158,7 +158,11 @@ def layer_type(layer: Layer) -> str:
     ops that make it what it is (its linear/pooling ops, else its costing ops); and the layers
     the exporter folded into it."""
     kind = layer.kind or op_kind(layer)
-    return f"{kind} (+{', '.join(layer.folded)} folded)" if layer.folded else kind
+    if not layer.folded:
+        return kind
+    if len(layer.folded) == 1:
+        return f"{kind} (+{layer.folded[0]} folded)"
+    return f"{kind} (+{len(layer.folded)} BatchNorms folded)"
 
 
 def op_kind(layer: Layer) -> str:
@@ -166,8 +170,9 @@ def op_kind(layer: Layer) -> str:
     anchors = [op for op in layer.op_types if op in ANCHORS]
     if anchors:
         return "+".join(anchors)
-    costing = [op for op in layer.op_types if op not in ZERO_COST]
-    return "+".join(costing or list(layer.op_types))
+    costing = [op for op in layer.op_types if op not in ZERO_COST and op not in RETYPING]
+    return "+".join(costing or [op for op in layer.op_types if op not in RETYPING]
+                    or list(layer.op_types))
 
 
 def cell(layer: Layer, column: Column, units: bool = False) -> str:

@@ -150,11 +150,15 @@ def _repetitions(sigs: list[tuple[object, ...]], names: list[tuple[str, ...]]
     return out
 
 
+# A transformer's sublayers: a norm after one is the next sublayer's (pre-)norm, not theirs.
+_SUBLAYERS = frozenset({Kind.ATTENTION, Kind.TRANSFORMER_BLOCK})
+
+
 def _merged(units: list[Unit], repeats: list[tuple[int, int] | None]) -> list[Unit]:
     out: list[Unit] = []
     for i, (step, sig) in enumerate(units):
         if out and step.kind in MERGEABLE and _same_drawing(out[-1][0].shape, step.shape) \
-                and repeats[i] == repeats[i - 1]:
+                and repeats[i] == repeats[i - 1] and out[-1][0].kind not in _SUBLAYERS:
             prev, prev_sig = out[-1]
             out[-1] = (replace(prev, shape=step.shape, channels_last=step.channels_last,
                                merged=(*prev.merged, step.kind), layers=prev.layers + step.layers),

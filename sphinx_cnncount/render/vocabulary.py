@@ -304,7 +304,8 @@ def kind_of(op_types: Iterable[str], output: Shape | None = None,
     for op in ops:
         if op in _BY_OP:
             return _BY_OP[op]
-    if present & {"Gather", "GatherND"} and learned:
+    if present & {"Gather", "GatherND"} and learned and not (
+            ops and ops[0] in _LAYER_NORMS):  # (a norm, then a row selected: a norm)
         return Kind.EMBEDDING  # rows of a learned table
     if present & _LAYER_NORMS or _is_decomposed_norm(present):
         return Kind.LAYER_NORMALIZATION
