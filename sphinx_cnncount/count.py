@@ -27,7 +27,7 @@ from .ops import Cost, NodeView, Op, UnknownShape, lookup, zero_cost
 from .params import ParamStep
 from .receptive import FieldWalk, spatial_field
 from .shapes import Diagnostic, Shape, all_known, numel
-from .summary import ControlFlow, Layer, Summary, TensorInfo, Totals
+from .summary import ControlFlow, Folding, Layer, Summary, TensorInfo, Totals
 
 __all__ = ["count"]
 
@@ -317,7 +317,50 @@ def _summary(loaded: LoadedModel, g: graphmod.Graph, groups: tuple[LayerGroup, .
         incomplete=incomplete,
         control_flow=tuple(control_flow),
         edges=tuple(sorted(edges.edges)),
+        folding=_folding(g, groups, shapes),
     )
+
+
+# The operand that holds a layer's bias, by op (where a BatchNorm folded into it put its shift).
+_BIAS_INPUT = {"Conv": 2, "ConvTranspose": 2, "Gemm": 2}
+
+
+def _folding(g: graphmod.Graph, groups: tuple[LayerGroup, ...], shapes: dict[str, Shape]
+             ) -> Folding | None:
+    """What the exporter removed by folding BatchNorms: how many, their channels (the width of
+    the layer each was folded into: a conv's output channels, a dense layer's features), and
+    the bias values stored for those layers."""
+    folds = [i for group in groups for i in group.folds]
+    if not folds:
+        return None
+    channels: int | None = 0
+    stored: dict[str, int | None] = {}
+    for i in folds:
+        op = g.rows.op_types[i]
+        out = shapes.get(g.rows.outputs[i][0]) if g.rows.outputs[i] else None
+        width = (out[1] if op.startswith("Conv") else out[-1]) if out else None
+        channels = channels + width if isinstance(width, int) and channels is not None else None
+        k = _BIAS_INPUT.get(op)
+        if k is None:
+            stored[f"?{i}"] = None  # a layer whose bias operand this does not know
+        elif k < len(g.rows.inputs[i]) and g.rows.inputs[i][k]:
+            t = _stored_tensor(g, g.rows.inputs[i][k])
+            stored[t or f"?{i}"] = numel(shapes.get(t)) if t else None
+    biases = None if None in stored.values() else sum(stored.values())  # type: ignore[arg-type]
+    return Folding(len(folds), channels, biases)
+
+
+def _stored_tensor(g: graphmod.Graph, t: str) -> str | None:
+    """The initializer a constant operand is, through the constant nodes that pass it on (an
+    Identity sharing one bias among convolutions), else None."""
+    for _ in range(8):
+        if t in g.initializers:
+            return t
+        p = g.producer.get(t)
+        if p is None or p not in g.constant_nodes or not g.rows.inputs[p]:
+            return None
+        t = g.rows.inputs[p][0]
+    return None
 
 
 def _diagnose(loaded: LoadedModel, g: graphmod.Graph, live: list[int], report: Report) -> None:

@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import ast
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
@@ -51,6 +51,7 @@ class LayerGroup:
     folded: tuple[str, ...] = ()  # layers the exporter folded into this one (a BatchNorm)
     own: tuple[int, ...] = ()  # the nodes of its module call, whose output is the layer's
     # (the others are ops in no module that joined it: a functional relu); empty: all
+    folds: tuple[int, ...] = ()  # its nodes a layer was folded into, one per folded layer
 
 
 def parse_depth(value: object) -> int:
@@ -135,8 +136,10 @@ def _name_scopes(prefix: str) -> tuple[str, ...]:
 
 
 def _module_path(tensor: str) -> tuple[str, ...] | None:
-    """``layer1.0.conv1.weight`` -> the cumulative module path of a torch parameter's name."""
-    if "/" in tensor or ":" in tensor or not tensor.endswith((".weight", ".bias")):
+    """``layer1.0.conv1.weight`` -> the cumulative module path of a torch parameter's name (a
+    bias the dynamo exporter made by folding a BatchNorm is ``conv1.weight_bias``)."""
+    if "/" in tensor or ":" in tensor or not tensor.endswith((".weight", ".bias",
+                                                               ".weight_bias")):
         return None
     parts = tensor.split(".")[:-1]
     if not parts or not all(parts):
@@ -189,7 +192,8 @@ def group_layers(g: Graph, depth: int = 1, shapes: dict[str, Shape] | None = Non
     members = _place_loose(g, live, calls, shapes, dtypes or {})
     kinds = _kinds(g, members, scopes, folded, depth)
     layers = tuple(LayerGroup(name, tuple(sorted(nodes)), kinds.get(name),
-                              _folded(nodes, folded), tuple(calls.get(name, ())))
+                              _folded(nodes, folded), tuple(calls.get(name, ())),
+                              tuple(sorted(i for i in nodes if i in folded)))
                    for name, nodes in members.items())
     return _ordered(g, _absorb_layout(g, layers, shapes))
 
@@ -410,10 +414,11 @@ def _loose_target(g: Graph, i: int, members: dict[str, list[int]], owner: dict[i
         # a module's weight (an embedding table folded at export: the module has no node of
         # its own) names its module's row; a parameter of no module (a class token) its own
         return module if module is not None else _unique(path[-1] if path else t, members)
-    producers = [p for t in g.rows.inputs[i] if t not in g.constants
-                 and not _scalar(shapes.get(t))
-                 and (p := g.producer.get(t)) is not None and p in owner]
-    return owner[max(producers)] if producers else None
+    rows = {owner[p] for t in g.rows.inputs[i] if t not in g.constants
+            and not _scalar(shapes.get(t)) and (p := g.producer.get(t)) is not None and p in owner}
+    # of the layers it reads, the one that starts last: the others come before it (taking the
+    # one whose node came last could put a join of two branches before one of them)
+    return max(rows, key=lambda r: (min(members[r]), r)) if rows else None
 
 
 def _scalar(shape: Shape | None) -> bool:
@@ -461,9 +466,10 @@ def _ordered(g: Graph, layers: tuple[LayerGroup, ...]) -> tuple[LayerGroup, ...]
     lexicographical topological sort, only when the order by first node is not one)."""
     layers = tuple(sorted(layers, key=lambda layer: layer.nodes[0]))
     owner = {i: k for k, layer in enumerate(layers) for i in layer.nodes}
-    edges = {(owner[p], k) for k, layer in enumerate(layers) for i in layer.nodes
-             for t in g.rows.inputs[i] if (p := g.producer.get(t)) is not None and p in owner
-             and owner[p] != k}
+    # (readers, not inputs: a control-flow node reads what its bodies capture too)
+    edges = {(k, owner[c]) for k, layer in enumerate(layers) for i in layer.nodes
+             for t in g.rows.outputs[i] for c in g.consumers.get(t, ())
+             if c in owner and owner[c] != k}
     if all(a < b for a, b in edges):
         return layers
     import networkx as nx  # only for rows that the node order does not already sort
@@ -471,11 +477,27 @@ def _ordered(g: Graph, layers: tuple[LayerGroup, ...]) -> tuple[LayerGroup, ...]
     dag = nx.DiGraph()
     dag.add_nodes_from(range(len(layers)))
     dag.add_edges_from(edges)
-    try:
-        order = list(nx.lexicographical_topological_sort(dag))
-    except nx.NetworkXUnfeasible:  # rows that feed each other: the node order stands
-        return layers
-    return tuple(layers[k] for k in order)
+    if not nx.is_directed_acyclic_graph(dag):  # rows that feed each other become one
+        return _ordered(g, _merged(layers, nx.strongly_connected_components(dag)))
+    return tuple(layers[k] for k in nx.lexicographical_topological_sort(dag))
+
+
+def _merged(layers: tuple[LayerGroup, ...], parts: Iterable[set[int]]
+            ) -> tuple[LayerGroup, ...]:
+    """The layers with each part (rows that feed each other: a node in no module placed
+    between two parts of a layer) merged into one row, named after its first module call's
+    row; the rows of a model's layer graph never form a cycle."""
+    out = []
+    for part in parts:
+        rows = sorted((layers[k] for k in part), key=lambda layer: layer.nodes[0])
+        if len(rows) == 1:
+            out.append(rows[0])
+            continue
+        first = next((layer for layer in rows if layer.own), rows[0])
+        out.append(replace(first, nodes=tuple(sorted(i for layer in rows for i in layer.nodes)),
+                           folded=tuple(f for layer in rows for f in layer.folded), own=(),
+                           folds=tuple(sorted(i for layer in rows for i in layer.folds))))
+    return tuple(out)
 
 
 def _absorb_layout(g: Graph, layers: tuple[LayerGroup, ...], shapes: dict[str, Shape]
@@ -509,8 +531,7 @@ def _absorb_layout(g: Graph, layers: tuple[LayerGroup, ...], shapes: dict[str, S
     members: dict[int, list[int]] = {k: list(layer.nodes) for k, layer in enumerate(layers)}
     for k, t in target.items():
         members[t].extend(members.pop(k))
-    out = [LayerGroup(layers[k].name, tuple(sorted(nodes)), layers[k].kind, layers[k].folded,
-                      layers[k].own) for k, nodes in members.items()]
+    out = [replace(layers[k], nodes=tuple(sorted(nodes))) for k, nodes in members.items()]
     return tuple(sorted(out, key=lambda layer: layer.nodes[0]))
 
 

@@ -27,6 +27,7 @@ from sphinx.locale import get_translation, get_translator
 from .version import __version__
 from .render import Column
 from .render import vocabulary
+from .render.text import FOLDED, FOLDED_BIASES, FOLDED_NO_BIAS
 
 CATALOG = "sphinx_cnncount"
 LOCALE_DIR = Path(__file__).resolve().parent / "locale"
@@ -52,13 +53,14 @@ GRAPH = ("Layer graph of {model}: {count} layer, from input {inputs} to output {
 SPLITS = ("The data branches at {count} layer.", "The data branches at {count} layers.")
 JOINS = ("Branches merge at {count} layer.", "Branches merge at {count} layers.")
 
-PLURALS = (CHAIN, GRAPH, SPLITS, JOINS)
+PLURALS = (CHAIN, GRAPH, SPLITS, JOINS, FOLDED)
 
 
 def phrases() -> list[str]:
     """Every singular phrase the catalog must translate (the plural ones: ``PLURALS``): the
     table's, the extension's own, and every word the diagrams can draw (the vocabulary's)."""
-    words = [c.title for c in Column] + [TOTAL, PLACEHOLDER, PERMALINK]
+    words = [c.title for c in Column] + [TOTAL, PLACEHOLDER, PERMALINK, FOLDED_BIASES,
+                                         FOLDED_NO_BIAS]
     return list(dict.fromkeys([*words, *vocabulary.phrases()]))
 
 

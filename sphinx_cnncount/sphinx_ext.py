@@ -57,6 +57,7 @@ from .render import fmt_shape
 from .render.diagram import MAX_WIDTH, Diagram, Edges, drawing, is_chain, parse_diagram
 from .render.drawing import Drawing
 from .render.svg import to_svg
+from .render.text import folding_line
 from .render.tikz import bands, to_latex
 from .shapes import ModelError
 from .spelling import Spelling, Syntax
@@ -764,6 +765,9 @@ class CnncountDirective(SphinxDirective):
             messages += said
         self.add_name(table)
         container += table_box(table, columns)
+        if summary.folding is not None:  # what the exporter removed, to reconcile the params
+            text = folding_line(summary.folding, _, ngettext)
+            container += nodes.paragraph(text, text, classes=["cnncount-folding"])
         return [container, *messages]
 
     def _caption(self, text: str, cls: type[nodes.TextElement]

@@ -13,7 +13,7 @@ from typing import Any
 
 from .shapes import Diagnostic, Shape
 
-__all__ = ["ControlFlow", "Diagnostic", "Layer", "Summary", "TensorInfo", "Totals"]
+__all__ = ["ControlFlow", "Diagnostic", "Folding", "Layer", "Summary", "TensorInfo", "Totals"]
 
 
 @dataclass(frozen=True)
@@ -67,6 +67,26 @@ class Layer:
 
 
 @dataclass(frozen=True)
+class Folding:
+    """What an exporter removed by folding BatchNorms into the layers before them (eval-mode
+    constant folding): each had 2 trainable parameters (scale, shift) and 2 running statistics
+    (mean, variance) per channel, none of which the file stores."""
+
+    layers: int  # BatchNorms folded
+    channels: int | None  # their channels, summed (None: a folded layer's width is unknown)
+    biases: int | None  # bias values the file stores for the layers they were folded into
+    # (each stored tensor once: an untrained model's zero biases may be shared or dropped)
+
+    @property
+    def trainable_params(self) -> int | None:
+        return None if self.channels is None else 2 * self.channels
+
+    @property
+    def running_stats(self) -> int | None:
+        return None if self.channels is None else 2 * self.channels
+
+
+@dataclass(frozen=True)
 class ControlFlow:
     """How a control-flow node was counted: which branch, how many iterations, and whether
     that is exact (``approximation`` None) or a stated guess."""
@@ -96,6 +116,7 @@ class Summary:
     control_flow: tuple[ControlFlow, ...] = ()
     # (from, to) indices into ``layers``: wherever a node of one layer feeds a node of another
     edges: tuple[tuple[int, int], ...] = ()
+    folding: Folding | None = None  # BatchNorms the exporter folded away, if any
 
     def layer(self, name: str) -> Layer:
         for layer in self.layers:
@@ -132,6 +153,9 @@ class Summary:
             ],
             "control_flow": [asdict(c) for c in self.control_flow],
             "edges": [list(e) for e in self.edges],
+            "folding": None if self.folding is None else {
+                **asdict(self.folding), "trainable_params": self.folding.trainable_params,
+                "running_stats": self.folding.running_stats},
             "tensors": {name: None if s is None else list(s) for name, s in self.tensors.items()}
             if tensor_lists else self.tensors,
             "diagnostics": [asdict(d) for d in self.diagnostics],

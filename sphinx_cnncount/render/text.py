@@ -7,9 +7,10 @@ import io
 import json
 from json.encoder import encode_basestring_ascii as quote  # what json.dumps uses for a str
 from enum import Enum
+from typing import Callable
 
 from .. import escape
-from ..summary import Layer, Summary
+from ..summary import Folding, Layer, Summary
 from ..shapes import all_known
 from . import (DEFAULT_COLUMNS, Column, fmt_bytes, fmt_field, fmt_full_shape, fmt_int, layer_type,
                table_rows)
@@ -79,9 +80,41 @@ def table(summary: Summary, columns: tuple[Column, ...] = DEFAULT_COLUMNS,
         f"Training MACs (forward + backward): {fmt_int(t.training_macs)}",
         f"Activation bytes: {fmt_int(t.activation_bytes)} (peak live {fmt_int(t.peak_activation_bytes)})",
     ]
+    if summary.folding is not None:
+        out.append(folding_line(summary.folding))
     if summary.status != "complete":
         out.append(partial_line(summary))
     return "\n".join(out) + "\n"
+
+
+# What the exporter folded away (translated in a Sphinx project: messages.py lists them).
+FOLDED = ("Folded at export: {count} BatchNorm ({channels} channels) into the layer before it; "
+          "its {trainable} trainable parameters and {stats} running statistics are not in "
+          "this file.",
+          "Folded at export: {count} BatchNorms ({channels} channels) into the layers before "
+          "them; their {trainable} trainable parameters and {stats} running statistics are not "
+          "in this file.")
+FOLDED_BIASES = ("It stores {biases} bias values for the layers they were folded into (new "
+                 "ones, unless those layers had a bias before).")
+FOLDED_NO_BIAS = ("It stores no bias for the layers they were folded into (zero biases are "
+                  "dropped).")
+
+
+def folding_line(folding: Folding, gettext: Callable[[str], str] = str,
+                 ngettext: Callable[[str, str, int], str] | None = None) -> str:
+    """The line that says what the exporter folded away, enough to reconcile the file's params
+    with the framework's (torchinfo's, Keras's): the framework counts the BatchNorms' scales
+    and shifts and, as buffers, their running statistics; the file stores the folded layers'
+    biases, which the folding may have added. ``gettext`` and ``ngettext`` translate it."""
+    n = folding.layers
+    line = (ngettext(*FOLDED, n) if ngettext else FOLDED[n != 1]).format(
+        count=fmt_int(n), channels=fmt_int(folding.channels),
+        trainable=fmt_int(folding.trainable_params), stats=fmt_int(folding.running_stats))
+    if folding.biases == 0:
+        return f"{line} {gettext(FOLDED_NO_BIAS)}"
+    if folding.biases is not None:
+        return f"{line} {gettext(FOLDED_BIASES).format(biases=fmt_int(folding.biases))}"
+    return line
 
 
 def partial_line(summary: Summary) -> str:
@@ -208,6 +241,8 @@ def html(summary: Summary, columns: tuple[Column, ...] = DEFAULT_COLUMNS,
     lines = [f"Total params: {fmt_int(t.params)} ({fmt_bytes(t.param_bytes)})",
              f"MACs: {fmt_int(t.macs)}",
              f"FLOPs: {fmt_int(t.flops)}"]
+    if summary.folding is not None:
+        lines.append(folding_line(summary.folding))
     if summary.status != "complete":
         lines.append(partial_line(summary))
     return "".join([
