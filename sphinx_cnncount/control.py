@@ -16,7 +16,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -86,6 +86,8 @@ class Decision:
     condition: bool
     outputs: tuple[str, ...] = ()  # the If's outputs, now written by the branch's nodes
     reads: tuple[str, ...] = ()  # what the If read: its condition, both branches' captures
+    # the branch not taken: its weights are the model's all the same (its parameters count)
+    untaken: onnx.GraphProto | None = field(default=None, compare=False, repr=False)
 
 
 def condition(node: onnx.NodeProto, values: dict[str, np.ndarray]) -> bool | None:
@@ -109,8 +111,10 @@ def splice_branch(graph: onnx.GraphProto, node: onnx.NodeProto, cond: bool, take
         return None
     nodes = _splice(graph, node, branch, taken)
     reads = [node.input[0], *(t for _, b in subgraphs(node) for t in captured(b))]
+    other = next((a.g for a in node.attribute
+                  if a.name == ("else_branch" if cond else "then_branch")), None)
     return nodes, Decision(node.name or label, attr, cond, tuple(node.output),
-                           tuple(dict.fromkeys(reads)))
+                           tuple(dict.fromkeys(reads)), other)
 
 
 def all_names(g: onnx.GraphProto) -> set[str]:

@@ -42,8 +42,7 @@ def count(loaded: LoadedModel, depth: int = 1, g: graphmod.Graph | None = None) 
     layer_of = {i: li for li, group in enumerate(groups) for i in group.nodes}
     report = Report()
     edges = EdgeStep(g, layer_of)
-    params = ParamStep(g, len(groups), loaded.shapes, loaded.dtypes, report.diagnostics,
-                       lambda node: _bodies(loaded.inference, node))
+    params = ParamStep(g, len(groups), loaded.shapes, loaded.dtypes, report.diagnostics)
     costs = CostStep(g, loaded, [group.name for group in groups], report)
     fields = FieldWalk(g, loaded.shapes)
     memory = MemoryWalk(g, layer_of, len(groups), loaded.shapes, loaded.dtypes)
@@ -59,6 +58,10 @@ def count(loaded: LoadedModel, depth: int = 1, g: graphmod.Graph | None = None) 
         if visit_field is not None:
             visit_field(i, op_types[i])
         memory.visit(i, li)
+    for decision in loaded.inference.decisions if loaded.inference else ():
+        producer = g.producer.get(decision.outputs[0]) if decision.outputs else None
+        if producer in layer_of:  # the untaken branch's weights: the layer now writing its output
+            params.untaken(layer_of[producer], decision)
     return _summary(loaded, g, groups, layer_of, report, params, costs, fields, memory, edges)
 
 

@@ -16,13 +16,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from math import prod
-from typing import Any
 
 import onnx
 
-from .control import has_body, subgraphs
+from .control import Decision, subgraphs
 from .graph import Graph
 from .memory import tensor_bytes
 from .ops import Op, lookup
@@ -132,11 +130,9 @@ class ParamStep:
     """
 
     def __init__(self, g: Graph, n_layers: int, shapes: dict[str, Shape],
-                 dtypes: dict[str, int], diagnostics: list[Diagnostic],
-                 bodies: Callable[[onnx.NodeProto], dict[str, Any]]) -> None:
+                 dtypes: dict[str, int], diagnostics: list[Diagnostic]) -> None:
         self.g, self.shapes, self.dtypes = g, shapes, dtypes
         self.diagnostics = diagnostics
-        self.bodies = bodies  # a control-flow node's inferred bodies, by attribute
         self.owner: set[str] = set()  # the stored tensors already counted
         self.params: list[list[int | None]] = [[0, 0] for _ in range(n_layers)]
         self.bytes: list[int | None] = [0, 0]  # trainable, non-trainable
@@ -196,34 +192,38 @@ class ParamStep:
             self._add(li, 0, n, onnx.TensorProto.FLOAT)
 
     def bodies_of(self, li: int, node: onnx.NodeProto, name: str) -> None:
-        """The parameters a node's bodies read (control.py's bodies), counted in its layer."""
-        n = self._body_params(node, name, self.bodies(node))
+        """The parameters a node's bodies read, every branch at any depth, counted in its layer
+        (a model's weights are its parameters whichever branch runs, as a framework counts
+        them)."""
+        self._body_total(li, sum(self._graph_params(body, f"{name}/{attr}", {})
+                                 for attr, body in subgraphs(node)))
+
+    def untaken(self, li: int, decision: Decision) -> None:
+        """The parameters of the branch a decided If did not take, counted in the layer that
+        now writes the If's output."""
+        if decision.untaken is not None:
+            other = "then_branch" if decision.branch == "else_branch" else "else_branch"
+            self._body_total(li, self._graph_params(decision.untaken,
+                                                    f"{decision.node}/{other}", {}))
+
+    def _body_total(self, li: int, n: int) -> None:
         if self.params[li][0] is not None:
             self.params[li][0] += n  # type: ignore[operator]
 
-    def _body_params(self, node: onnx.NodeProto, name: str, inferred: dict[str, Any],
-                     enclosing: dict[str, tuple[tuple[int, ...], int, str]] | None = None
-                     ) -> int:
-        """The parameters a node's bodies read, at any depth, each counted once: what the same
-        rule as the main graph's finds (:func:`param_slot`) when it reads a tensor stored in
-        the body or an enclosing one (an initializer, a Constant node) or a stored tensor of
-        the outer graph it captures. A body is read as its inference left it: a decided If
-        inside it is its branch. ``enclosing``: the stored tensors of the bodies around this
-        one (dims, type, key)."""
+    def _graph_params(self, body: onnx.GraphProto, prefix: str,
+                      enclosing: dict[str, tuple[tuple[int, ...], int, str]]) -> int:
+        """The parameters a body reads, at any depth, each counted once: what the same rule as
+        the main graph's finds (:func:`param_slot`) when it reads a tensor stored in the body
+        or an enclosing one (an initializer, a Constant node) or a stored tensor of the outer
+        graph it captures. The body as the file has it: both branches of an If inside it.
+        ``enclosing``: the stored tensors of the bodies around this one (dims, type, key)."""
+        stored = {**enclosing, **_stored(body, prefix)}
         total = 0
-        for attr, raw in subgraphs(node):
-            inference = inferred.get(attr)
-            body = inference.model.graph if inference is not None else raw
-            stored = dict(enclosing or {})
-            stored.update(_stored(raw, f"{name}/{attr}"))
-            stored.update(_stored(body, f"{name}/{attr}"))
-            for inner in body.node:
-                total += self._body_node(inner, stored)
-                if has_body(inner):
-                    sub = inference.bodies.get(inner.output[0], {}) \
-                        if inference is not None and inner.output else {}
-                    total += self._body_params(
-                        inner, f"{name}/{attr}/{inner.name or inner.op_type}", sub, stored)
+        for inner in body.node:
+            total += self._body_node(inner, stored)
+            for attr, sub in subgraphs(inner):
+                total += self._graph_params(sub, f"{prefix}/{inner.name or inner.op_type}/{attr}",
+                                            stored)
         return total
 
     def _body_node(self, inner: onnx.NodeProto,

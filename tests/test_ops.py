@@ -354,8 +354,10 @@ def test_an_if_with_a_known_condition_counts_the_branch_that_runs(tmp_path):
     node = mk("If", ["cond"], ["y"], name="gate", then_branch=if_branch("then", 4),
               else_branch=if_branch("else", 16))
     s = summarize(tmp_path, model([node], {"x": [1, 8]}, ["y"], [cond]))
-    assert s.totals.macs == 8 * 4
-    assert s.totals.params == 8 * 4  # the branch that runs; the other is never read
+    assert s.totals.macs == 8 * 4  # the branch that runs
+    # but the weights of both: the model's parameters, whichever branch runs; in the row of
+    # the node now writing the If's output
+    assert s.totals.params == s.layers[0].params == 8 * 4 + 8 * 16
     assert s.tensors["y"] == (1, 4)
     assert (s.status, s.diagnostics) == ("complete", ())
     (c,) = s.control_flow

@@ -67,7 +67,8 @@ def test_an_if_on_the_batch_dim_counts_the_branch_that_runs(tmp_path):
     nodes = shape_gate(matmul_branch("then", 4), matmul_branch("else", 16))
     s = summarize(tmp_path, model(nodes, {"x": [1, 8]}, ["gate_y"], SCALARS))
     assert s.totals.macs == 1 * 4 * 8  # batch 1: then_branch, a [1, 8] x [8, 4] MatMul
-    assert s.totals.params == 8 * 4  # the weights of the branch that runs, a Constant node
+    # the weights of both branches (Constant nodes): the model's, whichever runs
+    assert s.totals.params == 8 * 4 + 8 * 16
     assert s.tensors["gate_y"] == (1, 4)
     assert (s.status, [c.counted for c in s.control_flow]) == ("complete", ["then_branch"])
     s = summarize(tmp_path, model(nodes, {"x": [3, 8]}, ["gate_y"], SCALARS))
@@ -82,7 +83,7 @@ def test_an_if_nested_in_a_branch_is_decided_too(tmp_path):
     nodes = shape_gate(outer_then, matmul_branch("other", 16))
     s = summarize(tmp_path, model(nodes, {"x": [1, 8]}, ["gate_y"], SCALARS))
     assert s.totals.macs == 8 * 8 + 8 * 2  # outer then (8x8), inner then (8x2)
-    assert s.totals.params == 8 * 8 + 8 * 2
+    assert s.totals.params == 8 * 8 + 8 * 2 + 8 * 32 + 8 * 16  # every branch's weights
     assert s.tensors["gate_y"] == (1, 2)
     assert [c.counted for c in s.control_flow] == ["then_branch", "then_branch"]
 
@@ -100,7 +101,7 @@ def test_an_undecided_if_infers_and_counts_its_nested_bodies(tmp_path):
     s = summarize(tmp_path, model(nodes, {"x": [1, 8]}, ["y"], [*SCALARS, zf]))
     gate = s.layer("data_gate")
     assert gate.macs == 8 * 8 + 8 * 2  # then (costlier: 80 MACs against else's 32)
-    assert gate.params == 8 * 8 + 8 * 2 + 8 * 4  # both outer branches' weights; inner: taken
+    assert gate.params == 8 * 8 + 8 * 2 + 8 * 6 + 8 * 4  # every branch's weights, at any depth
     assert s.status == "partial"
     assert any(c.approximation and c.counted == "then_branch" for c in s.control_flow)
 
