@@ -13,6 +13,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from typing import Any
 from math import prod
 
 import numpy as np
@@ -247,10 +248,12 @@ class WindowError(ModelError):
 
 
 def check_shapes(path: str | os.PathLike[str], graph: onnx.GraphProto, rows: NodeRows,
-                 shapes: dict[str, Shape], flags: Spelling, bound_by_user: bool) -> None:
+                 shapes: dict[str, Shape], flags: Spelling, bound_by_user: bool,
+                 values: dict[str, Any] | None = None) -> None:
     """Shapes no real run could have are errors, never numbers: a negative dim anywhere, a
     window op whose output side is below 1 (its window is larger than its padded input), and,
-    when the user bound the inputs, channels that contradict a convolution's weight. A tensor
+    when the user bound the inputs, channels that contradict a convolution's weight and
+    features that contradict a dense layer's (:class:`SizeError`). A tensor
     of more elements than a number of :data:`~limits.DIGITS` digits is refused: the counts made
     of it could not even be printed."""
     _check_sizes(path, shapes)
@@ -284,6 +287,7 @@ def check_shapes(path: str | os.PathLike[str], graph: onnx.GraphProto, rows: Nod
                                        "cannot be negative")
     if not bound_by_user:
         return
+    _check_dense(path, graph, rows, shapes, values or {})
     for i, entry in windows.items():
         w_slot = entry.window.weight  # type: ignore[union-attr]
         ins, op = rows.inputs[i], rows.op_types[i]
@@ -298,6 +302,68 @@ def check_shapes(path: str | os.PathLike[str], graph: onnx.GraphProto, rows: Nod
             raise ModelError(path, f"{label}: its input has {x[1]} channels, but its weight "
                                    f"{list(w)} reads {w[1] * group}; bind the inputs with "  # type: ignore
                                    f"channels that fit ({flags.arg(Arg.SHAPE)})")
+
+
+class SizeError(ModelError):
+    """A dense layer's weight, or a flatten's fixed shape, that the bound input's size
+    contradicts: the input size is not one the model takes."""
+
+
+def _check_dense(path: str | os.PathLike[str], graph: onnx.GraphProto, rows: NodeRows,
+                 shapes: dict[str, Shape], values: dict[str, Any]) -> None:
+    """A Gemm or MatMul whose input's features are not what its weight reads, or a Reshape to
+    a fixed shape of another element count, is a :class:`SizeError` (onnx's inference leaves
+    such a shape unknown, or takes the weight's word for it)."""
+    stored: dict[str, onnx.TensorProto] = {}
+    for i, op in enumerate(rows.op_types):
+        if op not in ("Gemm", "MatMul", "Reshape") or rows.domains[i] not in ("", "ai.onnx"):
+            continue
+        ins = rows.inputs[i]
+        if len(ins) < 2:
+            continue
+        x, w = shapes.get(ins[0]), shapes.get(ins[1])
+        if not is_known(x) or len(x) < 1:  # type: ignore[arg-type]
+            continue
+        node = graph.node[i]
+        label = f"{op} {node.name!r}" if node.name else f"{op} #{i}"
+        if op == "Reshape":
+            target = values.get(ins[1])
+            if target is None:
+                target = _inline_ints(graph, ins[1], stored)
+            if target is None or not all(int(d) > 0 for d in target.reshape(-1)):
+                continue  # a -1 or a 0 (without allowzero) adapts to the input
+            target = [int(d) for d in target.reshape(-1)]
+            if prod(x) != prod(target):  # type: ignore[arg-type]
+                raise SizeError(path, f"{label}: its input {list(x)} has {prod(x):,} elements, "  # type: ignore[arg-type]
+                                      f"which cannot be reshaped to {target} ({prod(target):,})")
+            continue
+        if not is_known(w) or len(w) < 2 or (op == "MatMul" and ins[1] not in values  # type: ignore[arg-type]
+                                             and ins[1] not in shapes):
+            continue
+        attr = node_attr(node)
+        if op == "Gemm":
+            k = x[0] if attr("transA", 0) else x[-1]
+            reads = w[1] if attr("transB", 0) else w[0]  # type: ignore[index]
+        else:
+            k, reads = x[-1], w[-2]  # type: ignore[index]
+        if k != reads:
+            raise SizeError(path, f"{label}: its input {list(x)} has {k:,} features, but its "
+                                  f"weight {list(w)} reads {reads:,}")  # type: ignore[arg-type]
+
+
+def _inline_ints(graph: onnx.GraphProto, name: str, stored: dict[str, onnx.TensorProto]
+                 ) -> np.ndarray | None:
+    """A small int64 initializer's value, where the file holds it inline (a Reshape's fixed
+    shape); never external data. ``stored``: the graph's initializers by name, filled once."""
+    if not stored:
+        stored.update((t.name, t) for t in graph.initializer)
+        stored[""] = onnx.TensorProto()  # filled
+    t = stored.get(name)
+    if t is None or not name or t.data_type != onnx.TensorProto.INT64 \
+            or t.data_location == onnx.TensorProto.EXTERNAL or len(t.dims) != 1 \
+            or not 0 < t.dims[0] <= 8:
+        return None
+    return onnx.numpy_helper.to_array(t)
 
 
 def _check_sizes(path: str | os.PathLike[str], shapes: dict[str, Shape]) -> None:

@@ -12,15 +12,16 @@ from dataclasses import dataclass, field
 
 import onnx
 
-from .bind import (BindingError, Unbound, WindowError, bind_inputs, bind_values, check_shapes,
+from .bind import (BindingError, SizeError, Unbound, WindowError, bind_inputs, bind_values, check_shapes,
                    declared_annotations)
 from .infer import Inference, infer
 from .limits import Budget
 from .read import _TABLE, normalize, read_model, real_inputs
 from .shapes import ModelError, NodeRows, Shape, is_known, node_rows, shape_of
-from .spelling import PYTHON, Spelling
+from .spelling import PYTHON, Arg, Spelling
 
-__all__ = ["BindingError", "LoadedModel", "ModelError", "Unbound", "WindowError", "load"]
+__all__ = ["BindingError", "LoadedModel", "ModelError", "SizeError", "Unbound", "WindowError",
+           "load"]
 
 
 @dataclass(frozen=True)
@@ -87,6 +88,21 @@ def _smallest_fit(path: str | os.PathLike[str], dims: dict[str, int] | None,
     return name, tuple(best)
 
 
+def _own_shapes(path: str | os.PathLike[str], file_inputs: dict[str, Shape | None],
+                flags: Spelling, strict: frozenset[str] | None
+                ) -> dict[str, tuple[int, ...]] | None:
+    """The input shapes the file declares, where they are fixed and the model takes them (the
+    size it was exported at); None otherwise."""
+    if not file_inputs or not all(is_known(s) for s in file_inputs.values()):
+        return None
+    own = {name: tuple(s) for name, s in file_inputs.items()}  # type: ignore[arg-type]
+    try:
+        load(path, None, own, flags, strict, suggest=False)
+    except ModelError:
+        return None
+    return own
+
+
 def load(
     path: str | os.PathLike[str],
     dims: dict[str, int] | None = None,
@@ -126,12 +142,19 @@ def _load(path: str | os.PathLike[str], dims: dict[str, int] | None,
         rows = node_rows(inference.model.graph)
     try:
         check_shapes(path, inference.model.graph, rows, inference.shapes, flags,
-                     bool(dims or input_shapes))
+                     bool(dims or input_shapes), inference.values)
     except WindowError as exc:
         fit = _smallest_fit(path, dims, input_shapes, flags, strict) if suggest else None
         if fit is None:
             raise
         raise WindowError(path, f"{exc.reason}; the smallest input that fits is "
                                 f"{flags.bind_shapes(dict([fit]))}", exc.node) from None
+    except SizeError as exc:
+        own = _own_shapes(path, file_inputs, flags, strict) if suggest else None
+        if own is None:
+            raise SizeError(path, f"{exc.reason}; give the input a size the model takes "
+                                  f"({flags.arg(Arg.SHAPE)})") from None
+        raise SizeError(path, f"{exc.reason}; the input the file declares fits: "
+                              f"{flags.bind_shapes(own)}") from None
     return LoadedModel(os.fspath(path), inference.model, inference.shapes, inference.dtypes,
                        tuple(notes), frozenset(inference.non_tensors), rows, inference)

@@ -169,3 +169,45 @@ def test_rows_are_in_dataflow_order(path: Path) -> None:
         dag = nx.DiGraph(summary.edges)
         assert nx.is_directed_acyclic_graph(dag)
         assert all(a < b for a, b in summary.edges)
+
+
+@pytest.mark.parametrize("stem", ["dense64.dynamo", "dense64.torchscript"])
+def test_an_input_size_the_dense_layer_cannot_take_is_an_error(stem: str) -> None:
+    """dense64's Linear(4096, 10) takes the flattened 16 maps of 64x64 to 67x67 inputs only
+    (the oracle's fitting sizes, from torch): any other size is one error naming the layer,
+    both sizes and the input the file declares, never a table."""
+    from sphinx_cnncount.load import SizeError
+
+    data = oracle(stem)
+    name, exported = data["input"]["name"], tuple(data["input"]["shape"])
+    fits = []
+    for side in range(60, 72):
+        try:
+            analyze(ROWS / f"{stem}.onnx", input_shapes={name: (1, 3, side, side)})
+            fits.append(side)
+        except SizeError as exc:
+            assert str(exc).endswith(f'the input the file declares fits: input_shapes={{"{name}"'
+                                     f": {exported}}}")
+    assert fits == data["dense_fit"]["fitting_square_sizes"]
+    with pytest.raises(SizeError) as caught:
+        analyze(ROWS / f"{stem}.onnx", input_shapes={name: (1, 3, 32, 32)})
+    message = str(caught.value)
+    if "dynamo" in stem:  # the view is a Reshape to a fixed [1, 4096]
+        assert "Reshape 'node_view': its input [1, 16, 8, 8] has 1,024 elements, which " \
+               "cannot be reshaped to [1, 4096] (4,096)" in message
+    else:  # a Flatten, then the Gemm
+        assert "Gemm '/fc/Gemm': its input [1, 1024] has 1,024 features, but its weight " \
+               "[10, 4096] reads 4,096" in message
+
+
+def test_lenet5_at_64x64_is_one_error_line(capsys) -> None:
+    from sphinx_cnncount.cli import main
+
+    assert main(["summary", str(ROOT / "examples" / "lenet5.onnx"),
+                 "--input-shape", "image=1x1x64x64"]) == 2
+    out, err = capsys.readouterr()
+    assert out == ""
+    assert err.splitlines() == [
+        f"cnncount: error: {ROOT / 'examples' / 'lenet5.onnx'}: Gemm '/F6/Gemm': its input "
+        "[1, 9720] has 9,720 features, but its weight [84, 120] reads 120; the input the file "
+        "declares fits: --input-shape image=1x1x32x32"]
