@@ -211,3 +211,18 @@ def test_lenet5_at_64x64_is_one_error_line(capsys) -> None:
         f"cnncount: error: {ROOT / 'examples' / 'lenet5.onnx'}: Gemm '/F6/Gemm': its input "
         "[1, 9720] has 9,720 features, but its weight [84, 120] reads 120; the input the file "
         "declares fits: --input-shape image=1x1x32x32"]
+
+
+def test_keras_on_torch_rows_are_keras_layers() -> None:
+    """Keras 3 on the torch backend exports no layer names: the rows are named, numbered and
+    sized as Keras's own summary prints them (the oracle's keras_summary)."""
+    data = oracle("two_conv.keras_torch")
+    summary = analyze(ROWS / "two_conv.keras_torch.onnx")
+    expected = [(r["name"], r["params"]) for r in data["keras_summary"]["rows"]]
+    assert [(layer.name, layer.params) for layer in summary.layers] == expected
+    for layer, r in zip(summary.layers, data["keras_summary"]["rows"], strict=True):
+        keras_shape = [int(d) for d in r["output_shape"].strip("()").split(", ")[1:]]
+        channels_last = layer.layout == "NHWC" or len(keras_shape) == 1
+        ours = list(layer.output_shape[1:]) if channels_last else \
+            [*layer.output_shape[2:], layer.output_shape[1]]
+        assert ours == keras_shape, layer.name
