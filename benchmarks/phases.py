@@ -26,32 +26,34 @@ def mark(name):
     now = T(); marks[name] = marks.get(name, 0) + (now - t) * 1000; t = now
 import onnx
 mark("import onnx")
-from sphinx_cnncount import count as C, graph as G, infer as I, layers, load as L, memory
-from sphinx_cnncount import receptive
+from sphinx_cnncount import bind as B, count as C, graph as G, infer as I, layers, load as L
+from sphinx_cnncount import read as R, shapes as S
+from sphinx_cnncount.limits import Budget
 from sphinx_cnncount.render.text import Format, render
+from sphinx_cnncount.spelling import CLI
 mark("import sphinx_cnncount")
 path = sys.argv[1]
-model, rows = L.normalize(path, L.read_model(path))
-mark("read the file and its nodes (load.normalize)")
-file_inputs = {vi.name: L.shape_of(vi.type) for vi in L.real_inputs(model.graph)}
-notes, _ = L.bind_inputs(path, model, {}, {})
-declared = L.declared_annotations(model.graph, file_inputs)
-mark("bind the inputs")
-inference = I.infer(path, model, rows, declared, {})
+model, rows = R.normalize(path, R.read_model(path))
+mark("read the file and its nodes (read.normalize)")
+file_inputs = {vi.name: S.shape_of(vi.type) for vi in R.real_inputs(model.graph)}
+notes, _ = B.bind_inputs(path, model, {}, {}, CLI)
+declared = B.declared_annotations(model.graph, file_inputs)
+mark("bind the inputs (bind.bind_inputs)")
+inference = I.infer(path, model, rows, declared, {}, Budget(path))
 if inference.structure_changed:
-    rows = L.node_rows(inference.model.graph)
+    rows = S.node_rows(inference.model.graph)
 mark("infer shapes (infer.infer)")
-L.check_shapes(path, inference.model.graph, rows, inference.shapes, L.CLI_FLAGS, False)
-mark("check the windows (load.check_shapes)")
+B.check_shapes(path, inference.model.graph, rows, inference.shapes, CLI, False,
+               inference.values)
+mark("check the shapes (bind.check_shapes)")
 loaded = L.LoadedModel(path, inference.model, inference.shapes, inference.dtypes, tuple(notes),
                        frozenset(inference.non_tensors), rows, inference)
 g = G.build(path, loaded.model.graph, rows)
 mark("graph index (graph.build)")
 groups = layers.group_layers(g, 1, loaded.shapes, loaded.dtypes)
 mark("layers (layers.group_layers)")
-t0 = T()
 summary = C.count(loaded, 1, g)
-mark("count (layers, receptive fields, memory and the costs)")
+mark("count (layers again, receptive fields, memory, params and costs)")
 text = render(summary, Format.JSON, None)
 mark("JSON text")
 print(json.dumps(marks))

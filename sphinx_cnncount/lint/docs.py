@@ -19,9 +19,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..declare import Declaration, DeclarationError, parse_lines
-from ..textfiles import read_text
 from ..layers import parse_depth
 from ..spelling import parse_dims
+from ..textfiles import read_text
 
 # Linear-time patterns: the captured text is stripped in code, never by a lazy group before
 # ``\s*$`` (which backtracks quadratically on a line of spaces).
@@ -228,7 +228,7 @@ class RoleUse:
 # reST inline markup a role may sit among: an inline literal (``...``, whose end is not
 # followed by another backtick), the cnncount role, other interpreted text (`...`).
 _RST_INLINE = re.compile(r"``.+?``(?!`)|:cnncount:`((?:[^`\\]|\\.)+)`|`(?:[^`\\]|\\.)*`",
-                         re.S)
+                         re.DOTALL)
 _COMMENT = re.compile(r"^[ \t]*\.\.(?:[ \t]|$)(?![ \t]*(?:_|\[|\|))")
 
 
@@ -344,11 +344,6 @@ def doc_files(root: str | os.PathLike[str]) -> Iterator[Path]:
         if any(part.startswith((".", "_build")) for part in rel[:-1]):
             continue
         yield f
-
-
-def rst_files(root: str | os.PathLike[str]) -> Iterator[Path]:
-    """The .rst files under ``root`` (or ``root`` itself), sorted, skipping build output."""
-    return (f for f in doc_files(root) if Path(root).is_file() or f.suffix.lower() == ".rst")
 
 
 def source_root(docs: str | os.PathLike[str]) -> Path:
