@@ -160,3 +160,30 @@ def test_rows_are_deterministic_and_topological(tmp_path):
     m.graph.node.extend(reversed(nodes))
     s = summarize(tmp_path, m)
     assert [layer.name for layer in s.layers] == ["layer1", "avgpool", "flatten", "fc"]
+
+
+def test_rows_out_of_node_order_keep_independent_rows_in_first_node_order(tmp_path):
+    """A row whose first node comes before the row that feeds it: the Transpose, in no module,
+    joins the row it feeds (b's, through the Adds), so b's row starts at node 0 but reads a.
+    Sorted by first node the rows are b, a, c, which puts b before a; in dataflow order a
+    comes first. Of the orders that respect the one edge a -> b (a, b, c; a, c, b; c, a, b),
+    the rows that do not depend on each other keep the order of their first nodes: b (node 0)
+    before c (node 3), so a, b, c. (A plain topological sort takes the sources a and c
+    first: a, c, b.)"""
+    conv = dict(kernel_shape=[3, 3], pads=[1] * 4)
+    nodes = [
+        mk("Transpose", ["x"], ["t"], perm=[0, 1, 3, 2], name="/Transpose"),
+        mk("Conv", ["x", "wa"], ["a"], name="/a/Conv", **conv),
+        mk("Conv", ["x", "wb"], ["b"], name="/b/Conv", **conv),
+        mk("Conv", ["x", "wc"], ["c"], name="/c/Conv", **conv),
+        mk("Add", ["a", "b"], ["s"], name="/Add"),
+        mk("Add", ["s", "t"], ["y"], name="/Add_1"),
+    ]
+    inits = [weight(w, 4, 4, 3, 3) for w in ("wa", "wb", "wc")]
+    s = summarize(tmp_path, model(nodes, {"x": [1, 4, 8, 8]}, ["c", "y"], inits))
+    assert [(layer.name, layer.nodes) for layer in s.layers] == [
+        ("a", ("/a/Conv",)),
+        ("b", ("/Transpose", "/b/Conv", "/Add", "/Add_1")),
+        ("c", ("/c/Conv",)),
+    ]
+    assert s.edges == ((0, 1),)  # a feeds b; c feeds no row
