@@ -5,6 +5,7 @@ time and memory."""
 from __future__ import annotations
 
 import json
+import re
 import sys
 
 import numpy as np
@@ -198,6 +199,27 @@ def test_markdown_cells_are_text_and_csv_cells_are_not_formulas(tmp_path, capsys
     assert layer_cells == ["<script>alert(1)<script>", "<img src=x onerror=alert(1)>",
                            "a|b\\nc", "'=HYPERLINK(\"x\")", "'+cmd|' -C calc'!A0",
                            "'-2+3", "'@SUM(A1)"]
+
+
+# A "|" that markdown reads as a cell boundary: one not escaped by a backslash, i.e. preceded by
+# an even number of them (none, or "\\" pairs that are escaped backslashes).
+_CELL_BOUNDARY = re.compile(r"(?<!\\)(?:\\\\)*\|")
+
+
+def test_a_pipe_in_a_layer_name_stays_inside_its_markdown_cell(tmp_path, capsys):
+    r"""``a|b`` is written ``a\|b``; ``c\|d`` (a backslash of its own before the pipe) is
+    ``c\\\|d``: the backslash escaped too, else ``\\|`` would end the cell. Every line has
+    as many cell boundaries as the header: 6 columns, 7 pipes."""
+    names = ["a|b", "c\\|d"]
+    nodes = [mk("Relu", ["x" if k == 0 else f"t{k}"], [f"t{k + 1}"], name=f"/{n}/Relu")
+             for k, n in enumerate(names)]
+    onnx.save(model(nodes, {"x": [1, 4]}, [f"t{len(names)}"]), tmp_path / "m.onnx")
+    code, out, _ = run(capsys, "summary", str(tmp_path / "m.onnx"), "--format", "markdown")
+    assert code == 0
+    lines = out.splitlines()
+    assert len(_CELL_BOUNDARY.findall(lines[0])) == 6 + 1
+    assert [len(_CELL_BOUNDARY.findall(line)) for line in lines] == [6 + 1] * (2 + 2 + 1)
+    assert [line.split(" | ")[0] for line in lines[2:4]] == ["| a\\|b", "| c\\\\\\|d"]
 
 
 def test_sarif_uris_are_percent_encoded(tmp_path, capsys, monkeypatch):
