@@ -33,6 +33,33 @@ def test_unreadable_numbers(bad):
         parse_number(bad)
 
 
+@pytest.mark.parametrize("text", ["60840.0", "60,840.000", "60_840.00"])
+def test_zeros_after_the_point_say_nothing_finer(text):
+    """``60840.0`` is the whole number 60,840, exactly: not 608,400 (the zero read as a
+    digit) nor 6,084 (the zero dropped with the point kept)."""
+    declared = parse_number(text)
+    assert (declared.digits, declared.unit) == (60_840, 1)
+    assert [declared.matches(n) for n in (60_839, 60_840, 60_841)] == [False, True, False]
+
+
+def test_a_fraction_of_a_unit_is_an_error_not_a_rounding():
+    with pytest.raises(DeclarationError) as info:
+        parse_number("60840.5")
+    assert str(info.value) == ("'60840.5' is not a whole number; use an SI suffix for a "
+                               "rounded figure")
+
+
+def test_declared_numbers_with_zeros_after_the_point_check_lenet5():
+    """LeNet-5: 60,840 params in all, C3 1,516 (6*(3*25+1) + 6*(4*25+1) + 3*(4*25+1) +
+    (6*25+1)), as the directive's content lines write them."""
+    s = analyze(EXAMPLES / "lenet5.onnx")
+    assert check(s, parse_lines(["total params=60840.0", "C3 params=1516.00"])) == []
+    assert [m.message for m in check(s, parse_lines(["total params=60841.0"]))] == [
+        "total: params declared 60,841, model has 60,840"]
+    with pytest.raises(DeclarationError, match="'60840.5' is not a whole number"):
+        check(s, parse_lines(["total params=60840.5"]))
+
+
 def test_shapes_and_comments():
     assert parse_shape("6@28x28") == parse_shape("6x28x28") == (6, 28, 28)
     decls = parse_lines(["C1 params=156 output=6@28x28  # the first layer", "# nothing",
