@@ -263,6 +263,41 @@ def test_param_share(tmp_path):
                                                                           ("CNC106", "fc2")]
 
 
+def biases(*sizes: int) -> onnx.ModelProto:
+    """One layer per size, a, b, c: each adds a bias of that many parameters to its own
+    input; the model's params are their sum."""
+    names = "abc"[:len(sizes)]
+    nodes = [helper.make_node("Add", [f"x{n}", f"p{n}"], [f"y{n}"], name=f"/{n}/Add")
+             for n in names]
+    return model(nodes, {f"x{n}": [1, k] for n, k in zip(names, sizes)},
+                 [f"y{n}" for n in names], [weight(f"p{n}", k) for n, k in zip(names, sizes)])
+
+
+@pytest.mark.parametrize("sizes, fired", [
+    ((9, 6, 5), []),  # 9 of 20: 45%
+    ((10, 5, 5), []),  # 10 of 20: exactly 0.5 * 20, not more than it
+    ((11, 5, 4), [("CNC106", "a")]),  # 11 of 20: 55%
+])
+def test_param_share_is_more_than_the_threshold_not_equal_to_it(tmp_path, sizes, fired):
+    """20 params in all at threshold 0.5: the boundary is 10; a layer must hold more."""
+    assert sum(sizes) == 20
+    assert codes(lint(tmp_path, biases(*sizes), {"param-share": 0.5})) == fired
+
+
+@pytest.mark.xfail(strict=True, reason="check_param_share compares layer.params > limit * total "
+                   "in floats: 0.29 * 100 is 28.999999999999996 (0.57 * 100 is "
+                   "56.99999999999999), so a layer holding exactly 29% (57%) is reported as "
+                   "holding more than the threshold")
+@pytest.mark.parametrize("limit, sizes, fired", [
+    (0.29, (29, 71), [("CNC106", "b")]),  # a: 29 of 100, exactly 29%; b: 71%
+    (0.57, (57, 43), []),  # a: 57 of 100, exactly 57%; b: 43%
+])
+def test_param_share_at_a_threshold_floats_cannot_hold_exactly(tmp_path, limit, sizes, fired):
+    """A threshold as a user writes it (``--threshold param-share=0.29``): a layer holding
+    exactly that share holds no more than it."""
+    assert codes(lint(tmp_path, biases(*sizes), {"param-share": limit})) == fired
+
+
 # ---------------------------------------------------------------------------------------------
 # CNC201 unknown-shape, CNC202 unsupported-op
 
