@@ -106,6 +106,68 @@ def test_an_undecided_if_infers_and_counts_its_nested_bodies(tmp_path):
     assert any(c.approximation and c.counted == "then_branch" for c in s.control_flow)
 
 
+def test_an_if_on_data_inside_a_decided_branch_counts_its_costlier_branch(tmp_path):
+    """The outer If is decided (batch 1: then); inside it, an If on the data whose branches
+    multiply the outer branch's [1, 8] by [8, 2] (16 MACs) or [8, 32] (256 MACs): the
+    costlier, else, is counted, and said to be an approximation."""
+    inner = [mk("ReduceMax", ["outer_y"], ["in_m"], keepdims=0),
+             mk("Greater", ["in_m", "zf"], ["in_c"]),
+             mk("If", ["in_c"], ["in_y"], name="inner",
+                then_branch=matmul_branch("in_then", 2, source="outer_y"),
+                else_branch=matmul_branch("in_else", 32, source="outer_y"))]
+    nodes = shape_gate(matmul_branch("outer", 8, inner), matmul_branch("other", 16))
+    zf = numpy_helper.from_array(np.array(0.0, np.float32), "zf")
+    s = summarize(tmp_path, model(nodes, {"x": [1, 8]}, ["gate_y"], [*SCALARS, zf]))
+    assert s.totals.macs == 8 * 8 + 8 * 32  # outer then (8x8), inner else (8x32)
+    assert s.totals.params == 8 * 8 + 8 * 2 + 8 * 32 + 8 * 16  # every branch's weights
+    assert s.status == "partial"
+    assert [(c.node, c.counted, c.approximation) for c in s.control_flow] == [
+        ("gate", "then_branch", False), ("inner", "else_branch", True)]
+    assert ("If 'inner': its condition depends on the data: the costlier branch (else_branch) "
+            "is counted (then_branch: 16 MACs; else_branch: 256 MACs)") in s.incomplete
+
+
+def test_an_if_on_data_inside_a_loop_body_counts_its_costlier_branch_each_iteration(tmp_path):
+    """A Loop of 3 iterations (a constant trip count: exact) whose body multiplies its
+    [1, 8] state by [8, 8], then, on the data, by [8, 16] and [16, 8] (256 MACs) or by
+    [8, 8] (64 MACs): 3 * (64 + 256) MACs, the If said to be an approximation. (The
+    costlier branch is then_branch here, else_branch in the test above: neither "always
+    then" nor "always the first attribute" passes both.)"""
+    def branch(name: str, widths: list[int]) -> onnx.GraphProto:
+        nodes, source = [], "h1"
+        for k, (a, b) in enumerate(zip(widths, widths[1:])):
+            w = numpy_helper.from_array(np.ones((a, b), np.float32), f"{name}_v{k}")
+            nodes += [mk("Constant", [], [f"{name}_w{k}"], value=w),
+                      mk("MatMul", [source, f"{name}_w{k}"], [f"{name}_y{k}"])]
+            source = f"{name}_y{k}"
+        return helper.make_graph(nodes, name, [], [
+            helper.make_tensor_value_info(source, TensorProto.FLOAT, [1, 8])])
+
+    body = helper.make_graph(
+        [mk("MatMul", ["h_in", "w"], ["h1"]), mk("ReduceMax", ["h1"], ["m"], keepdims=0),
+         mk("Greater", ["m", "zf"], ["c"]),
+         mk("If", ["c"], ["h_out"], name="gate", then_branch=branch("dear", [8, 16, 8]),
+            else_branch=branch("cheap", [8, 8])),
+         mk("Identity", ["c_in"], ["c_out"])], "body",
+        [helper.make_tensor_value_info("i", TensorProto.INT64, []),
+         helper.make_tensor_value_info("c_in", TensorProto.BOOL, []),
+         helper.make_tensor_value_info("h_in", TensorProto.FLOAT, [1, 8])],
+        [helper.make_tensor_value_info("c_out", TensorProto.BOOL, []),
+         helper.make_tensor_value_info("h_out", TensorProto.FLOAT, [1, 8])])
+    inits = [numpy_helper.from_array(np.array(3, np.int64), "trips"),
+             numpy_helper.from_array(np.array(True), "true"), weight("w", 8, 8),
+             numpy_helper.from_array(np.array(0.0, np.float32), "zf")]
+    nodes = [mk("Loop", ["trips", "true", "x"], ["y"], body=body, name="loop")]
+    s = summarize(tmp_path, model(nodes, {"x": [1, 8]}, ["y"], inits))
+    assert s.totals.macs == 3 * (8 * 8 + (8 * 16 + 16 * 8))
+    assert s.totals.params == 8 * 8 + 8 * 8 + 8 * 16 + 16 * 8
+    assert s.status == "partial"
+    assert [(c.node, c.counted, c.approximation) for c in s.control_flow] == [
+        ("gate", "then_branch", True), ("loop", "body x 3", False)]
+    assert s.incomplete == ("If 'gate': inside 'loop': its condition depends on the data: the "
+                            "costlier branch (then_branch) is counted",)
+
+
 def test_a_loop_whose_trip_count_is_data_counts_one_iteration_and_says_so(tmp_path):
     body = helper.make_graph(
         [mk("MatMul", ["h_in", "w"], ["h_out"]), mk("Identity", ["c_in"], ["c_out"])], "body",
