@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from onnx import helper
 
 from sphinx_cnncount.api import analyze
@@ -69,6 +70,33 @@ def test_attention_backward_needs_both_operand_gradients(tmp_path):
     s = summarize(tmp_path, model(nodes, {"x": [1, 5, 4]}, ["y"], [weight("w", 4, 4)]))
     # x@w: weight gradient only (5*4*4); q@q^T: both operands depend on w (2 * 5*5*4)
     assert s.totals.backward_macs == 5 * 4 * 4 + 2 * 5 * 5 * 4
+
+
+@pytest.mark.parametrize("op, gates", [("LSTM", 4), ("GRU", 3), ("RNN", 1)])
+@pytest.mark.parametrize("projected", [False, True])
+def test_recurrent_backward_macs_add_the_input_gradient_only_after_a_parameter(
+        tmp_path, op, gates, projected):
+    """X is [seq 3, batch 2, input 4], hidden 5: forward MACs 3*2*(gates*5)*(4 + 5). The
+    backward pass: the weight gradient, as many MACs as the forward product; when X is the
+    output of a dense layer (a [4, 4] weight), also the gradient w.r.t. X, as many again.
+    The dense layer itself: 3*2*4*4 MACs, and its weight gradient only (its input is the
+    model's)."""
+    source = "xp" if projected else "x"
+    nodes = [mk(op, [source, "w", "r", "b"], ["y"], hidden_size=5, name=f"/rnn/{op}")]
+    inits = [weight("w", 1, gates * 5, 4), weight("r", 1, gates * 5, 5),
+             weight("b", 1, 2 * gates * 5)]
+    if projected:
+        nodes.insert(0, mk("MatMul", ["x", "wp"], ["xp"], name="/proj/MatMul"))
+        inits.append(weight("wp", 4, 4))
+    s = summarize(tmp_path, model(nodes, {"x": [3, 2, 4]}, ["y"], inits))
+    forward = 3 * 2 * (gates * 5) * (4 + 5)
+    rnn = s.layer("rnn")
+    assert rnn.macs == forward
+    assert rnn.backward_macs == (2 * forward if projected else forward)
+    dense = 3 * 2 * 4 * 4
+    assert s.totals.backward_macs == (dense + 2 * forward if projected else forward)
+    assert s.totals.training_macs == s.totals.macs + s.totals.backward_macs == (
+        dense + dense + 3 * forward if projected else 2 * forward)
 
 
 def test_activation_bytes_and_peak_on_a_skip(tmp_path):
