@@ -47,6 +47,42 @@ def test_receptive_field_takes_the_largest_path_and_dilation(tmp_path):
     assert s.layers[-1].receptive_field == {"size": [5, 5], "stride": [1, 1]}  # 1 + 2*(3-1)
 
 
+@pytest.mark.parametrize("pool", ["GlobalAveragePool", "GlobalMaxPool"])
+@pytest.mark.parametrize("side, stride, pad, field", [
+    # 11 -> 5 (floor((11 - 3) / 2) + 1); the conv's units see 3/2; the pool takes all 5:
+    # 3 + (5 - 1)*2 = 11, the whole input, stride 2*5 = 10
+    (11, 2, 0, {"size": [11, 11], "stride": [10, 10]}),
+    # 8 -> 8 (padded); 3/1, then 3 + (8 - 1)*1 = 10 > 8: padding included, as resnet18's
+    # 435 px over its 224 px input; stride 1*8
+    (8, 1, 1, {"size": [10, 10], "stride": [8, 8]}),
+])
+def test_a_global_pool_sees_its_whole_map(tmp_path, pool, side, stride, pad, field):
+    """A global pool is a window as large as its input map, of that stride: the classic
+    recurrence with k = n, s = n (size += (n - 1)*stride_in, stride *= n)."""
+    nodes = [mk("Conv", ["x", "w"], ["c"], kernel_shape=[3, 3], strides=[stride] * 2,
+                pads=[pad] * 4, name="/conv/Conv"),
+             mk(pool, ["c"], ["y"], name=f"/pool/{pool}")]
+    s = summarize(tmp_path, model(nodes, {"x": [1, 2, side, side]}, ["y"],
+                                  [weight("w", 4, 2, 3, 3)]))
+    assert s.layer("conv").receptive_field == {"size": [3, 3], "stride": [stride, stride]}
+    assert s.layer("pool").output_shape == (1, 4, 1, 1)
+    assert s.layer("pool").receptive_field == field
+
+
+@pytest.mark.xfail(strict=True, reason="ReduceMean has Field.NONE: a mean over the spatial "
+                   "axes that keeps them (torch's x.mean((2, 3), keepdim=True)) is a global "
+                   "average pool, yet its field is None where GlobalAveragePool's is 11/10")
+def test_a_mean_over_the_map_sees_it_as_a_global_pool_does(tmp_path):
+    """The first case above, the pool written as ReduceMean(axes=[2, 3], keepdims=1)."""
+    nodes = [mk("Conv", ["x", "w"], ["c"], kernel_shape=[3, 3], strides=[2, 2],
+                name="/conv/Conv"),
+             mk("ReduceMean", ["c", "axes"], ["y"], keepdims=1, name="/pool/ReduceMean")]
+    s = summarize(tmp_path, model(nodes, {"x": [1, 2, 11, 11]}, ["y"],
+                                  [weight("w", 4, 2, 3, 3), ints("axes", [2, 3])]))
+    assert s.layer("pool").output_shape == (1, 4, 1, 1)
+    assert s.layer("pool").receptive_field == {"size": [11, 11], "stride": [10, 10]}
+
+
 def test_backward_macs_skip_the_input_gradient_of_the_first_layer():
     s = analyze(EXAMPLES / "lenet5.onnx")
     back = {layer.name: layer.backward_macs for layer in s.layers}
