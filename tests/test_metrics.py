@@ -135,6 +135,54 @@ def test_recurrent_backward_macs_add_the_input_gradient_only_after_a_parameter(
         dense + dense + 3 * forward if projected else 2 * forward)
 
 
+# LeNet-5's FLOPs by the README's definitions: 2 per MAC, plus one per bias add, per
+# elementwise op and per pooled input (a reduction: per input it reduces). The layers of
+# examples/lenet5.onnx: C1, C3, C5 a conv with its bias, then x*S, tanh, x*A (LeCun's scaled
+# tanh); S2, S4 a 2x2 average pool, then x*4 (the window's sum), x*coefficient, + bias, x*S,
+# tanh, x*A; F6 a dense layer with its bias, then x*S, tanh, x*A; OUTPUT the RBF
+# sum_j (x_j - w_ij)^2: a subtraction, a square and a sum over 84, per unit of [10, 84].
+LENET5_FLOPS = {
+    "C1": 2 * (5 * 5 * 1) * 6 * 28 * 28 + 6 * 28 * 28 + 3 * 6 * 28 * 28,
+    "S2": 2 * 2 * 6 * 14 * 14 + 6 * 6 * 14 * 14,
+    # maps 0-5 read 3 of S2's maps, 6-11 and 12-14 read 4, map 15 reads all 6
+    "C3": 2 * (6 * 3 + 6 * 4 + 3 * 4 + 6) * 5 * 5 * 10 * 10 + 16 * 10 * 10 + 3 * 16 * 10 * 10,
+    "S4": 2 * 2 * 16 * 5 * 5 + 6 * 16 * 5 * 5,
+    "C5": 2 * (5 * 5 * 16) * 120 + 120 + 3 * 120,
+    "F6": 2 * 120 * 84 + 84 + 3 * 84,
+    "OUTPUT": 10 * 84 + 10 * 84 + 10 * 84,
+}
+
+
+def test_lenet5_flops_follow_from_the_definitions():
+    s = analyze(EXAMPLES / "lenet5.onnx")
+    assert {layer.name: layer.flops for layer in s.layers} == LENET5_FLOPS
+    assert s.totals.flops == sum(LENET5_FLOPS.values()) == 695_672  # the README's figure
+
+
+def test_lenet5_peak_activation_memory_follows_from_the_definitions():
+    """A tensor is live from the node that makes it (the image: from the start) to its last
+    reader, float32 (4 bytes a unit). The live bytes as each stage runs, at its fullest:"""
+    f32 = 4
+    live = {
+        "C1's conv": f32 * (32 * 32 + 6 * 28 * 28),  # the image (read only here) and its output
+        "C1's x*S, tanh, x*A": f32 * 2 * 6 * 28 * 28,  # each one's input and output
+        "S2's pool": f32 * (6 * 28 * 28 + 6 * 14 * 14),
+        "S2's elementwise ops": f32 * 2 * 6 * 14 * 14,
+        # S2's output, read by all 16 Gathers; the 15 maps made so far, 6 channels gathered
+        "C3's last Gather": f32 * (6 * 14 * 14 + 15 * 10 * 10 + 6 * 14 * 14),
+        "C3's Concat": f32 * 2 * 16 * 10 * 10,
+        "C3's elementwise ops": f32 * 2 * 16 * 10 * 10,
+        "S4's pool": f32 * (16 * 10 * 10 + 16 * 5 * 5),
+        "C5's conv": f32 * (16 * 5 * 5 + 120),
+        "F6's dense layer": f32 * (120 + 84),
+        "OUTPUT's x - w": f32 * (84 + 10 * 84),
+        "OUTPUT's square": f32 * 2 * 10 * 84,
+    }
+    peak = max(live.values())
+    assert peak == live["C1's x*S, tanh, x*A"] == 37_632  # the README's figure
+    assert analyze(EXAMPLES / "lenet5.onnx").totals.peak_activation_bytes == peak
+
+
 def test_activation_bytes_and_peak_on_a_skip(tmp_path):
     """x (64 B) -> a=Relu(x) -> b=Relu(a) -> y=Add(a, b): a lives until the Add."""
     nodes = [mk("Relu", ["x"], ["a"], name="r1"), mk("Relu", ["a"], ["b"], name="r2"),
