@@ -188,6 +188,32 @@ def test_flops_are_twice_macs_plus_bias_for_linear_ops(tmp_path):
     assert layer.flops == 2 * layer.macs + 4 * 6 * 6
 
 
+# FLOPs per unit by the README's definitions: BatchNormalization at inference is y = x*a + b
+# per channel (a multiply and an add); the other normalizations compute their statistics
+# (subtract the mean, square, mean, divide) and then scale and shift: 5; softmax is exp, sum
+# and divide: 3, whichever axis it runs over. op: node, inputs, inits, FLOPs
+FLOPS = {
+    "batchnorm": (CASES["batchnorm"][:3], 2 * 16 * 4 * 4),
+    "batchnorm-1d": ((mk("BatchNormalization", ["x", "s", "b", "m", "v"], ["y"]),
+                      {"x": [2, 6, 5]}, [weight(n, 6) for n in "sbmv"]), 2 * 2 * 6 * 5),
+    "layernorm": (CASES["layernorm"][:3], 5 * 197 * 768),
+    "instancenorm": (CASES["instancenorm"][:3], 5 * 8 * 4 * 4),
+    "groupnorm": (CASES["groupnorm"][:3], 5 * 8 * 4 * 4),
+    "softmax": (CASES["softmax"][:3], 3 * 10),
+    "softmax-axis-1": ((mk("Softmax", ["x"], ["y"], axis=1), {"x": [2, 4, 3, 3]}, []),
+                       3 * 2 * 4 * 3 * 3),
+    "logsoftmax": ((mk("LogSoftmax", ["x"], ["y"]), {"x": [3, 7]}, []), 3 * 3 * 7),
+}
+
+
+@pytest.mark.parametrize("case", FLOPS, ids=list(FLOPS))
+def test_normalization_and_softmax_flops(tmp_path, case):
+    (node, inputs, inits), flops = FLOPS[case]
+    s = one(tmp_path, node, inputs, inits)
+    [layer] = s.layers
+    assert (layer.macs, layer.flops, s.totals.flops) == (0, flops, flops)
+
+
 def test_quantized_dequantize_linear_weight_is_a_parameter(tmp_path):
     """QDQ: an int8 weight dequantized into a Conv counts once, as the int8 tensor's elements."""
     wq = numpy_helper.from_array(np.zeros((4, 3, 3, 3), np.int8), "wq")
