@@ -1,9 +1,10 @@
 """The LaTeX builder: the diagrams as TikZ pictures, numbers right-aligned, and a real PDF.
 
 The .tex checks run everywhere; compiling it needs ``latexmk`` and a TeX distribution
-(Debian: latexmk, texlive-latex-recommended, texlive-latex-extra, texlive-fonts-recommended)
-and is skipped without them. A page of the PDF is rendered with ``pdftoppm`` (poppler-utils),
-when present, into ``$CNNCOUNT_SCREENSHOTS`` (default build/screenshots) to be looked at.
+(Debian: latexmk, texlive-latex-recommended, texlive-latex-extra, texlive-fonts-recommended,
+tex-gyre) and is skipped, with the reason, without them. A page of the PDF is rendered with
+``pdftoppm`` (poppler-utils), when present, into ``$CNNCOUNT_SCREENSHOTS`` (default
+build/screenshots) to be looked at.
 """
 
 from __future__ import annotations
@@ -71,7 +72,28 @@ def test_tex_escape() -> None:
     assert tex_escape("é卷") == "é?"  # beyond Latin-1: no font in pdfLaTeX promises it
 
 
-@pytest.mark.skipif(shutil.which("latexmk") is None, reason="latexmk is not installed")
+# Sphinx's LaTeX preamble (its default ``fontpkg`` for pdflatex) loads these; Debian puts them
+# in the tex-gyre package, which texlive-fonts-recommended only recommends.
+FONT_PACKAGES = ("tgtermes.sty", "tgheros.sty")
+
+
+def _no_pdf_toolchain() -> str | None:
+    """Why this machine cannot compile Sphinx's LaTeX output to a PDF, else None."""
+    if shutil.which("latexmk") is None:
+        return "latexmk is not installed"
+    kpsewhich = shutil.which("kpsewhich")
+    missing = [sty for sty in FONT_PACKAGES if kpsewhich is None or not subprocess.run(
+        [kpsewhich, sty], capture_output=True, text=True, check=False).stdout.strip()]
+    if missing:
+        return (f"TeX has no {' or '.join(missing)}, which Sphinx's LaTeX loads "
+                "(Debian: apt-get install tex-gyre)")
+    return None
+
+
+NO_PDF = _no_pdf_toolchain()
+
+
+@pytest.mark.skipif(NO_PDF is not None, reason=NO_PDF or "")
 def test_the_pdf_compiles(latex_dir: Path) -> None:
     done = subprocess.run(["latexmk", "-pdf", "-interaction=nonstopmode", "-halt-on-error",
                            TEX], cwd=latex_dir, capture_output=True, text=True, timeout=600,
