@@ -101,6 +101,18 @@ op_types = "Conv+Relu"
         "CNC001", 12, "lenet5.onnx: C5: op_types declared Conv+Relu, model has Conv+Mul+Tanh")
 
 
+def test_a_quoted_number_with_zeros_after_the_point_is_the_whole_number(tmp_path):
+    """``"60840.0"`` holds for LeNet-5's 60,840 params (a TOML float, unquoted, is refused
+    above: ``write an exact int``); ``"1516.00"`` for C3's 1,516; ``"1517.0"`` is 1,517."""
+    p = write(tmp_path, '[total]\nparams = "60840.0"\n[layers.C3]\nparams = "1516.00"\n'
+                        '[layers.C5]\nparams = "48121.0"\n')
+    exp = load_expectations(p)
+    assert exp.problems == ()  # every value readable
+    findings = check_expectations(analyze(LENET), exp, LENET)
+    assert [(f.code, f.line, f.layer, f.declared, f.actual) for f in findings] == [
+        ("CNC001", 6, "C5", "48,121", "48,120")]
+
+
 def test_depth_in_the_file(tmp_path):
     p = write(tmp_path, "depth = 2\n[total]\nparams = 60840\n")
     assert load_expectations(p).depth == 2
