@@ -95,6 +95,13 @@ def _propagate(node: onnx.NodeProto, entry: Op | None, ins: list[Reach],
         return (None, None, *(
             None if f is None else (f[0] + (n - 1) * f[1], f[1] * n)  # type: ignore[operator]
             for f, n in zip(x[2:], extent[2:], strict=True)))
+    if how is Field.REDUCE:  # a mean over the map keeping its axes is a global pool
+        before, after = shapes.get(node.input[0]), shapes.get(node.output[0])
+        if x is None or not is_known(before) or after is None \
+                or not len(x) == len(before) == len(after):  # type: ignore[arg-type]
+            return None  # its axes dropped (keepdims=0): no map is left to see
+        return tuple(f if m == n or f is None else (f[0] + (m - 1) * f[1], f[1] * m)
+                     for f, m, n in zip(x, before, after, strict=True))  # type: ignore[arg-type]
     if how is Field.PERMUTE:
         perm = next((list(a.ints) for a in node.attribute if a.name == "perm"), None)
         if x is None:

@@ -284,10 +284,6 @@ def test_param_share_is_more_than_the_threshold_not_equal_to_it(tmp_path, sizes,
     assert codes(lint(tmp_path, biases(*sizes), {"param-share": 0.5})) == fired
 
 
-@pytest.mark.xfail(strict=True, reason="check_param_share compares layer.params > limit * total "
-                   "in floats: 0.29 * 100 is 28.999999999999996 (0.57 * 100 is "
-                   "56.99999999999999), so a layer holding exactly 29% (57%) is reported as "
-                   "holding more than the threshold")
 @pytest.mark.parametrize("limit, sizes, fired", [
     (0.29, (29, 71), [("CNC106", "b")]),  # a: 29 of 100, exactly 29%; b: 71%
     (0.57, (57, 43), []),  # a: 57 of 100, exactly 57%; b: 43%

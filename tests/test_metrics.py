@@ -69,9 +69,6 @@ def test_a_global_pool_sees_its_whole_map(tmp_path, pool, side, stride, pad, fie
     assert s.layer("pool").receptive_field == field
 
 
-@pytest.mark.xfail(strict=True, reason="ReduceMean has Field.NONE: a mean over the spatial "
-                   "axes that keeps them (torch's x.mean((2, 3), keepdim=True)) is a global "
-                   "average pool, yet its field is None where GlobalAveragePool's is 11/10")
 def test_a_mean_over_the_map_sees_it_as_a_global_pool_does(tmp_path):
     """The first case above, the pool written as ReduceMean(axes=[2, 3], keepdims=1)."""
     nodes = [mk("Conv", ["x", "w"], ["c"], kernel_shape=[3, 3], strides=[2, 2],

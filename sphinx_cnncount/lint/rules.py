@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
+from fractions import Fraction
 from functools import cached_property
 from math import prod
 from typing import Any
@@ -212,10 +213,12 @@ def check_param_share(ctx: Context) -> Iterator[Finding]:
     s = ctx.summary
     total = s.totals.params
     limit = ctx.thresholds.get("param-share", DEFAULT_THRESHOLDS["param-share"])
+    # the threshold as the decimal it was written as: 0.29 of 100 is 29, not 28.999999999999996
+    share = Fraction(str(limit))
     if not total or len(s.layers) < 2:  # None: some layer's parameters are unknown
         return
     for layer in s.layers:
-        if layer.params is not None and layer.params > limit * total:
+        if layer.params is not None and layer.params > share * total:
             yield ctx.finding(
                 Rule.PARAM_SHARE,
                 f"{layer.name}: holds {fmt_int(layer.params)} of the model's {fmt_int(total)} "

@@ -125,6 +125,7 @@ class Field(Enum):
     SAME = "same"  # the same axes, broadcast joins included: the largest field over inputs
     WINDOW = "window"  # a sliding window: size += dilation*(k-1)*stride, stride *= s
     GLOBAL = "global"  # the whole map
+    REDUCE = "reduce"  # a reduction keeping its axes: the whole of each axis it reduces
     PERMUTE = "permute"  # Transpose: the axes re-ordered
     MOVE = "move"  # adds, drops or moves axes of one element (Reshape, Squeeze, Unsqueeze)
     SELECT = "select"  # keeps the axes it leaves whole (a channel Gather), loses the others

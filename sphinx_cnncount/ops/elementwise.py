@@ -141,7 +141,7 @@ _TABLE = {
                                stats=last_axis),
     "Hardmax": _elementwise(_ONE),
     "CumSum": _elementwise(_ONE, fixed=(1,)),  # one add per unit along the axis; 1 is the axis
-    **{op: _elementwise(reduction, metrics=CONNECTING) for op in (
+    **{op: _elementwise(reduction, metrics=CONNECTING, receptive=Field.REDUCE) for op in (
         "ReduceSum", "ReduceMean", "ReduceMax", "ReduceMin", "ReduceProd", "ReduceL1",
         "ReduceL2", "ReduceLogSum", "ReduceLogSumExp", "ReduceSumSquare", "ArgMax", "ArgMin")},
 }
