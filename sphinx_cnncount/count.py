@@ -203,7 +203,7 @@ class CostStep:
         """Add a control-flow node's bodies to ``tally``, as often as they run (control.py
         decides: the costlier branch of an If on data, a Loop's trip count, a Scan's length);
         ``inside``: the name of the node whose body this one is in."""
-        costs = {attr: self._body(body, inferred.get(attr), name)
+        costs = {attr: self._body(body, inferred.get(attr), name, layer)
                  for attr, body in control.subgraphs(node)}
         where = f"inside {inside!r}: " if inside else ""
         if node.op_type == "If" and costs:
@@ -228,9 +228,11 @@ class CostStep:
             f"{where}{runs.approximation or f'{runs.times:,} iterations'}",
             approximation=runs.approximation is not None))
 
-    def _body(self, body: onnx.GraphProto, inferred: Inference | None, owner: str) -> Tally:
+    def _body(self, body: onnx.GraphProto, inferred: Inference | None, owner: str,
+              layer: str | None) -> Tally:
         """One pass through a body: its nodes costed with the shapes its own inference found,
-        nested bodies as often as they run."""
+        nested bodies as often as they run (their records in ``layer``, the row that holds the
+        outermost node)."""
         tally = Tally()
         shapes = inferred.shapes if inferred is not None else {}
         nodes = inferred.model.graph.node if inferred is not None else body.node
@@ -238,7 +240,7 @@ class CostStep:
             name = inner.name or inner.op_type
             if control.has_body(inner):
                 sub = _bodies(inferred, inner)
-                self._bodies(inner, name, sub, inferred, tally, None, inside=owner)
+                self._bodies(inner, name, sub, inferred, tally, layer, inside=owner)
                 continue
             entry = lookup(inner.domain, inner.op_type)
             if entry is None or entry.cost is None:

@@ -162,8 +162,9 @@ def test_an_if_on_data_inside_a_loop_body_counts_its_costlier_branch_each_iterat
     assert s.totals.macs == 3 * (8 * 8 + (8 * 16 + 16 * 8))
     assert s.totals.params == 8 * 8 + 8 * 8 + 8 * 16 + 16 * 8
     assert s.status == "partial"
-    assert [(c.node, c.counted, c.approximation) for c in s.control_flow] == [
-        ("gate", "then_branch", True), ("loop", "body x 3", False)]
+    # both records in the row that holds the Loop
+    assert [(c.node, c.layer, c.counted, c.approximation) for c in s.control_flow] == [
+        ("gate", "loop", "then_branch", True), ("loop", "loop", "body x 3", False)]
     assert s.incomplete == ("If 'gate': inside 'loop': its condition depends on the data: the "
                             "costlier branch (then_branch) is counted",)
 
