@@ -26,7 +26,7 @@ from .memory import MemoryWalk
 from .ops import Cost, NodeView, Op, UnknownShape, lookup, zero_cost
 from .params import ParamStep
 from .receptive import FieldWalk, spatial_field
-from .shapes import Diagnostic, Shape, all_known, numel
+from .shapes import Diagnostic, Shape, SizeRecord, all_known, numel
 from .summary import ControlFlow, Layer, Summary, TensorInfo, Totals
 
 __all__ = ["count"]
@@ -291,7 +291,8 @@ def _summary(loaded: LoadedModel, g: graphmod.Graph, groups: tuple[LayerGroup, .
     names = {i: layers[li].name for i, li in layer_of.items()}
     control_flow = [_with_layer(c, loaded.inference, names, g) if c.layer is None else c
                     for c in report.control_flow]
-    incomplete = _incomplete(report, control_flow)
+    sizes = tuple(loaded.inference.all_sizes().values()) if loaded.inference else ()
+    incomplete = _incomplete(report, control_flow) + _size_lines(sizes)
     if unsized and not any("shape" in line for line in incomplete):
         incomplete += (f"the sizes of {unsized} value{'s' if unsized != 1 else ''} (sequences, "
                        "or tensors of unknown type) are unknown: activation bytes are not "
@@ -317,6 +318,7 @@ def _summary(loaded: LoadedModel, g: graphmod.Graph, groups: tuple[LayerGroup, .
         incomplete=incomplete,
         control_flow=tuple(control_flow),
         edges=tuple(sorted(edges.edges)),
+        sizes=sizes,
     )
 
 
@@ -435,6 +437,24 @@ def _incomplete(report: Report, control_flow: list[ControlFlow]) -> tuple[str, .
     out += [d.message for d in kinds.get("control-flow", [])]
     if out:  # integers a missing data file holds: the cause of what follows
         out[:0] = [d.message for d in kinds.get("external-data", [])]
+    return tuple(out)
+
+
+def _size_lines(sizes: tuple[SizeRecord, ...]) -> tuple[str, ...]:
+    """What the data-dependent sizes leave partial: those counted at their caps (the figures
+    are upper bounds) and those with no value at all."""
+    capped = [s for s in sizes if s.source == "cap"]
+    free = [s for s in sizes if s.source is None]
+    out = []
+    if capped:
+        listed = ", ".join(f"{s.symbol} <= {s.cap:,} ({s.what})" for s in capped)
+        out.append(f"{len(capped)} data-dependent size{'s' if len(capped) != 1 else ''} counted "
+                   f"at {'their caps' if len(capped) != 1 else 'its cap'}, so the figures are "
+                   f"upper bounds: {listed}")
+    if free:
+        listed = ", ".join(f"{s.symbol} ({s.op_type} {s.node!r}: {s.what})" for s in free)
+        out.append(f"{len(free)} data-dependent size{'s' if len(free) != 1 else ''} with no "
+                   f"bound: {listed}")
     return tuple(out)
 
 

@@ -11,9 +11,9 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
-from .shapes import Diagnostic, Shape
+from .shapes import Diagnostic, Shape, SizeRecord
 
-__all__ = ["ControlFlow", "Diagnostic", "Layer", "Summary", "TensorInfo", "Totals"]
+__all__ = ["ControlFlow", "Diagnostic", "Layer", "SizeRecord", "Summary", "TensorInfo", "Totals"]
 
 
 @dataclass(frozen=True)
@@ -96,6 +96,13 @@ class Summary:
     control_flow: tuple[ControlFlow, ...] = ()
     # (from, to) indices into ``layers``: wherever a node of one layer feeds a node of another
     edges: tuple[tuple[int, int], ...] = ()
+    # sizes only the data decides (NonMaxSuppression's boxes), by the symbol that binds them
+    sizes: tuple[SizeRecord, ...] = ()
+
+    @property
+    def upper_bound(self) -> bool:
+        """Whether the figures are upper bounds: some data-dependent size counted at its cap."""
+        return any(s.source == "cap" for s in self.sizes)
 
     def layer(self, name: str) -> Layer:
         for layer in self.layers:
@@ -131,6 +138,7 @@ class Summary:
                 for layer in self.layers
             ],
             "control_flow": [asdict(c) for c in self.control_flow],
+            "sizes": [asdict(s) for s in self.sizes],
             "edges": [list(e) for e in self.edges],
             "tensors": {name: None if s is None else list(s) for name, s in self.tensors.items()}
             if tensor_lists else self.tensors,

@@ -59,7 +59,7 @@ def test_json_golden_and_exact_values(capsys, golden):
     assert (data["layers"][0]["layout"], data["status"], data["incomplete"]) == (
         "NCHW", "complete", [])
     assert list(data) == ["model", "status", "incomplete", "inputs", "outputs", "totals",
-                          "layers", "control_flow", "edges", "tensors", "diagnostics"]
+                          "layers", "control_flow", "sizes", "edges", "tensors", "diagnostics"]
 
 
 def test_json_is_byte_identical_across_processes():

@@ -60,6 +60,8 @@ def table(summary: Summary, columns: tuple[Column, ...] = DEFAULT_COLUMNS,
 
     rule_width = sum(widths) + 2 * (len(widths) - 1)
     t = summary.totals
+    # at most: some data-dependent size counted at its cap
+    most = " (an upper bound)" if summary.upper_bound else ""
     out = [
         f'Model: "{escape.printable(summary.model)}"    input: {_inputs_line(summary)}',
         "=" * rule_width,
@@ -73,11 +75,12 @@ def table(summary: Summary, columns: tuple[Column, ...] = DEFAULT_COLUMNS,
         f"Trainable params: {fmt_int(t.trainable_params)} ({fmt_bytes(t.trainable_param_bytes)})",
         f"Non-trainable params: {fmt_int(t.non_trainable_params)} "
         f"({fmt_bytes(t.non_trainable_param_bytes)})",
-        f"Connections: {fmt_int(t.connections)}",
-        f"MACs: {fmt_int(t.macs)}",
-        f"FLOPs: {fmt_int(t.flops)}",
-        f"Training MACs (forward + backward): {fmt_int(t.training_macs)}",
-        f"Activation bytes: {fmt_int(t.activation_bytes)} (peak live {fmt_int(t.peak_activation_bytes)})",
+        f"Connections: {fmt_int(t.connections)}{most}",
+        f"MACs: {fmt_int(t.macs)}{most}",
+        f"FLOPs: {fmt_int(t.flops)}{most}",
+        f"Training MACs (forward + backward): {fmt_int(t.training_macs)}{most}",
+        f"Activation bytes: {fmt_int(t.activation_bytes)} (peak live "
+        f"{fmt_int(t.peak_activation_bytes)}){most}",
     ]
     if summary.status != "complete":
         out.append(partial_line(summary))
@@ -174,7 +177,8 @@ def json_text(summary: Summary, columns: tuple[Column, ...] = DEFAULT_COLUMNS) -
     for n, (key, value) in enumerate(data.items()):
         comma = "," if n < len(data) - 1 else ""
         if isinstance(value, (dict, list)) and key in ("layers", "tensors", "diagnostics",
-                                                       "control_flow", "incomplete"):
+                                                       "control_flow", "incomplete",
+                                                       "sizes"):
             open_, close = ("{", "}") if isinstance(value, dict) else ("[", "]")
             body = items(key, value)
             if body:
