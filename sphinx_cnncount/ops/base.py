@@ -22,6 +22,11 @@ class UnknownShape(Exception):
     """A handler needs a shape that inference left unknown or symbolic."""
 
 
+class Uncountable(Exception):
+    """An op whose cost the node does not determine (a Gradient: the backward pass of other
+    nodes); the message says why."""
+
+
 @dataclass(frozen=True)
 class Cost:
     """What one node costs. ``connections`` is the LeNet paper's metric, ``macs`` counts
@@ -209,6 +214,7 @@ class Op:
     folds: bool = False
     deterministic: bool = True
     size: SizeRule | None = None
+    reads_values: bool = False  # its cost reads the values of small integer inputs (DFT's axis)
 
 
 LINEAR = frozenset({"macs", "flops", "connections"})  # products: Conv, Gemm, MatMul, RNNs

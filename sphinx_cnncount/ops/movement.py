@@ -7,7 +7,8 @@ from math import prod
 
 from ..shapes import Dim, Shape, is_known
 from .base import Axes, Cost, DataSize, Field, NodeView, Role, entry, zero_cost
-from .rules import add_dims, in_shape, outs, same_shape, where_shape
+from .rules import (add_dims, compress_shape, concat_shape, in_shape, outs, pad_shape,
+                    reshape_attr_shape, same_shape, scaled_shape, split_shape, where_shape)
 
 MS = "com.microsoft"
 
@@ -114,7 +115,7 @@ _MOVES = (
     "ConcatFromSequence", "SequenceAt", "SequenceInsert", "SequenceErase", "SequenceLength",
     "SequenceEmpty", "TopK", "Unique", "NonMaxSuppression", "StringNormalizer",
     "StringConcat", "StringSplit", "RegexFullMatch", "Optional", "OptionalGetElement",
-    "OptionalHasElement",
+    "OptionalHasElement", "TensorScatter", "BitCast", "MaxUnpool",
 )
 # The movements exporters compute shapes with (fold.py evaluates them).
 _FOLDS = {"Constant", "Identity", "Cast", "CastLike", "Where", "Gather", "GatherElements",
@@ -138,14 +139,18 @@ _KNOWN = {
 # Float slots that are never parameters: pads and their value, Where's branches, a ratio.
 _FIXED = {"Pad": (1, 2, 3), "Where": (1, 2), "Dropout": (1,)}
 
+# Shape rules for the versions onnx's inference has none for (opsets 1 to 10, mostly).
+_SHAPES = {"Dropout": same_shape(), "Identity": same_shape(), "Cast": same_shape(),
+           "Concat": concat_shape, "Pad": pad_shape, "Reshape": reshape_attr_shape,
+           "Split": split_shape, "Compress": compress_shape}
+
 OPS = {("", op): entry(zero_cost, fixed=_FIXED.get(op, ()), folds=op in _FOLDS,
-                       deterministic=op != "Dropout",
-                       shape=same_shape() if op in ("Dropout", "Identity") else None,
+                       deterministic=op != "Dropout", shape=_SHAPES.get(op),
                        size=_SIZES.get(op), **_KNOWN.get(op, {}))
        for op in _MOVES}
 OPS.update({
     ("", "Resize"): entry(resize, fixed=(1, 2, 3), axes=Axes.KEEP),
-    ("", "Upsample"): entry(resize, fixed=(1,), axes=Axes.KEEP),
+    ("", "Upsample"): entry(resize, fixed=(1,), axes=Axes.KEEP, shape=scaled_shape),
     # Random data: made at run time, never a value to fold or a constant.
     **{("", op): entry(zero_cost, deterministic=False) for op in (
         "RandomNormal", "RandomNormalLike", "RandomUniform", "RandomUniformLike", "Multinomial",
