@@ -53,12 +53,14 @@ SPLITS = ("The data branches at {count} layer.", "The data branches at {count} l
 JOINS = ("Branches merge at {count} layer.", "Branches merge at {count} layers.")
 
 PLURALS = (CHAIN, GRAPH, SPLITS, JOINS)
+# Below the table: the counting tools' figures (:convention:) and the formulas (:symbolic:).
+BEYOND = ("Label", "Figure", "Printed", "x MACs", "Counts", "Formulas", "every binding")
 
 
 def phrases() -> list[str]:
     """Every singular phrase the catalog must translate (the plural ones: ``PLURALS``): the
     table's, the extension's own, and every word the diagrams can draw (the vocabulary's)."""
-    words = [c.title for c in Column] + [TOTAL, PLACEHOLDER, PERMALINK]
+    words = [c.title for c in Column] + [TOTAL, PLACEHOLDER, PERMALINK, *BEYOND]
     return list(dict.fromkeys([*words, *vocabulary.phrases()]))
 
 
