@@ -54,7 +54,7 @@ JOINS = ("Branches merge at {count} layer.", "Branches merge at {count} layers."
 
 PLURALS = (CHAIN, GRAPH, SPLITS, JOINS)
 # Below the table: the counting tools' figures (:convention:) and the formulas (:symbolic:).
-BEYOND = ("Label", "Figure", "Printed", "x MACs", "Counts", "Formulas", "every binding")
+BEYOND = ("Figure", "Printed", "x MACs", "Counts", "Formulas", "every binding")
 
 
 def phrases() -> list[str]:

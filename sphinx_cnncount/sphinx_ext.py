@@ -431,19 +431,20 @@ def _table_cells(key: tuple[str, str, Options, str | None], columns: tuple[Colum
     return table_cells(_analyze(*key).summary, columns, units)
 
 
-def _plain_table(rows: Sequence[Sequence[str]], numeric: set[int],
+def _plain_table(rows: Sequence[Sequence[str]], widths: Sequence[int], numeric: set[int],
                  classes: Sequence[str]) -> nodes.table:
-    """A docutils table of text cells, the first row its header."""
+    """A docutils table of text cells, the first row its header, its columns ``widths`` parts
+    of the line (a PDF's line too: long cells wrap, none runs into the margin)."""
     tgroup = nodes.tgroup(cols=len(rows[0]))
-    tgroup.extend(nodes.colspec(colwidth=1) for _ in rows[0])
+    tgroup.extend(nodes.colspec(colwidth=w) for w in widths)
 
     def row(cells: Sequence[str]) -> nodes.row:
         return nodes.row("", *(nodes.entry("", nodes.paragraph(c, c), classes=(
-            ["cnncount-number"] if k in numeric else [])) for k, c in enumerate(cells)))
+            ["cnncount-num"] if k in numeric else [])) for k, c in enumerate(cells)))
 
     tgroup += nodes.thead("", row(rows[0]))
     tgroup += nodes.tbody("", *(row(r) for r in rows[1:]))
-    return nodes.table("", tgroup, classes=[*classes, "colwidths-auto"])
+    return nodes.table("", tgroup, classes=[*classes, "colwidths-given"])
 
 
 def extras(summary: Summary) -> list[nodes.Node]:
@@ -458,12 +459,11 @@ def extras(summary: Summary) -> list[nodes.Node]:
         out.append(nodes.paragraph(text, text, classes=["cnncount-convention"]))
     elif figures:
         macs = summary.totals.macs
-        rows = [[_("Convention"), _("Label"), _("Figure"), _("Printed"), _("x MACs"),
-                 _("Counts")]]
-        rows += [[f.name, f.label, fmt_int(f.total), f.printed,
+        rows = [[_("Convention"), _("Figure"), _("Printed"), _("x MACs"), _("Counts")]]
+        rows += [[f.name, f"{fmt_int(f.total)} {f.label}", f.printed,
                   f"{f.total / macs:.3f}" if f.total is not None and macs else "?", f.counts]
                  for f in figures]
-        out.append(_plain_table(rows, {2, 4}, ["cnncount-conventions"]))
+        out.append(_plain_table(rows, (18, 22, 18, 10, 32), {3}, ["cnncount-conventions"]))
     notes = [f"{f.name}: {n}" if len(figures) > 1 else n for f in figures for n in f.notes]
     if notes:
         out.append(nodes.bullet_list("", *(nodes.list_item("", nodes.paragraph(n, n))
