@@ -407,6 +407,7 @@ class _Pass:
         (visited already: their shapes are final), each node once. Only the tensors that can
         decide a shape are followed: integers, bools and small floats."""
         values, stack = self.result.values, []
+        waiting: set[str] = set()  # tensors whose inputs are on the stack above them
         for t in names:
             if t and t not in values and t not in self.unknown and self._may_decide(t):
                 stack.append(t)
@@ -414,21 +415,27 @@ class _Pass:
             t = stack[-1]
             if t in values or t in self.unknown:
                 stack.pop()
+                waiting.discard(t)
                 continue
             node = self.producer.get(t)
             if node is None or not self._foldable(node):
                 self.unknown.add(t)
                 stack.pop()
+                waiting.discard(t)
                 continue
             if node.op_type not in ("Shape", "Size"):
                 missing = [u for u in node.input if u and u not in values]
-                if any(u in self.unknown for u in missing):
+                # an input still being worked out is a cycle (a malformed graph): no value
+                if any(u in self.unknown or u in waiting for u in missing):
                     self.unknown.update(o for o in node.output if o)
                     stack.pop()
+                    waiting.discard(t)
                     continue
                 if missing:
+                    waiting.add(t)
                     stack.extend(missing)
                     continue
+            waiting.discard(t)
             stack.pop()
             self._fold(node)
 
