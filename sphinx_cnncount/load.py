@@ -124,7 +124,7 @@ def _size_notes(inference: Inference, flags: Spelling) -> list[str]:
     return notes
 
 
-def _check_sizes_given(path: str | os.PathLike[str], sizes: dict[str, int],
+def _check_sizes_given(path: str | os.PathLike[str], sizes: set[str],
                        symbols: frozenset[str], inference: Inference, flags: Spelling) -> None:
     """A bound symbol that is neither an input's dim nor a data-dependent size of the model is
     an error that lists both (a typo would otherwise be ignored)."""
@@ -172,17 +172,20 @@ def _load(path: str | os.PathLike[str], dims: dict[str, int] | None,
     symbols = _input_symbols(model)
     named = strict if strict is not None else frozenset(
         s for s in dims if s != "batch" and s not in flags.sources)
-    sizes = {s: dims[s] for s in named if s not in symbols and s in dims}
-    if sizes and not _may_size(model.graph):
-        sizes = {}  # no op of the model makes such a size: binding checks every symbol named
-    named = named if not sizes else frozenset(named) & symbols
+    # (a default from a configuration file binds such a size too, where the model has it)
+    sizes = {s: v for s, v in dims.items() if s not in symbols and s != "batch"}
+    own = {s for s in sizes if s in named}  # the user's own: each must be found
+    if own and not _may_size(model.graph):
+        own = set()  # no op of the model makes such a size: binding checks every symbol named
+    else:
+        named = frozenset(named) & symbols
     notes, _ = bind_inputs(path, model, dims, dict(input_shapes or {}), flags,
                            frozenset(named))
     declared = declared_annotations(model.graph, file_inputs)
     given = bind_values(path, model, dict(input_values or {}), flags)
     # Inference keeps the nodes, unless it decides an If.
     inference = infer(path, model, rows, declared, given, Budget(path), sizes)
-    _check_sizes_given(path, sizes, symbols, inference, flags)
+    _check_sizes_given(path, own, symbols, inference, flags)
     notes += _size_notes(inference, flags)
     if inference.structure_changed:
         rows = node_rows(inference.model.graph)
