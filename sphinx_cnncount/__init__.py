@@ -26,8 +26,9 @@ if TYPE_CHECKING:
     from sphinx.application import Sphinx
 
     from .api import Summary, analyze
-    from .summary import ControlFlow, Layer, TensorInfo, Totals
-    from .shapes import ModelError
+    from .summary import ControlFlow, ConventionFigure, Folding, Formula, Layer, TensorInfo, Term, Totals
+    from .shapes import ModelError, SizeRecord
+    from .choices import Convention
     from .load import BindingError, Unbound
     from .render import Column
     from .shapes import Diagnostic
@@ -37,6 +38,8 @@ _API = {
     "analyze": "api", "Summary": "api", "Layer": "summary", "Totals": "summary",
     "TensorInfo": "summary", "ControlFlow": "summary", "Diagnostic": "shapes",
     "ModelError": "shapes", "BindingError": "load", "Unbound": "load", "Column": "render",
+    "ConventionFigure": "summary", "Folding": "summary", "Formula": "summary", "Term": "summary",
+    "SizeRecord": "shapes", "Convention": "choices",
 }
 __all__ = ["__version__", "setup", *_API]
 

@@ -14,7 +14,9 @@ from typing import Any
 
 from . import summary as records
 from .choices import Diagram, Format
+from .conventions import Convention, apply, parse_convention
 from .count import count
+from .formula import symbolic as symbolic_summary
 from .load import load
 from .render import layer_type
 from .render.diagram import render_diagram
@@ -86,6 +88,9 @@ def analyze(
     dims: dict[str, int] | None = None,
     input_shapes: dict[str, tuple[int, ...]] | None = None,
     input_values: dict[str, tuple[int | float, ...]] | None = None,
+    *,
+    convention: str | Convention | None = None,
+    symbolic: bool = False,
 ) -> Summary:
     """Read the ONNX model at ``path`` and count it, layer by layer.
 
@@ -95,8 +100,25 @@ def analyze(
     setting (``{"sr": (16000,)}``), as ``--dim``, ``--input-shape`` and ``--input-value`` do.
     A leading symbolic dim left unbound is 1 (said in ``Summary.notes``).
 
+    ``convention``: a counting tool's name (``"fvcore"``, ``"ptflops"``, ... or ``"all"``): its
+    figure for the model, in ``Summary.conventions``, as ``--convention`` prints it.
+    ``symbolic``: params, MACs, FLOPs and activation bytes as exact polynomials in the free
+    symbols (the input symbols ``dims`` leaves unbound): ``Summary.formula("macs")``; the
+    figures are then those at the first binding the formulas were derived at (said in
+    ``Summary.notes``).
+
     Raises :class:`~sphinx_cnncount.ModelError` for a file that cannot be counted (its message
     says what is wrong and what to do); ops with no rule are ``Summary.diagnostics`` and leave
     the figures they touch None.
     """
-    return Summary.of(count(load(path, dims, input_shapes, input_values=input_values), depth))
+    chosen = parse_convention(convention.value if isinstance(convention, Convention)
+                              else convention) if convention is not None else ()
+
+    def finish(loaded, summary):  # type: ignore[no-untyped-def]
+        return apply(loaded, summary, chosen) if chosen else summary
+
+    if symbolic:
+        return Summary.of(symbolic_summary(path, dims, depth, finish=finish,
+                                           input_shapes=input_shapes, input_values=input_values))
+    loaded = load(path, dims, input_shapes, input_values=input_values)
+    return Summary.of(finish(loaded, count(loaded, depth)))

@@ -1,8 +1,10 @@
-"""The diagrams' user-facing choices, in a module light enough for the CLI's parser.
+"""The user-facing choices of diagrams and counting conventions, in a module light enough for
+the CLI's parser.
 
 One source of truth for the ``cnncount diagram`` command, the Sphinx directive's ``:kind:`` (or
 ``:diagram:``) option, ``cnncount_diagram`` in conf.py and the Python API (``render.diagram``
-re-exports them).
+re-exports them); and for ``--convention``, the directive's ``:convention:`` and the API's
+``convention=`` (``conventions.py`` computes them).
 """
 
 from __future__ import annotations
@@ -48,3 +50,32 @@ class Format(str, Enum):
             choices = ", ".join(f".{f.value}" for f in cls)
             raise ValueError(f"cannot tell the format of {os.fspath(path)!r} from its suffix "
                              f"(choose from {choices}, or give --format)") from None
+
+
+class Convention(str, Enum):
+    """A counting tool whose figure cnncount reproduces; the value is the name users type."""
+
+    TORCHVISION = "torchvision"
+    FVCORE = "fvcore"
+    PTFLOPS = "ptflops"
+    PTFLOPS_ATEN = "ptflops-aten"
+    THOP = "thop"
+    TORCHINFO = "torchinfo"
+    CALFLOPS = "calflops"
+    ONNX_TOOL = "onnx-tool"
+    TORCH_FLOP_COUNTER = "torch-flop-counter"
+
+
+ALL = "all"  # --convention all: every one, in one reconciliation table
+
+
+def parse_convention(value: str) -> tuple[Convention, ...]:
+    """A convention name as a user writes it (``all``: every one); a ValueError lists them."""
+    text = value.strip().lower()
+    if text == ALL:
+        return tuple(Convention)
+    try:
+        return (Convention(text),)
+    except ValueError:
+        names = ", ".join([c.value for c in Convention] + [ALL])
+        raise ValueError(f"unknown convention {value.strip()!r} (choose from {names})") from None

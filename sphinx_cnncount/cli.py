@@ -22,16 +22,21 @@ if TYPE_CHECKING:
     from .summary import Summary
 
 def analyzed(args: argparse.Namespace) -> Summary:
-    """The summary of ``args.model`` with the model options given; its notes and warnings
-    said on stderr."""
+    """The summary of ``args.model`` with the model options given (and, for ``summary``, the
+    conventions and formulas asked for); its notes and warnings said on stderr."""
     from .count import count
     from .escape import message as line
     from .load import load
     from .spelling import parse_dims, parse_input_shapes, parse_input_values
     from .spelling import CLI
 
-    summary = count(load(args.model, parse_dims(args.dim), parse_input_shapes(args.input_shape),
-                         CLI, input_values=parse_input_values(args.input_value)), args.depth)
+    dims, shapes = parse_dims(args.dim), parse_input_shapes(args.input_shape)
+    values = parse_input_values(args.input_value)
+    chosen = getattr(args, "convention", None)
+    if chosen or getattr(args, "symbolic", False):
+        summary = _beyond(args, dims, shapes, values, chosen)
+    else:
+        summary = count(load(args.model, dims, shapes, CLI, input_values=values), args.depth)
     for note in summary.notes:
         print(f"{PROG}: {line(note)}", file=sys.stderr)
     for d in summary.diagnostics:
@@ -39,12 +44,46 @@ def analyzed(args: argparse.Namespace) -> Summary:
     return summary
 
 
+def _beyond(args: argparse.Namespace, dims: dict[str, int], shapes: dict[str, tuple[int, ...]],
+            values: dict[str, tuple[int | float, ...]], chosen: str | None) -> Summary:
+    """The summary with a convention's figures (``--convention``) or the formulas in the free
+    symbols (``--symbolic``): work a plain summary does not do."""
+    from .choices import parse_convention
+    from .conventions import apply
+    from .count import count
+    from .formula import symbolic
+    from .load import load
+    from .spelling import CLI
+
+    conventions = parse_convention(chosen) if chosen else ()
+
+    def finish(loaded, summary):  # type: ignore[no-untyped-def]
+        return apply(loaded, summary, conventions) if conventions else summary
+
+    if args.symbolic:
+        return symbolic(args.model, dims, args.depth, CLI, finish=finish, input_shapes=shapes,
+                        input_values=values)
+    loaded = load(args.model, dims, shapes, CLI, input_values=values)
+    return finish(loaded, count(loaded, args.depth))
+
+
 def summary_command(args: argparse.Namespace) -> int:
     from .render import parse_columns
-    from .render.text import Format, check_options, render
+    from .render.text import CSV_COLUMNS, Format, check_options, render
+
+    from .choices import ALL, parse_convention
+    from .render import DEFAULT_COLUMNS, Column
 
     columns = parse_columns(args.columns) if args.columns is not None else None
     check_options(Format(args.format), columns, args.units)
+    one = args.convention is not None and len(parse_convention(args.convention)) == 1
+    if columns is not None and Column.CONVENTION in columns and not one:
+        raise ValueError("the convention column shows one tool's figure: give --convention "
+                         f"NAME (not {ALL})" if args.convention else
+                         "the convention column needs --convention NAME")
+    if one and columns is None and Format(args.format) is not Format.JSON:
+        base = CSV_COLUMNS if Format(args.format) is Format.CSV else DEFAULT_COLUMNS
+        columns = (*base, Column.CONVENTION)
     summary = analyzed(args)
     sys.stdout.write(render(summary, Format(args.format), columns, args.units))
     return 0
@@ -76,7 +115,8 @@ def diagram_command(args: argparse.Namespace) -> int:
 # The columns of ``summary --columns``, as render.Column names them (tests/test_cli.py checks
 # that the two agree: render imports onnx, which the parser must not wait for).
 COLUMNS = ("layer, type, ops, output, params, trainable_params, non_trainable_params, "
-           "connections, macs, flops, receptive_field, backward_macs, activation_bytes")
+           "connections, macs, flops, receptive_field, backward_macs, activation_bytes, "
+           "convention")
 
 
 def build_parser() -> Parser:
@@ -105,6 +145,18 @@ def build_parser() -> Parser:
     p.add_argument("--units", action="store_true",
                    help="numbers with SI units (1.81 G) and bytes in KB/MB in the table, "
                         "markdown and HTML (JSON and CSV stay exact)")
+    from .choices import ALL, Convention
+
+    p.add_argument("--convention", choices=[c.value for c in Convention] + [ALL], default=None,
+                   metavar="NAME",
+                   help="also the figure a counting tool prints for this network, by its "
+                        "rules, labelled as it labels it (a column and a line): "
+                        + ", ".join(c.value for c in Convention)
+                        + f"; {ALL}: every one, in one reconciliation table")
+    p.add_argument("--symbolic", action="store_true",
+                   help="also params, MACs, FLOPs and activation bytes as exact polynomials "
+                        "in the input symbols no --dim binds, with where they hold (the table "
+                        "is then at the first binding they were derived at)")
     add_model_options(p)
     p.set_defaults(func=guarded(summary_command))
 

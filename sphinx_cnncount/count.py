@@ -23,10 +23,10 @@ from .infer import Inference
 from .layers import LayerGroup, group_layers
 from .load import LoadedModel
 from .memory import MemoryWalk
-from .ops import Cost, NodeView, Op, UnknownShape, lookup, zero_cost
+from .ops import Cost, NodeView, Op, Uncountable, UnknownShape, lookup, zero_cost
 from .params import ParamStep
 from .receptive import FieldWalk, spatial_field
-from .shapes import Diagnostic, Shape, all_known, numel
+from .shapes import Diagnostic, Shape, SizeRecord, all_known, numel
 from .summary import ControlFlow, Folding, Layer, Summary, TensorInfo, Totals
 
 __all__ = ["count"]
@@ -175,19 +175,25 @@ class CostStep:
         shape = self.shapes.get
         in_shapes, out_shapes = tuple(map(shape, ins)), tuple(map(shape, outs))
         key = (op, g.rows.domains[i], g.rows.attr_keys[i], in_shapes, out_shapes, tuple(flags))
+        values: tuple[Any, ...] = ()
+        if entry.reads_values and self.loaded.inference is not None:
+            values = tuple(map(self.loaded.inference.values.get, ins))
+            key += tuple(None if v is None else v.tobytes() for v in values)
         tally = self.tallies[li]
-        cost = self.cost(entry, node, key, in_shapes, out_shapes, tuple(flags), name, tally)
+        cost = self.cost(entry, node, key, in_shapes, out_shapes, tuple(flags), name, tally,
+                         values)
         if cost is not None and cost.macs:
             tally.backward += cost.macs * _gradient_operands(entry, ins, flags, self.needs_grad)
 
     def cost(self, entry: Op, node: onnx.NodeProto, key: tuple[Any, ...],
              ins: tuple[Shape | None, ...], outs: tuple[Shape | None, ...],
-             flags: tuple[bool, ...], name: str, tally: Tally) -> Cost | None:
+             flags: tuple[bool, ...], name: str, tally: Tally,
+             values: tuple[Any, ...] = ()) -> Cost | None:
         """Add one node's cost to ``tally``; None (and the metrics it could have marked
         unknown, with a diagnostic) when the handler cannot cost it."""
         cost = self.costed.get(key)
         if cost is None:
-            cost = self.costed[key] = _cost(entry, NodeView(node, ins, outs, flags))
+            cost = self.costed[key] = _cost(entry, NodeView(node, ins, outs, flags, values))
         if type(cost) is Diagnostic:
             op = node.op_type
             self.report.diagnostics.append(Diagnostic(cost.kind, f"{op} {name!r}: {cost.message}",
@@ -264,6 +270,8 @@ def _cost(entry: Op, view: NodeView) -> Cost | Diagnostic:
         return entry.cost(view)  # type: ignore[misc]
     except UnknownShape as exc:
         return Diagnostic("unknown-shape", f"{exc}; its cost is unknown")
+    except Uncountable as exc:
+        return Diagnostic("uncountable", f"{exc}; its cost is unknown")
     except (ArithmeticError, LookupError, TypeError, ValueError, AttributeError) as exc:
         # Attributes that contradict the shapes (a malformed or hand-edited model).
         return Diagnostic("invalid-node", f"attributes do not fit its inputs "
@@ -296,7 +304,8 @@ def _summary(loaded: LoadedModel, g: graphmod.Graph, groups: tuple[LayerGroup, .
     names = {i: layers[li].name for i, li in layer_of.items()}
     control_flow = [_with_layer(c, loaded.inference, names, g) if c.layer is None else c
                     for c in report.control_flow]
-    incomplete = _incomplete(report, control_flow)
+    sizes = tuple(loaded.inference.all_sizes().values()) if loaded.inference else ()
+    incomplete = _incomplete(report, control_flow) + _size_lines(sizes)
     if unsized and not any("shape" in line for line in incomplete):
         incomplete += (f"the sizes of {unsized} value{'s' if unsized != 1 else ''} (sequences, "
                        "or tensors of unknown type) are unknown: activation bytes are not "
@@ -323,6 +332,7 @@ def _summary(loaded: LoadedModel, g: graphmod.Graph, groups: tuple[LayerGroup, .
         control_flow=tuple(control_flow),
         edges=tuple(sorted(edges.edges)),
         folding=_folding(g, groups, shapes),
+        sizes=sizes,
     )
 
 
@@ -487,6 +497,10 @@ def _incomplete(report: Report, control_flow: list[ControlFlow]) -> tuple[str, .
         n = len(kinds["unknown-shape"])
         out.append(f"{n} shape{'s' if n != 1 else ''} could not be determined: "
                    f"{kinds['unknown-shape'][0].message}" + (", ..." if n > 1 else ""))
+    if "uncountable" in kinds:
+        n = len(kinds["uncountable"])
+        out.append(f"{n} node{'s' if n != 1 else ''} cannot be costed from the file: "
+                   f"{kinds['uncountable'][0].message}")
     if "invalid-node" in kinds:
         n = len(kinds["invalid-node"])
         out.append(f"{n} node{'s' if n != 1 else ''} contradict their inputs: "
@@ -495,6 +509,24 @@ def _incomplete(report: Report, control_flow: list[ControlFlow]) -> tuple[str, .
     out += [d.message for d in kinds.get("control-flow", [])]
     if out:  # integers a missing data file holds: the cause of what follows
         out[:0] = [d.message for d in kinds.get("external-data", [])]
+    return tuple(out)
+
+
+def _size_lines(sizes: tuple[SizeRecord, ...]) -> tuple[str, ...]:
+    """What the data-dependent sizes leave partial: those counted at their caps (the figures
+    are upper bounds) and those with no value at all."""
+    capped = [s for s in sizes if s.source == "cap"]
+    free = [s for s in sizes if s.source is None]
+    out = []
+    if capped:
+        listed = ", ".join(f"{s.symbol} <= {s.cap:,} ({s.what})" for s in capped)
+        out.append(f"{len(capped)} data-dependent size{'s' if len(capped) != 1 else ''} counted "
+                   f"at {'their caps' if len(capped) != 1 else 'its cap'}, so the figures are "
+                   f"upper bounds: {listed}")
+    if free:
+        listed = ", ".join(f"{s.symbol} ({s.op_type} {s.node!r}: {s.what})" for s in free)
+        out.append(f"{len(free)} data-dependent size{'s' if len(free) != 1 else ''} with no "
+                   f"bound: {listed}")
     return tuple(out)
 
 

@@ -227,7 +227,9 @@ def check(summary: Summary, declarations: list[Declaration]) -> list[Mismatch]:
             continue
         if not declared.matches(actual):
             shown = declared.text if declared.unit != 1 else fmt_int(declared.digits)
-            out.append(Mismatch(d.target, key, shown, fmt_int(actual), d.line))
+            bound = " (an upper bound: data-dependent sizes counted at their caps)" \
+                if summary.upper_bound and "params" not in key else ""
+            out.append(Mismatch(d.target, key, shown, fmt_int(actual) + bound, d.line))
     return out
 
 

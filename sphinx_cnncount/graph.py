@@ -12,7 +12,7 @@ import onnx
 
 from .control import SUBGRAPH_OPS, captured, subgraphs
 from .control import has_body as has_subgraph
-from .ops import lookup
+from .ops import Role, lookup
 from .shapes import ModelError, NodeRows, node_rows
 
 # Ops whose output depends only on the (bound, static) shape of their input.
@@ -208,7 +208,8 @@ def _constant_tensors(nodes: list[onnx.NodeProto], rows: NodeRows,
                       initializers: frozenset[str]
                       ) -> tuple[frozenset[str], frozenset[int], frozenset[str]]:
     """Tensors fixed before any input arrives: initializers, Constant outputs, and the outputs of
-    deterministic nodes that read only constants (or only the static shape of a tensor); the
+    deterministic nodes other than products that read only constants (or only the static shape
+    of a tensor); the
     nodes that compute them; and those of the constants that are made from an activation's
     shape (a Shape of the input, a Range grid, a zero state sized like the batch): run-time
     constants, never parameters."""
@@ -222,8 +223,10 @@ def _constant_tensors(nodes: list[onnx.NodeProto], rows: NodeRows,
                 op in SUBGRAPH_OPS and has_subgraph(nodes[i])):
             continue
         entry = lookup("", op)
-        if entry is not None and not entry.deterministic:
-            continue  # random: made at run time, whatever its inputs
+        if entry is not None and (not entry.deterministic or entry.role is Role.LINEAR):
+            # random: made at run time, whatever its inputs; a product (a Conv on a state the
+            # exporter froze) runs, and costs, whatever its inputs
+            continue
         if op in _SHAPE_OPS or const.issuperset(ins):
             const.update(outs)
             if any(outs):

@@ -40,8 +40,8 @@ from .external import inline_integer_data
 from .limits import MAX_DEPTH, SMALL_FLOAT, Budget
 from .ops import REGISTRY, NodeView, lookup, schemas, shape_rule
 from .ops.window import kernel_of, node_attr, sides, window_axes
-from .shapes import (Diagnostic, ModelError, NodeRows, Shape, all_known, dims_of, is_known,
-                     may_have_bodies, numel, shape_of)
+from .shapes import (Diagnostic, ModelError, NodeRows, Shape, SizeRecord, all_known, dims_of,
+                     is_known, may_have_bodies, numel, shape_of)
 
 @dataclass
 class Inference:
@@ -61,24 +61,35 @@ class Inference:
     decisions: list[control.Decision] = field(default_factory=list)
     diagnostics: list[Diagnostic] = field(default_factory=list)
     structure_changed: bool = False  # nodes differ from the file's (a decided If)
+    sizes: dict[str, SizeRecord] = field(default_factory=dict)  # data-dependent, by symbol
+
+    def all_sizes(self) -> dict[str, SizeRecord]:
+        """The data-dependent sizes of this graph and of every body in it, by symbol."""
+        found = dict(self.sizes)
+        for bodies in self.bodies.values():
+            for body in bodies.values():
+                found.update(body.all_sizes())
+        return found
 
 
 def infer(path: str | os.PathLike[str], model: onnx.ModelProto, rows: NodeRows | None = None,
           declared: dict[str, Shape] | None = None,
           input_values: dict[str, np.ndarray] | None = None,
-          budget: Budget | None = None) -> Inference:
+          budget: Budget | None = None, sizes: dict[str, int] | None = None) -> Inference:
     """Infer the shapes of ``model`` (whose inputs are bound), in place where it can.
 
     ``rows``: the model's nodes, when the caller has read them. ``declared``: the exporter's
     annotations (value_info and outputs) with their symbols bound, when the inputs are bound
     as the file declares them; they fill gaps and are checked against inference.
     ``input_values``: the values of inputs the user gave (settings such as a sample rate).
-    ``budget``: the model's integer data budget (read and computed).
+    ``budget``: the model's integer data budget (read and computed). ``sizes``: values the user
+    gave data-dependent sizes (by symbol: :class:`~shapes.SizeRecord`); any other is counted
+    at its cap, where it has one.
     """
     budget = budget or Budget(path)
     report = inline_integer_data(path, model, _may_have_bodies(rows), budget)
     with schemas.registered({o.domain for o in model.opset_import}):
-        result = _Context(path, model, budget).graph(model, rows, declared or {},
+        result = _Context(path, model, budget, sizes or {}).graph(model, rows, declared or {},
                                                      dict(input_values or {}), depth=0)
     result.diagnostics[:0] = [Diagnostic("external-data", m) for m in report.messages()]
     return result
@@ -93,8 +104,9 @@ class _Context:
     the evaluators, the bodies already inferred."""
 
     def __init__(self, path: str | os.PathLike[str], model: onnx.ModelProto,
-                 budget: Budget) -> None:
+                 budget: Budget, sizes: dict[str, int]) -> None:
         self.path = path
+        self.sizes = sizes  # the user's values of data-dependent sizes, by symbol
         self.opsets = list(model.opset_import)
         self.versions = {o.domain or "": o.version for o in model.opset_import}
         self.ir_version = model.ir_version or onnx.IR_VERSION
@@ -175,6 +187,7 @@ class _Pass:
         self.position = 0  # of the node being visited, among the nodes kept so far
         self.producer: dict[str, onnx.NodeProto] = {}  # of each tensor, among the nodes visited
         self.unknown: set[str] = set()  # tensors whose value cannot be computed
+        self.aliases: dict[str, str] = {}  # onnx's name for a data-dependent size -> ours
 
     def run(self, changed: set[str]) -> None:
         self.changed |= changed
@@ -193,6 +206,8 @@ class _Pass:
             kept.append(node)
             self.producer.update((o, node) for o in node.output if o)
             self._visit(node)
+        if self.aliases:
+            self._rename()
         if decided:
             del graph.node[:]
             graph.node.extend(kept)
@@ -290,6 +305,49 @@ class _Pass:
                     new = _better(new, self.declared[o])
                 dtypes.setdefault(o, _elem_type(node, dtypes))
             self._set(o, new)
+        entry = lookup(node.domain, node.op_type)
+        if entry is not None and entry.size is not None:
+            self._data_size(node, entry.size)
+
+    def _data_size(self, node: onnx.NodeProto, rule: Any) -> None:
+        """Name a size only the data decides after its node (``--dim NAME=N`` binds it), and
+        give its axes the user's value, else its cap (the counts that follow are upper
+        bounds), else the name."""
+        result = self.result
+        shapes, values = result.shapes, result.values
+        view = NodeView(node, tuple(shapes.get(t) if t else None for t in node.input), (), (),
+                        tuple(values.get(t) if t else None for t in node.input))
+        try:
+            size = rule(view)
+        except (ArithmeticError, LookupError, TypeError, ValueError, AttributeError):
+            return
+        if size is None:
+            return
+        symbol = node.name or next((o for o in node.output if o), node.op_type)
+        given = self.ctx.sizes.get(symbol)
+        value: int | str = given if given is not None else \
+            size.cap if size.cap is not None else symbol
+        source = "dim" if given is not None else "cap" if size.cap is not None else None
+        result.sizes[symbol] = SizeRecord(symbol, node.name, node.op_type, size.what, size.cap,
+                                          value if isinstance(value, int) else None, source)
+        for slot, axis in size.axes:
+            out = node.output[slot] if slot < len(node.output) else ""
+            shape = shapes.get(out)
+            if not out or shape is None or axis >= len(shape) or shape[axis] == value:
+                continue
+            if isinstance(shape[axis], str) and isinstance(value, str):
+                self.aliases[shape[axis]] = value  # type: ignore[index]
+            shapes[out] = (*shape[:axis], value, *shape[axis + 1:])
+            self.changed.add(out)
+
+    def _rename(self) -> None:
+        """onnx's generated names of the data-dependent sizes that have no value, replaced by
+        ours in every shape that carries them."""
+        aliases, shapes = self.aliases, self.result.shapes
+        for name, shape in shapes.items():
+            if shape is not None and any(isinstance(d, str) and d in aliases for d in shape):
+                shapes[name] = tuple(aliases.get(d, d) if isinstance(d, str) else d
+                                     for d in shape)
 
     def _rule(self, node: onnx.NodeProto) -> tuple[Shape | None, ...]:
         rule = shape_rule(node.domain, node.op_type)
@@ -349,6 +407,7 @@ class _Pass:
         (visited already: their shapes are final), each node once. Only the tensors that can
         decide a shape are followed: integers, bools and small floats."""
         values, stack = self.result.values, []
+        waiting: set[str] = set()  # tensors whose inputs are on the stack above them
         for t in names:
             if t and t not in values and t not in self.unknown and self._may_decide(t):
                 stack.append(t)
@@ -357,11 +416,13 @@ class _Pass:
             t = stack[-1]
             if t in values or t in self.unknown:
                 stack.pop()
+                waiting.discard(t)
                 continue
             node = self.producer.get(t)
             if node is None or not self._foldable(node):
                 self.unknown.add(t)
                 stack.pop()
+                waiting.discard(t)
                 continue
             shape_of_input = node.op_type in ("Shape", "Size")
             if t not in open_ and not shape_of_input:
@@ -370,10 +431,13 @@ class _Pass:
                 if not open_.isdisjoint(missing):  # a cycle (a malformed file): no value
                     self.unknown.add(t)
                     stack.pop()
+                    waiting.discard(t)
                     continue
                 if missing:
+                    waiting.add(t)
                     stack.extend(missing)
                     continue
+            waiting.discard(t)
             stack.pop()
             if not shape_of_input and any(u and u not in values for u in node.input):
                 self.unknown.update(o for o in node.output if o)

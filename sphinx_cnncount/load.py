@@ -15,7 +15,9 @@ import onnx
 from .bind import (BindingError, SizeError, Unbound, WindowError, bind_inputs, bind_values, check_shapes,
                    declared_annotations)
 from .infer import Inference, infer
+from .control import subgraphs
 from .limits import Budget
+from .ops import lookup
 from .read import _TABLE, normalize, read_model, real_inputs
 from .shapes import ModelError, NodeRows, Shape, is_known, node_rows, shape_of
 from .spelling import PYTHON, Arg, Spelling
@@ -101,6 +103,52 @@ def _own_shapes(path: str | os.PathLike[str], file_inputs: dict[str, Shape | Non
     except ModelError:
         return None
     return own
+def _input_symbols(model: onnx.ModelProto) -> frozenset[str]:
+    """The symbolic dims of the model's real inputs."""
+    return frozenset(d.dim_param for vi in real_inputs(model.graph)
+                     if vi.type.HasField("tensor_type")
+                     for d in vi.type.tensor_type.shape.dim
+                     if not d.HasField("dim_value") and d.dim_param)
+
+
+def _may_size(graph: onnx.GraphProto) -> bool:
+    """Whether some node of the graph or of a body in it may make a size only the data
+    decides (an op whose entry has a size rule)."""
+    for node in graph.node:
+        entry = lookup(node.domain, node.op_type)
+        if entry is not None and entry.size is not None:
+            return True
+        if any(_may_size(body) for _, body in subgraphs(node)):
+            return True
+    return False
+
+
+def _size_notes(inference: Inference, flags: Spelling) -> list[str]:
+    """One note per data-dependent size not bound: its cap, or that it has none, and how to
+    bind it."""
+    notes = []
+    for s in inference.all_sizes().values():
+        if s.source == "dim":
+            continue
+        where = f"{s.op_type} {s.node!r}: {s.what}" if s.node else f"{s.op_type}: {s.what}"
+        at = f"counted at its cap, {s.cap:,} (an upper bound)" if s.source == "cap" else \
+            "not bounded by the graph: what depends on it is unknown"
+        notes.append(f"note: data-dependent size {s.symbol!r} ({where}) {at}; bind it with "
+                     f"{flags.bind_dims([s.symbol])}")
+    return notes
+
+
+def _check_sizes_given(path: str | os.PathLike[str], sizes: set[str],
+                       symbols: frozenset[str], inference: Inference, flags: Spelling) -> None:
+    """A bound symbol that is neither an input's dim nor a data-dependent size of the model is
+    an error that lists both (a typo would otherwise be ignored)."""
+    found = inference.all_sizes()
+    for sym in sorted(set(sizes) - set(found)):
+        inputs = ", ".join(sorted(symbols)) or "none"
+        data = ", ".join(sorted(found)) or "none"
+        raise ModelError(path, f"{flags.given(Arg.DIM, sym)}: the model has no symbolic dim "
+                               f"{sym!r} (its inputs' symbols: {inputs}; its data-dependent "
+                               f"sizes: {data})")
 
 
 def load(
@@ -132,12 +180,27 @@ def _load(path: str | os.PathLike[str], dims: dict[str, int] | None,
           input_values: dict[str, tuple[int | float, ...]] | None) -> LoadedModel:
     model, rows = normalize(path, read_model(path))
     file_inputs = {vi.name: shape_of(vi.type) for vi in real_inputs(model.graph)}
-    notes, _ = bind_inputs(path, model, dict(dims or {}), dict(input_shapes or {}), flags,
-                           strict)
+    dims = dict(dims or {})
+    # A symbol no input has may name a size only the data decides (NonMaxSuppression's boxes):
+    # inference binds those, and what it does not find is an error below.
+    symbols = _input_symbols(model)
+    named = strict if strict is not None else frozenset(
+        s for s in dims if s != "batch" and s not in flags.sources)
+    # (a default from a configuration file binds such a size too, where the model has it)
+    sizes = {s: v for s, v in dims.items() if s not in symbols and s != "batch"}
+    own = {s for s in sizes if s in named}  # the user's own: each must be found
+    if own and not _may_size(model.graph):
+        own = set()  # no op of the model makes such a size: binding checks every symbol named
+    else:
+        named = frozenset(named) & symbols
+    notes, _ = bind_inputs(path, model, dims, dict(input_shapes or {}), flags,
+                           frozenset(named))
     declared = declared_annotations(model.graph, file_inputs)
     given = bind_values(path, model, dict(input_values or {}), flags)
     # Inference keeps the nodes, unless it decides an If.
-    inference = infer(path, model, rows, declared, given, Budget(path))
+    inference = infer(path, model, rows, declared, given, Budget(path), sizes)
+    _check_sizes_given(path, own, symbols, inference, flags)
+    notes += _size_notes(inference, flags)
     if inference.structure_changed:
         rows = node_rows(inference.model.graph)
     try:

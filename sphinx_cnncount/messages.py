@@ -54,13 +54,15 @@ SPLITS = ("The data branches at {count} layer.", "The data branches at {count} l
 JOINS = ("Branches merge at {count} layer.", "Branches merge at {count} layers.")
 
 PLURALS = (CHAIN, GRAPH, SPLITS, JOINS, FOLDED)
+# Below the table: the counting tools' figures (:convention:) and the formulas (:symbolic:).
+BEYOND = ("Figure", "Printed", "x MACs", "Counts", "Formulas", "every binding")
 
 
 def phrases() -> list[str]:
     """Every singular phrase the catalog must translate (the plural ones: ``PLURALS``): the
     table's, the extension's own, and every word the diagrams can draw (the vocabulary's)."""
     words = [c.title for c in Column] + [TOTAL, PLACEHOLDER, PERMALINK, FOLDED_BIASES,
-                                         FOLDED_NO_BIAS]
+                                         FOLDED_NO_BIAS, *BEYOND]
     return list(dict.fromkeys([*words, *vocabulary.phrases()]))
 
 

@@ -188,7 +188,8 @@ class ParamStep:
     def attributes(self, li: int, node: onnx.NodeProto, entry: Op) -> None:
         """Numbers an op holds in its attributes (a linear model's coefficients, ai.onnx.ml)."""
         if entry.attr_params and self.params[li][0] is not None:
-            n = sum(len(a.floats) for a in node.attribute if a.name in entry.attr_params)
+            n = sum(len(a.floats) or (prod(a.t.dims) if a.HasField("t") else 0)
+                    for a in node.attribute if a.name in entry.attr_params)
             self._add(li, 0, n, onnx.TensorProto.FLOAT)
 
     def bodies_of(self, li: int, node: onnx.NodeProto, name: str) -> None:

@@ -57,6 +57,23 @@ class Diagnostic:
     op_type: str = ""
 
 
+@dataclass(frozen=True)
+class SizeRecord:
+    """A size only the data decides (the boxes a NonMaxSuppression keeps), named ``symbol`` for
+    ``--dim`` to bind: the node that makes it, what it counts, the most it can be (``cap``,
+    None when nothing bounds it), and the value it was counted at: the user's binding
+    (``source`` "dim"), its cap ("cap": the figures that depend on it are upper bounds), or
+    none (None: what depends on it is unknown)."""
+
+    symbol: str
+    node: str
+    op_type: str
+    what: str
+    cap: int | None
+    value: int | None
+    source: str | None
+
+
 class ModelError(Exception):
     """A model that cannot be analysed; the message says what is wrong and what to do."""
 

@@ -46,6 +46,7 @@ from sphinx.util.docutils import SphinxDirective, SphinxRole
 from . import escape
 from .declare import (DeclarationError, check, has_layer, parse_lines, parse_reference, quote,
                       reference_depths)
+from .choices import parse_convention
 from .layers import parse_depth
 from .spelling import parse_dims, parse_input_shapes, parse_input_values
 from .version import __version__
@@ -53,7 +54,7 @@ from .render import DEFAULT_COLUMNS, Column, parse_columns, table_rows
 from .escape import printable
 from .messages import (CATALOG, CHAIN, GRAPH, JOINS, LOCALE_DIR, PERMALINK, PLACEHOLDER, SPLITS,
                        TOTAL, _, ngettext)
-from .render import fmt_shape
+from .render import fmt_int, fmt_shape
 from .render.diagram import MAX_WIDTH, Diagram, Edges, drawing, is_chain, parse_diagram
 from .render.drawing import Drawing
 from .render.svg import to_svg
@@ -91,6 +92,8 @@ class Options:
     input_shapes: tuple[tuple[str, tuple[int, ...]], ...] = ()
     input_values: tuple[tuple[str, tuple[int | float, ...]], ...] = ()
     defaults: tuple[str, ...] = ()  # symbols bound by conf.py's cnncount_dims, not the directive
+    conventions: tuple[str, ...] = ()  # :convention: NAME (or all): tools' figures
+    symbolic: bool = False  # :symbolic: the formulas in the free symbols
 
 
 @dataclass(frozen=True)
@@ -186,9 +189,11 @@ def directive_options(given: dict[str, Any], config: Any) -> Options:
     # Several inputs are separated by spaces or semicolons (a comma may separate dims).
     shapes = parse_input_shapes(given.get("input-shape", "").replace(";", " ").split())
     values = parse_input_values(given.get("input-value", "").replace(";", " ").split())
+    chosen = parse_convention(given["convention"]) if given.get("convention") else ()
     return Options(parse_depth(given.get("depth", config.cnncount_depth)),
                    tuple(sorted(dims.items())), tuple(sorted(shapes.items())),
-                   tuple(sorted(values.items())), tuple(sorted(set(defaults) - set(own))))
+                   tuple(sorted(values.items())), tuple(sorted(set(defaults) - set(own))),
+                   tuple(c.value for c in chosen), "symbolic" in given)
 
 
 def analyze_before_fork(app: Sphinx, env: BuildEnvironment, docnames: list[str]) -> None:
@@ -229,10 +234,35 @@ def _compute(path: str, options: Options) -> Analysis:
 
     # Messages tell the user how to bind a dim the way the directive does.
     flags = Spelling(Syntax.DIRECTIVE, dict.fromkeys(options.defaults, "conf.py cnncount_dims"))
+    if options.conventions or options.symbolic:
+        summary = _beyond(path, options, flags)
+        return Analysis(summary, summary.edges)
     loaded = load(path, dict(options.dims), dict(options.input_shapes), flags,
                   input_values=dict(options.input_values))
     summary = count(loaded, options.depth)
     return Analysis(summary, summary.edges)
+
+
+def _beyond(path: str, options: Options, flags: Spelling) -> Summary:
+    """The summary with the tools' figures (``:convention:``) or the formulas (``:symbolic:``),
+    imported, like the counter, only for a directive that asks for them."""
+    from .conventions import Convention, apply
+    from .count import count
+    from .formula import symbolic
+    from .load import load
+
+    chosen = tuple(Convention(c) for c in options.conventions)
+
+    def finish(loaded, summary):  # type: ignore[no-untyped-def]
+        return apply(loaded, summary, chosen) if chosen else summary
+
+    if options.symbolic:
+        return symbolic(path, dict(options.dims), options.depth, flags, finish=finish,
+                        input_shapes=dict(options.input_shapes),
+                        input_values=dict(options.input_values))
+    loaded = load(path, dict(options.dims), dict(options.input_shapes), flags,
+                  input_values=dict(options.input_values))
+    return finish(loaded, count(loaded, options.depth))
 
 
 def _cache_dir(env: BuildEnvironment) -> str:
@@ -400,6 +430,55 @@ def _table_cells(key: tuple[str, str, Options, str | None], columns: tuple[Colum
                  units: bool, language: str | None) -> Cells:
     """The cells of an analysis's table, made once however many directives show it."""
     return table_cells(_analyze(*key).summary, columns, units)
+
+
+def _plain_table(rows: Sequence[Sequence[str]], widths: Sequence[int], numeric: set[int],
+                 classes: Sequence[str]) -> nodes.table:
+    """A docutils table of text cells, the first row its header, its columns ``widths`` parts
+    of the line (a PDF's line too: long cells wrap, none runs into the margin)."""
+    tgroup = nodes.tgroup(cols=len(rows[0]))
+    tgroup.extend(nodes.colspec(colwidth=w) for w in widths)
+
+    def row(cells: Sequence[str]) -> nodes.row:
+        return nodes.row("", *(nodes.entry("", nodes.paragraph(c, c), classes=(
+            ["cnncount-num"] if k in numeric else [])) for k, c in enumerate(cells)))
+
+    tgroup += nodes.thead("", row(rows[0]))
+    tgroup += nodes.tbody("", *(row(r) for r in rows[1:]))
+    return nodes.table("", tgroup, classes=[*classes, "colwidths-given"])
+
+
+def extras(summary: Summary) -> list[nodes.Node]:
+    """What a directive shows below its table: a tool's figure with its notes, the
+    reconciliation table of every tool (``:convention: all``), the formulas
+    (``:symbolic:``)."""
+    out: list[nodes.Node] = []
+    figures = summary.conventions
+    if len(figures) == 1:
+        f = figures[0]
+        text = f"{f.name} {f.label}: {fmt_int(f.total)} (as {f.name} prints it: {f.printed})"
+        out.append(nodes.paragraph(text, text, classes=["cnncount-convention"]))
+    elif figures:
+        macs = summary.totals.macs
+        rows = [[_("Convention"), _("Figure"), _("Printed"), _("x MACs"), _("Counts")]]
+        rows += [[f.name, f"{fmt_int(f.total)} {f.label}", f.printed,
+                  f"{f.total / macs:.3f}" if f.total is not None and macs else "?", f.counts]
+                 for f in figures]
+        out.append(_plain_table(rows, (18, 22, 18, 10, 32), {3}, ["cnncount-conventions"]))
+    notes = [f"{f.name}: {n}" if len(figures) > 1 else n for f in figures for n in f.notes]
+    if notes:
+        out.append(nodes.bullet_list("", *(nodes.list_item("", nodes.paragraph(n, n))
+                                           for n in notes)))
+    if summary.formulas:
+        where = "; ".join(summary.formula_conditions) or _("every binding")
+        head = f"{_('Formulas')} ({where}):"
+        names = {"params": _("Params"), "macs": "MACs", "flops": "FLOPs",
+                 "activation_bytes": _("Activation bytes")}
+        out.append(nodes.paragraph(head, head, classes=["cnncount-formulas"]))
+        out.append(nodes.bullet_list("", *(
+            nodes.list_item("", nodes.paragraph(t, t)) for t in
+            (f"{names.get(f.metric, f.metric)} = {f}" for f in summary.formulas))))
+    return out
 
 
 def table_node(summary: Summary, columns: Sequence[Column], units: bool = False,
@@ -720,6 +799,8 @@ class CnncountDirective(SphinxDirective):
         "figure-caption": directives.unchanged_required,
         "figure-name": directives.unchanged_required,
         "class": directives.class_option,
+        "convention": directives.unchanged_required,  # a tool's figure, or all of them
+        "symbolic": directives.flag,  # the formulas in the free symbols
     }
 
     def run(self) -> list[nodes.Node]:
@@ -756,6 +837,9 @@ class CnncountDirective(SphinxDirective):
             container += figure
         if not with_table:
             return [container, *messages]
+        if len(summary.conventions) == 1 and "columns" not in self.options \
+                and Column.CONVENTION not in columns:
+            columns = (*columns, Column.CONVENTION)
         cells = _table_cells(key, columns, units, self.config.language)
         table = table_node(summary, columns, units, cells)
         self.set_source_info(table)
@@ -768,6 +852,7 @@ class CnncountDirective(SphinxDirective):
         if summary.folding is not None:  # what the exporter removed, to reconcile the params
             text = folding_line(summary.folding, _, ngettext)
             container += nodes.paragraph(text, text, classes=["cnncount-folding"])
+        container += extras(summary)
         return [container, *messages]
 
     def _caption(self, text: str, cls: type[nodes.TextElement]

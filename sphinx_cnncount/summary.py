@@ -9,11 +9,13 @@ stable machine interface the README documents.
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field, fields
+from fractions import Fraction
 from typing import Any
 
-from .shapes import Diagnostic, Shape
+from .shapes import Diagnostic, Shape, SizeRecord
 
-__all__ = ["ControlFlow", "Diagnostic", "Folding", "Layer", "Summary", "TensorInfo", "Totals"]
+__all__ = ["ControlFlow", "ConventionFigure", "Diagnostic", "Folding", "Formula", "Layer", "SizeRecord", "Summary", "TensorInfo",
+           "Term", "Totals"]
 
 
 @dataclass(frozen=True)
@@ -79,10 +81,12 @@ class Folding:
 
     @property
     def trainable_params(self) -> int | None:
+        """The folded BatchNorms' scales and shifts: 2 per channel (None: channels unknown)."""
         return None if self.channels is None else 2 * self.channels
 
     @property
     def running_stats(self) -> int | None:
+        """Their running means and variances, buffers a framework counts as non-trainable."""
         return None if self.channels is None else 2 * self.channels
 
 
@@ -97,6 +101,69 @@ class ControlFlow:
     counted: str  # "then_branch", "else_branch", "body x 12", ...
     reason: str
     approximation: bool = False
+
+
+@dataclass(frozen=True)
+class Term:
+    """One term of a formula: an exact coefficient times the symbols to their powers."""
+
+    coefficient: int | Fraction
+    powers: tuple[tuple[str, int], ...] = ()  # (symbol, power), as the model spells it
+
+    def __str__(self) -> str:
+        c = self.coefficient
+        number = f"{c:,}" if isinstance(c, int) else f"({c})"
+        factors = [s if p == 1 else f"{s}^{p}" for s, p in self.powers]
+        if not factors:
+            return number
+        return "*".join(factors if c == 1 else [number, *factors])
+
+
+@dataclass(frozen=True)
+class Formula:
+    """A metric as an exact polynomial in the model's free symbols (``--symbolic``): ``str()``
+    reads ``512*sequence^2 + 393,216*sequence + 16,384``; called with the symbols' values it
+    gives the count."""
+
+    metric: str
+    terms: tuple[Term, ...]
+
+    def __str__(self) -> str:
+        return " + ".join(map(str, self.terms)) or "0"
+
+    def __call__(self, **values: int) -> int | Fraction:
+        total: int | Fraction = 0
+        for t in self.terms:
+            product: int | Fraction = t.coefficient
+            for s, p in t.powers:
+                product *= values[s] ** p
+            total += product
+        return int(total) if isinstance(total, Fraction) and total.denominator == 1 else total
+
+    def to_json(self) -> list[list[Any]]:
+        """``[[coefficient, {symbol: power}], ...]``; a coefficient that is no integer is the
+        string ``"p/q"``."""
+        return [[t.coefficient if isinstance(t.coefficient, int) else str(t.coefficient),
+                 dict(t.powers)] for t in self.terms]
+
+
+@dataclass(frozen=True)
+class ConventionFigure:
+    """A counting tool's headline figure for the model (``--convention``), computed by the
+    tool's rules from the counted model: labelled and printed as the tool prints it, per layer
+    (aligned with ``Summary.layers``), and what the file could not say (``notes``)."""
+
+    name: str  # the convention: "fvcore", "ptflops", ...
+    label: str  # the tool's name for the figure: "flops", "MACs", "Total mult-adds", ...
+    total: int | None
+    printed: str  # as the tool prints it: "1.819G", "1.83 GMac"
+    per_layer: tuple[int | None, ...] = ()
+    notes: tuple[str, ...] = ()
+    counts: str = ""  # what the tool counts, in a few words
+
+    def to_json(self) -> dict[str, Any]:
+        return {"name": self.name, "label": self.label, "total": self.total,
+                "printed": self.printed, "notes": list(self.notes)}
 
 
 @dataclass(frozen=True, repr=False)
@@ -117,6 +184,27 @@ class Summary:
     # (from, to) indices into ``layers``: wherever a node of one layer feeds a node of another
     edges: tuple[tuple[int, int], ...] = ()
     folding: Folding | None = None  # BatchNorms the exporter folded away, if any
+    # sizes only the data decides (NonMaxSuppression's boxes), by the symbol that binds them
+    sizes: tuple[SizeRecord, ...] = ()
+    # with --symbolic: the metrics as polynomials in the free symbols, and where they hold
+    formulas: tuple[Formula, ...] = ()
+    formula_conditions: tuple[str, ...] = ()
+    # with --convention: counting tools' figures for the model
+    conventions: tuple[ConventionFigure, ...] = ()
+
+    def formula(self, metric: str) -> Formula:
+        """The formula of ``metric`` (``"macs"``, ``"params"``, ``"flops"``,
+        ``"activation_bytes"``); a KeyError when there is none (not asked for with
+        ``symbolic=True``, or no polynomial)."""
+        for f in self.formulas:
+            if f.metric == metric:
+                return f
+        raise KeyError(metric)
+
+    @property
+    def upper_bound(self) -> bool:
+        """Whether the figures are upper bounds: some data-dependent size counted at its cap."""
+        return any(s.source == "cap" for s in self.sizes)
 
     def layer(self, name: str) -> Layer:
         for layer in self.layers:
@@ -137,21 +225,28 @@ class Summary:
         def shape(s: Shape | None) -> list[Any] | None:
             return None if s is None else list(s)
 
-        totals = self.totals
+        totals = {f.name: getattr(self.totals, f.name) for f in fields(self.totals)}
+        single = self.conventions[0] if len(self.conventions) == 1 else None
+        if single is not None:  # --convention NAME: the tool's figure, and per layer
+            totals["convention"] = single.to_json()
+        elif self.conventions:  # --convention all
+            totals["conventions"] = [c.to_json() for c in self.conventions]
         return {
             "model": self.model,
             "status": self.status,
             "incomplete": list(self.incomplete),
             "inputs": [{"name": t.name, "shape": shape(t.shape)} for t in self.inputs],
             "outputs": [{"name": t.name, "shape": shape(t.shape)} for t in self.outputs],
-            "totals": {f.name: getattr(totals, f.name) for f in fields(totals)},
+            "totals": totals,
             "layers": [
                 {**{f.name: getattr(layer, f.name) for f in fields(layer)},
                  "op_types": list(layer.op_types), "nodes": list(layer.nodes),
-                 "output_shape": shape(layer.output_shape), "folded": list(layer.folded)}
-                for layer in self.layers
+                 "output_shape": shape(layer.output_shape), "folded": list(layer.folded),
+                 **({"convention": single.per_layer[i]} if single is not None else {})}
+                for i, layer in enumerate(self.layers)
             ],
             "control_flow": [asdict(c) for c in self.control_flow],
+            "sizes": [asdict(s) for s in self.sizes],
             "edges": [list(e) for e in self.edges],
             "folding": None if self.folding is None else {
                 **asdict(self.folding), "trainable_params": self.folding.trainable_params,
@@ -159,4 +254,7 @@ class Summary:
             "tensors": {name: None if s is None else list(s) for name, s in self.tensors.items()}
             if tensor_lists else self.tensors,
             "diagnostics": [asdict(d) for d in self.diagnostics],
+            **({"formulas": {f.metric: f.to_json() for f in self.formulas},
+                "formula_conditions": list(self.formula_conditions)}
+               if self.formulas else {}),
         }

@@ -60,7 +60,7 @@ def test_json_golden_and_exact_values(capsys, golden):
     assert (data["layers"][0]["layout"], data["status"], data["incomplete"]) == (
         "NCHW", "complete", [])
     assert list(data) == ["model", "status", "incomplete", "inputs", "outputs", "totals",
-                          "layers", "control_flow", "edges", "folding", "tensors",
+                          "layers", "control_flow", "sizes", "edges", "folding", "tensors",
                           "diagnostics"]
 
 

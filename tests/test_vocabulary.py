@@ -74,6 +74,13 @@ EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
     (("If",), None, 0, Kind.CONTROL_FLOW),
     (("Identity",), (1, 10), 0, Kind.IDENTITY),
     (("ZipMap",), None, 0, Kind.ENCODING),
+    (("GridSample",), (1, 2, 46, 62), 0, Kind.GRID_SAMPLING),  # RAFT's correlation lookup
+    (("DeformConv",), (1, 64, 28, 28), 36_928, Kind.CONVOLUTION),
+    (("SVMClassifier",), (1,), 0, Kind.SUPPORT_VECTORS),
+    (("SoftmaxCrossEntropyLoss",), (), 0, Kind.LOSS),
+    (("Adam",), (64,), 0, Kind.TRAINING),
+    (("RMSNormalization",), (1, 16, 64), 64, Kind.LAYER_NORMALIZATION),
+    (("STFT", "HannWindow"), (1, 201, 101, 2), 0, Kind.FOURIER),
     (("SequenceConstruct",), None, 0, Kind.OTHER),  # no word: said as such, never by its op
     ((), None, 0, Kind.OTHER),
 ])

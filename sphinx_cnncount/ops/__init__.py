@@ -11,7 +11,9 @@ parameters is declared in the entry (``Op.params``, ``Op.fixed``), not computed 
 
 Each family of ops has its file (``conv.py``, ``gemm.py``, ``pool.py``, ``norm.py``,
 ``elementwise.py``, ``attention.py``, ``recurrent.py``, ``quant.py``, ``movement.py``,
-``ml.py``), for the default domain and onnxruntime's contrib ops (``com.microsoft``) alike; the
+``ml.py``, ``image.py``, ``signal.py``, ``loss.py``, ``training.py``), for the standard domains
+(every op of onnx's schemas, in every opset: ``tests/test_registry.py`` checks it) and
+onnxruntime's contrib ops (``com.microsoft``) alike; the
 rest of the counter looks entries up here (:func:`lookup`), never by op name. An op with no
 entry is reported once per model as unsupported, its cost unknown; the rest of the model still
 counts.
@@ -19,15 +21,17 @@ counts.
 
 from __future__ import annotations
 
-from .base import (Axes, Cost, Field, NodeView, Op, Role, ShapeRule, UnknownShape, Window,
-                   zero_cost)
-from . import attention, conv, elementwise, gemm, ml, movement, norm, pool, quant, recurrent
+from .base import (Axes, Cost, DataSize, Field, NodeView, Op, Role, ShapeRule, Uncountable,
+                   UnknownShape, Window, zero_cost)
+from . import (attention, conv, elementwise, gemm, image, loss, ml, movement, norm, pool, quant,
+               recurrent, signal, training)
 
 MS_DOMAIN = "com.microsoft"
 ML_DOMAIN = "ai.onnx.ml"
 
 REGISTRY: dict[tuple[str, str], Op] = {}
-for _family in (conv, gemm, pool, norm, elementwise, attention, recurrent, quant, movement, ml):
+for _family in (conv, gemm, pool, norm, elementwise, attention, recurrent, quant, movement, ml,
+                image, signal, loss, training):
     for _key, _entry in _family.OPS.items():
         assert _key not in REGISTRY, _key  # one entry per op
         REGISTRY[_key] = _entry
@@ -54,5 +58,5 @@ def shape_rule(domain: str, op_type: str) -> ShapeRule | None:
     return None if e is None else e.shape
 
 
-__all__ = ["ANCHORS", "RETYPING", "Axes", "Cost", "Field", "NodeView", "Op", "REGISTRY", "Role", "UnknownShape",
-           "Window", "ZERO_COST", "lookup", "shape_rule"]
+__all__ = ["ANCHORS", "RETYPING", "Axes", "Cost", "DataSize", "Field", "NodeView", "Op", "REGISTRY", "Role",
+           "Uncountable", "UnknownShape", "Window", "ZERO_COST", "lookup", "shape_rule"]

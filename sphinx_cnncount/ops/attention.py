@@ -218,7 +218,72 @@ def rotary_embedding(v: NodeView) -> Cost:
     return Cost(flops=3 * rotated)
 
 
+def _heads(shape: tuple[int, ...], heads_attr: int, rank4_heads: int) -> tuple[int, int, int,
+                                                                                   int]:
+    """(B, heads, length, head size) of an attention operand, 4-D (B, N, S, H) or packed 3-D
+    (B, S, N*H) with N the attribute."""
+    if len(shape) == 4:
+        return shape[0], shape[rank4_heads], shape[2], shape[3]
+    if not heads_attr:
+        raise UnknownShape("a 3-D attention operand needs its heads attribute")
+    return shape[0], heads_attr, shape[1], shape[2] // heads_attr
+
+
+def onnx_attention(v: NodeView) -> Cost:
+    """No weights: MACs = B*Nq*S*T*H (Q.K^T) + B*Nq*S*T*Hv (attn.V), T = P + L keys (past_key
+    is (B, Nkv, P, H)); per score the scaling (1), softmax (3) and a mask add when given."""
+    b, nq, s, h = _heads(v.shape(0), int(v.attr("q_num_heads", 0)), 1)
+    _, _, length, hv = _heads(v.shape(2), int(v.attr("kv_num_heads", 0)), 1)
+    total = length + (v.shape(4)[2] if v.has(4) else 0)
+    scores = b * nq * s * total
+    macs = scores * (h + hv)  # Q.K^T, then attn.V
+    return Cost(macs=macs, flops=2 * macs + _scores_flops(scores, v, (3,)), connections=macs)
+
+
+def flex_attention(v: NodeView) -> Cost:
+    """Q (B, N, L, E), K (B, N, S, E), V (B, N, S, Ev): MACs = B*N*L*S*(E + Ev); the score
+    and probability modifiers' own graphs are not counted (one FLOP per score for each)."""
+    b, n, length, e = v.shape(0)
+    s, ev = v.shape(2)[2], v.shape(2)[3]
+    scores = b * n * length * s
+    macs = scores * (e + ev)
+    mods = scores * (bool(v.attr("score_mod", None)) + bool(v.attr("prob_mod", None)))
+    return Cost(macs=macs, flops=2 * macs + 4 * scores + mods, connections=macs)
+
+
+def linear_attention(v: NodeView) -> Cost:
+    """Per token: the state update k (x) v per KV head (dk*dv MACs, twice for the delta rules'
+    S^T k), the read-out q^T S per query head (dk*dv MACs); the gated rules' decay one FLOP
+    per state value."""
+    b, t, qw = v.shape(0)
+    nq, nkv = int(v.attr("q_num_heads")), int(v.attr("kv_num_heads"))
+    dk, dv = qw // nq, v.shape(2)[2] // nkv
+    rule = v.attr("update_rule", b"linear")
+    rule = rule.decode() if isinstance(rule, bytes) else str(rule)
+    state = nkv * dk * dv  # one state matrix per KV head
+    macs = b * t * (state * (2 if "delta" in rule else 1) + nq * dk * dv)
+    decay = b * t * state if "gated" in rule else 0
+    return Cost(macs=macs, flops=2 * macs + decay, connections=macs)
+
+
+def onnx_rotary(v: NodeView) -> Cost:
+    """x*cos + rotate(x)*sin on the rotated part of each head: 3 FLOPs per rotated unit (X is
+    (B, S, N*H) with num_heads, or (B, N, S, H))."""
+    x = v.shape(0)
+    heads = int(v.attr("num_heads", 0))
+    head = x[3] if len(x) == 4 else x[2] // heads if heads else x[-1]
+    rot = int(v.attr("rotary_embedding_dim", 0)) or head
+    return Cost(flops=3 * (v.numel(0) // head) * rot)
+
+
 OPS = {
+    # Q, K, V, attn_mask, past_key, past_value, nonpad_kv_seqlen (onnx's, opset 23)
+    ("", "Attention"): entry(onnx_attention, fixed=(3,), metrics=LINEAR),
+    # query, key, value, past_state, decay, beta (opset 27)
+    ("", "LinearAttention"): entry(linear_attention, metrics=LINEAR),
+    # X, cos_cache, sin_cache, position_ids: the caches are tables, not learned (opset 23)
+    ("", "RotaryEmbedding"): entry(onnx_rotary, fixed=(1, 2, 3)),
+    ("ai.onnx.preview", "FlexAttention"): entry(flex_attention, metrics=LINEAR),
     # input, weights, bias, mask_index, past, attention_bias, past_sequence_length
     (MS, "Attention"): entry(attention_cost(past_slot=4, mask_slots=(3, 5)),
                              {1: TRAINABLE, 2: TRAINABLE}, metrics=LINEAR, role=Role.LINEAR,

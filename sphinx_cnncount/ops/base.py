@@ -22,6 +22,11 @@ class UnknownShape(Exception):
     """A handler needs a shape that inference left unknown or symbolic."""
 
 
+class Uncountable(Exception):
+    """An op whose cost the node does not determine (a Gradient: the backward pass of other
+    nodes); the message says why."""
+
+
 @dataclass(frozen=True)
 class Cost:
     """What one node costs. ``connections`` is the LeNet paper's metric, ``macs`` counts
@@ -44,6 +49,7 @@ class NodeView:
     inputs: tuple[Shape | None, ...]  # one per input slot; None for an absent optional input
     outputs: tuple[Shape | None, ...]
     params: tuple[bool, ...] = ()  # per input slot: does it read a parameter tensor
+    values: tuple[Any, ...] = ()  # per input slot: its value (a numpy array) where known
 
     def attr(self, name: str, default: Any = None) -> Any:
         # onnx is imported here, where a node is read, and not with the table: the renderers
@@ -74,6 +80,10 @@ class NodeView:
 
     def out_numel(self, slot: int = 0) -> int:
         return prod(self.out_shape(slot))
+
+    def value(self, slot: int) -> Any:
+        """The value of input ``slot`` (a numpy array), or None where it is not known."""
+        return self.values[slot] if slot < len(self.values) else None
 
     def reads_param(self, slot: int | None = None) -> bool:
         """Whether input ``slot`` (any input, by default) is a parameter tensor."""
@@ -134,6 +144,20 @@ class Field(Enum):
 
 
 @dataclass(frozen=True)
+class DataSize:
+    """A size only the data decides (the boxes NonMaxSuppression keeps, the elements NonZero
+    finds): the output axes that have it, as (output slot, axis), and the most it can be where
+    the node's inputs say (None: no bound)."""
+
+    axes: tuple[tuple[int, int], ...]
+    cap: int | None
+    what: str  # what the size counts, in a few words: "boxes kept", "non-zero elements"
+
+
+SizeRule = Callable[["NodeView"], DataSize | None]
+
+
+@dataclass(frozen=True)
 class Window:
     """A sliding window's operands: the input slot of its weight, whose spatial dims are the
     kernel when there is no ``kernel_shape`` (None for a pool); and whether its data is
@@ -168,9 +192,10 @@ class Op:
     ``removes_mean``: a normalization that subtracts a per-channel mean; ``stats``: the axes a
     STATS op computes statistics over, from its rank and int attributes; ``folds``: shape
     arithmetic, evaluated when its inputs have values (``fold.py``); ``deterministic``: its
-    output is fixed by its inputs (random ops and Dropout's mask are not); ``keras``: the name
-    Keras gives a layer that this op makes (``conv{n}d``, ``{n}`` its spatial rank), for a
-    file that names no layers.
+    output is fixed by its inputs (random ops and Dropout's mask are not); ``size``: an
+    output size only the data decides, and its cap (:class:`DataSize`; None returned when the
+    inputs fix it, as a constant k does TopK's); ``keras``: the name Keras gives a layer that
+    this op makes (``conv{n}d``, ``{n}`` its spatial rank), for a file that names no layers.
     """
 
     cost: Callable[[NodeView], Cost] | None
@@ -191,6 +216,8 @@ class Op:
     folds: bool = False
     deterministic: bool = True
     keras: str | None = None
+    size: SizeRule | None = None
+    reads_values: bool = False  # its cost reads the values of small integer inputs (DFT's axis)
 
 
 LINEAR = frozenset({"macs", "flops", "connections"})  # products: Conv, Gemm, MatMul, RNNs

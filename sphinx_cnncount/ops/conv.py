@@ -61,6 +61,31 @@ def check_window(v: NodeView, weight: tuple[int, ...], channels: int,
 _conv = conv_cost(1, 2)
 
 
+def deform_conv(v: NodeView) -> Cost:
+    """A convolution (its MACs, bias and connections) whose every input value is first sampled
+    at an offset position: a bilinear interpolation of 4 taps (7 FLOPs) per sampled value,
+    times the mask when given (1)."""
+    weight = v.shape(1)  # [C_out, C_in/group, k_h, k_w]
+    out = v.out_shape(0)  # [N, C_out, H_out, W_out]
+    samples = out[0] * v.shape(0)[1] * prod(weight[2:]) * prod(out[2:])
+    return _deform(v) + Cost(flops=samples * (7 + v.has(4)))
+
+
+_deform = conv_cost(1, 3)  # X, W, offset, B: the bias is input 3
+
+
+def causal_conv(v: NodeView) -> Cost:
+    """A depthwise 1-D convolution: k MACs per output unit (weight (C, 1, k)), the bias add,
+    the fused SiLU (one FLOP) when asked."""
+    k = v.shape(1)[2]
+    units = v.out_numel()
+    macs = units * k
+    adds = units if v.has(2) else 0
+    bias = units if v.reads_param(2) else 0  # +1: the bias
+    act = units if v.attr("activation", None) else 0
+    return Cost(macs=macs, flops=2 * macs + adds + act, connections=macs + bias)
+
+
 def fused_conv(v: NodeView) -> Cost:
     """Conv + bias, then Z (a residual activation, no connection) added, then the activation."""
     units = v.out_numel()
@@ -84,6 +109,14 @@ def _convolution(cost, params, fixed=(), *, weight: int, bias: int | None = None
 
 
 OPS = {
+    # X, W, offset, B, mask: the offsets and the mask are computed, never parameters
+    ("", "DeformConv"): _convolution(deform_conv, {1: TRAINABLE, 3: TRAINABLE}, (2, 4), weight=1,
+                                     bias=3),
+    # input, weight (C, 1, k), bias, past_state (opset 27)
+    ("", "CausalConvWithState"): entry(causal_conv, {1: TRAINABLE, 2: TRAINABLE}, (3,),
+                                       metrics=LINEAR, role=Role.LINEAR,
+                                       axes=Axes.CHANNELS_FIRST, weight=1, bias=2,
+                                       factors=(0, 1)),
     ("", "Conv"): _convolution(conv_cost(1, 2), {1: TRAINABLE, 2: TRAINABLE}, weight=1, bias=2),
     ("", "ConvTranspose"): _convolution(conv_transpose, {1: TRAINABLE, 2: TRAINABLE}, weight=1,
                                  bias=2, transposed=True),

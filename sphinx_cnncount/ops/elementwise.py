@@ -12,7 +12,8 @@ from collections.abc import Mapping
 
 from ..shapes import Shape
 from .base import (CONNECTING, TRAINABLE, Axes, Cost, Field, NodeView, Role, entry)
-from .rules import broadcast_shape, div_dims, in_shape, outs, reduce_shape, same_shape
+from .rules import (broadcast_shape, div_dims, elementwise_shape, in_shape, outs, reduce_shape,
+                    same_shape)
 
 MS = "com.microsoft"
 _QUNARY = (1, 2, 3, 4)  # X_scale, X_zero_point, Y_scale, Y_zero_point
@@ -78,6 +79,18 @@ def bias_split_gelu_shape(v: NodeView) -> tuple[Shape | None, ...]:
     return outs(v, None if x is None else (*x[:-1], div_dims(x[-1], 2)))
 
 
+def determinant(v: NodeView) -> Cost:
+    """An LU factorisation per n x n matrix: 2n^3/3 FLOPs (X is [..., n, n])."""
+    x = v.shape(0)
+    n = x[-1]
+    return Cost(flops=v.numel(0) // (n * n) * (2 * n ** 3 // 3) if n else 0)
+
+
+def swiglu(v: NodeView) -> Cost:
+    """Swish(A) * B: the sigmoid, its product with A, the product with B: 3 FLOPs per unit."""
+    return Cost(flops=3 * v.out_numel())
+
+
 def last_axis(rank: int, attrs: Mapping[str, int]) -> set[int]:
     """Softmax's statistics run over its ``axis`` (the last, by default)."""
     axis = attrs.get("axis", -1)
@@ -101,7 +114,9 @@ _ACTIVATIONS = {
 _POINTWISE = {
     "Max": 1, "Min": 1, "Mean": 1, "Mod": 1, "Log": 1, "Sin": 1, "Cos": 1, "Tan": 1,
     "Floor": 1, "Ceil": 1, "Round": 1, "Sign": 1, "Shrink": 1, "IsNaN": 1, "IsInf": 1,
-    "BitShift": 1, "Not": 1, "And": 1, "Or": 1, "Xor": 1,
+    "BitShift": 1, "Not": 1, "And": 1, "Or": 1, "Xor": 1, "Acos": 1, "Acosh": 1, "Asin": 1,
+    "Asinh": 1, "Atan": 1, "Atanh": 1, "Cosh": 1, "Sinh": 1, "BitwiseAnd": 1, "BitwiseOr": 1,
+    "BitwiseXor": 1, "BitwiseNot": 1,
 }
 # The elementwise ops exporters compute shapes with (fold.py evaluates them).
 _FOLDS = {"Add", "Sub", "Mul", "Div", "Mod", "Neg", "Abs", "Sign", "Floor", "Ceil", "Round",
@@ -115,10 +130,21 @@ _SAME_SHAPE = {"Relu", "LeakyRelu", "PRelu", "Sigmoid", "HardSigmoid", "HardSwis
                "LogSoftmax", "Swish", "Clip"}
 
 
+# Ops whose early versions (opsets 1 to 6, some function ops) onnx's inference has no rule for.
+_UNARY_SHAPE = {"Abs", "Ceil", "Exp", "Floor", "Log", "Neg", "Reciprocal", "Sqrt"}
+_BROADCAST_SHAPE = {"Add", "Sub", "Mul", "Div", "Max", "Min", "Mean", "Sum", "GreaterOrEqual",
+                    "LessOrEqual"}
+
+
+def _shape_rule(name: str):
+    if name in _SAME_SHAPE or name in _UNARY_SHAPE:
+        return same_shape()
+    return elementwise_shape if name in _BROADCAST_SHAPE else None
+
+
 def _elementwise(cost, params=None, fixed=(), metrics=None, **known):
     return lambda name: entry(cost, params, fixed, **({"metrics": metrics} if metrics else {}),
-                              folds=name in _FOLDS,
-                              shape=same_shape() if name in _SAME_SHAPE else None, **known)
+                              folds=name in _FOLDS, shape=_shape_rule(name), **known)
 
 
 _TABLE = {
@@ -141,6 +167,9 @@ _TABLE = {
                                stats=last_axis),
     "Hardmax": _elementwise(_ONE),
     "CumSum": _elementwise(_ONE, fixed=(1,)),  # one add per unit along the axis; 1 is the axis
+    "CumProd": _elementwise(_ONE, fixed=(1,)),  # one multiply per unit along the axis
+    "Det": _elementwise(determinant),
+    "SwiGLU": _elementwise(swiglu, **_ACTIVATION),  # A (the gate), B
     **{op: _elementwise(reduction, metrics=CONNECTING, receptive=Field.REDUCE) for op in (
         "ReduceSum", "ReduceMean", "ReduceMax", "ReduceMin", "ReduceProd", "ReduceL1",
         "ReduceL2", "ReduceLogSum", "ReduceLogSumExp", "ReduceSumSquare", "ArgMax", "ArgMin")},

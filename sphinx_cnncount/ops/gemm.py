@@ -153,7 +153,8 @@ def _product(cost, params=None, fixed=(), *, weight: int | None = 1, factors=(0,
 
 
 OPS = {
-    ("", "Gemm"): _product(gemm_cost(0, 2), {0: TRAINABLE, 1: TRAINABLE, 2: TRAINABLE}),
+    ("", "Gemm"): _product(gemm_cost(0, 2), {0: TRAINABLE, 1: TRAINABLE, 2: TRAINABLE},
+                           shape=gemm_shape(0, 1)),
     ("", "MatMul"): _product(matmul_cost(0), {0: TRAINABLE, 1: TRAINABLE}),
     # every operand of an Einsum is a factor
     ("", "Einsum"): _product(einsum, weight=None, factors=()),

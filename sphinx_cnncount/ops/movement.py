@@ -3,9 +3,12 @@ are counted, ``control.py``): zero cost, but for interpolation."""
 
 from __future__ import annotations
 
-from ..shapes import Dim, Shape
-from .base import Axes, Cost, Field, NodeView, Role, entry, zero_cost
-from .rules import add_dims, in_shape, outs, same_shape, where_shape
+from math import prod
+
+from ..shapes import Dim, Shape, is_known
+from .base import Axes, Cost, DataSize, Field, NodeView, Role, entry, zero_cost
+from .rules import (add_dims, compress_shape, concat_shape, in_shape, outs, pad_shape,
+                    reshape_attr_shape, same_shape, scaled_shape, split_shape, where_shape)
 
 MS = "com.microsoft"
 
@@ -31,6 +34,78 @@ def qlinear_concat_shape(v: NodeView) -> tuple[Shape | None, ...]:
     return outs(v, (*first[:axis], side, *first[axis + 1:]))  # type: ignore[index]
 
 
+def _axis(v: NodeView, rank: int, default: int | None = 0) -> int | None:
+    axis = v.attr("axis", default)
+    return None if axis is None else int(axis) % rank
+
+
+def nonzero_size(v: NodeView) -> DataSize | None:
+    """NonZero's [rank, K]: K, the non-zero elements, at most every element of X."""
+    x = in_shape(v, 0)
+    return DataSize(((0, 1),), prod(x) if is_known(x) else None,  # type: ignore[arg-type]
+                    "non-zero elements")
+
+
+def unique_size(v: NodeView) -> DataSize | None:
+    """Unique's Y, indices and counts: the distinct values (or slices along ``axis``), at most
+    every element (every slice) of X."""
+    x = in_shape(v, 0)
+    if x is None:
+        return DataSize(((0, 0), (1, 0), (3, 0)), None, "distinct values")
+    axis = _axis(v, len(x), None)
+    side = prod(x) if axis is None and is_known(x) else None if axis is None else x[axis]  # type: ignore
+    return DataSize(((0, 0 if axis is None else axis), (1, 0), (3, 0)),
+                    side if isinstance(side, int) else None, "distinct values")
+
+
+def compress_size(v: NodeView) -> DataSize | None:
+    """Compress's output along ``axis`` (flattened without one): the selected slices, at most
+    the condition's length and the input's side."""
+    x, cond = in_shape(v, 0), in_shape(v, 1)
+    if x is None:
+        return DataSize(((0, 0),), None, "selected slices")
+    axis = _axis(v, len(x), None)
+    side = (prod(x) if is_known(x) else None) if axis is None else x[axis]  # type: ignore
+    sides = [d for d in (side, cond[0] if cond else None) if isinstance(d, int)]
+    return DataSize(((0, 0 if axis is None else axis),), min(sides) if sides else None,
+                    "selected slices")
+
+
+def topk_size(v: NodeView) -> DataSize | None:
+    """TopK's k when the data gives it (a constant k fixes the shape: None): at most X's side
+    along ``axis``."""
+    if not v.has(1) or v.value(1) is not None:
+        return None
+    x = in_shape(v, 0)
+    if x is None:
+        return DataSize(((0, 0), (1, 0)), None, "top elements")
+    axis = _axis(v, len(x), -1)
+    side = x[axis]  # type: ignore[index]
+    return DataSize(((0, axis), (1, axis)), side if isinstance(side, int) else None,
+                    "top elements")
+
+
+def nms_size(v: NodeView) -> DataSize | None:
+    """NonMaxSuppression's [K, 3]: K, the boxes kept, at most batch x classes x
+    min(max_output_boxes_per_class, boxes) (onnx: an absent max_output_boxes_per_class is 0,
+    no box); boxes are [batch, boxes, 4], scores [batch, classes, boxes]."""
+    boxes, scores = in_shape(v, 0), in_shape(v, 1)
+    limit: int | None = 0
+    if v.has(2):
+        value = v.value(2)
+        limit = int(value.reshape(-1)[0]) if value is not None and value.size else None
+    dims = [boxes[0] if boxes else None, scores[1] if scores else None,
+            boxes[1] if boxes else None]
+    if not all(isinstance(d, int) for d in dims):
+        return DataSize(((0, 0),), 0 if limit == 0 else None, "boxes kept")
+    batch, classes, n = dims
+    per_class = n if limit is None else min(limit, n)  # type: ignore[type-var]
+    return DataSize(((0, 0),), batch * classes * per_class, "boxes kept")  # type: ignore
+
+
+_SIZES = {"NonZero": nonzero_size, "Unique": unique_size, "Compress": compress_size,
+          "TopK": topk_size, "NonMaxSuppression": nms_size}
+
 _MOVES = (
     "Identity", "Reshape", "Flatten", "Squeeze", "Unsqueeze", "Transpose", "Concat", "Split",
     "Slice", "Gather", "GatherElements", "GatherND", "ScatterND", "ScatterElements", "Scatter",
@@ -40,7 +115,7 @@ _MOVES = (
     "ConcatFromSequence", "SequenceAt", "SequenceInsert", "SequenceErase", "SequenceLength",
     "SequenceEmpty", "TopK", "Unique", "NonMaxSuppression", "StringNormalizer",
     "StringConcat", "StringSplit", "RegexFullMatch", "Optional", "OptionalGetElement",
-    "OptionalHasElement",
+    "OptionalHasElement", "TensorScatter", "BitCast", "MaxUnpool",
 )
 # The movements exporters compute shapes with (fold.py evaluates them).
 _FOLDS = {"Constant", "Identity", "Cast", "CastLike", "Where", "Gather", "GatherElements",
@@ -66,14 +141,18 @@ _KNOWN = {
 # Float slots that are never parameters: pads and their value, Where's branches, a ratio.
 _FIXED = {"Pad": (1, 2, 3), "Where": (1, 2), "Dropout": (1,)}
 
+# Shape rules for the versions onnx's inference has none for (opsets 1 to 10, mostly).
+_SHAPES = {"Dropout": same_shape(), "Identity": same_shape(), "Cast": same_shape(),
+           "Concat": concat_shape, "Pad": pad_shape, "Reshape": reshape_attr_shape,
+           "Split": split_shape, "Compress": compress_shape}
+
 OPS = {("", op): entry(zero_cost, fixed=_FIXED.get(op, ()), folds=op in _FOLDS,
-                       deterministic=op != "Dropout",
-                       shape=same_shape() if op in ("Dropout", "Identity") else None,
-                       **_KNOWN.get(op, {}))
+                       deterministic=op != "Dropout", shape=_SHAPES.get(op),
+                       size=_SIZES.get(op), **_KNOWN.get(op, {}))
        for op in _MOVES}
 OPS.update({
     ("", "Resize"): entry(resize, fixed=(1, 2, 3), axes=Axes.KEEP),
-    ("", "Upsample"): entry(resize, fixed=(1,), axes=Axes.KEEP),
+    ("", "Upsample"): entry(resize, fixed=(1,), axes=Axes.KEEP, shape=scaled_shape),
     # Random data: made at run time, never a value to fold or a constant.
     **{("", op): entry(zero_cost, deterministic=False) for op in (
         "RandomNormal", "RandomNormalLike", "RandomUniform", "RandomUniformLike", "Multinomial",

@@ -40,6 +40,18 @@ def rms_norm(v: NodeView) -> Cost:
     return Cost(flops=4 * v.out_numel())
 
 
+def mean_variance(v: NodeView) -> Cost:
+    """(X - mean) / sqrt(variance) over ``axes``: the mean, the subtraction, the square, the
+    variance's mean and the division: 5 FLOPs per unit; no scale or shift: no connections."""
+    return Cost(flops=5 * v.out_numel())
+
+
+def mvn_axes(rank: int, attrs: Mapping[str, int]) -> set[int]:
+    """MeanVarianceNormalization's statistics run over N and the spatial axes (its default
+    ``axes``, [0, 2, 3]): every axis but the channels'."""
+    return {a for a in range(rank) if a != 1}
+
+
 def skip_layer_norm(simplified: bool):
     beta = None if simplified else 3
     bias = 3 if simplified else 4
@@ -163,6 +175,14 @@ OPS = {
     ("", "LRN"): entry(lrn, role=Role.NORM, axes=Axes.CHANNELS_FIRST, receptive=Field.SAME,
                        shape=same_shape()),
     ("", "LpNormalization"): entry(lp_norm, role=Role.NORM, shape=same_shape()),
+    # X; onnx's inference has no rule for it: the counter's
+    ("", "MeanVarianceNormalization"): entry(mean_variance, role=Role.NORM,
+                                             axes=Axes.CHANNELS_FIRST, receptive=Field.STATS,
+                                             stats=mvn_axes, shape=same_shape()),
+    # onnx's RMSNormalization (opset 23): X, scale
+    ("", "RMSNormalization"): entry(rms_norm, {1: TRAINABLE}, role=Role.NORM,
+                                    receptive=Field.STATS, stats=trailing_axes,
+                                    shape=same_shape()),
     # onnxruntime's RMSNorm, registered in the default domain (opset 1): X, scale
     ("", "SimplifiedLayerNormalization"): entry(rms_norm, {1: TRAINABLE}, role=Role.NORM,
                                                 shape=layer_norm_shape),

@@ -7,7 +7,7 @@ from math import prod
 
 from ..shapes import Shape
 from .base import CONNECTING, Axes, Cost, Field, NodeView, Role, Window, entry
-from .rules import in_shape, outs
+from .rules import global_pool_shape, in_shape, outs, pool_shape
 from .window import sides, window_axes
 
 MS = "com.microsoft"
@@ -64,12 +64,13 @@ OPS = {
                            **_WINDOW),
     ("", "AveragePool"): entry(window_pool, metrics=CONNECTING, keras="average_pooling{n}d",
                                **_WINDOW),
-    ("", "LpPool"): entry(window_pool, metrics=CONNECTING, **_WINDOW),
+    ("", "LpPool"): entry(window_pool, metrics=CONNECTING, shape=pool_shape, **_WINDOW),
     ("", "GlobalAveragePool"): entry(global_pool, metrics=CONNECTING,
                                      keras="global_average_pooling{n}d", **_GLOBAL),
     ("", "GlobalMaxPool"): entry(global_pool, metrics=CONNECTING,
                                  keras="global_max_pooling{n}d", **_GLOBAL),
-    ("", "GlobalLpPool"): entry(global_pool, metrics=CONNECTING, **_GLOBAL),
+    ("", "GlobalLpPool"): entry(global_pool, metrics=CONNECTING, shape=global_pool_shape,
+                                **_GLOBAL),
     ("", "MaxRoiPool"): entry(roi_pool, role=Role.POOL),
     ("", "RoiAlign"): entry(roi_pool),
     (MS, "QLinearAveragePool"): entry(

@@ -48,7 +48,22 @@ def dynamic_quantize_lstm_shape(v: NodeView) -> tuple[Shape | None, ...]:
     return outs(v, (x[0], dirs, x[1], hidden), state, state)
 
 
-def _recurrent(cost, params, fixed, shape=None, keras=None):
+def recurrent_shape(v: NodeView) -> tuple[Shape | None, ...]:
+    """Y (seq, dirs, batch, H); Y_h (and LSTM's Y_c) (dirs, batch, H): X is (seq, batch, I)
+    (``layout`` 1: batch first), H the ``hidden_size`` or R's last dim."""
+    x, r = in_shape(v, 0), in_shape(v, 2)
+    if x is None:
+        return outs(v, None, None, None)
+    hidden = v.attr("hidden_size", None) or (r[2] if r is not None else None)
+    direction = v.attr("direction", b"forward")
+    dirs = 2 if direction in (b"bidirectional", "bidirectional") else 1
+    if v.attr("layout", 0):
+        return outs(v, (x[0], x[1], dirs, hidden), (x[0], dirs, hidden), (x[0], dirs, hidden))
+    state = (dirs, x[1], hidden)
+    return outs(v, (x[0], dirs, x[1], hidden), state, state)
+
+
+def _recurrent(cost, params, fixed, shape=recurrent_shape, keras=None):
     """A recurrent layer: its data (input 0) and its input weights (input 1) are the factors
     of its product, as a backward pass approximates it."""
     return entry(cost, params, fixed, metrics=LINEAR, role=Role.LINEAR, weight=1, shape=shape,

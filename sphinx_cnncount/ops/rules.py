@@ -152,3 +152,117 @@ def where_shape(v: NodeView) -> tuple[Shape | None, ...]:
     """Z = broadcast(condition, X, Y): QLinearWhere's condition is input 0, X 1, Y 4."""
     shapes = [in_shape(v, 0), in_shape(v, 1), in_shape(v, 4)]
     return outs(v, None if any(s is None for s in shapes) else broadcast(*shapes))
+
+
+def elementwise_shape(v: NodeView) -> tuple[Shape | None, ...]:
+    """Y = broadcast(inputs), numpy's rule; opsets before 7 broadcast B into A (``broadcast``
+    attribute, with ``axis``): Y has A's shape."""
+    shapes = [in_shape(v, i) for i in range(len(v.inputs))]
+    if any(s is None for s in shapes) or not shapes:
+        return outs(v, None)
+    if v.attr("broadcast", None) is not None:
+        return outs(v, shapes[0])
+    return outs(v, broadcast(*shapes))  # type: ignore[arg-type]
+
+
+def concat_shape(v: NodeView) -> tuple[Shape | None, ...]:
+    """Y = the inputs joined along ``axis`` (1 by default before opset 4)."""
+    parts = [in_shape(v, i) for i in range(len(v.inputs))]
+    if not parts or any(p is None for p in parts):
+        return outs(v, None)
+    first = parts[0]
+    axis = int(v.attr("axis", 1)) % len(first)  # type: ignore[arg-type]
+    side: Dim = 0
+    for p in parts:
+        side = add_dims(side, p[axis])  # type: ignore[index]
+    return outs(v, (*first[:axis], side, *first[axis + 1:]))  # type: ignore[index]
+
+
+def global_pool_shape(v: NodeView) -> tuple[Shape | None, ...]:
+    """Y keeps N and C, every spatial side 1."""
+    x = in_shape(v, 0)
+    return outs(v, None if x is None else (x[0], x[1], *(1,) * (len(x) - 2)))
+
+
+def pool_shape(v: NodeView) -> tuple[Shape | None, ...]:
+    """A pool's (N, C, out...), out as the window function gives it."""
+    x = in_shape(v, 0)
+    if x is None:
+        return outs(v, None)
+    axes = window_axes(v.attr, x[2:], v.attr("kernel_shape"), pooling=True)
+    return outs(v, None if axes is None else (x[0], x[1], *sides(axes)))
+
+
+def pad_shape(v: NodeView) -> tuple[Shape | None, ...]:
+    """Y's dims grow by the ``pads`` (``paddings`` in opset 1) at each end (opsets before 11)."""
+    x = in_shape(v, 0)
+    pads = v.attr("pads", None) or v.attr("paddings", None)
+    if x is None or pads is None or len(pads) != 2 * len(x):
+        return outs(v, None)
+    n = len(x)
+    return outs(v, tuple(add_dims(d, int(pads[i]) + int(pads[i + n])) for i, d in enumerate(x)))
+
+
+def reshape_attr_shape(v: NodeView) -> tuple[Shape | None, ...]:
+    """Reshape before opset 5: the ``shape`` attribute, 0 copying the input's dim, -1 the rest."""
+    x, target = in_shape(v, 0), v.attr("shape", None)
+    if x is None or target is None:
+        return outs(v, None)
+    dims = [x[i] if int(t) == 0 and i < len(x) else int(t) for i, t in enumerate(target)]
+    if -1 in dims:
+        known = [d for d in dims if d != -1]
+        total = 1
+        for d in x:
+            total = mul_dims(total, d)  # type: ignore[assignment]
+        rest = 1
+        for d in known:
+            rest = mul_dims(rest, d)  # type: ignore[assignment]
+        dims[dims.index(-1)] = div_dims(total, rest)  # type: ignore[call-overload]
+    return outs(v, tuple(dims))
+
+
+def split_shape(v: NodeView) -> tuple[Shape | None, ...]:
+    """Split before opset 2: the ``split`` sizes along ``axis``, else equal parts."""
+    x = in_shape(v, 0)
+    n = len(v.node.output)
+    if x is None or not n or v.has(1):  # the sizes as an input (opset 13): onnx's rule
+        return outs(v, *([None] * n))
+    axis = int(v.attr("axis", 0)) % len(x)
+    sizes = v.attr("split", None) or [div_dims(x[axis], n)] * n
+    return outs(v, *((*x[:axis], None if s is None else int(s), *x[axis + 1:]) for s in sizes))
+
+
+def scaled_shape(v: NodeView) -> tuple[Shape | None, ...]:
+    """Upsample before opset 9: every dim times its ``scales`` (opset 1: ``height_scale`` and
+    ``width_scale`` on the last two)."""
+    x = in_shape(v, 0)
+    if x is None:
+        return outs(v, None)
+    scales = v.attr("scales", None)
+    if scales is None and v.attr("height_scale", None) is None:
+        return outs(v, None)  # the scales as an input (opset 9): onnx's rule
+    if scales is None:
+        scales = [1.0] * (len(x) - 2) + [float(v.attr("height_scale", 1.0)),
+                                         float(v.attr("width_scale", 1.0))]
+    if len(scales) != len(x):
+        return outs(v, None)
+    return outs(v, tuple(int(d * float(s)) if is_int(d) else None
+                         for d, s in zip(x, scales, strict=True)))
+
+
+def compress_shape(v: NodeView) -> tuple[Shape | None, ...]:
+    """Compress's rank: X's with the selected axis's side unknown (the data's), or one unknown
+    side without ``axis`` (flattened)."""
+    x = in_shape(v, 0)
+    if x is None:
+        return outs(v, None)
+    axis = v.attr("axis", None)
+    if axis is None:
+        return outs(v, (None,))
+    axis = int(axis) % len(x)
+    return outs(v, (*x[:axis], None, *x[axis + 1:]))
+
+
+def first_shapes(v: NodeView) -> tuple[Shape | None, ...]:
+    """Output i has input i's shape (Gradient: the gradient of each x has its shape)."""
+    return outs(v, *v.inputs)

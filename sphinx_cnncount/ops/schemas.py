@@ -116,7 +116,7 @@ def _apply(op: str, rule: ShapeRule, ctx: Any) -> None:
     shapes = tuple(_shape(t) for t in types)
     node = onnx.NodeProto(op_type=op, output=[f"out{i}" if ctx.has_output(i) else ""
                                               for i in range(ctx.get_num_outputs())])
-    out = rule(_ContextView(node, shapes, (), (), ctx))
+    out = rule(_ContextView(node, shapes, (), (), context=ctx))
     for i, shape in enumerate(out):
         if i >= ctx.get_num_outputs() or not ctx.has_output(i):
             continue

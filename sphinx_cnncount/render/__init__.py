@@ -32,6 +32,7 @@ class Column(str, Enum):
     RECEPTIVE_FIELD = "receptive_field"
     BACKWARD_MACS = "backward_macs"
     ACTIVATION_BYTES = "activation_bytes"
+    CONVENTION = "convention"  # a counting tool's figure (--convention), titled as it names it
 
     @property
     def title(self) -> str:
@@ -57,6 +58,7 @@ _TITLES = {
     Column.RECEPTIVE_FIELD: "RF size/stride",
     Column.BACKWARD_MACS: "Backward MACs",
     Column.ACTIVATION_BYTES: "Activation bytes",
+    Column.CONVENTION: "Convention",
 }
 
 DEFAULT_COLUMNS = (Column.LAYER, Column.TYPE, Column.OUTPUT, Column.PARAMS,
@@ -188,6 +190,8 @@ def cell(layer: Layer, column: Column, units: bool = False) -> str:
         return layer_shape(layer)
     if column is Column.RECEPTIVE_FIELD:
         return fmt_field(layer.receptive_field)
+    if column is Column.CONVENTION:  # the summary's, not the layer's: table_rows fills it
+        return ""
     return _number(getattr(layer, column.value), column, units)
 
 
@@ -212,4 +216,12 @@ def table_rows(summary: Summary, columns: tuple[Column, ...] = DEFAULT_COLUMNS,
     header = [c.title for c in columns]
     body = [[cell(layer, c, units) for c in columns] for layer in summary.layers]
     total = [total_cell(summary, c, units) for c in columns]
+    if Column.CONVENTION in columns:  # one tool's figure: its name and label, per layer
+        k = columns.index(Column.CONVENTION)
+        figure = summary.conventions[0] if len(summary.conventions) == 1 else None
+        header[k] = f"{figure.name} {figure.label}" if figure else "Convention"
+        values = figure.per_layer if figure else (None,) * len(summary.layers)
+        for row, value in zip(body, values, strict=True):
+            row[k] = _number(value, Column.CONVENTION, units)
+        total[k] = _number(figure.total if figure else None, Column.CONVENTION, units)
     return header, body, total

@@ -61,6 +61,8 @@ def table(summary: Summary, columns: tuple[Column, ...] = DEFAULT_COLUMNS,
 
     rule_width = sum(widths) + 2 * (len(widths) - 1)
     t = summary.totals
+    # at most: some data-dependent size counted at its cap
+    most = " (an upper bound)" if summary.upper_bound else ""
     out = [
         f'Model: "{escape.printable(summary.model)}"    input: {_inputs_line(summary)}',
         "=" * rule_width,
@@ -74,14 +76,16 @@ def table(summary: Summary, columns: tuple[Column, ...] = DEFAULT_COLUMNS,
         f"Trainable params: {fmt_int(t.trainable_params)} ({fmt_bytes(t.trainable_param_bytes)})",
         f"Non-trainable params: {fmt_int(t.non_trainable_params)} "
         f"({fmt_bytes(t.non_trainable_param_bytes)})",
-        f"Connections: {fmt_int(t.connections)}",
-        f"MACs: {fmt_int(t.macs)}",
-        f"FLOPs: {fmt_int(t.flops)}",
-        f"Training MACs (forward + backward): {fmt_int(t.training_macs)}",
-        f"Activation bytes: {fmt_int(t.activation_bytes)} (peak live {fmt_int(t.peak_activation_bytes)})",
+        f"Connections: {fmt_int(t.connections)}{most}",
+        f"MACs: {fmt_int(t.macs)}{most}",
+        f"FLOPs: {fmt_int(t.flops)}{most}",
+        f"Training MACs (forward + backward): {fmt_int(t.training_macs)}{most}",
+        f"Activation bytes: {fmt_int(t.activation_bytes)} (peak live "
+        f"{fmt_int(t.peak_activation_bytes)}){most}",
     ]
     if summary.folding is not None:
         out.append(folding_line(summary.folding))
+    out += convention_lines(summary) + formula_lines(summary)
     if summary.status != "complete":
         out.append(partial_line(summary))
     return "\n".join(out) + "\n"
@@ -117,6 +121,43 @@ def folding_line(folding: Folding, gettext: Callable[[str], str] = str,
     return line
 
 
+def convention_lines(summary: Summary) -> list[str]:
+    """One tool's figure (``--convention NAME``), or every tool's in one reconciliation table
+    (``all``): the figure as the tool labels and prints it, and against the MACs."""
+    figures = summary.conventions
+    if not figures:
+        return []
+    if len(figures) == 1:
+        f = figures[0]
+        return [f"{f.name} {f.label}: {fmt_int(f.total)} (as {f.name} prints it: {f.printed})",
+                *(f"  note: {escape.printable(n)}" for n in f.notes)]
+    macs = summary.totals.macs
+    rows = [["Convention", "Label", "Figure", "Printed", "x MACs", "Counts"]]
+    for f in figures:
+        ratio = f"{f.total / macs:.3f}" if f.total is not None and macs else "?"
+        rows.append([f.name, f.label, fmt_int(f.total), f.printed, ratio, f.counts])
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]) - 1)]
+    lines = ["", "Counting conventions (what each tool prints for this model):"]
+    for r in rows:
+        cells = [c.rjust(w) if i in (2, 4) else c.ljust(w)
+                 for i, (c, w) in enumerate(zip(r, widths, strict=False))]
+        lines.append("  ".join([*cells, r[-1]]).rstrip())
+    notes = [f"  {f.name}: {escape.printable(n)}" for f in figures for n in f.notes]
+    return lines + (["Notes:", *notes] if notes else [])
+
+
+def formula_lines(summary: Summary) -> list[str]:
+    """The formulas (``--symbolic``), one per metric, and where they hold."""
+    if not summary.formulas:
+        return []
+    where = "; ".join(summary.formula_conditions) or "every binding"
+    names = {"params": "Params", "macs": "MACs", "flops": "FLOPs",
+             "activation_bytes": "Activation bytes"}
+    return ["", f"Formulas (for {where}):",
+            *(f"  {names.get(f.metric, f.metric)} = {escape.printable(str(f))}"
+              for f in summary.formulas)]
+
+
 def partial_line(summary: Summary) -> str:
     """The line that ends a partial count's table: what was not counted, and why."""
     return escape.message(f"Partial count: {'; '.join(summary.incomplete)}")
@@ -148,9 +189,13 @@ def csv_text(summary: Summary, columns: tuple[Column, ...] | None = None) -> str
     cols = columns or CSV_COLUMNS
     w.writerow(["output_shape" if c is Column.OUTPUT else "op_types" if c is Column.OPS
                 else c.value for c in cols])
-    for layer in summary.layers:
-        w.writerow([escape.spreadsheet(_csv_cell(layer, c)) for c in cols])
-    w.writerow(["total" if c is Column.LAYER else _csv_number(getattr(summary.totals, c.value))
+    figure = summary.conventions[0] if len(summary.conventions) == 1 else None
+    for i, layer in enumerate(summary.layers):
+        w.writerow([escape.spreadsheet(_csv_number(figure.per_layer[i] if figure else None)
+                                       if c is Column.CONVENTION else _csv_cell(layer, c))
+                    for c in cols])
+    w.writerow(["total" if c is Column.LAYER else _csv_number(figure.total if figure else None)
+                if c is Column.CONVENTION else _csv_number(getattr(summary.totals, c.value))
                 if c.numeric and hasattr(summary.totals, c.value) else "" for c in cols])
     return buf.getvalue()
 
@@ -207,7 +252,8 @@ def json_text(summary: Summary, columns: tuple[Column, ...] = DEFAULT_COLUMNS) -
     for n, (key, value) in enumerate(data.items()):
         comma = "," if n < len(data) - 1 else ""
         if isinstance(value, (dict, list)) and key in ("layers", "tensors", "diagnostics",
-                                                       "control_flow", "incomplete"):
+                                                       "control_flow", "incomplete",
+                                                       "sizes"):
             open_, close = ("{", "}") if isinstance(value, dict) else ("[", "]")
             body = items(key, value)
             if body:

@@ -69,6 +69,11 @@ class Kind(str, Enum):
     RANDOM = "random"
     TEXT = "text"
     ENCODING = "encoding"  # a classic ML pipeline's features and labels (ai.onnx.ml)
+    SUPPORT_VECTORS = "support-vectors"  # an SVM's kernel over its support vectors
+    GRID_SAMPLING = "grid-sampling"  # values read at computed positions (a spatial transformer)
+    DECODING = "decoding"  # encoded bytes to an image
+    LOSS = "loss"
+    TRAINING = "training"  # gradients and optimizer updates (the training domain)
     FLATTEN = "flatten"
     RESHAPE = "reshape"
     DROPOUT = "dropout"
@@ -140,6 +145,11 @@ PHRASES: dict[Kind, Phrase] = {
     Kind.RANDOM: Phrase("random sampling", "random sampling"),
     Kind.TEXT: Phrase("text processing", "text processing"),
     Kind.ENCODING: Phrase("feature encoding", "feature encoding"),
+    Kind.SUPPORT_VECTORS: Phrase("support vector machine", "support vector machine", _FULL),
+    Kind.GRID_SAMPLING: Phrase("grid sampling", "grid sampling"),
+    Kind.DECODING: Phrase("image decoding", "image decoding"),
+    Kind.LOSS: Phrase("loss", "loss", _FULL),
+    Kind.TRAINING: Phrase("training step", "training step"),
     Kind.FLATTEN: Phrase("flatten", "flatten"),
     Kind.RESHAPE: Phrase("reshape", "reshape"),
     Kind.DROPOUT: Phrase("dropout", "dropout"),
@@ -184,7 +194,8 @@ def phrases() -> tuple[str, ...]:
 # The op that makes a layer what it is, first match in the layer's op order.
 _BY_OP = {
     "Conv": Kind.CONVOLUTION, "ConvInteger": Kind.CONVOLUTION, "QLinearConv": Kind.CONVOLUTION,
-    "FusedConv": Kind.CONVOLUTION, "NhwcConv": Kind.CONVOLUTION,
+    "FusedConv": Kind.CONVOLUTION, "NhwcConv": Kind.CONVOLUTION, "DeformConv": Kind.CONVOLUTION,
+    "CausalConvWithState": Kind.CONVOLUTION,
     "ConvTranspose": Kind.TRANSPOSED_CONVOLUTION,
     "AveragePool": Kind.SUBSAMPLING, "LpPool": Kind.SUBSAMPLING,
     "QLinearAveragePool": Kind.SUBSAMPLING,
@@ -200,16 +211,25 @@ _BY_OP = {
     "LinearClassifier": Kind.FULL_CONNECTION, "LinearRegressor": Kind.FULL_CONNECTION,
     "LSTM": Kind.RECURRENT, "GRU": Kind.RECURRENT, "RNN": Kind.RECURRENT,
     "DynamicQuantizeLSTM": Kind.RECURRENT,
+    "SVMClassifier": Kind.SUPPORT_VECTORS, "SVMRegressor": Kind.SUPPORT_VECTORS,
+    "GridSample": Kind.GRID_SAMPLING, "AffineGrid": Kind.GRID_SAMPLING,
+    "ImageDecoder": Kind.DECODING,
+    "NegativeLogLikelihoodLoss": Kind.LOSS, "SoftmaxCrossEntropyLoss": Kind.LOSS,
+    "Gradient": Kind.TRAINING, "Adagrad": Kind.TRAINING, "Adam": Kind.TRAINING,
+    "Momentum": Kind.TRAINING,
     "EmbedLayerNormalization": Kind.EMBEDDING, "QEmbedLayerNormalization": Kind.EMBEDDING,
 }
 _ATTENTION = frozenset({"Attention", "MultiHeadAttention", "QAttention", "GroupQueryAttention",
-                        "PackedAttention", "PackedMultiHeadAttention", "RotaryEmbedding"})
+                        "PackedAttention", "PackedMultiHeadAttention", "RotaryEmbedding",
+                        "LinearAttention", "FlexAttention"})
 _PRODUCTS = frozenset({"MatMul", "Einsum", "QLinearMatMul", "FusedMatMul", "MatMulInteger"})
 _HEADS = frozenset({"Transpose", "Reshape", "Split", "Slice", "Gather", "Mul", "Div"})
 _LAYER_NORMS = frozenset({"LayerNormalization", "SimplifiedLayerNormalization",
-                          "SkipLayerNormalization", "SkipSimplifiedLayerNormalization"})
+                          "SkipLayerNormalization", "SkipSimplifiedLayerNormalization",
+                          "RMSNormalization"})
 _OTHER_NORMS = frozenset({"InstanceNormalization", "GroupNormalization", "GroupNorm",
-                          "SkipGroupNorm", "LRN", "LpNormalization", "Normalizer"})
+                          "SkipGroupNorm", "LRN", "LpNormalization", "Normalizer",
+                          "MeanVarianceNormalization"})
 _NORMS = _LAYER_NORMS | _OTHER_NORMS | {"BatchNormalization"}
 _MOVES = frozenset({"Flatten", "Reshape", "Transpose", "Squeeze", "Unsqueeze", "Identity",
                     "Dropout", "Cast", "CastLike", "SpaceToDepth"})
@@ -217,12 +237,15 @@ _ACTIVATIONS = frozenset({
     "Relu", "LeakyRelu", "PRelu", "Sigmoid", "HardSigmoid", "HardSwish", "Tanh", "Softmax",
     "LogSoftmax", "Elu", "Selu", "Celu", "Gelu", "Mish", "Softplus", "Softsign", "Clip",
     "ThresholdedRelu", "Swish", "Shrink", "Erf", "FastGelu", "BiasGelu", "QuickGelu",
-    "BiasSplitGelu", "QLinearLeakyRelu", "QLinearSigmoid", "QLinearSoftmax", "Hardmax"})
+    "BiasSplitGelu", "QLinearLeakyRelu", "QLinearSigmoid", "QLinearSoftmax", "Hardmax",
+    "SwiGLU"})
 _SUMS = frozenset({"Add", "Sum", "QLinearAdd", "BiasAdd"})
 _ARITHMETIC = frozenset({
     "Add", "Sub", "Mul", "Div", "Pow", "Sqrt", "Exp", "Log", "Neg", "Abs", "Reciprocal",
     "Floor", "Ceil", "Round", "Max", "Min", "Mod", "Sign", "Sin", "Cos", "Tan", "CumSum",
-    "Mean", "Sum", "BitShift", "QLinearMul", "BiasAdd", "Scaler"})
+    "Mean", "Sum", "BitShift", "QLinearMul", "BiasAdd", "Scaler", "Asin", "Acos", "Atan",
+    "Sinh", "Cosh", "Asinh", "Acosh", "Atanh", "CumProd", "Det", "BitwiseAnd", "BitwiseOr",
+    "BitwiseXor", "BitwiseNot"})
 _REDUCTIONS = frozenset({"ReduceMean", "ReduceSum", "ReduceMax", "ReduceMin", "ReduceProd",
                          "ReduceL1", "ReduceL2", "ReduceLogSum", "ReduceLogSumExp",
                          "ReduceSumSquare", "QLinearReduceMean"})
@@ -234,23 +257,24 @@ _COMPARISONS = frozenset({"And", "Or", "Not", "Xor", "Equal", "Less", "LessOrEqu
 _SELECTIONS = frozenset({"Gather", "GatherElements", "GatherND", "Slice", "Compress", "TopK",
                          "ArgMax", "ArgMin", "NonZero", "Unique", "NonMaxSuppression",
                          "RoiAlign", "ReverseSequence", "Scatter", "ScatterElements",
-                         "ScatterND", "OneHot", "Trilu"})
+                         "ScatterND", "OneHot", "Trilu", "TensorScatter"})
 _SPLITS = frozenset({"Split", "SplitToSequence"})
 _TILINGS = frozenset({"Expand", "Tile"})
 _CONCATS = frozenset({"Concat", "QLinearConcat", "ConcatFromSequence"})
-_UPSAMPLINGS = frozenset({"Resize", "Upsample", "DepthToSpace"})
+_UPSAMPLINGS = frozenset({"Resize", "Upsample", "DepthToSpace", "MaxUnpool"})
 _QUANTIZATIONS = frozenset({"QuantizeLinear", "DequantizeLinear", "DynamicQuantizeLinear"})
 _CONTROL = frozenset({"If", "Loop", "Scan"})
 _TOKENIZERS = frozenset({"SentencepieceTokenizer", "BertTokenizer", "WordpieceTokenizer",
                          "BasicTokenizer", "GPT2Tokenizer", "CLIPTokenizer"})
 _TREES = frozenset({"TreeEnsembleClassifier", "TreeEnsembleRegressor", "TreeEnsemble"})
-_FOURIER = frozenset({"DFT", "STFT"})
+_FOURIER = frozenset({"DFT", "STFT", "HannWindow", "HammingWindow", "BlackmanWindow",
+                      "MelWeightMatrix"})  # a spectrogram's transform, windows, mel filters
 _RANDOM = frozenset({"Bernoulli", "Multinomial", "RandomNormal", "RandomNormalLike",
                      "RandomUniform", "RandomUniformLike"})
 _TEXT = frozenset({"StringConcat", "StringNormalizer", "StringSplit", "RegexFullMatch"})
 _ENCODINGS = frozenset({"LabelEncoder", "OneHotEncoder", "Binarizer", "CastMap",
                         "FeatureVectorizer", "ArrayFeatureExtractor", "ZipMap", "DictVectorizer",
-                        "Imputer"})
+                        "Imputer", "CategoryMapper", "TfIdfVectorizer"})
 _SHAPES = frozenset({"Shape", "Size", "Range", "Constant", "ConstantOfShape", "EyeLike"})
 
 # After the rules below, the first family the layer has an op of names it.
@@ -258,7 +282,7 @@ _FAMILIES: tuple[tuple[frozenset[str], Kind], ...] = (
     (_NORMS - _LAYER_NORMS - {"BatchNormalization"}, Kind.NORMALIZATION),
     (_CONCATS, Kind.CONCATENATION),
     (_UPSAMPLINGS, Kind.UPSAMPLING),
-    (frozenset({"Pad"}), Kind.PADDING),
+    (frozenset({"Pad", "CenterCropPad"}), Kind.PADDING),
     (_ACTIVATIONS, Kind.ACTIVATION),
     (_REDUCTIONS, Kind.REDUCTION),
     (_COMPARISONS, Kind.MASKING),
@@ -275,9 +299,10 @@ _FAMILIES: tuple[tuple[frozenset[str], Kind], ...] = (
     (_TEXT, Kind.TEXT),
     (_ENCODINGS, Kind.ENCODING),
     (frozenset({"Flatten"}), Kind.FLATTEN),
-    (frozenset({"Reshape", "Transpose", "Squeeze", "Unsqueeze", "SpaceToDepth"}), Kind.RESHAPE),
+    (frozenset({"Reshape", "Transpose", "Squeeze", "Unsqueeze", "SpaceToDepth", "Col2Im"}),
+     Kind.RESHAPE),
     (frozenset({"Dropout"}), Kind.DROPOUT),
-    (frozenset({"Cast", "CastLike"}), Kind.CONVERSION),
+    (frozenset({"Cast", "CastLike", "BitCast"}), Kind.CONVERSION),
     (frozenset({"Identity"}), Kind.IDENTITY),
     (_SHAPES, Kind.SHAPE_COMPUTATION),
 )

@@ -1,0 +1,188 @@
+"""Counting conventions: each tool's figure for a network, computed from the ONNX file by the
+tool's rules, against what the tool printed on the torch model (tests/data/conventions: the
+hand-run oracle, tool versions in its README and its JSON files)."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from sphinx_cnncount import analyze
+from sphinx_cnncount.cli import main
+from sphinx_cnncount.conventions import Convention, printed
+
+from .helpers import sphinx_build
+
+DATA = Path(__file__).resolve().parent / "data" / "conventions"
+MODELS = ["lenet5", "lenet5_tanh", "resnet18", "mobilenet_v3_small", "efficientnet_b0",
+          "vit_tiny_patch16_224"]
+EXPORTS = ["dynamo", "torchscript"]
+
+
+def oracle(model: str) -> dict:
+    return json.loads((DATA / f"{model}.conventions.json").read_text())
+
+
+def expected(o: dict, name: str, exporter: str) -> int | None:
+    """What the tool printed (onnx-tool: on this very export; torchvision: its published
+    figure times 1e9, known to 5e5)."""
+    if name == "onnx-tool":
+        return o["onnx"][exporter]["onnx-tool"]["value"]
+    tool = o["tools"].get(name)
+    return None if tool is None else tool.get("total", tool["value"])
+
+
+@pytest.fixture(scope="module")
+def figures():
+    """Every convention's figure for every model and export, counted once."""
+    out = {}
+    for model in MODELS:
+        o = oracle(model)
+        for exporter in EXPORTS:
+            s = analyze(DATA / o["onnx"][exporter]["skeleton"], convention="all")
+            out[model, exporter] = s
+    return out
+
+
+@pytest.mark.parametrize("exporter", EXPORTS)
+@pytest.mark.parametrize("model", MODELS)
+def test_every_tool_is_within_half_a_percent(figures, model, exporter):
+    o, s = oracle(model), figures[model, exporter]
+    assert [f.name for f in s.conventions] == [c.value for c in Convention]
+    off = {}
+    for f in s.conventions:
+        want = expected(o, f.name, exporter)
+        if want is None:  # torchvision publishes no figure for LeNet or timm's ViT
+            assert f.total == s.totals.macs
+            continue
+        if f.name == "torchvision":  # published rounded to 3 decimals: compare as printed
+            assert f.printed == f"{o['tools']['torchvision']['value']:.3f} GFLOPS"
+            assert abs(f.total - want) <= 500_000
+            continue
+        if abs(f.total - want) > want * 0.005:
+            off[f.name] = (f.total, want)
+    assert off == {}
+
+
+# Exact, where the rules leave nothing to chance (every figure of the torch tools is exact on
+# these models, but the two the ONNX file cannot tell apart, marked in the notes below).
+EXACT = {
+    ("resnet18", "torchscript"): {"fvcore": 1_819_065_856, "ptflops": 1_825_313_768,
+                                  "ptflops-aten": 1_814_074_344, "thop": 1_824_033_792,
+                                  "torchinfo": 1_814_083_944, "calflops": 3_636_250_112,
+                                  "torch-flop-counter": 3_628_146_688},
+    ("vit_tiny_patch16_224", "dynamo"): {"fvcore": 1_079_579_328, "ptflops": 912_887_404,
+                                         "thop": 1_074_851_328, "torchinfo": 34_470_760,
+                                         "calflops": 2_156_283_840,
+                                         "onnx-tool": 1_378_447_457},
+    ("lenet5", "torchscript"): {"ptflops": 435_850, "calflops": 852_156,
+                                "onnx-tool": 435_850},
+    ("lenet5_tanh", "dynamo"): {"ptflops": 435_646, "thop": 418_096, "onnx-tool": 923_950},
+}
+
+
+@pytest.mark.parametrize("case", list(EXACT))
+def test_exact_figures(figures, case):
+    got = {f.name: f.total for f in figures[case].conventions if f.name in EXACT[case]}
+    assert got == EXACT[case]
+
+
+def test_lenet_relu_counts_once_as_a_function_twice_as_a_module(figures):
+    """ptflops: the tutorial's LeNet calls F.relu and F.max_pool2d (once each); the Sequential
+    one has nn.Tanh (not counted) and nn.AvgPool2d (module and function: twice)."""
+    relu = 6 * 28 * 28 + 16 * 10 * 10 + 120 + 84  # once each, as functions
+    pooled = 6 * 28 * 28 + 16 * 10 * 10  # max pool: 1 per input element
+    macs = 357_600 + 58_920
+    biases = 6 * 28 * 28 + 16 * 10 * 10 + 120 + 84 + 10
+    for exporter in EXPORTS:
+        got = {f.name: f.total for f in figures["lenet5", exporter].conventions}
+        assert got["ptflops"] == macs + biases + relu + pooled
+        tanh = {f.name: f.total for f in figures["lenet5_tanh", exporter].conventions}
+        assert tanh["ptflops"] == macs + biases + 2 * pooled
+
+
+def test_what_the_file_cannot_say_is_said(figures):
+    """A BatchNorm folded by the exporter is reconstructed from its conv and said; fused
+    attention's products count 0 in fvcore and are said; a LayerNorm's class unknown (the
+    TorchScript export) is assumed torch's and said, with what a subclass would change."""
+    notes = {f.name: f.notes for f in figures["resnet18", "dynamo"].conventions}
+    assert notes["fvcore"] == ("20 BatchNorm(s) the exporter folded into their convs are "
+                               "counted as fvcore counts a BatchNorm, from the convs' outputs "
+                               "(+4,967,424)",)
+    assert notes["onnx-tool"] == ("20 BatchNorm(s) the exporter folded into their convs are not "
+                                  "in this file, so onnx-tool does not count them (on an export "
+                                  "that keeps them: +76,995,072)",)
+    assert notes["ptflops-aten"][0].endswith("the biases the exporter gave those convs are not: "
+                                             "torch's convs have none")
+    assert figures["resnet18", "torchscript"].conventions[1].notes == ()
+    vit = {f.name: f.notes for f in figures["vit_tiny_patch16_224", "torchscript"].conventions}
+    assert vit["fvcore"] == ("24 attention products made by scaled_dot_product_attention "
+                             "(178,831,872 MACs) count 0, as fvcore counts that function",)
+    assert vit["thop"] == ("25 LayerNorm(s) taken to be torch's nn.LayerNorm (the file does not "
+                           "name the class); thop counts a subclass (timm's) as 0: -3,782,400",)
+    dynamo = {f.name: f.notes for f in figures["vit_tiny_patch16_224", "dynamo"].conventions}
+    assert dynamo["thop"] == ()  # the dynamo export names timm's LayerNorm: counted 0, no guess
+
+
+def test_printed_as_each_tool_prints_it():
+    assert [printed(c, 1_814_073_344) for c in Convention] == [
+        "1.814 GFLOPS", "1.814G", "1.81 GMac", "1.81 GMac", "1.814G",
+        "Total mult-adds (G): 1.81", "1.81 GFLOPS", "1814073344", "1814.073M"]
+    assert printed(Convention.TORCH_FLOP_COUNTER, 3_628_146_688) == "3628.147M"
+
+
+def test_per_layer_figures_add_up(figures):
+    s = figures["resnet18", "torchscript"]
+    fvcore = s.conventions[1]
+    assert len(fvcore.per_layer) == len(s.layers) and sum(fvcore.per_layer) == fvcore.total
+    by_module = oracle("resnet18")["tools"]["fvcore"]["per_layer"]
+    layers = {layer.name: v for layer, v in zip(s.layers, fvcore.per_layer, strict=True)}
+    assert {k: layers[k] for k in ("layer1", "layer2", "layer3", "layer4", "fc", "avgpool")} == \
+        {k: by_module[k] for k in ("layer1", "layer2", "layer3", "layer4", "fc", "avgpool")}
+
+
+def test_the_cli_table_json_and_reconciliation(capsys):
+    path = str(DATA.parent / "torchvision" / "resnet18.torchscript.onnx")
+    assert main(["summary", path, "--convention", "fvcore", "--format", "json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["totals"]["convention"] == {"name": "fvcore", "label": "flops",
+                                            "total": 1_819_065_856, "printed": "1.819G",
+                                            "notes": []}
+    assert sum(layer["convention"] for layer in data["layers"]) == 1_819_065_856
+    assert main(["summary", path, "--convention", "thop"]) == 0
+    out = capsys.readouterr().out
+    assert "thop MACs" in out.splitlines()[2]  # the column, titled as thop names its figure
+    assert "thop MACs: 1,824,033,792 (as thop prints it: 1.824G)\n" in out
+    assert main(["summary", path, "--convention", "all"]) == 0
+    out = capsys.readouterr().out
+    assert "calflops            fwd FLOPs        3,636,250,112  3.64 GFLOPS" in out
+    with pytest.raises(SystemExit):
+        main(["summary", path, "--convention", "nope"])
+    assert "invalid choice: 'nope'" in capsys.readouterr().err
+    assert main(["summary", path, "--columns", "layer,convention"]) == 2
+    assert "the convention column needs --convention NAME" in capsys.readouterr().err
+
+
+def test_a_plain_summary_computes_no_convention():
+    s = analyze(DATA / "lenet5.torchscript.onnx")
+    assert s.conventions == () and "convention" not in s.to_json()["totals"]
+
+
+def test_the_directive_shows_the_figure_and_the_reconciliation(tmp_path):
+    src = tmp_path / "src"
+    src.mkdir()
+    (src / "conf.py").write_text("extensions = ['sphinx_cnncount']\n")
+    model = "resnet18.onnx"
+    shutil.copy(DATA.parent / "torchvision" / "resnet18.torchscript.onnx", src / model)
+    (src / "index.rst").write_text(
+        "Models\n======\n\n"
+        f".. cnncount:: {model}\n   :convention: fvcore\n\n"
+        f".. cnncount:: {model}\n   :convention: all\n   :diagram: none\n")
+    warnings = sphinx_build(src, tmp_path / "out")
+    assert "ERROR" not in warnings
+    html = (tmp_path / "out" / "index.html").read_text()
+    assert "fvcore flops: 1,819,065,856 (as fvcore prints it: 1.819G)" in html
+    assert "cnncount-conventions" in html and "3,636,250,112" in html
