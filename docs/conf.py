@@ -17,6 +17,9 @@ smartquotes_action = "qe"
 exclude_patterns = ["_build"]
 html_theme = "alabaster"
 html_theme_options = {"page_width": "1100px"}
+# The PDF: console output (a diff's 91-column table) set a size smaller so that it keeps its
+# columns within the line instead of wrapping them.
+latex_elements = {"fvset": r"\fvset{fontsize=\footnotesize}"}
 
 # The defaults of every cnncount directive and role (here: the built-in ones, spelled out).
 cnncount_depth = 1

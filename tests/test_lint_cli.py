@@ -347,3 +347,20 @@ def test_pre_commit_hook_definition():
     text = (ROOT / ".pre-commit-hooks.yaml").read_text()
     assert "- id: cnncount-lint\n" in text
     assert "  entry: cnncount lint\n" in text
+
+
+def test_help_lists_the_rules_as_a_list_in_the_reference_page():
+    """sphinx-argparse renders a subcommand's epilog as reST: the rules must stay one item
+    each (not one paragraph of every rule run together), in the order of the codes."""
+    import argparse
+
+    from docutils import nodes
+    from docutils.core import publish_doctree
+
+    from sphinx_cnncount.cli import build_parser
+
+    parser = build_parser()
+    sub = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+    tree = publish_doctree(sub.choices["lint"].epilog)
+    items = [i.astext() for i in tree.findall(nodes.list_item)]
+    assert [i.split()[:2] for i in items] == [[r.code, r.kebab] for r in Rule]

@@ -28,14 +28,15 @@ def _model_options(p: argparse.ArgumentParser) -> None:
 
 def register(subparsers: Any) -> None:
     """Add ``lint`` and ``diff`` to an argparse subparsers object."""
-    codes = "\n".join(f"  {r.code}  {r.kebab:<22} {r.severity.label:<8} "
+    # one bullet per rule: a list in the terminal and, in sphinx-argparse's page, in reST
+    codes = "\n".join(f"* {r.code}  {r.kebab:<22} {r.severity.label:<8} "
                       f"{'on ' if r.default else 'off'}  {r.summary}" for r in Rule)
     p = subparsers.add_parser(
         "lint", help="check models against declared numbers and architecture rules",
         description="Check ONNX models against their declared numbers (MODEL.cnncount.toml, "
                     "--expect, or the cnncount directives and roles of a Sphinx tree with "
                     "--docs) and against architecture rules.",
-        epilog=f"rules (code, name, severity, on by default):\n{codes}\n\n"
+        epilog=f"rules (code, name, severity, on by default):\n\n{codes}\n\n"
                "exit codes: 0 clean, 1 findings at or above --fail-level, "
                "2 usage error or unreadable model",
         formatter_class=argparse.RawDescriptionHelpFormatter)
