@@ -469,22 +469,28 @@ def printed(convention: Convention, total: int | None) -> str:
     return forms[convention]()
 
 
+def _folded_phrase(n: int) -> tuple[str, str]:
+    """``20 BatchNorms the exporter folded into their convs are``, or one's; and them or it."""
+    if n == 1:
+        return "1 BatchNorm the exporter folded into its conv is", "it"
+    return f"{n:,} BatchNorms the exporter folded into their convs are", "them"
+
+
 def _notes(convention: Convention, facts: list[Facts], values: list[int | None]) -> list[str]:
     """What the ONNX file could not say and how the figure dealt with it."""
     name, out = convention.value, []
     folded = [(f, v) for f, v in zip(facts, values, strict=True) if f.folded]
+    said, them = _folded_phrase(len(folded))
     if folded and convention is Convention.ONNX_TOOL:
-        out.append(f"{len(folded)} BatchNorm(s) the exporter folded into their convs are not in "
-                   f"this file, so onnx-tool does not count them (on an export that keeps "
-                   f"them: +{31 * sum(f.out or 0 for f, _ in folded):,})")
+        out.append(f"{said} not in this file, so onnx-tool does not count {them} (on an "
+                   f"export that keeps {them}: +{31 * sum(f.out or 0 for f, _ in folded):,})")
     elif folded:
         added = sum(v or 0 for _, v in folded)
         counted = (f"counted as {name} counts a BatchNorm, from the convs' outputs "
                    f"(+{added:,})") if added else f"not counted ({name} counts no BatchNorm)"
         biased = "bias" in str(RULES[convention].get("conv", ()))
-        out.append(f"{len(folded)} BatchNorm(s) the exporter folded into their convs are "
-                   f"{counted}" + ("; the biases the exporter gave those convs are not: torch's "
-                                   "convs have none" if biased else ""))
+        out.append(f"{said} {counted}" + ("; the biases the exporter gave those convs are not: "
+                                         "torch's convs have none" if biased else ""))
     sdpa = [f for f in facts if f.kind.startswith("sdpa")]
     if sdpa and not RULES.get(convention, {}).get("sdpa_qk") and convention not in (
             Convention.ONNX_TOOL, Convention.THOP, Convention.TORCHINFO):
@@ -494,8 +500,9 @@ def _notes(convention: Convention, facts: list[Facts], values: list[int | None])
     unknown = [f for f in facts if f.kind == "ln" and f.exact is None]
     if unknown and convention in (Convention.THOP, Convention.PTFLOPS):
         factor = 4 if convention is Convention.THOP else 1
-        out.append(f"{len(unknown)} LayerNorm(s) taken to be torch's nn.LayerNorm (the file does "
-                   f"not name the class); {name} counts a subclass (timm's) as 0: "
+        out.append(f"{len(unknown):,} LayerNorm{'s' if len(unknown) != 1 else ''} taken to be "
+                   f"torch's nn.LayerNorm (the file does not name the class); {name} counts a "
+                   f"subclass (timm's) as 0: "
                    f"-{factor * sum(f.out or 0 for f in unknown):,}")
     if convention is Convention.TORCHVISION:
         out.append("torchvision publishes this figure in billions, rounded to 3 decimals")

@@ -109,10 +109,10 @@ def test_what_the_file_cannot_say_is_said(figures):
     attention's products count 0 in fvcore and are said; a LayerNorm's class unknown (the
     TorchScript export) is assumed torch's and said, with what a subclass would change."""
     notes = {f.name: f.notes for f in figures["resnet18", "dynamo"].conventions}
-    assert notes["fvcore"] == ("20 BatchNorm(s) the exporter folded into their convs are "
+    assert notes["fvcore"] == ("20 BatchNorms the exporter folded into their convs are "
                                "counted as fvcore counts a BatchNorm, from the convs' outputs "
                                "(+4,967,424)",)
-    assert notes["onnx-tool"] == ("20 BatchNorm(s) the exporter folded into their convs are not "
+    assert notes["onnx-tool"] == ("20 BatchNorms the exporter folded into their convs are not "
                                   "in this file, so onnx-tool does not count them (on an export "
                                   "that keeps them: +76,995,072)",)
     assert notes["ptflops-aten"][0].endswith("the biases the exporter gave those convs are not: "
@@ -121,7 +121,7 @@ def test_what_the_file_cannot_say_is_said(figures):
     vit = {f.name: f.notes for f in figures["vit_tiny_patch16_224", "torchscript"].conventions}
     assert vit["fvcore"] == ("24 attention products made by scaled_dot_product_attention "
                              "(178,831,872 MACs) count 0, as fvcore counts that function",)
-    assert vit["thop"] == ("25 LayerNorm(s) taken to be torch's nn.LayerNorm (the file does not "
+    assert vit["thop"] == ("25 LayerNorms taken to be torch's nn.LayerNorm (the file does not "
                            "name the class); thop counts a subclass (timm's) as 0: -3,782,400",)
     dynamo = {f.name: f.notes for f in figures["vit_tiny_patch16_224", "dynamo"].conventions}
     assert dynamo["thop"] == ()  # the dynamo export names timm's LayerNorm: counted 0, no guess
@@ -186,3 +186,11 @@ def test_the_directive_shows_the_figure_and_the_reconciliation(tmp_path):
     html = (tmp_path / "out" / "index.html").read_text()
     assert "fvcore flops: 1,819,065,856 (as fvcore prints it: 1.819G)" in html
     assert "cnncount-conventions" in html and "3,636,250,112" in html
+
+
+def test_one_folded_batchnorm_is_said_in_the_singular():
+    from sphinx_cnncount.conventions import _folded_phrase
+
+    assert _folded_phrase(1) == ("1 BatchNorm the exporter folded into its conv is", "it")
+    assert _folded_phrase(1_200) == (
+        "1,200 BatchNorms the exporter folded into their convs are", "them")
