@@ -460,11 +460,20 @@ def extras(summary: Summary) -> list[nodes.Node]:
         out.append(nodes.paragraph(text, text, classes=["cnncount-convention"]))
     elif figures:
         macs = summary.totals.macs
-        rows = [[_("Convention"), _("Figure"), _("Printed"), _("x MACs"), _("Counts")]]
-        rows += [[f.name, f"{fmt_int(f.total)} {f.label}", f.printed,
+        rows = [[_("Convention"), _("Label"), _("Figure"), _("Printed"), _("x MACs"),
+                 _("Counts")]]
+        rows += [[f.name, f.label, fmt_int(f.total), f.printed,
                   f"{f.total / macs:.3f}" if f.total is not None and macs else "?", f.counts]
                  for f in figures]
-        out.append(_plain_table(rows, (18, 22, 18, 10, 32), {3}, ["cnncount-conventions"]))
+        widths, numeric = (14, 15, 16, 15, 10, 30), {2, 4}
+        table = _plain_table(rows, widths, numeric, ["cnncount-conventions"])
+        # LaTeX: the same widths, numbers right-aligned
+        spec = "".join((r">{\raggedleft\arraybackslash}" if k in numeric else
+                        r">{\raggedright\arraybackslash}") + rf"\X{{{w}}}{{{sum(widths)}}}"
+                       for k, w in enumerate(widths))
+        # in a box of its own, which scrolls on a narrow screen (the cells keep their width)
+        out.append(nodes.container("", addnodes.tabular_col_spec(spec=spec), table,
+                                   classes=["cnncount-table-box"]))
     notes = [f"{f.name}: {n}" if len(figures) > 1 else n for f in figures for n in f.notes]
     if notes:
         out.append(nodes.bullet_list("", *(nodes.list_item("", nodes.paragraph(n, n))
@@ -597,7 +606,8 @@ class OwnScrollBox(SphinxPostTransform):
     def run(self, **kwargs: Any) -> None:
         for table in list(self.document.findall(nodes.table)):
             wrapper = table.parent
-            if ("cnncount-table" in table["classes"] and isinstance(wrapper, nodes.container)
+            ours = {"cnncount-table", "cnncount-conventions"} & set(table["classes"])
+            if (ours and isinstance(wrapper, nodes.container)
                     and "cnncount-table-box" not in wrapper["classes"]
                     and len(wrapper.children) == 1
                     and isinstance(wrapper.parent, nodes.container)

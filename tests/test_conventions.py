@@ -186,6 +186,13 @@ def test_the_directive_shows_the_figure_and_the_reconciliation(tmp_path):
     html = (tmp_path / "out" / "index.html").read_text()
     assert "fvcore flops: 1,819,065,856 (as fvcore prints it: 1.819G)" in html
     assert "cnncount-conventions" in html and "3,636,250,112" in html
+    # the figure a number of its own (right-aligned), its label a column; the table in a box
+    # that scrolls on a narrow screen
+    assert '<td class="cnncount-num"><p>3,636,250,112</p></td>' in html
+    assert "<td><p>fwd FLOPs</p></td>" in html
+    table = html.index('<table class="cnncount-conventions')
+    box = html.rindex('<div class="cnncount-table-box', 0, table)
+    assert html.find("</div>", box, table) == -1
 
 
 def test_one_folded_batchnorm_is_said_in_the_singular():
