@@ -364,3 +364,28 @@ def test_roles_are_checked_as_the_build_checks_them(role_docs, tmp_path, capsys)
                      line.split("] ", 1)[1].removeprefix("cnncount role: "))
                     for line in lines[:-1])
     assert _sphinx_warnings(role_docs, tmp_path) == linted
+
+
+def test_a_symbolic_directive_is_checked_at_the_binding_its_table_shows(tmp_path, capsys):
+    """``:symbolic:`` leaves the input's symbols free (the page shows formulas in them and the
+    table at the first size they were derived at, sequence=1 for BERT-Tiny): lint checks the
+    declared numbers against that table, as the Sphinx build shows it, instead of failing on
+    the unbound symbol; a mistyped ``:convention:`` is the directive's error."""
+    import shutil
+
+    from sphinx_cnncount.cli import main
+
+    from .conftest import ROOT
+
+    shutil.copyfile(ROOT / "tests/data/symbolic/bert_tiny.dynamo.onnx", tmp_path / "bert.onnx")
+    # at sequence=1: 512 + 393,216 + 16,384 MACs (the formula docs/formulas.rst gives)
+    (tmp_path / "index.rst").write_text(
+        "P\n=\n\n.. cnncount:: bert.onnx\n   :symbolic:\n\n   total macs=410,128\n\n"
+        ".. cnncount:: bert.onnx\n   :symbolic:\n\n   total macs=410,112\n\n"
+        ".. cnncount:: bert.onnx\n   :convention: fvcroe\n", encoding="utf-8")
+    assert main(["lint", "--isolated", "--docs", str(tmp_path)]) == 1
+    lines = capsys.readouterr().out.splitlines()
+    rst = tmp_path / "index.rst"
+    assert [line.split(": ", 1)[0] + ": " + line.split(": ", 1)[1].split()[0]
+            for line in lines[:-1]] == [f"{rst}:7: CNC001", f"{rst}:14: CNC003"]
+    assert "410,112" in lines[0] and "fvcroe" in lines[1]

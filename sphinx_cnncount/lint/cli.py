@@ -363,7 +363,7 @@ def lint_docs(run: Run, roots: Sequence[str]) -> list:
     from ..load import ModelError
     from ..spelling import parse_dims, parse_input_shapes
     from ..render import parse_columns
-    from ..choices import parse_diagram
+    from ..choices import parse_convention, parse_diagram
     from ..textfiles import FileProblem, read_text
     from .docs import (doc_files, parse_page, parse_roles, resolve_model, source_root,
                        sphinx_defaults)
@@ -398,6 +398,8 @@ def lint_docs(run: Run, roots: Sequence[str]) -> list:
                         from ..sphinx_ext import parse_units
 
                         parse_units(directive.options["units"])
+                    if directive.options.get("convention", "").strip():
+                        parse_convention(directive.options["convention"])
                 except (DeclarationError, ValueError) as exc:
                     findings.append(Finding(Rule.BAD_DECLARATION, f"cnncount directive: {exc}",
                                             model, file, directive.line))
@@ -416,12 +418,11 @@ def lint_docs(run: Run, roots: Sequence[str]) -> list:
                 # Analysed even with nothing declared: a missing or broken model fails the
                 # Sphinx build too.
                 try:
-                    _, _, summary = run.analyze(
-                        model, depth,
+                    summary = _directive_summary(
+                        run, model, depth,
                         {**{k: v for k, v in conf_dims.items() if k not in run.dims}, **dims},
-                        shapes,
-                        {k: "conf.py cnncount_dims" for k in conf_dims if k not in dims},
-                        options=True)
+                        shapes, {k: "conf.py cnncount_dims" for k in conf_dims if k not in dims},
+                        "symbolic" in directive.options)
                 except (ModelError, ValueError, RecursionError, MemoryError) as exc:
                     failure = run.failed(model, exc, file, directive.line)
                     findings.append(replace(failure, message=f"{model}: {failure.message}"))
@@ -429,6 +430,23 @@ def lint_docs(run: Run, roots: Sequence[str]) -> list:
                 findings.extend(check_declarations(summary, good, model, file))
             findings += lint_roles(run, parse_roles(text, file), srcdir, conf_depth, conf_dims)
     return findings
+
+
+def _directive_summary(run: Run, model: str, depth: int, dims: dict[str, int],
+                       shapes: dict[str, tuple[int, ...]], sources: dict[str, str],
+                       symbolic: bool) -> Any:
+    """The summary a directive shows: with ``:symbolic:``, at the first binding of the symbols
+    left free (the table the page shows beside the formulas), as the Sphinx build makes it."""
+    if not symbolic:
+        return run.analyze(model, depth, dims, shapes, sources, options=True)[2]
+    from ..formula import symbolic as formulas
+    from ..spelling import Spelling, Syntax
+
+    named = set(dims) | set(shapes) | run.flagged
+    sources = {k: v for k, v in {**run.sources, **sources}.items() if k not in named}
+    return formulas(model, {**run.dims, **dims}, depth, Spelling(Syntax.DIRECTIVE, sources),
+                    input_shapes={**run.input_shapes, **shapes},
+                    input_values=run.input_values)
 
 
 def lint_roles(run: Run, roles: Sequence[Any], srcdir: Path, conf_depth: int | None,
