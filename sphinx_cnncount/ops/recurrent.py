@@ -36,31 +36,25 @@ def dynamic_quantize_lstm(v: NodeView) -> Cost:
     return Cost(macs=macs, flops=2 * macs + bias + 2 * steps, connections=macs + bias)
 
 
-def dynamic_quantize_lstm_shape(v: NodeView) -> tuple[Shape | None, ...]:
-    """Y is (seq, dirs, batch, H); Y_h and Y_c are (dirs, batch, H). X is (seq, batch, I)."""
-    x, r = in_shape(v, 0), in_shape(v, 2)
-    if x is None:
-        return outs(v, None, None, None)
-    hidden = v.attr("hidden_size", None) or (r[1] if r is not None else None)
-    direction = v.attr("direction", b"forward")
-    dirs = 2 if direction in (b"bidirectional", "bidirectional") else 1
-    state = (dirs, x[1], hidden)
-    return outs(v, (x[0], dirs, x[1], hidden), state, state)
-
-
-def recurrent_shape(v: NodeView) -> tuple[Shape | None, ...]:
+def recurrent_shape(v: NodeView, hidden_axis: int = 2) -> tuple[Shape | None, ...]:
     """Y (seq, dirs, batch, H); Y_h (and LSTM's Y_c) (dirs, batch, H): X is (seq, batch, I)
-    (``layout`` 1: batch first), H the ``hidden_size`` or R's last dim."""
+    (``layout`` 1: batch first), H the ``hidden_size`` or R's ``hidden_axis`` (the standard
+    ops' R is [dirs, gates*H, H])."""
     x, r = in_shape(v, 0), in_shape(v, 2)
     if x is None:
         return outs(v, None, None, None)
-    hidden = v.attr("hidden_size", None) or (r[2] if r is not None else None)
+    hidden = v.attr("hidden_size", None) or (r[hidden_axis] if r is not None else None)
     direction = v.attr("direction", b"forward")
     dirs = 2 if direction in (b"bidirectional", "bidirectional") else 1
     if v.attr("layout", 0):
         return outs(v, (x[0], x[1], dirs, hidden), (x[0], dirs, hidden), (x[0], dirs, hidden))
     state = (dirs, x[1], hidden)
     return outs(v, (x[0], dirs, x[1], hidden), state, state)
+
+
+def dynamic_quantize_lstm_shape(v: NodeView) -> tuple[Shape | None, ...]:
+    """onnxruntime's DynamicQuantizeLSTM: its R is transposed, [dirs, H, 4*H]."""
+    return recurrent_shape(v, hidden_axis=1)
 
 
 def _recurrent(cost, params, fixed, shape=recurrent_shape, keras=None):
