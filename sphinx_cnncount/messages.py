@@ -55,7 +55,7 @@ JOINS = ("Branches merge at {count} layer.", "Branches merge at {count} layers."
 
 PLURALS = (CHAIN, GRAPH, SPLITS, JOINS, FOLDED)
 # Below the table: the counting tools' figures (:convention:) and the formulas (:symbolic:).
-BEYOND = ("Label", "Figure", "Printed", "x MACs", "Counts", "Formulas", "every binding")
+BEYOND = ("Label", "Figure", "Printed", "x MACs", "Formulas (for {where}):", "every binding")
 
 
 def phrases() -> list[str]:

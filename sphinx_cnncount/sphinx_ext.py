@@ -435,7 +435,8 @@ def _table_cells(key: tuple[str, str, Options, str | None], columns: tuple[Colum
 def _plain_table(rows: Sequence[Sequence[str]], widths: Sequence[int], numeric: set[int],
                  classes: Sequence[str]) -> nodes.table:
     """A docutils table of text cells, the first row its header, its columns ``widths`` parts
-    of the line (a PDF's line too: long cells wrap, none runs into the margin)."""
+    of a PDF's line (with the column spec beside it: long cells wrap, none runs into the
+    margin)."""
     tgroup = nodes.tgroup(cols=len(rows[0]))
     tgroup.extend(nodes.colspec(colwidth=w) for w in widths)
 
@@ -445,7 +446,8 @@ def _plain_table(rows: Sequence[Sequence[str]], widths: Sequence[int], numeric: 
 
     tgroup += nodes.thead("", row(rows[0]))
     tgroup += nodes.tbody("", *(row(r) for r in rows[1:]))
-    return nodes.table("", tgroup, classes=[*classes, "colwidths-given"])
+    # the widths are LaTeX's (its column spec); a browser sizes the columns to their text
+    return nodes.table("", tgroup, classes=list(classes))
 
 
 def extras(summary: Summary) -> list[nodes.Node]:
@@ -460,12 +462,13 @@ def extras(summary: Summary) -> list[nodes.Node]:
         out.append(nodes.paragraph(text, text, classes=["cnncount-convention"]))
     elif figures:
         macs = summary.totals.macs
-        rows = [[_("Convention"), _("Label"), _("Figure"), _("Printed"), _("x MACs"),
-                 _("Counts")]]
+        # What each tool counts is prose: in the list below the table, which then fits a
+        # documentation column (a phone's too) without a word per line.
+        rows = [[_("Convention"), _("Label"), _("Figure"), _("Printed"), _("x MACs")]]
         rows += [[f.name, f.label, fmt_int(f.total), f.printed,
-                  f"{f.total / macs:.3f}" if f.total is not None and macs else "?", f.counts]
+                  f"{f.total / macs:.3f}" if f.total is not None and macs else "?"]
                  for f in figures]
-        widths, numeric = (14, 15, 16, 15, 10, 30), {2, 4}
+        widths, numeric = (22, 20, 22, 22, 14), {2, 4}
         table = _plain_table(rows, widths, numeric, ["cnncount-conventions"])
         # LaTeX: the same widths, numbers right-aligned
         spec = "".join((r">{\raggedleft\arraybackslash}" if k in numeric else
@@ -474,13 +477,15 @@ def extras(summary: Summary) -> list[nodes.Node]:
         # in a box of its own, which scrolls on a narrow screen (the cells keep their width)
         out.append(nodes.container("", addnodes.tabular_col_spec(spec=spec), table,
                                    classes=["cnncount-table-box"]))
-    notes = [f"{f.name}: {n}" if len(figures) > 1 else n for f in figures for n in f.notes]
+    notes = [n for f in figures
+             for n in ([f"{f.name}: {f.counts}"] if len(figures) > 1 else [])
+             + [f"{f.name}: {n}" if len(figures) > 1 else n for n in f.notes]]
     if notes:
         out.append(nodes.bullet_list("", *(nodes.list_item("", nodes.paragraph(n, n))
                                            for n in notes)))
     if summary.formulas:
         where = "; ".join(summary.formula_conditions) or _("every binding")
-        head = f"{_('Formulas')} ({where}):"
+        head = _("Formulas (for {where}):").format(where=where)
         names = {"params": _("Params"), "macs": "MACs", "flops": "FLOPs",
                  "activation_bytes": _("Activation bytes")}
         out.append(nodes.paragraph(head, head, classes=["cnncount-formulas"]))

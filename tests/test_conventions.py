@@ -190,6 +190,11 @@ def test_the_directive_shows_the_figure_and_the_reconciliation(tmp_path):
     # that scrolls on a narrow screen
     assert '<td class="cnncount-num"><p>3,636,250,112</p></td>' in html
     assert "<td><p>fwd FLOPs</p></td>" in html
+    # five columns; what each tool counts is prose, in the list under the table
+    head = html[html.index('<table class="cnncount-conventions'):]
+    assert head[:head.index("</thead>")].count("<th ") == 5
+    assert "<p>fvcore: one per multiply-add, + norms, adaptive pooling; no activations, no " \
+           "fused attention</p>" in html
     table = html.index('<table class="cnncount-conventions')
     box = html.rindex('<div class="cnncount-table-box', 0, table)
     assert html.find("</div>", box, table) == -1

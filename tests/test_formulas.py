@@ -129,3 +129,4 @@ def test_the_directive_takes_symbolic(tmp_path):
     assert "ERROR" not in warnings
     html = (tmp_path / "out" / "index.html").read_text()
     assert "MACs = 512*sequence^2 + 393,216*sequence + 16,384" in html
+    assert "Formulas (for every binding):" in html  # no condition: any sequence length
