@@ -434,13 +434,43 @@ def _value(convention: Convention, f: Facts) -> int | None:
 # The figures
 
 
-def _si(value: int, digits: int, units: tuple[str, ...] = ("", "K", "M", "G", "T"),
-        space: str = "", suffix: str = "") -> str:
-    """``1.819G``, ``1.83 GMac``: the largest unit the value reaches, ``digits`` decimals."""
-    k = 0
-    while k + 1 < len(units) and abs(value) >= 1000 ** (k + 1):
-        k += 1
-    return f"{value / 1000 ** k:.{digits}f}{space}{units[k]}{suffix}"
+# How each tool turns its figure into text, as its own code does (the figure is exact; only
+# the display rounds, in floats, as the tool does).
+
+def _fvcore(value: int) -> str:
+    """fvcore's ``flop_count_table`` (``_format_size``, 3 decimals, trailing zeros dropped):
+    ``1.819G``, ``59.65M``, ``0.417M``; the unit is the first whose threshold (1e2, 1e5, 1e8,
+    1e11, 1e14) the value exceeds."""
+    for threshold, scale, unit in ((1e14, 1e15, "P"), (1e11, 1e12, "T"), (1e8, 1e9, "G"),
+                                   (1e5, 1e6, "M"), (1e2, 1e3, "K")):
+        if abs(value) > threshold:
+            return f"{value / scale:.3f}".rstrip("0").rstrip(".") + unit
+    return str(value)
+
+
+def _rounded(value: int, suffix: str, units: tuple[str, ...] = ("G", "M", "K")) -> str:
+    """ptflops' and calflops' ``flops_to_string`` (precision 2): ``str(round(x, 2))``, so
+    ``410.2 MMac``; the unit is the largest the value's integer division reaches."""
+    for k, unit in zip((9, 6, 3), units, strict=True):
+        if value // 10**k > 0:
+            return f"{round(value / 10.0**k, 2)} {unit}{suffix}"
+    return f"{value} {suffix}"
+
+
+def _thop(value: int) -> str:
+    """thop's ``clever_format(x, "%.3f")``: ``1.824G``, ``416.520K``, ``512.000B``."""
+    for scale, unit in ((1e12, "T"), (1e9, "G"), (1e6, "M"), (1e3, "K")):
+        if value > scale:
+            return f"{value / scale:.3f}{unit}"
+    return f"{value:.3f}B"
+
+
+def _torchinfo(value: int) -> str:
+    """torchinfo's summary line: mega below a giga (``0.42``), else giga or tera, 2 decimals.
+    (torchinfo 1.8 under Python 3.11 prints the unit as ``Units.MEGABYTES``: its enum's
+    name, which later versions fixed; this is the unit it means.)"""
+    scale, unit = (1e12, "T") if value >= 1e12 else (1e9, "G") if value >= 1e9 else (1e6, "M")
+    return f"Total mult-adds ({unit}): {value / scale:.2f}"
 
 
 def _flop_counter(value: int) -> str:
@@ -457,12 +487,12 @@ def printed(convention: Convention, total: int | None) -> str:
     c = Convention
     forms = {
         c.TORCHVISION: lambda: f"{total / 1e9:.3f} GFLOPS",
-        c.FVCORE: lambda: _si(total, 3),
-        c.PTFLOPS: lambda: _si(total, 2, space=" ", suffix="Mac"),
-        c.PTFLOPS_ATEN: lambda: _si(total, 2, space=" ", suffix="Mac"),
-        c.THOP: lambda: _si(total, 3),
-        c.TORCHINFO: lambda: f"Total mult-adds ({_si(total, 2)[-1]}): {_si(total, 2)[:-1]}",
-        c.CALFLOPS: lambda: _si(total, 2, space=" ", suffix="FLOPS"),
+        c.FVCORE: lambda: _fvcore(total),
+        c.PTFLOPS: lambda: _rounded(total, "Mac"),
+        c.PTFLOPS_ATEN: lambda: _rounded(total, "Mac"),
+        c.THOP: lambda: _thop(total),
+        c.TORCHINFO: lambda: _torchinfo(total),
+        c.CALFLOPS: lambda: _rounded(total, "FLOPS"),
         c.ONNX_TOOL: lambda: str(total),
         c.TORCH_FLOP_COUNTER: lambda: _flop_counter(total),
     }

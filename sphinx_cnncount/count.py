@@ -503,8 +503,9 @@ def _incomplete(report: Report, control_flow: list[ControlFlow]) -> tuple[str, .
                    f"{kinds['uncountable'][0].message}")
     if "invalid-node" in kinds:
         n = len(kinds["invalid-node"])
-        out.append(f"{n} node{'s' if n != 1 else ''} contradict their inputs: "
-                   f"{kinds['invalid-node'][0].message}")
+        said = "1 node contradicts its inputs" if n == 1 else \
+            f"{n:,} nodes contradict their inputs"
+        out.append(f"{said}: {kinds['invalid-node'][0].message}")
     out += [f"{c.op_type} {c.node!r}: {c.reason}" for c in control_flow if c.approximation]
     out += [d.message for d in kinds.get("control-flow", [])]
     if out:  # integers a missing data file holds: the cause of what follows

@@ -84,6 +84,30 @@ EXACT = {
 }
 
 
+# Where a figure is not the tool's to the unit, and why (each within half a percent above).
+NOT_TO_THE_UNIT = {
+    # onnx-tool's own run on the TorchScript exports (their BatchNorms kept) differs by a few
+    # thousand elements that its rules, as reproduced here, do not explain (1,536 of 1.9 G on
+    # resnet18)
+    ("resnet18", "torchscript", "onnx-tool"), ("mobilenet_v3_small", "torchscript", "onnx-tool"),
+    ("efficientnet_b0", "torchscript", "onnx-tool"),
+    # the TorchScript export does not name timm's LayerNorm subclass (said in the notes)
+    ("vit_tiny_patch16_224", "torchscript", "ptflops"),
+    ("vit_tiny_patch16_224", "torchscript", "thop"),
+    ("vit_tiny_patch16_224", "torchscript", "onnx-tool"),
+}
+
+
+@pytest.mark.parametrize("exporter", EXPORTS)
+@pytest.mark.parametrize("model", MODELS)
+def test_every_other_figure_is_the_tools_to_the_unit(figures, model, exporter):
+    o = oracle(model)
+    got = {f.name: f.total for f in figures[model, exporter].conventions
+           if f.name != "torchvision" and (model, exporter, f.name) not in NOT_TO_THE_UNIT}
+    assert got == {name: expected(o, name, exporter) for name in got}
+    assert len(got) >= 5
+
+
 @pytest.mark.parametrize("case", list(EXACT))
 def test_exact_figures(figures, case):
     got = {f.name: f.total for f in figures[case].conventions if f.name in EXACT[case]}
@@ -132,6 +156,40 @@ def test_printed_as_each_tool_prints_it():
         "1.814 GFLOPS", "1.814G", "1.81 GMac", "1.81 GMac", "1.814G",
         "Total mult-adds (G): 1.81", "1.81 GFLOPS", "1814073344", "1814.073M"]
     assert printed(Convention.TORCH_FLOP_COUNTER, 3_628_146_688) == "3628.147M"
+    # the units' edges, as each tool's code draws them
+    assert [printed(c, 100_000) for c in Convention][1:7] == [
+        "100K", "100.0 KMac", "100.0 KMac", "100.000K", "Total mult-adds (M): 0.10",
+        "100.0 KFLOPS"]
+    assert [printed(c, 999) for c in Convention][1:5] == ["0.999K", "999 Mac", "999 Mac",
+                                                          "999.000B"]
+    assert printed(Convention.FVCORE, 100) == "100"
+    assert printed(Convention.TORCHINFO, 1_000_000_000) == "Total mult-adds (G): 1.00"
+
+
+def _tool_printed(model: str, exporter: str, name: str) -> str:
+    """The figure in what the tool printed on the torch model (the oracle keeps its output)."""
+    o = oracle(model)
+    text = (o["onnx"][exporter]["onnx-tool"] if name == "onnx-tool" else o["tools"][name])[
+        "printed"]
+    if name == "fvcore":  # its table's model row, #flops column
+        return next(r for r in text.splitlines() if r.startswith("| model ")).split("|")[3].strip()
+    if name == "torchinfo":  # torchinfo 1.8 on Python 3.11 prints its unit enum's name
+        return text.replace("Units.MEGABYTES", "M").replace("Units.GIGABYTES", "G")
+    if name == "calflops":
+        return next(r for r in text if r.startswith("fwd FLOPs:")).split(":", 1)[1].strip()
+    if name == "onnx-tool":  # its CSV's Total row: the MACs column
+        return text.split(",")[2]
+    if name == "torch-flop-counter":  # its table's first row, FLOP column
+        return text.splitlines()[2].split()[1]
+    return text
+
+
+@pytest.mark.parametrize("exporter", EXPORTS)
+@pytest.mark.parametrize("model", MODELS)
+def test_each_figure_is_printed_as_the_tool_printed_it(figures, model, exporter):
+    got = {f.name: f.printed for f in figures[model, exporter].conventions
+           if f.name != "torchvision" and (model, exporter, f.name) not in NOT_TO_THE_UNIT}
+    assert got == {name: _tool_printed(model, exporter, name) for name in got}
 
 
 def test_per_layer_figures_add_up(figures):

@@ -509,6 +509,30 @@ def test_conv_attributes_contradicting_the_weight_are_reported(tmp_path, attrs, 
     assert kinds["invalid-node"] == (f"Conv 'conv': attributes do not fit its inputs "
                                      f"(ValueError: {message}); its cost is unknown")
     assert s.totals.macs is None and s.status == "partial"
+    assert s.incomplete == (f"1 node contradicts its inputs: {kinds['invalid-node']}",)
+
+
+def test_two_contradicting_nodes_are_said_in_the_plural(tmp_path):
+    nodes = [mk("Conv", ["x", "w"], ["y"], name="a", kernel_shape=[5, 5]),
+             mk("Conv", ["x", "w2"], ["z"], name="b", kernel_shape=[5, 5])]
+    s = summarize(tmp_path, model(nodes, {"x": [1, 3, 8, 8]}, ["y", "z"],
+                                  [weight("w", 3, 3, 3, 3), weight("w2", 2, 3, 3, 3)]))
+    assert s.incomplete[0].startswith("2 nodes contradict their inputs: Conv 'a': ")
+
+
+def test_an_unknown_op_with_a_body_has_its_body_counted_once_and_said(tmp_path):
+    """A node of a domain no rule knows that holds a graph (a custom decoder, a beam search):
+    what its body computes is counted once (how often the op runs it, only the op knows), and
+    said; the rest of the model is still counted."""
+    body = helper.make_graph([mk("MatMul", ["x", "w"], ["y"])], "body", [],
+                             [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 4])])
+    node = mk("Decoder", ["x"], ["out"], domain="com.example", name="dec", body=body)
+    m = model([node], {"x": [1, 8]}, {"out": [1, 4]}, [weight("w", 8, 4)],
+              extra_opsets=[helper.make_opsetid("com.example", 1)])
+    s = summarize(tmp_path, m)
+    assert (s.totals.macs, s.totals.params) == (8 * 4, 8 * 4)
+    assert s.incomplete == ("Decoder 'dec': a Decoder of domain com.example: its bodies are "
+                            "counted once",)
 
 
 def test_a_window_larger_than_its_input_is_an_error_that_says_what_fits(tmp_path):
