@@ -82,7 +82,7 @@ class Facts:
     bias: bool = False  # a bias torch's module has (not one the exporter folded in)
     onnx_bias: bool = False  # a bias input in the ONNX node (Conv B, Gemm C)
     kernel: int = 0  # a pool's window area
-    params: int = 0  # the parameters of the module (a dense layer's weight and bias)
+    params: int | None = 0  # the parameters of the module (a dense layer's weight and bias)
     rows: int = 1  # a LayerNormalization's rows (output elements / normalized size)
     module: bool = True  # torch called it as a module (nn.ReLU), not a function (F.relu)
     exact: bool | None = True  # its module is the exact torch class (None: not known)
@@ -322,8 +322,10 @@ def _facts_of(i: int, gr: _Graph) -> list[Facts]:
         rows=(out // (_numel(y[axis:]) or 1)) if kind == "ln" and out and y else 1)
     if not folded:
         return [facts]
-    channels = y[1] if y and len(y) > 1 and isinstance(y[1], int) else 0
-    return [facts, Facts(i, "", "bn", out=out, params=2 * channels, folded=True)]
+    channels = y[1] if y and len(y) > 1 and isinstance(y[1], int) else None
+    # its scale and shift; unknown (so is what a rule reads of them) when the width is
+    return [facts, Facts(i, "", "bn", out=out, params=None if channels is None else 2 * channels,
+                         folded=True)]
 
 
 def node_facts(loaded: LoadedModel, summary: Summary) -> tuple[list[Facts], dict[int, int]]:

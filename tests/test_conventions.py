@@ -264,3 +264,14 @@ def test_one_folded_batchnorm_is_said_in_the_singular():
     assert _folded_phrase(1) == ("1 BatchNorm the exporter folded into its conv is", "it")
     assert _folded_phrase(1_200) == (
         "1,200 BatchNorms the exporter folded into their convs are", "them")
+
+
+def test_a_fact_the_file_leaves_unknown_leaves_the_figure_unknown():
+    """A folded BatchNorm whose conv's width is unknown has unknown parameters: torchinfo's
+    figure, which counts them, is None (never a 0 that looks real); fvcore's, which reads its
+    output elements, is still known."""
+    from sphinx_cnncount.conventions import Facts, _value
+
+    bn = Facts(0, "", "bn", out=100, params=None, folded=True)
+    assert _value(Convention.TORCHINFO, bn) is None
+    assert _value(Convention.FVCORE, bn) == 200  # 2 per element
