@@ -23,6 +23,7 @@ from math import lcm
 from .count import count
 from .load import LoadedModel, WindowError, load
 from .read import normalize, read_model, real_inputs
+from .shapes import ModelError
 from .spelling import PYTHON, Spelling
 from .summary import Formula, Summary, Term
 
@@ -33,7 +34,7 @@ METRICS = {"params": "params", "macs": "MACs", "flops": "FLOPs",
            "activation_bytes": "activation bytes"}
 
 MAX_DEGREE = 4  # per symbol; a count of a higher degree in one input size is no network's
-MAX_SIDE_STEPS = 64  # the smallest multiple that fits is searched this far
+MAX_SIDE_STEPS = 2**20  # the smallest multiple that fits is searched this far
 
 
 Binding = tuple[int, ...]  # one value per free symbol, in order
@@ -83,7 +84,12 @@ class _Counter:
         return self.done[binding]
 
     def metric(self, binding: Binding, name: str) -> int | None:
-        return getattr(self(binding).totals, name)
+        """The metric at ``binding``; None where it is not counted, or where the model does
+        not load (a size no run could have: the formula is not checked there)."""
+        try:
+            return getattr(self(binding).totals, name)
+        except ModelError:
+            return None
 
 
 def _moduli(summary: Summary, path: str | os.PathLike[str], names: list[str]) -> list[int]:
@@ -108,16 +114,45 @@ def _moduli(summary: Summary, path: str | os.PathLike[str], names: list[str]) ->
 
 def _first_fit(counter: _Counter, free: list[_Free]) -> list[_Free]:
     """The smallest multiple of each modulus (all symbols stepped together) at which every
-    window fits the input."""
-    for first in range(1, MAX_SIDE_STEPS + 1):
-        trial = [_Free(f.name, f.modulus, first) for f in free]
+    window fits the input: doubled until one fits (an audio model's first window may be
+    hundreds of samples), then bisected (a window that fits an input fits a larger one)."""
+
+    def fits(first: int) -> bool:
         try:
-            counter(tuple(f.value(0) for f in trial))
+            counter(tuple(f.modulus * first for f in free))
         except WindowError:
-            continue
-        return trial
-    raise WindowError(counter.path, "no binding of the free symbols up to "
-                      f"{MAX_SIDE_STEPS} times their strides fits the model's windows")
+            return False
+        return True
+
+    low, high = 0, 1  # low: known not to fit (0: none tried)
+    while not fits(high):
+        low, high = high, 2 * high
+        if high > MAX_SIDE_STEPS:
+            raise WindowError(counter.path, "no binding of the free symbols up to "
+                              f"{MAX_SIDE_STEPS:,} times their strides fits the model's "
+                              "windows")
+    while high - low > 1:
+        mid = (low + high) // 2
+        low, high = (low, mid) if fits(mid) else (mid, high)
+    return _lowered([_Free(f.name, f.modulus, high) for f in free], counter)
+
+
+def _lowered(free: list[_Free], counter: _Counter) -> list[_Free]:
+    """Each symbol at its own smallest fitting multiple, the others where they fit: a batch
+    dim that no window reads goes back to 1, while the audio's length stays where it fits."""
+    for i, f in enumerate(free):
+        low, high = 0, f.first
+        while high - low > 1:
+            mid = (low + high) // 2
+            trial = [replace(g, first=mid) if j == i else g for j, g in enumerate(free)]
+            try:
+                counter(tuple(g.value(0) for g in trial))
+            except WindowError:
+                low = mid
+            else:
+                high = mid
+        free[i] = replace(f, first=high)
+    return free
 
 
 def _differences(values: list[int]) -> int | None:
@@ -193,9 +228,11 @@ def _power(binding: Binding, exponents: tuple[int, ...]) -> int:
 
 def _holds(poly: Poly, counter: _Counter, free: list[_Free], degrees: list[int],
            metric: str) -> bool:
-    """The polynomial checked at two bindings off the interpolation grid."""
-    for extra in (1, 2):
-        binding = tuple(f.value(d + extra + i) for i, (f, d) in
+    """The polynomial checked at bindings off the interpolation grid: two beside it, and two
+    at twice and four times its scale (a stride the moduli missed, such as a signal framed by
+    a Conv inside the model, makes a staircase that is flat near the grid)."""
+    for extra, scale in ((1, 0), (2, 0), (1, 2), (3, 4)):
+        binding = tuple(f.value(d + extra + i + scale * (f.first + d)) for i, (f, d) in
                         enumerate(zip(free, degrees, strict=True)))
         actual = counter.metric(binding, metric)
         if actual is None or actual != sum(c * _power(binding, e) for e, c in poly.items()):
@@ -252,15 +289,19 @@ def symbolic(path: str | os.PathLike[str], dims: Mapping[str, int] | None = None
     free = _first_fit(counter, [_Free(n, 1) for n in names])
     moduli = _moduli(counter(tuple(f.value(0) for f in free)), path, names)
     formulas: dict[str, tuple[Term, ...] | None] = {}
-    for _ in range(attempts):  # a modulus too small for some metric: twice as large
+    used = None  # the bindings of the last attempt that found a formula: they hold there
+    for attempt in range(attempts):  # a modulus too small for some metric: twice as large
         free = _first_fit(counter, [_Free(n, m) for n, m in zip(names, moduli, strict=True)])
+        used = free if attempt == 0 else used
         for metric in METRICS:
             if formulas.get(metric) is None:
                 poly = _derive(counter, free, metric)
                 formulas[metric] = None if poly is None else _terms(poly, names)
+                used = free if poly is not None else used
         if all(formulas.values()):
             break
         moduli = [2 * m for m in moduli]
+    free = used
     base = _finish(counter, tuple(f.value(0) for f in free), finish)
     return _with(base, formulas, _conditions(free), {f.name: f.value(0) for f in free})
 

@@ -130,3 +130,20 @@ def test_the_directive_takes_symbolic(tmp_path):
     html = (tmp_path / "out" / "index.html").read_text()
     assert "MACs = 512*sequence^2 + 393,216*sequence + 16,384" in html
     assert "Formulas (for every binding):" in html  # no condition: any sequence length
+
+
+def test_a_staircase_the_strides_do_not_show_gets_no_formula():
+    """silero VAD frames its audio with a Conv (256 wide, stride 128) after a Reshape: the
+    input's receptive field shows no stride, and its MACs are flat for 128 samples at a time
+    (308,224 from 192 to 319 samples, 423,808 from 320). Checked far from the grid as well as
+    beside it, no polynomial is claimed; the table is at the smallest length that fits
+    (191 samples are too few for the first window), with the batch at 1."""
+    from .conftest import ROOT
+
+    path = ROOT / "tests/data/wild/silero_vad_16k_op15.onnx"
+    s = analyze(path, symbolic=True)
+    assert s.formulas == ()
+    assert [(i.name, i.shape) for i in s.inputs][0] == ("input", (1, 192))
+    assert s.formula_conditions == ("sequence >= 192",)
+    at = {n: analyze(path, dims={"batch": 1, "sequence": n}).totals.macs for n in (192, 319, 320)}
+    assert at == {192: 308_224, 319: 308_224, 320: 423_808}
