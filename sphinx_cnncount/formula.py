@@ -228,10 +228,11 @@ def _power(binding: Binding, exponents: tuple[int, ...]) -> int:
 
 def _holds(poly: Poly, counter: _Counter, free: list[_Free], degrees: list[int],
            metric: str) -> bool:
-    """The polynomial checked at bindings off the interpolation grid: two beside it, and two
-    at twice and four times its scale (a stride the moduli missed, such as a signal framed by
-    a Conv inside the model, makes a staircase that is flat near the grid)."""
-    for extra, scale in ((1, 0), (2, 0), (1, 2), (3, 4)):
+    """The polynomial checked at bindings off the interpolation grid: two beside it, two at
+    twice and four times its scale, and two 61 and 257 steps on (a stride the moduli missed,
+    such as audio framed by a Conv after a Reshape, makes a staircase that is flat for many
+    steps near the grid)."""
+    for extra, scale in ((1, 0), (2, 0), (1, 2), (3, 4), (61, 0), (257, 0)):
         binding = tuple(f.value(d + extra + i + scale * (f.first + d)) for i, (f, d) in
                         enumerate(zip(free, degrees, strict=True)))
         actual = counter.metric(binding, metric)

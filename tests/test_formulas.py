@@ -147,3 +147,18 @@ def test_a_staircase_the_strides_do_not_show_gets_no_formula():
     assert s.formula_conditions == ("sequence >= 192",)
     at = {n: analyze(path, dims={"batch": 1, "sequence": n}).totals.macs for n in (192, 319, 320)}
     assert at == {192: 308_224, 319: 308_224, 320: 423_808}
+
+
+def test_a_staircase_that_starts_at_one_sample_gets_no_formula_either():
+    """silero v4 is flat from 1 sample to the first frame's edge (154,103 MACs per batch item)
+    and 764,616 at 512: a formula checked only beside its grid would say 154,103*batch. What
+    is claimed holds at 512 samples too."""
+    from .conftest import ROOT
+
+    path = ROOT / "tests/data/wild/silero_vad_legacy_v4.onnx"
+    s = analyze(path, symbolic=True)
+    assert "macs" not in {f.metric for f in s.formulas}
+    at = analyze(path, dims={"batch": 3, "sequence": 512}).totals
+    assert at.macs == 3 * 764_616
+    for f in s.formulas:
+        assert f(batch=3, sequence=512) == getattr(at, f.metric)
