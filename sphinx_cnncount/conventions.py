@@ -450,13 +450,22 @@ def _fvcore(value: int) -> str:
     return str(value)
 
 
-def _rounded(value: int, suffix: str, units: tuple[str, ...] = ("G", "M", "K")) -> str:
-    """ptflops' and calflops' ``flops_to_string`` (precision 2): ``str(round(x, 2))``, so
-    ``410.2 MMac``; the unit is the largest the value's integer division reaches."""
-    for k, unit in zip((9, 6, 3), units, strict=True):
+def _ptflops(value: int) -> str:
+    """ptflops' ``flops_to_string`` (precision 2): ``str(round(x, 2))``, so ``410.2 MMac``;
+    the unit is the largest the value's integer division reaches, up to giga."""
+    for k, unit in ((9, "G"), (6, "M"), (3, "K")):
         if value // 10**k > 0:
-            return f"{round(value / 10.0**k, 2)} {unit}{suffix}"
-    return f"{value} {suffix}"
+            return f"{round(value / 10.0**k, 2)} {unit}Mac"
+    return f"{value} Mac"
+
+
+def _calflops(value: int) -> str:
+    """calflops' ``number_to_string`` (precision 2) as ``flops_to_string`` prints it:
+    ``f"{round(x, 2):g}"``, so ``3.64 GFLOPS`` and ``1 GFLOPS``; units up to tera."""
+    for scale, unit in ((1e12, "T"), (1e9, "G"), (1e6, "M"), (1e3, "K")):
+        if value >= scale:
+            return f"{round(value / scale, 2):g} {unit}FLOPS"
+    return f"{round(value, 2):g} FLOPS"
 
 
 def _thop(value: int) -> str:
@@ -468,11 +477,14 @@ def _thop(value: int) -> str:
 
 
 def _torchinfo(value: int) -> str:
-    """torchinfo's summary line: mega below a giga (``0.42``), else giga or tera, 2 decimals.
-    (torchinfo 1.8 under Python 3.11 prints the unit as ``Units.MEGABYTES``: its enum's
-    name, which later versions fixed; this is the unit it means.)"""
+    """torchinfo's summary line (``format_output_num``): mega below a giga (``0.42``), else
+    giga or tera; 2 decimals and thousands separators, none for a whole number. (torchinfo 1.8
+    under Python 3.11 prints the unit as ``Units.MEGABYTES``: its enum's name; this is the
+    unit it means.)"""
     scale, unit = (1e12, "T") if value >= 1e12 else (1e9, "G") if value >= 1e9 else (1e6, "M")
-    return f"Total mult-adds ({unit}): {value / scale:.2f}"
+    converted = value / scale
+    shown = f"{int(converted):,d}" if converted.is_integer() else f"{converted:,.2f}"
+    return f"Total mult-adds ({unit}): {shown}"
 
 
 def _flop_counter(value: int) -> str:
@@ -490,11 +502,11 @@ def printed(convention: Convention, total: int | None) -> str:
     forms = {
         c.TORCHVISION: lambda: f"{total / 1e9:.3f} GFLOPS",
         c.FVCORE: lambda: _fvcore(total),
-        c.PTFLOPS: lambda: _rounded(total, "Mac"),
-        c.PTFLOPS_ATEN: lambda: _rounded(total, "Mac"),
+        c.PTFLOPS: lambda: _ptflops(total),
+        c.PTFLOPS_ATEN: lambda: _ptflops(total),
         c.THOP: lambda: _thop(total),
         c.TORCHINFO: lambda: _torchinfo(total),
-        c.CALFLOPS: lambda: _rounded(total, "FLOPS"),
+        c.CALFLOPS: lambda: _calflops(total),
         c.ONNX_TOOL: lambda: str(total),
         c.TORCH_FLOP_COUNTER: lambda: _flop_counter(total),
     }

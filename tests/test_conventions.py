@@ -159,11 +159,21 @@ def test_printed_as_each_tool_prints_it():
     # the units' edges, as each tool's code draws them
     assert [printed(c, 100_000) for c in Convention][1:7] == [
         "100K", "100.0 KMac", "100.0 KMac", "100.000K", "Total mult-adds (M): 0.10",
-        "100.0 KFLOPS"]
+        "100 KFLOPS"]
     assert [printed(c, 999) for c in Convention][1:5] == ["0.999K", "999 Mac", "999 Mac",
                                                           "999.000B"]
     assert printed(Convention.FVCORE, 100) == "100"
-    assert printed(Convention.TORCHINFO, 1_000_000_000) == "Total mult-adds (G): 1.00"
+    assert printed(Convention.TORCHINFO, 1_000_000_000) == "Total mult-adds (G): 1"
+    assert printed(Convention.TORCHINFO, 10**12) == "Total mult-adds (T): 1"
+    assert printed(Convention.TORCHINFO, 10**12 - 1) == "Total mult-adds (G): 1,000.00"
+    assert [printed(Convention.FVCORE, n) for n in (10**8, 10**8 + 1, 10**11 + 1, 10**14 + 1)] \
+        == ["100M", "0.1G", "0.1T", "0.1P"]
+    assert [printed(Convention.THOP, n) for n in (10**6, 10**9 + 1, 10**12 + 1)] == [
+        "1000.000K", "1.000G", "1.000T"]
+    assert printed(Convention.CALFLOPS, 10**9) == "1 GFLOPS"
+    assert printed(Convention.CALFLOPS, 3 * 10**12) == "3 TFLOPS"
+    assert printed(Convention.CALFLOPS, 999) == "999 FLOPS"
+    assert printed(Convention.PTFLOPS, 3 * 10**12) == "3000.0 GMac"  # ptflops stops at giga
 
 
 def _tool_printed(model: str, exporter: str, name: str) -> str:
