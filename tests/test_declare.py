@@ -87,3 +87,13 @@ def test_quote_is_what_the_tables_print():
         quote(s, "total", "output")
     with pytest.raises(KeyError):
         quote(s, "C9", "params")
+
+
+def test_a_declared_count_may_have_80_digits_not_81():
+    """The bound on a declared number is on its digits, the SI suffix's included."""
+    assert parse_number("9" * 80).digits == 10**80 - 1
+    assert parse_number(10**80 - 1).digits == 10**80 - 1
+    assert parse_number("1" + "0" * 70 + "G").matches(10**79)
+    for too_long in ("1" + "0" * 80, "1" + "0" * 71 + "G", 10**80):
+        with pytest.raises(DeclarationError, match="too large to be a count"):
+            parse_number(too_long)
