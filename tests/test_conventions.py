@@ -285,3 +285,53 @@ def test_a_fact_the_file_leaves_unknown_leaves_the_figure_unknown():
     bn = Facts(0, "", "bn", out=100, params=None, folded=True)
     assert _value(Convention.TORCHINFO, bn) is None
     assert _value(Convention.FVCORE, bn) == 200  # 2 per element
+
+
+def test_a_product_after_a_softmax_of_a_dense_layer_is_no_attention(tmp_path):
+    """softmax(x W) @ x: the product's scores come from a dense layer, not from Q.K^T, so it is
+    a plain torch.matmul, which fvcore counts (it counts scaled_dot_product_attention's 0)."""
+    from onnx import helper as h
+
+    from .helpers import model, weight
+
+    nodes = [h.make_node("MatMul", ["x", "w"], ["s"]), h.make_node("Softmax", ["s"], ["p"]),
+             h.make_node("MatMul", ["p", "x"], ["y"])]
+    path = tmp_path / "m.onnx"
+    import onnx
+
+    onnx.save(model(nodes, {"x": [1, 4, 8]}, ["y"], [weight("w", 8, 4)]), path)
+    s = analyze(path, convention="fvcore")
+    assert s.totals.macs == 4 * 8 * 4 + 4 * 4 * 8
+    assert s.conventions[0].total == s.totals.macs
+
+
+def test_attention_through_a_cast_after_the_softmax_is_still_attention(tmp_path):
+    """The TorchScript exporter's scaled_dot_product_attention (Q and K^T each times the square
+    root of the scale, then Q.K^T, softmax, attn.V), with a Cast between the softmax and attn.V
+    as a mixed-precision export has: both products are the function's, which fvcore counts 0;
+    the three projections are dense layers."""
+    import onnx
+    from onnx import helper as h
+
+    from .helpers import model, weight
+
+    nodes = [h.make_node("MatMul", ["x", f"w{n}"], [n]) for n in "qkv"]
+    nodes += [h.make_node("Transpose", ["k"], ["kt"], perm=[0, 2, 1]),
+              h.make_node("Sqrt", ["scale"], ["root"]),
+              h.make_node("Mul", ["q", "root"], ["qs"]), h.make_node("Mul", ["kt", "root"], ["ks"]),
+              h.make_node("MatMul", ["qs", "ks"], ["scores"]),
+              h.make_node("Softmax", ["scores"], ["p"], axis=-1),
+              h.make_node("Cast", ["p"], ["pc"], to=onnx.TensorProto.FLOAT),
+              h.make_node("MatMul", ["pc", "v"], ["y"])]
+    inits = [weight(f"w{n}", 8, 8) for n in "qkv"]
+    inits.append(onnx.numpy_helper.from_array(__import__("numpy").array(0.125, "float32"),
+                                              "scale"))
+    path = tmp_path / "m.onnx"
+    onnx.save(model(nodes, {"x": [1, 5, 8]}, ["y"], inits), path)
+    s = analyze(path, convention="fvcore")
+    projections, products = 3 * 5 * 8 * 8, 2 * 5 * 5 * 8
+    assert s.totals.macs == projections + products
+    assert s.conventions[0].total == projections
+    assert s.conventions[0].notes == (
+        f"2 attention products made by scaled_dot_product_attention ({products:,} MACs) count "
+        "0, as fvcore counts that function",)

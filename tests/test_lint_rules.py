@@ -400,3 +400,14 @@ def test_invalid_node(tmp_path):
     assert f.message == ("c: Conv '/c/Conv': attributes do not fit its inputs (ValueError: "
                          "kernel_shape [5, 5] but the weight is [2, 3, 3, 3]); its cost is "
                          "unknown")
+
+
+def test_floor_drop_in_3d_names_planes_and_a_1d_one_positions(tmp_path):
+    node = helper.make_node("MaxPool", ["x"], ["y"], name="p3", kernel_shape=[2, 2, 2],
+                            strides=[2, 2, 2])
+    (f,) = lint(tmp_path, model([node], {"x": [1, 1, 5, 4, 4]}, ["y"]))
+    assert "never reads the last plane of its input (1 of 5 planes; 16 of 80 units" in f.message
+    node = helper.make_node("MaxPool", ["x"], ["y"], name="p1", kernel_shape=[2], strides=[2])
+    (f,) = lint(tmp_path, model([node], {"x": [1, 1, 7]}, ["y"]))
+    assert "never reads the last position of its input (1 of 7 positions; 1 of 7 units" \
+        in f.message

@@ -234,3 +234,20 @@ def test_receptive_field_ends_where_it_is_not_known(tmp_path):
         s = summarize(tmp_path, model(nodes, {"x": [1, 3, 8, 8]}, ["y"],
                                       [weight("w", 2, 3, 3, 3), *inits]), name=f"{name}.onnx")
         assert s.layers[-1].receptive_field == expected, name
+
+
+def test_bytes_per_element_are_onnxs_for_every_type():
+    """Each element type's width, against onnx's own mapping to numpy (ml_dtypes for the 8-bit
+    floats); the 4-bit types are packed two to a byte (onnx stores them so)."""
+    import onnx
+
+    from sphinx_cnncount.memory import _BITS, tensor_bytes
+
+    four = {getattr(onnx.TensorProto, n) for n in ("INT4", "UINT4", "FLOAT4E2M1")
+            if hasattr(onnx.TensorProto, n)}
+    for dtype, bits in _BITS.items():
+        expected = 4 if dtype in four else \
+            8 * onnx.helper.tensor_dtype_to_np_dtype(dtype).itemsize
+        assert bits == expected, onnx.TensorProto.DataType.Name(dtype)
+    assert tensor_bytes((3, 5), onnx.TensorProto.INT4) == 8  # 15 nibbles: 8 bytes
+    assert tensor_bytes((3, 5), onnx.TensorProto.STRING) is None  # no fixed width

@@ -211,3 +211,38 @@ def test_gradient_is_said_to_be_uncountable(tmp_path):
                             "Gradient costs the backward pass of the nodes it differentiates, "
                             "which the node does not say; its cost is unknown",)
     assert not [d for d in s.diagnostics if d.kind == "unsupported-op"]
+
+
+def test_deform_conv_offsets_and_mask_held_as_constants_are_not_parameters(tmp_path):
+    """Offsets (input 2) and a mask (input 4) stored in the file are settings of the sampling,
+    not learned weights; the mask costs one more FLOP per sampled value."""
+    node = mk("DeformConv", ["x", "w", "offset", "b", "mask"], ["y"], kernel_shape=[3, 3])
+    s = one(tmp_path, node, {"x": [1, 2, 6, 6]},
+            [weight("w", 4, 2, 3, 3), weight("offset", 1, 18, 4, 4), weight("b", 4),
+             weight("mask", 1, 9, 4, 4)])
+    assert s.totals.params == 4 * 2 * 3 * 3 + 4
+    units, samples = 4 * 4 * 4, 2 * 3 * 3 * 4 * 4
+    assert s.totals.flops == 2 * units * 2 * 3 * 3 + units + 8 * samples
+
+
+@pytest.mark.parametrize("rule, state_macs, decay", [
+    ("linear", 1, 0), ("gated", 1, 1), ("delta", 2, 0), ("gated_delta", 2, 1),
+    (None, 2, 1)])  # the schema's default: gated_delta
+def test_linear_attention_costs_its_state_updates_and_reads(tmp_path, rule, state_macs, decay):
+    """B=1, T=5 tokens, 4 query heads and 2 KV heads of dk=8, dv=6: per token each KV head's
+    8x6 state is updated (a delta rule also reads it: twice) and each query head reads one."""
+    node = mk("LinearAttention", ["q", "k", "v"], ["y", "state"], q_num_heads=4, kv_num_heads=2,
+              **({"update_rule": rule} if rule else {}))
+    s = one(tmp_path, node, {"q": [1, 5, 32], "k": [1, 5, 16], "v": [1, 5, 12]}, opset=27)
+    state = 2 * 8 * 6
+    macs = 5 * (state * state_macs + 4 * 8 * 6)
+    assert (s.totals.macs, s.totals.flops) == (macs, 2 * macs + decay * 5 * state)
+
+
+def test_flex_attention_has_the_products_of_its_scores(tmp_path):
+    node = mk("FlexAttention", ["q", "k", "v"], ["y"], domain="ai.onnx.preview")
+    s = one(tmp_path, node, {"q": [2, 3, 5, 8], "k": [2, 3, 7, 8], "v": [2, 3, 7, 4]},
+            domains=["ai.onnx.preview"])
+    scores = 2 * 3 * 5 * 7
+    assert s.totals.macs == scores * (8 + 4)
+    assert s.totals.flops == 2 * scores * 12 + 4 * scores

@@ -258,7 +258,7 @@ def linear_attention(v: NodeView) -> Cost:
     b, t, qw = v.shape(0)
     nq, nkv = int(v.attr("q_num_heads")), int(v.attr("kv_num_heads"))
     dk, dv = qw // nq, v.shape(2)[2] // nkv
-    rule = v.attr("update_rule", b"linear")
+    rule = v.attr("update_rule", b"gated_delta")  # the schema's default
     rule = rule.decode() if isinstance(rule, bytes) else str(rule)
     state = nkv * dk * dv  # one state matrix per KV head
     macs = b * t * (state * (2 if "delta" in rule else 1) + nq * dk * dv)
