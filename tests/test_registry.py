@@ -246,3 +246,26 @@ def test_flex_attention_has_the_products_of_its_scores(tmp_path):
     scores = 2 * 3 * 5 * 7
     assert s.totals.macs == scores * (8 + 4)
     assert s.totals.flops == 2 * scores * 12 + 4 * scores
+
+
+def test_affine_grid_costs_a_row_of_theta_per_coordinate(tmp_path):
+    """grid (N, H, W, 2): each of its N*H*W*2 coordinates is a row of theta (2x3) times
+    (x, y, 1): 3 multiplies and 2 adds, counted as 2*(2+1) FLOPs."""
+    node = mk("AffineGrid", ["theta", "size"], ["grid"])
+    m = model([node], {"theta": [2, 2, 3]}, ["grid"], [ints("size", [2, 3, 5, 7])], opset=20)
+    s = summarize(tmp_path, m)
+    assert s.tensors["grid"] == (2, 5, 7, 2)
+    assert (s.totals.macs, s.totals.flops) == (0, 6 * 2 * 5 * 7 * 2)
+
+
+@pytest.mark.parametrize("activation, act", [(None, 0), ("silu", 1)])
+def test_causal_conv_with_state_is_a_depthwise_conv(tmp_path, activation, act):
+    """input (B, C, T) = (2, 4, 9), weight (C, 1, k) = (4, 1, 3), bias: k MACs per output unit,
+    the bias add, one FLOP for the fused activation."""
+    node = mk("CausalConvWithState", ["x", "w", "b"], ["y", "state"],
+              **({"activation": activation} if activation else {}))
+    s = one(tmp_path, node, {"x": [2, 4, 9]}, [weight("w", 4, 1, 3), weight("b", 4)], opset=27)
+    units = 2 * 4 * 9
+    assert s.totals.params == 4 * 3 + 4
+    assert s.totals.macs == units * 3
+    assert s.totals.flops == 2 * units * 3 + units + act * units
