@@ -194,4 +194,7 @@ def test_params_do_not_depend_on_the_branch_that_runs():
     counts = [analyze(path, input_shapes=shapes, input_values=values)
               for values in (None, {"sr": (16000,)}, {"sr": (8000,)})]
     assert [s.totals.params for s in counts] == [stored["total_without_branch_scalars"]] * 3
+    # all of them trainable (LSTM and conv weights): the branch not taken's too
+    assert [(s.totals.trainable_params, s.totals.non_trainable_params) for s in counts] == [
+        (stored["total_without_branch_scalars"], 0)] * 3
     assert [s.totals.macs for s in counts] == [764_616, 689_640, 764_616]
