@@ -251,3 +251,29 @@ def test_bytes_per_element_are_onnxs_for_every_type():
         assert bits == expected, onnx.TensorProto.DataType.Name(dtype)
     assert tensor_bytes((3, 5), onnx.TensorProto.INT4) == 8  # 15 nibbles: 8 bytes
     assert tensor_bytes((3, 5), onnx.TensorProto.STRING) is None  # no fixed width
+
+
+def _conv_on(tmp_path, weight_nodes, inits):
+    nodes = [*weight_nodes, helper.make_node("Conv", ["x", "wc"], ["y"], name="conv")]
+    return summarize(tmp_path, model(nodes, {"x": [1, 2, 6, 6]}, ["y"], inits))
+
+
+def test_a_weight_times_a_stored_scalar_counts_the_weight_only(tmp_path):
+    """Conv(x, w * s): the scalar s (a scale folded into the weight) is no parameter; w is."""
+    import numpy as np
+    from onnx import numpy_helper
+
+    s = _conv_on(tmp_path, [helper.make_node("Mul", ["w", "s"], ["wc"])],
+                 [weight("w", 4, 2, 3, 3), numpy_helper.from_array(np.array(0.5, np.float32), "s")])
+    assert (s.totals.params, s.totals.macs) == (4 * 2 * 3 * 3, 4 * 4 * 4 * 2 * 3 * 3)
+
+
+def test_an_8_bit_weight_read_through_a_cast_is_a_parameter(tmp_path):
+    """Conv(x, Cast(w_int8)): the stored 8-bit tensor is the weight (72 values); the Cast is
+    how the file reads it as float."""
+    import numpy as np
+    from onnx import TensorProto, numpy_helper
+
+    s = _conv_on(tmp_path, [helper.make_node("Cast", ["w"], ["wc"], to=TensorProto.FLOAT)],
+                 [numpy_helper.from_array(np.ones((4, 2, 3, 3), np.int8), "w")])
+    assert s.totals.params == 4 * 2 * 3 * 3
