@@ -101,3 +101,28 @@ def test_a_declared_figure_checked_against_an_upper_bound_says_so():
     assert mismatch.message == ("total: macs declared 30,000, model has 32,896 (an upper bound: "
                                 "data-dependent sizes counted at their caps)")
     assert check(s, [Declaration("total", "macs", "32,896")]) == []
+
+
+@pytest.mark.parametrize("opset", [9, 17])  # 9: a version onnx's inference has no rule for
+def test_compress_along_an_axis_keeps_the_other_dims(tmp_path, opset):
+    """Compress(x (2, 5, 3), cond, axis=1): (2, pick, 3), pick at most the 5 slices of the
+    axis; a MatMul by a (3, 4) weight after it costs 2*pick*3*4."""
+    import numpy as np
+    import onnx
+    from onnx import TensorProto as T
+    from onnx import helper as h
+    from onnx import numpy_helper as nh
+
+    nodes = [h.make_node("Compress", ["x", "cond"], ["y"], axis=1, name="pick"),
+             h.make_node("MatMul", ["y", "w"], ["z"], name="mm")]
+    g = h.make_graph(nodes, "g", [h.make_tensor_value_info("x", T.FLOAT, [2, 5, 3]),
+                                  h.make_tensor_value_info("cond", T.BOOL, [5])],
+                     [h.make_tensor_value_info("z", T.FLOAT, None)],
+                     [nh.from_array(np.ones((3, 4), np.float32), "w")])
+    path = tmp_path / "compress.onnx"
+    onnx.save(h.make_model(g, opset_imports=[h.make_opsetid("", opset)]), path)
+    s = analyze(path)
+    assert (s.tensors["y"], s.totals.macs) == ((2, 5, 3), 2 * 5 * 3 * 4)
+    assert [(z.symbol, z.cap, z.source) for z in s.sizes] == [("pick", 5, "cap")]
+    bound = analyze(path, dims={"pick": 2})
+    assert (bound.tensors["y"], bound.totals.macs) == ((2, 2, 3), 2 * 2 * 3 * 4)
