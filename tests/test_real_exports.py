@@ -159,6 +159,12 @@ def test_an_if_on_data_inside_a_loop_body_counts_its_costlier_branch_each_iterat
              numpy_helper.from_array(np.array(0.0, np.float32), "zf")]
     nodes = [mk("Loop", ["trips", "true", "x"], ["y"], body=body, name="loop")]
     s = summarize(tmp_path, model(nodes, {"x": [1, 8]}, ["y"], inits))
+    # lint's finding is in that row too (the If itself is in no row of the main graph)
+    from .test_lint_rules import lint
+
+    (finding,) = [f for f in lint(tmp_path, model(nodes, {"x": [1, 8]}, ["y"], inits))
+                  if f.code == "CNC203"]
+    assert (finding.layer, finding.node) == ("loop", "gate")
     assert s.totals.macs == 3 * (8 * 8 + (8 * 16 + 16 * 8))
     assert s.totals.params == 8 * 8 + 8 * 8 + 8 * 16 + 16 * 8
     assert s.status == "partial"
