@@ -269,3 +269,29 @@ def test_causal_conv_with_state_is_a_depthwise_conv(tmp_path, activation, act):
     assert s.totals.params == 4 * 3 + 4
     assert s.totals.macs == units * 3
     assert s.totals.flops == 2 * units * 3 + units + act * units
+    # backward: the weight's gradient, as many MACs as the forward (x needs none)
+    assert s.totals.training_macs == 2 * units * 3
+    plain = one(tmp_path, mk("CausalConvWithState", ["x", "w"], ["y", "state"]), {"x": [2, 4, 9]},
+                [weight("w", 4, 1, 3)], opset=27)
+    assert (plain.totals.params, plain.totals.training_macs) == (4 * 3, 2 * units * 3)
+
+
+def test_qlinear_conv_per_channel_scales_are_no_parameters(tmp_path):
+    """QLinearConv with per-channel weight scales and zero points (4 output channels): the
+    int8 weight and the int32 bias are the parameters; the scales and zero points (inputs 1,
+    2, 4, 5, 6, 7) are the quantization's."""
+    import numpy as np
+    from onnx import TensorProto, numpy_helper
+
+    arr = numpy_helper.from_array
+    node = mk("QLinearConv", ["x", "xs", "xz", "w", "ws", "wz", "ys", "yz", "b"], ["y"],
+              kernel_shape=[3, 3])
+    inits = [arr(np.array(0.1, np.float32), "xs"), arr(np.array(0, np.uint8), "xz"),
+             arr(np.ones((4, 2, 3, 3), np.int8), "w"), arr(np.full(4, 0.2, np.float32), "ws"),
+             arr(np.zeros(4, np.int8), "wz"), arr(np.array(0.3, np.float32), "ys"),
+             arr(np.array(0, np.uint8), "yz"), arr(np.ones(4, np.int32), "b")]
+    m = model([node], {}, ["y"], inits)
+    m.graph.input.append(helper.make_tensor_value_info("x", TensorProto.UINT8, [1, 2, 6, 6]))
+    s = summarize(tmp_path, m)
+    assert s.totals.params == 4 * 2 * 3 * 3 + 4
+    assert s.totals.macs == 4 * 4 * 4 * 2 * 3 * 3
