@@ -411,3 +411,19 @@ def test_floor_drop_in_3d_names_planes_and_a_1d_one_positions(tmp_path):
     (f,) = lint(tmp_path, model([node], {"x": [1, 1, 7]}, ["y"]))
     assert "never reads the last position of its input (1 of 7 positions; 1 of 7 units" \
         in f.message
+
+
+def test_no_bias_before_a_norm_that_keeps_the_mean(tmp_path):
+    """LpNormalization divides by the norm and RMSNormalization by the root mean square;
+    LayerNormalization over the channels subtracts a mean across them, which leaves each
+    channel's own bias in place: none removes a conv's bias."""
+    for norm, attrs, inputs, inits in (
+            ("LayerNormalization", {"axis": 1}, ["c", "g"], [weight("g", 4, 4, 4)]),
+            ("LpNormalization", {"axis": 1}, ["c"], []),
+            ("RMSNormalization", {"axis": 1}, ["c", "g"], [weight("g", 4, 4, 4)])):
+        nodes = [helper.make_node("Conv", ["x", "w", "b"], ["c"], name="conv",
+                                  kernel_shape=[1, 1]),
+                 helper.make_node(norm, inputs, ["y"], name="norm", **attrs)]
+        m = model(nodes, {"x": [1, 2, 4, 4]}, ["y"],
+                  [weight("w", 4, 2, 1, 1), weight("b", 4), *inits], opset=23)
+        assert codes(lint(tmp_path, m), Rule.BIAS_BEFORE_NORM) == [], norm
