@@ -428,3 +428,15 @@ def test_scales_and_zero_points_are_fixed_weights_are_params():
     assert set(MS_OPS["MatMulNBits"].params) == {1, 5} and MS_OPS["MatMulNBits"].fixed == {2, 3, 4}
     assert MS_OPS["RotaryEmbedding"].fixed == {1, 2, 3}  # cos/sin caches are tables
     assert set(MS_OPS["GroupQueryAttention"].fixed) >= {7, 8}
+
+
+def test_a_fused_matmul_with_a_stored_first_operand_counts_it_as_a_parameter(tmp_path):
+    """FusedMatMul(W, x) with W (4, 8) stored and x (8, 3) given: W's 32 values are the
+    parameters (either operand may be the weight), 4*8*3 MACs."""
+    from .helpers import model, summarize, weight
+
+    n = helper.make_node("FusedMatMul", ["w", "x"], ["y"], domain=MS, alpha=1.0)
+    m = model([n], {"x": [8, 3]}, {"y": [4, 3]}, [weight("w", 4, 8)],
+              extra_opsets=[helper.make_opsetid(MS, 1)])
+    s = summarize(tmp_path, m)
+    assert (s.totals.params, s.totals.macs) == (32, 4 * 8 * 3)
