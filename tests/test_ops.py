@@ -579,3 +579,24 @@ def test_quantized_conv_backward_uses_its_weight_slot(tmp_path):
     macs = 2 * 2 * 4 * 4
     # first conv: the weight gradient; second: the weight and its input (which depends on w)
     assert s.totals.backward_macs == macs + 2 * macs
+
+
+def test_broadcasting_with_symbols_follows_numpy():
+    """A 1 yields to anything (a symbol too), a size above 1 wins over a symbol, equal symbols
+    stay, two different symbols are unknown, two different sizes do not broadcast."""
+    from sphinx_cnncount.ops.rules import broadcast
+
+    assert broadcast((1, "T", 8), ("B", 1, 8)) == ("B", "T", 8)
+    assert broadcast(("T",), (1,), ("T",)) == ("T",)
+    assert broadcast(("S",), (4,)) == (4,)
+    assert broadcast(("S",), ("T",)) == (None,)
+    assert broadcast((1,), (1,)) == (1,)
+    with pytest.raises(ValueError, match="do not broadcast"):
+        broadcast((2, 3), (4, 3))
+
+
+def test_upsample_1_scales_height_and_width_by_its_attributes(tmp_path):
+    """Upsample as opset 1 wrote it (height_scale, width_scale), which onnx cannot infer."""
+    node = mk("Upsample", ["x"], ["y"], height_scale=2.0, width_scale=3.0, mode="nearest")
+    s = summarize(tmp_path, model([node], {"x": [1, 2, 4, 5]}, ["y"], opset=1))
+    assert s.tensors["y"] == (1, 2, 8, 15) and s.status == "complete"
