@@ -82,6 +82,7 @@ class Facts:
     bias: bool = False  # a bias torch's module has (not one the exporter folded in)
     onnx_bias: bool = False  # a bias input in the ONNX node (Conv B, Gemm C)
     kernel: int = 0  # a pool's window area
+    reduce: int | None = 0  # a conv's weight dims after the first, multiplied (onnx-tool's)
     params: int | None = 0  # the parameters of the module (a dense layer's weight and bias)
     rows: int = 1  # a LayerNormalization's rows (output elements / normalized size)
     module: bool = True  # torch called it as a module (nn.ReLU), not a function (F.relu)
@@ -107,6 +108,11 @@ _KINDS = {
 
 def _numel(shape: Shape | None) -> int | None:
     return prod(shape) if shape is not None and is_known(shape) else None  # type: ignore[arg-type]
+
+
+def _reduce(weight: Shape | None) -> int | None:
+    """A conv weight's dims after the first, multiplied; None when its shape is unknown."""
+    return None if weight is None else _numel(weight[1:])
 
 
 def _metadata(node: onnx.NodeProto) -> dict[str, str]:
@@ -316,6 +322,7 @@ def _facts_of(i: int, gr: _Graph) -> list[Facts]:
         i, op, kind, macs, out, inp, bias=bias and not folded,
         onnx_bias=op in ("Conv", "ConvTranspose", "Gemm") and len(ins) > 2 and bool(ins[2]),
         kernel=prod(next((a.ints for a in node.attribute if a.name == "kernel_shape"), [])),
+        reduce=_reduce(gr.shape(ins[1]) if len(ins) > 1 else None) if kind == "conv" else 0,
         params=params, module=_is_module(node, name, gr), exact=_exact(node),
         attention=_in_attention(node, name, gr) if kind.startswith(("linear", "sdpa")) else False,
         batch=y[0] if y and isinstance(y[0], int) else 1,
@@ -355,6 +362,8 @@ def _quantity(f: Facts, name: str) -> int:
         return f.out if f.bias else 0
     if name == "onnx_bias":  # a bias input of the ONNX node
         return f.out if f.onnx_bias else 0
+    if name == "out_reduce":  # onnx-tool's conv: each output element times the weight's rest
+        return f.out * f.reduce  # type: ignore[operator]
     if name == "kernel":  # a window's area per output element
         return f.kernel * f.out
     if name == "module_out":  # a module's hook and the function it calls both count
@@ -407,7 +416,9 @@ RULES: dict[Convention, dict[str, Rule]] = {
 # onnx-tool weighs each ONNX op (its per-op weights, observed: tests/data/conventions): per
 # output element unless said; ops it hides (Reshape, Concat, Gather, ...) and the rest 0.
 ONNX_TOOL: dict[str, Rule] = {
-    "Conv": (("macs", 1), ("onnx_bias", 1)), "ConvTranspose": (("macs", 1), ("onnx_bias", 1)),
+    # a ConvTranspose as if it were a Conv: each output unit times its weight's dims after the
+    # first (C_out/group x kernel), not C_in x kernel per input unit as it runs
+    "Conv": (("macs", 1), ("onnx_bias", 1)), "ConvTranspose": (("out_reduce", 1), ("onnx_bias", 1)),
     "Gemm": (("macs", 1), ("onnx_bias", 1)), "MatMul": _MACS,
     **{op: (("out", 1),) for op in ("Relu", "Add", "Sub", "Mul", "Equal", "Mod")},
     "Clip": (("out", 2),), "HardSigmoid": (("out", 4),), "Div": (("out", 4),),

@@ -335,3 +335,25 @@ def test_attention_through_a_cast_after_the_softmax_is_still_attention(tmp_path)
     assert s.conventions[0].notes == (
         f"2 attention products made by scaled_dot_product_attention ({products:,} MACs) count "
         "0, as fvcore counts that function",)
+
+
+def test_onnx_tool_costs_a_conv_transpose_as_if_it_were_a_conv(tmp_path):
+    """onnx-tool 1.0.1 (hand-run on this very model: 10,164) costs a ConvTranspose as each
+    output element times its weight's dims after the first, plus the bias: 3 maps of 11x11
+    from 4 of 5x5 (kernel 3, stride 2) is 363 * (3*3*3 + 1), where the product as it runs is
+    25 * 4 * 3 * 9 MACs."""
+    import numpy as np
+    import onnx
+    from onnx import helper as h
+
+    from .helpers import model, weight
+
+    node = h.make_node("ConvTranspose", ["x", "w", "b"], ["y"], kernel_shape=[3, 3],
+                       strides=[2, 2])
+    path = tmp_path / "convt.onnx"
+    onnx.save(model([node], {"x": [1, 4, 5, 5]}, ["y"], [weight("w", 4, 3, 3, 3),
+                                                        weight("b", 3)], opset=17), path)
+    s = analyze(path, convention="onnx-tool")
+    assert s.totals.macs == 25 * 4 * 3 * 9
+    assert s.conventions[0].total == 363 * (3 * 3 * 3 + 1) == 10_164
+    assert np.prod(s.tensors["y"]) == 363
