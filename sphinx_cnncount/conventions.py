@@ -427,7 +427,10 @@ ONNX_TOOL: dict[str, Rule] = {
     "Softmax": (("out", 36),), "Tanh": (("out", 76),),
     "LayerNormalization": (("out", 7), ("rows", 29)),  # 7 per element, 29 per row
     "MaxPool": (("kernel", 1),), "AveragePool": (("kernel", 1),),
-    "GlobalAveragePool": (("inp", 1), ("out", 1)), "ReduceMean": (("inp", 1),),
+    # a global average: an add per input element, a division (4) per output element
+    "GlobalAveragePool": (("inp", 1), ("out", 4)),
+    **{op: (("inp", 1),) for op in ("ReduceMean", "ReduceSum", "ReduceProd", "ReduceMin",
+                                    "ReduceMax")},
 }
 
 
