@@ -25,7 +25,6 @@ those shapes, and torchvision's published ``_ops``.
 
 from __future__ import annotations
 
-import argparse
 import json
 import sys
 import time
@@ -36,6 +35,7 @@ import torchvision
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from make_wild import inline_taken_ifs  # noqa: E402
+from skeletons import run_scripts_main  # noqa: E402
 from skeletons import (  # noqa: E402
     export, hand_macs, op_counts, ort_values, randomise, shapes_of, versions, write_skeleton,
 )
@@ -84,14 +84,7 @@ def do_model(stem: str, out: Path) -> None:
 
 
 def main() -> int:
-    ap = argparse.ArgumentParser()
-    ap.add_argument("models", nargs="*", default=list(MODELS))
-    ap.add_argument("--out", type=Path, default=OUT, help="default: tests/data/bench")
-    args = ap.parse_args()
-    args.out.mkdir(parents=True, exist_ok=True)
-    for stem in args.models:
-        do_model(stem, args.out)
-    return 0
+    return run_scripts_main(list(MODELS), OUT, do_model)
 
 
 if __name__ == "__main__":

@@ -25,7 +25,6 @@ and ``<model>.<exporter>.json`` (see README.md for the fields).
 
 from __future__ import annotations
 
-import argparse
 import json
 import sys
 import time
@@ -38,6 +37,7 @@ import torchvision
 from torch.utils.flop_counter import FlopCounterMode
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+from skeletons import run_scripts_main  # noqa: E402
 from skeletons import (  # noqa: E402
     export, hand_macs, op_counts, ort_values, randomise, shapes_of, versions, write_skeleton,
 )
@@ -118,14 +118,7 @@ def do_model(name: str, out: Path) -> None:
 
 
 def main() -> int:
-    ap = argparse.ArgumentParser()
-    ap.add_argument("models", nargs="*", default=list(MODELS))
-    ap.add_argument("--out", type=Path, default=OUT, help="default: tests/data/gridsample")
-    args = ap.parse_args()
-    args.out.mkdir(parents=True, exist_ok=True)
-    for name in args.models:
-        do_model(name, args.out)
-    return 0
+    return run_scripts_main(list(MODELS), OUT, do_model)
 
 
 if __name__ == "__main__":

@@ -31,7 +31,6 @@ the same size; plus the hand-derived formula and its check at every binding (see
 
 from __future__ import annotations
 
-import argparse
 import json
 import sys
 import time
@@ -45,6 +44,7 @@ from torch.utils.flop_counter import FlopCounterMode
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from make_conventions import quiet  # noqa: E402
+from skeletons import run_scripts_main  # noqa: E402
 from skeletons import (  # noqa: E402
     export, hand_macs, op_counts, ort_values, randomise, shapes_of, versions, write_skeleton,
 )
@@ -252,14 +252,7 @@ def do_case(name: str, out: Path) -> None:
 
 
 def main() -> int:
-    ap = argparse.ArgumentParser()
-    ap.add_argument("models", nargs="*", default=list(CASES))
-    ap.add_argument("--out", type=Path, default=OUT, help="default: tests/data/symbolic")
-    args = ap.parse_args()
-    args.out.mkdir(parents=True, exist_ok=True)
-    for name in args.models:
-        do_case(name, args.out)
-    return 0
+    return run_scripts_main(list(CASES), OUT, do_case)
 
 
 if __name__ == "__main__":

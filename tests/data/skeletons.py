@@ -13,6 +13,7 @@ that feed a Resize's roi/scales stay inline.
 from __future__ import annotations
 
 import importlib.metadata
+from collections.abc import Callable
 import platform
 import tempfile
 from pathlib import Path
@@ -129,3 +130,17 @@ def graph_signature(m: onnx.ModelProto) -> tuple:
 
 __all__ = ["export", "graph_signature", "hand_macs", "numel", "op_counts", "ort_values",
            "randomise", "shapes_of", "versions", "write_skeleton", "ort"]
+
+
+def run_scripts_main(names: list[str], out: Path, make: Callable[[str, Path], object]) -> int:
+    """The scripts' command line: ``[NAME ...] [--out DIR]``, each name made into ``out``."""
+    import argparse
+
+    ap = argparse.ArgumentParser()
+    ap.add_argument("models", nargs="*", default=list(names))
+    ap.add_argument("--out", type=Path, default=out, help=f"default: {out.name}/ beside the script")
+    args = ap.parse_args()
+    args.out.mkdir(parents=True, exist_ok=True)
+    for name in args.models:
+        make(name, args.out)
+    return 0
