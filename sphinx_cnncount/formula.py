@@ -112,46 +112,47 @@ def _moduli(summary: Summary, path: str | os.PathLike[str], names: list[str]) ->
     return out
 
 
-def _first_fit(counter: _Counter, free: list[_Free]) -> list[_Free]:
-    """The smallest multiple of each modulus (all symbols stepped together) at which every
-    window fits the input: doubled until one fits (an audio model's first window may be
-    hundreds of samples), then bisected (a window that fits an input fits a larger one)."""
+def _fits(counter: _Counter, free: list[_Free]) -> bool:
+    """Whether every window fits the input at the symbols' first values."""
+    try:
+        counter(tuple(f.value(0) for f in free))
+    except WindowError:
+        return False
+    return True
 
-    def fits(first: int) -> bool:
-        try:
-            counter(tuple(f.modulus * first for f in free))
-        except WindowError:
-            return False
-        return True
+
+def _smallest(fits: Callable[[int], bool], low: int, high: int) -> int:
+    """The smallest n in (low, high] that fits, ``high`` fitting and ``low`` not (a window
+    that fits an input fits a larger one): bisected."""
+    while high - low > 1:
+        mid = (low + high) // 2
+        low, high = (low, mid) if fits(mid) else (mid, high)
+    return high
+
+
+def _first_fit(counter: _Counter, free: list[_Free]) -> list[_Free]:
+    """The smallest multiple of each modulus at which every window fits the input: all
+    symbols stepped together, doubled until one fits (an audio model's first window may be
+    hundreds of samples), then bisected; then each symbol lowered on its own, the others where
+    they fit (a batch dim that no window reads goes back to 1)."""
+
+    def together(first: int) -> bool:
+        return _fits(counter, [replace(f, first=first) for f in free])
 
     low, high = 0, 1  # low: known not to fit (0: none tried)
-    while not fits(high):
+    while not together(high):
         low, high = high, 2 * high
         if high > MAX_SIDE_STEPS:
             raise WindowError(counter.path, "no binding of the free symbols up to "
                               f"{MAX_SIDE_STEPS:,} times their strides fits the model's "
                               "windows")
-    while high - low > 1:
-        mid = (low + high) // 2
-        low, high = (low, mid) if fits(mid) else (mid, high)
-    return _lowered([_Free(f.name, f.modulus, high) for f in free], counter)
+    free = [replace(f, first=_smallest(together, low, high)) for f in free]
+    for i in range(len(free)):
+        def alone(first: int, i: int = i) -> bool:
+            return _fits(counter, [replace(g, first=first) if j == i else g
+                                   for j, g in enumerate(free)])
 
-
-def _lowered(free: list[_Free], counter: _Counter) -> list[_Free]:
-    """Each symbol at its own smallest fitting multiple, the others where they fit: a batch
-    dim that no window reads goes back to 1, while the audio's length stays where it fits."""
-    for i, f in enumerate(free):
-        low, high = 0, f.first
-        while high - low > 1:
-            mid = (low + high) // 2
-            trial = [replace(g, first=mid) if j == i else g for j, g in enumerate(free)]
-            try:
-                counter(tuple(g.value(0) for g in trial))
-            except WindowError:
-                low = mid
-            else:
-                high = mid
-        free[i] = replace(f, first=high)
+        free[i] = replace(free[i], first=_smallest(alone, 0, free[i].first))
     return free
 
 

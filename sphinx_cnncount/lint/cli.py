@@ -145,10 +145,13 @@ class Run:
 
     def analyze(self, path: str, depth: int, dims: dict[str, int] | None = None,
                 shapes: dict[str, tuple[int, ...]] | None = None,
-                sources: dict[str, str] | None = None, options: bool = False) -> Any:
+                sources: dict[str, str] | None = None, options: bool = False,
+                symbolic: bool = False) -> Any:
         """(loaded, graph, summary) of a model, cached per path and settings. ``dims`` and
         ``shapes`` override the run's (a directive's options: ``options``, so that messages
-        name those); ``sources`` names where other defaults came from (conf.py)."""
+        name those); ``sources`` names where other defaults came from (conf.py).
+        ``symbolic`` (a directive's ``:symbolic:``): the summary at the first binding of the
+        symbols left free, as the page shows it beside the formulas; (None, None, summary)."""
         from ..count import count
         from ..graph import build
         from ..load import load
@@ -161,7 +164,14 @@ class Run:
         shapes = {**self.input_shapes, **(shapes or {})}
         key = (os.path.abspath(path), depth, tuple(sorted(dims.items())),
                tuple(sorted(shapes.items())), tuple(sorted(self.input_values.items())),
-               tuple(sorted(sources.items())), options)
+               tuple(sorted(sources.items())), options, symbolic)
+        if key not in self.cache and symbolic:
+            from ..formula import symbolic as formulas
+
+            flags = Spelling(Syntax.DIRECTIVE if options else Syntax.CLI, sources)
+            self.cache[key] = (None, None, formulas(path, dims, depth, flags,
+                                                    input_shapes=shapes,
+                                                    input_values=self.input_values))
         if key not in self.cache:
             flags = Spelling(Syntax.DIRECTIVE if options else Syntax.CLI, sources)
             loaded = load(path, dims, shapes, flags,
@@ -418,11 +428,11 @@ def lint_docs(run: Run, roots: Sequence[str]) -> list:
                 # Analysed even with nothing declared: a missing or broken model fails the
                 # Sphinx build too.
                 try:
-                    summary = _directive_summary(
-                        run, model, depth,
+                    _, _, summary = run.analyze(
+                        model, depth,
                         {**{k: v for k, v in conf_dims.items() if k not in run.dims}, **dims},
                         shapes, {k: "conf.py cnncount_dims" for k in conf_dims if k not in dims},
-                        "symbolic" in directive.options)
+                        options=True, symbolic="symbolic" in directive.options)
                 except (ModelError, ValueError, RecursionError, MemoryError) as exc:
                     failure = run.failed(model, exc, file, directive.line)
                     findings.append(replace(failure, message=f"{model}: {failure.message}"))
@@ -430,23 +440,6 @@ def lint_docs(run: Run, roots: Sequence[str]) -> list:
                 findings.extend(check_declarations(summary, good, model, file))
             findings += lint_roles(run, parse_roles(text, file), srcdir, conf_depth, conf_dims)
     return findings
-
-
-def _directive_summary(run: Run, model: str, depth: int, dims: dict[str, int],
-                       shapes: dict[str, tuple[int, ...]], sources: dict[str, str],
-                       symbolic: bool) -> Any:
-    """The summary a directive shows: with ``:symbolic:``, at the first binding of the symbols
-    left free (the table the page shows beside the formulas), as the Sphinx build makes it."""
-    if not symbolic:
-        return run.analyze(model, depth, dims, shapes, sources, options=True)[2]
-    from ..formula import symbolic as formulas
-    from ..spelling import Spelling, Syntax
-
-    named = set(dims) | set(shapes) | run.flagged
-    sources = {k: v for k, v in {**run.sources, **sources}.items() if k not in named}
-    return formulas(model, {**run.dims, **dims}, depth, Spelling(Syntax.DIRECTIVE, sources),
-                    input_shapes={**run.input_shapes, **shapes},
-                    input_values=run.input_values)
 
 
 def lint_roles(run: Run, roles: Sequence[Any], srcdir: Path, conf_depth: int | None,
